@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from operations.validators import validate_service_url, validate_url_template
+
 
 class ApiQuerySet(models.QuerySet):
     def published(self) -> "ApiQuerySet":
@@ -26,6 +28,7 @@ class Api(models.Model):
     service_url = models.URLField(
         "service URL",
         max_length=500,
+        validators=[validate_service_url],
         help_text="Base URL of the backend, e.g. https://api.example.com/v1. Operation templates "
         "are appended to it.",
     )
@@ -78,6 +81,7 @@ class Operation(models.Model):
     url_template = models.CharField(
         "URL template",
         max_length=1000,
+        validators=[validate_url_template],
         help_text="Appended to the service URL, e.g. "
         "/workspaces/{workspace}/services/{service}/execute?api-version={apiversion}",
     )
@@ -171,6 +175,20 @@ class ResponseDoc(models.Model):
         return str(self.status_code)
 
 
+class ErrorKind(models.TextChoices):
+    """How a call failed; the values are outbound.ErrorKind's."""
+
+    INVALID_INPUT = "invalid_input", "Invalid request"
+    BLOCKED = "blocked_destination", "Blocked destination"
+    DNS = "dns", "Name does not resolve"
+    CONNECT = "connect", "Connection failed"
+    TIMEOUT = "timeout", "Timed out"
+    TLS = "tls", "TLS failure"
+    RESET = "reset", "Connection reset"
+    TOO_LARGE = "too_large", "Too large"
+    PROTOCOL = "protocol", "Protocol error"
+
+
 class ExchangeQuerySet(models.QuerySet):
     def visible_to(self, *, user, session_key: str | None) -> "ExchangeQuerySet":
         if user is not None and user.is_authenticated:
@@ -204,7 +222,7 @@ class Exchange(models.Model):
     response_size = models.PositiveBigIntegerField(default=0)
     truncated = models.BooleanField(default=False)
     duration_ms = models.FloatField(default=0)
-    error_kind = models.CharField(max_length=30, blank=True)
+    error_kind = models.CharField(max_length=30, blank=True, choices=ErrorKind.choices)
     error_message = models.TextField(blank=True)
 
     objects = ExchangeQuerySet.as_manager()

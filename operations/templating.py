@@ -5,7 +5,71 @@ Pure: no I/O. Every call the portal sends is built here (DESIGN.md, invariants 1
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
+
+from operations.headers import HeaderError, validate_headers
+
+PLACEHOLDER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
+# Characters an admin may write literally in a template's path or query (RFC 3986
+# pchar plus "/" and "?"), percent-escapes included.
+LITERAL_CHARACTER = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]")
+MAX_VALUE_LENGTH = 8192
+
+
+class TemplateError(ValueError):
+    """The template does not parse; position is the 0-based index of the problem."""
+
+    def __init__(self, message: str, *, position: int) -> None:
+        super().__init__(f"{message} at position {position + 1}")
+        self.message = message
+        self.position = position
+
+
+class BindError(ValueError):
+    """A value cannot be bound; field names the parameter (or "headers", "body")."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    name: str
+
+
+Part = str | Placeholder
+
+
+@dataclass(frozen=True)
+class QueryItem:
+    key: str
+    value: tuple[Part, ...]
+
+
+@dataclass(frozen=True)
+class ParsedTemplate:
+    path: tuple[Part, ...]
+    query: tuple[QueryItem, ...]
+
+    @property
+    def path_names(self) -> list[str]:
+        return [part.name for part in self.path if isinstance(part, Placeholder)]
+
+    @property
+    def query_names(self) -> list[str]:
+        return [
+            part.name for item in self.query for part in item.value if isinstance(part, Placeholder)
+        ]
+
+    @property
+    def names(self) -> list[str]:
+        return self.path_names + self.query_names
 
 
 @dataclass(frozen=True)
@@ -21,3 +85,184 @@ class OutboundRequest:
     body: bytes | None = None
     # Lower-cased names of headers and query keys whose values are masked when shown.
     secret_names: frozenset[str] = field(default_factory=frozenset)
+
+
+def _parse_parts(text: str, *, offset: int, seen: set[str]) -> tuple[Part, ...]:
+    parts: list[Part] = []
+    literal_start = 0
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "{":
+            close = text.find("}", index + 1)
+            if close == -1:
+                raise TemplateError("Unclosed '{'", position=offset + index)
+            name = text[index + 1 : close]
+            if "{" in name:
+                raise TemplateError("Unclosed '{'", position=offset + index)
+            if not PLACEHOLDER_NAME.match(name):
+                raise TemplateError(
+                    f"Invalid parameter name {name!r} (letters, digits, '_', '-', '.')",
+                    position=offset + index + 1,
+                )
+            if name in seen:
+                raise TemplateError(f"Parameter {{{name}}} appears twice", position=offset + index)
+            seen.add(name)
+            if index > literal_start:
+                parts.append(text[literal_start:index])
+            parts.append(Placeholder(name))
+            index = close + 1
+            literal_start = index
+            continue
+        if char == "}":
+            raise TemplateError("'}' without a matching '{'", position=offset + index)
+        if not LITERAL_CHARACTER.match(char):
+            raise TemplateError(f"Character {char!r} is not allowed", position=offset + index)
+        index += 1
+    if literal_start < len(text):
+        parts.append(text[literal_start:])
+    return tuple(parts)
+
+
+def parse_template(template: str) -> ParsedTemplate:
+    """Parse a URL template such as "/jobs/{jobid}?api-version={apiversion}"."""
+    if template and not template.startswith("/"):
+        raise TemplateError("The template must start with '/'", position=0)
+    if "#" in template:
+        raise TemplateError("A template cannot have a fragment", position=template.index("#"))
+    path_text, _, query_text = template.partition("?")
+    seen: set[str] = set()
+    path = _parse_parts(path_text, offset=0, seen=seen)
+    query: list[QueryItem] = []
+    offset = len(path_text) + 1
+    if query_text:
+        for pair in query_text.split("&"):
+            key, equals, value = pair.partition("=")
+            if not key:
+                raise TemplateError("Empty query key", position=offset)
+            if "{" in key or "}" in key:
+                raise TemplateError(
+                    "Query keys are fixed; only values can be parameters", position=offset
+                )
+            _parse_parts(key, offset=offset, seen=set())
+            value_offset = offset + len(key) + len(equals)
+            query.append(QueryItem(key, _parse_parts(value, offset=value_offset, seen=seen)))
+            offset += len(pair) + 1
+    return ParsedTemplate(path=tuple(path), query=tuple(query))
+
+
+def _check_value(name: str, value: str) -> None:
+    if len(value) > MAX_VALUE_LENGTH:
+        raise BindError(
+            f"The value is too long ({len(value)} characters, at most {MAX_VALUE_LENGTH}).",
+            field=name,
+        )
+    for char in value:
+        if unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn"} and char != "\t":
+            raise BindError(
+                f"The value contains a control or invisible character (U+{ord(char):04X}).",
+                field=name,
+            )
+
+
+def encode_path_value(*, name: str, value: str) -> str:
+    """Percent-encode a value as exactly one path segment (invariant 2)."""
+    if value == "":
+        raise BindError("This path parameter needs a value.", field=name)
+    if value in {".", ".."}:
+        raise BindError("'.' and '..' are not allowed as path values.", field=name)
+    _check_value(name, value)
+    return quote(value, safe="")
+
+
+def encode_query_value(*, name: str, value: str) -> str:
+    _check_value(name, value)
+    return quote(value, safe="")
+
+
+def _render_path(*, parts: Sequence[Part], values: Mapping[str, str]) -> str:
+    rendered: list[str] = []
+    for part in parts:
+        if isinstance(part, Placeholder):
+            rendered.append(encode_path_value(name=part.name, value=values.get(part.name, "")))
+        else:
+            rendered.append(part)
+    return "".join(rendered)
+
+
+def _render_query(
+    *,
+    items: Sequence[QueryItem],
+    values: Mapping[str, str],
+    extra: Sequence[tuple[str, str]],
+) -> str:
+    pairs: list[str] = []
+    for item in items:
+        rendered: list[str] = []
+        skipped = False
+        for part in item.value:
+            if isinstance(part, Placeholder):
+                value = values.get(part.name, "")
+                # An optional query parameter left empty drops its whole pair.
+                if value == "":
+                    skipped = True
+                    break
+                rendered.append(encode_query_value(name=part.name, value=value))
+            else:
+                rendered.append(part)
+        if not skipped:
+            pairs.append(f"{item.key}={''.join(rendered)}")
+    for key, value in extra:
+        if value == "":
+            continue
+        pairs.append(f"{quote(key, safe='')}={encode_query_value(name=key, value=value)}")
+    return "&".join(pairs)
+
+
+def bind(
+    *,
+    service_url: str,
+    method: str,
+    template: str | ParsedTemplate,
+    template_values: Mapping[str, str],
+    query_values: Sequence[tuple[str, str]] = (),
+    headers: Sequence[tuple[str, str]] = (),
+    body: bytes | None = None,
+    content_type: str = "",
+    secret_names: frozenset[str] = frozenset(),
+) -> OutboundRequest:
+    """Build the request an operation sends with the given values.
+
+    Scheme, host, port and base path come from service_url alone; values only
+    ever fill path segments, query values and header values.
+    """
+    parsed = parse_template(template) if isinstance(template, str) else template
+    for name in parsed.names:
+        if name not in template_values:
+            raise BindError("This parameter needs a value.", field=name)
+    base = urlsplit(service_url)
+    path = base.path.rstrip("/") + _render_path(parts=parsed.path, values=template_values)
+    query = _render_query(items=parsed.query, values=template_values, extra=query_values)
+    url = f"{base.scheme}://{base.netloc}{path or '/'}"
+    if query:
+        url = f"{url}?{query}"
+    try:
+        checked_headers = validate_headers(headers)
+    except HeaderError as error:
+        raise BindError(error.message, field="headers") from error
+    if body is not None and method.upper() in {"GET", "HEAD"}:
+        raise BindError(f"A {method.upper()} request cannot carry a body.", field="body")
+    if (
+        body is not None
+        and content_type
+        and not any(name.lower() == "content-type" for name, _ in checked_headers)
+    ):
+        checked_headers.append(("Content-Type", content_type))
+    return OutboundRequest(
+        method=method.upper(),
+        url=url,
+        service_url=service_url,
+        headers=tuple(checked_headers),
+        body=body,
+        secret_names=frozenset(name.lower() for name in secret_names),
+    )

@@ -1,5 +1,80 @@
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET, require_POST
+
+from operations import selectors
+from operations.forms import TryItForm
+from operations.models import Exchange
+from operations.rendering import render_exchange_body
+from operations.templating import BindError
+from operations.tryit import try_operation
 
 
+def _session_key(request: HttpRequest) -> str:
+    if not request.session.session_key:
+        request.session.save()
+    return request.session.session_key or ""
+
+
+@require_GET
 def catalog(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("catalog")
+    search = request.GET.get("q", "")
+    apis = selectors.catalog_apis(user=request.user, search=search)
+    return render(request, "operations/catalog.html", {"apis": apis, "search": search})
+
+
+@require_GET
+def api_detail(request: HttpRequest, api_slug: str) -> HttpResponse:
+    api = selectors.get_api(user=request.user, api_slug=api_slug)
+    groups = selectors.operations_by_tag(api=api)
+    return render(request, "operations/api_detail.html", {"api": api, "groups": groups})
+
+
+@require_GET
+def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -> HttpResponse:
+    operation = selectors.get_operation(
+        user=request.user, api_slug=api_slug, operation_slug=operation_slug
+    )
+    form = TryItForm(operation=operation)
+    return render(
+        request, "operations/operation_detail.html", {"operation": operation, "form": form}
+    )
+
+
+@require_POST
+def operation_try(request: HttpRequest, api_slug: str, operation_slug: str) -> HttpResponse:
+    operation = selectors.get_operation(
+        user=request.user, api_slug=api_slug, operation_slug=operation_slug
+    )
+    form = TryItForm(request.POST, operation=operation)
+    exchange = None
+    if form.is_valid():
+        try:
+            exchange = try_operation(
+                operation=operation,
+                values=form.values(),
+                user=request.user,
+                session_key=_session_key(request),
+            )
+        except BindError as error:
+            form.add_bind_error(error)
+    context = {
+        "operation": operation,
+        "form": form,
+        "exchange": exchange,
+        "rendered": render_exchange_body(exchange) if exchange else None,
+    }
+    template = "operations/_try_it.html" if request.htmx else "operations/operation_detail.html"
+    return render(request, template, context)
+
+
+@require_GET
+def exchange_body(request: HttpRequest, exchange_id: int) -> HttpResponse:
+    visible = Exchange.objects.visible_to(
+        user=request.user, session_key=request.session.session_key
+    )
+    exchange = get_object_or_404(visible, pk=exchange_id)
+    response = HttpResponse(bytes(exchange.response_body), content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="response-{exchange.pk}.bin"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

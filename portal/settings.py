@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import xstatic.pkg.bootstrap
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -43,7 +44,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 
 # A fixed key is only acceptable on a developer's machine; production must set one.
-_DEVELOPMENT_SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+_DEVELOPMENT_SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY") or (_DEVELOPMENT_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=true for local development).")
@@ -120,7 +121,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Bootstrap comes from its Python package so that the portal works offline.
+STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", xstatic.pkg.bootstrap.BASE_DIR)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -177,3 +179,6 @@ PORTAL_DEMO_BACKEND_URL = env_str("PORTAL_DEMO_BACKEND_URL", "http://127.0.0.1:8
 PORTAL_DEMO_API_KEY = env_str("PORTAL_DEMO_API_KEY", "demo-key-0123456789abcdef")
 # How long a demo batch job stays Running after Start, in seconds.
 PORTAL_DEMO_JOB_SECONDS = env_float("PORTAL_DEMO_JOB_SECONDS", 2.0)
+
+# Pretty JSON longer than this is shown as plain text: highlighting it would be slow.
+PORTAL_HIGHLIGHT_MAX_CHARS = env_int("PORTAL_HIGHLIGHT_MAX_CHARS", 2 * 1024 * 1024)

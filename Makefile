@@ -1,0 +1,75 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: help install install-dev run migrate demo test test-fast test-e2e lint format chromium clean
+
+help:
+	@echo "make run     install, migrate, load the demo data and serve http://$(HOST):$(PORT)"
+	@echo "make test    install what the tests need and run them all (browser tests included)"
+	@echo "make lint    ruff check and ruff format --check"
+	@echo "make format  ruff format and ruff check --fix"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip>=25.3"
+
+# xstatic-bootstrap is built from source and its build needs an older setuptools.
+$(VENV)/.installed: requirements.txt build-constraints.txt | $(PY)
+	$(BIN)/pip install --quiet --build-constraint build-constraints.txt -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet --build-constraint build-constraints.txt -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+
+demo: migrate
+	DEBUG=$${DEBUG:-true} $(PY) manage.py load_demo
+
+run: demo
+	@echo "Serving the portal at http://$(HOST):$(PORT)/"
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+
+# Browser tests drive Debian's Chromium; Playwright cannot download browsers here.
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The browser tests need Chromium at $(CHROMIUM)."; \
+		echo "Install it with: sudo apt-get install chromium  (or set CHROMIUM=/path/to/chromium)"; \
+		exit 1; \
+	fi
+
+test: install-dev chromium
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
+
+test-fast: install-dev
+	$(BIN)/pytest -m "not e2e"
+
+test-e2e: install-dev chromium
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m e2e
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

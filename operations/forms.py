@@ -1,0 +1,223 @@
+"""The Try it form, built from an operation's parameters."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from django import forms
+from django.conf import settings
+
+from operations.headers import HeaderError, validate_headers
+from operations.models import Operation, Parameter, ParameterLocation, ParameterType
+from operations.templating import BindError
+
+FIELD_PREFIX = "param-"
+MAX_JSON_DEPTH = 200
+
+
+@dataclass
+class TryItValues:
+    """What the form hands to the pipeline: plain strings, not yet encoded."""
+
+    template_values: dict[str, str] = field(default_factory=dict)
+    query_values: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: str | None = None
+
+
+@dataclass(frozen=True)
+class HeaderRow:
+    name: str
+    value: str
+    secret: bool = False
+    fixed: bool = False  # a documented header parameter: its name is not edited
+
+
+def field_name(parameter: Parameter) -> str:
+    return f"{FIELD_PREFIX}{parameter.location}-{parameter.name}"
+
+
+def _parameter_field(parameter: Parameter) -> forms.Field:
+    common = {
+        "label": parameter.name,
+        "required": parameter.required,
+        "initial": parameter.default,
+        "help_text": parameter.description,
+    }
+    if parameter.choices:
+        choices = [(value, value) for value in parameter.choices]
+        if not parameter.required:
+            choices.insert(0, ("", "(none)"))
+        return forms.ChoiceField(choices=choices, **common)
+    widget = forms.PasswordInput(render_value=True) if parameter.secret else forms.TextInput()
+    return forms.CharField(strip=False, widget=widget, **common)
+
+
+def _json_depth(text: str) -> int:
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_body_error(text: str) -> str | None:
+    """The problem with a JSON body, naming line and column, or None when it parses."""
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        return f"Invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels."
+    try:
+        json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        return f"Invalid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+    except ValueError as error:
+        return f"Invalid JSON: {error}."
+    return None
+
+
+class TryItForm(forms.Form):
+    def __init__(self, *args, operation: Operation, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.operation = operation
+        parameters = list(operation.parameters.all())
+        self.url_parameters = [p for p in parameters if p.location != ParameterLocation.HEADER]
+        self.header_parameters = [p for p in parameters if p.location == ParameterLocation.HEADER]
+        for parameter in self.url_parameters:
+            self.fields[field_name(parameter)] = _parameter_field(parameter)
+        if operation.takes_body:
+            self.fields["body"] = forms.CharField(
+                label=f"Body ({operation.request_content_type or 'text'})",
+                required=False,
+                strip=False,
+                initial=operation.body_example,
+                widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+            )
+        self.header_errors: list[str] = []
+        self.cleaned_headers: list[tuple[str, str]] = []
+
+    # Header rows are a repeated pair of inputs rather than form fields, so that
+    # a user can add any number of them.
+    def header_rows(self) -> list[HeaderRow]:
+        secret_names = {p.name.lower() for p in self.header_parameters if p.secret}
+        fixed_names = {p.name.lower() for p in self.header_parameters}
+        if self.is_bound:
+            names = self.data.getlist("header_name")
+            values = self.data.getlist("header_value")
+            rows = [
+                HeaderRow(
+                    name=name,
+                    value=value,
+                    secret=name.lower() in secret_names,
+                    fixed=name.lower() in fixed_names,
+                )
+                for name, value in zip(names, values, strict=False)
+                if name.strip() or value.strip()
+            ]
+        else:
+            rows = [
+                HeaderRow(name=p.name, value=p.default, secret=p.secret, fixed=True)
+                for p in self.header_parameters
+            ]
+        return [*rows, HeaderRow(name="", value="")]
+
+    def _clean_typed(self, parameter: Parameter, value: str) -> None:
+        name = field_name(parameter)
+        if value == "" or parameter.choices:
+            return
+        if parameter.type == ParameterType.INTEGER:
+            try:
+                int(value)
+            except ValueError:
+                self.add_error(name, "Enter a whole number.")
+        elif parameter.type == ParameterType.NUMBER:
+            try:
+                float(value)
+            except ValueError:
+                self.add_error(name, "Enter a number.")
+        elif parameter.type == ParameterType.BOOLEAN and value not in {"true", "false"}:
+            self.add_error(name, "Enter true or false.")
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data.get("body", "")
+        limit = settings.PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES
+        if len(body.encode("utf-8", "surrogatepass")) > limit:
+            raise forms.ValidationError(f"The body is larger than the limit of {limit} bytes.")
+        if body.strip() and "json" in self.operation.request_content_type.lower():
+            error = json_body_error(body)
+            if error:
+                raise forms.ValidationError(error)
+        return body
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for parameter in self.url_parameters:
+            value = cleaned.get(field_name(parameter))
+            if isinstance(value, str):
+                self._clean_typed(parameter, value)
+        names = self.data.getlist("header_name")
+        values = self.data.getlist("header_value")
+        if len(names) != len(values):
+            self.header_errors.append("Every header row needs a name and a value field.")
+            return cleaned
+        rows = list(zip(names, values, strict=True))
+        missing = [
+            p.name
+            for p in self.header_parameters
+            if p.required and not any(n.strip().lower() == p.name.lower() and v for n, v in rows)
+        ]
+        for name in missing:
+            self.header_errors.append(f"The header {name} is required.")
+        try:
+            self.cleaned_headers = validate_headers(rows)
+        except HeaderError as error:
+            self.header_errors.append(error.message)
+        if self.header_errors:
+            raise forms.ValidationError("Check the headers.", code="headers")
+        return cleaned
+
+    def add_bind_error(self, error: BindError) -> None:
+        """Put an error found while building the request on the field it came from."""
+        if error.field == "headers":
+            self.header_errors.append(error.message)
+            self.add_error(None, "Check the headers.")
+            return
+        if error.field == "body" and "body" in self.fields:
+            self.add_error("body", error.message)
+            return
+        for parameter in self.url_parameters:
+            if parameter.name == error.field:
+                self.add_error(field_name(parameter), error.message)
+                return
+        self.add_error(None, f"{error.field}: {error.message}")
+
+    def values(self) -> TryItValues:
+        """The cleaned values, split by where they go in the request."""
+        data = self.cleaned_data
+        result = TryItValues(headers=list(self.cleaned_headers))
+        for parameter in self.url_parameters:
+            value = data.get(field_name(parameter), "")
+            if parameter.location == ParameterLocation.TEMPLATE:
+                result.template_values[parameter.name] = value
+            else:
+                result.query_values.append((parameter.name, value))
+        if self.operation.takes_body:
+            body = data.get("body", "")
+            result.body = body if body.strip() else None
+        return result

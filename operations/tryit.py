@@ -1,0 +1,91 @@
+"""The Try it pipeline: form values -> bind -> send -> exchange (DESIGN.md, "The one path")."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from operations import outbound
+from operations.forms import TryItValues
+from operations.masking import mask_headers, mask_url, mask_values
+from operations.models import Exchange, Operation
+from operations.templating import OutboundRequest, bind
+
+
+def secret_names_of(operation: Operation) -> frozenset[str]:
+    return frozenset(p.name.lower() for p in operation.parameters.all() if p.secret)
+
+
+def build_request(*, operation: Operation, values: TryItValues) -> OutboundRequest:
+    """Raises templating.BindError naming the field when a value cannot be used."""
+    return bind(
+        service_url=operation.api.service_url,
+        method=operation.method,
+        template=operation.url_template,
+        template_values=values.template_values,
+        query_values=values.query_values,
+        headers=values.headers,
+        body=values.body.encode("utf-8", "surrogatepass") if values.body is not None else None,
+        content_type=operation.request_content_type,
+        secret_names=secret_names_of(operation),
+    )
+
+
+def record_exchange(
+    *,
+    operation: Operation,
+    values: TryItValues,
+    result: outbound.SendResult,
+    user: AbstractBaseUser | AnonymousUser | None,
+    session_key: str,
+) -> Exchange:
+    request = result.request
+    secret = request.secret_names
+    response = result.response
+    stored_values = {
+        "template": mask_values(values.template_values, secret_names=secret),
+        "query": [
+            [key, value]
+            for key, value in mask_values(dict(values.query_values), secret_names=secret).items()
+        ],
+        "headers": mask_headers(values.headers, secret_names=secret),
+        "body": values.body,
+    }
+    exchange = Exchange(
+        owner=user if user is not None and user.is_authenticated else None,
+        session_key="" if user is not None and user.is_authenticated else session_key,
+        operation=operation,
+        operation_name=f"{operation.api.name}: {operation.name}",
+        values=stored_values,
+        method=request.method,
+        url=mask_url(request.url, secret_names=secret),
+        request_headers=mask_headers(request.headers, secret_names=secret),
+        request_body=(request.body or b"").decode("utf-8", "replace"),
+        duration_ms=result.duration_ms,
+        error_kind=result.error_kind.value if result.error_kind else "",
+        error_message=result.error_message,
+    )
+    if response is not None:
+        exchange.status_code = response.status_code
+        exchange.reason = response.reason[:200]
+        exchange.response_headers = mask_headers(response.headers, secret_names=secret)
+        exchange.response_body = response.body
+        exchange.response_content_type = response.content_type[:200]
+        exchange.response_size = response.size
+        exchange.truncated = response.truncated
+    exchange.save()
+    return exchange
+
+
+def try_operation(
+    *,
+    operation: Operation,
+    values: TryItValues,
+    user: AbstractBaseUser | AnonymousUser | None,
+    session_key: str,
+) -> Exchange:
+    """Send one Try it call and keep it in the history."""
+    request = build_request(operation=operation, values=values)
+    result = outbound.send(request)
+    return record_exchange(
+        operation=operation, values=values, result=result, user=user, session_key=session_key
+    )

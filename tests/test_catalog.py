@@ -1,0 +1,68 @@
+import pytest
+from django.urls import reverse
+
+from operations.models import Api, Operation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def other_api() -> Api:
+    api = Api.objects.create(
+        name="Weather",
+        slug="weather",
+        service_url="https://weather.example.com",
+        description="Forecasts for any city.",
+    )
+    Operation.objects.create(api=api, name="Get forecast", slug="forecast", url_template="/f")
+    return api
+
+
+def test_catalog_lists_published_apis_with_operation_counts(client, demo_api, other_api):
+    response = client.get(reverse("operations:catalog"))
+    assert response.status_code == 200
+    names = [api.name for api in response.context["apis"]]
+    assert names == ["AzureML Demo API", "Weather"]
+    assert response.context["apis"][0].operation_count == 5
+    assert b"5 operations" in response.content
+
+
+def test_unpublished_apis_are_hidden_from_visitors_but_shown_to_staff(
+    client, admin_client, other_api
+):
+    other_api.published = False
+    other_api.save()
+    assert list(client.get("/").context["apis"]) == []
+    staff_page = admin_client.get("/")
+    assert [api.slug for api in staff_page.context["apis"]] == ["weather"]
+    assert b"unpublished" in staff_page.content
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("azureml", ["azureml-demo"]),  # name
+        ("forecasts", ["weather"]),  # description
+        ("BES Status", ["azureml-demo"]),  # operation name
+        ("nothing-like-this", []),
+        ("", ["azureml-demo", "weather"]),
+    ],
+)
+def test_search_matches_names_descriptions_and_operations(
+    client, demo_api, other_api, search, expected
+):
+    response = client.get("/", {"q": search})
+    assert [api.slug for api in response.context["apis"]] == expected
+
+
+def test_search_without_match_says_so(client, demo_api):
+    response = client.get("/", {"q": "<b>zzz</b>"})
+    assert "No API matches “&lt;b&gt;zzz&lt;/b&gt;”." in response.content.decode()
+
+
+def test_pages_carry_security_headers(client, demo_api):
+    response = client.get("/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"

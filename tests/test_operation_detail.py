@@ -1,0 +1,73 @@
+import pytest
+from bs4 import BeautifulSoup
+
+pytestmark = pytest.mark.django_db
+
+URL = "/apis/azureml-demo/operations/rrs-execute/"
+
+
+def page(client, url: str = URL) -> BeautifulSoup:
+    response = client.get(url)
+    assert response.status_code == 200
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def test_try_it_form_has_a_labelled_input_per_parameter_with_defaults(client, demo_api):
+    soup = page(client)
+    form = soup.select_one("#try-it form")
+    labels = {
+        label.get_text(strip=True).rstrip("*"): label["for"] for label in form.select("label")
+    }
+    assert {"workspace", "service", "apiversion", "details"} <= set(labels)
+    workspace = form.select_one(f"#{labels['workspace']}")
+    assert workspace["value"] == "demo-workspace"
+    assert workspace.has_attr("required")
+    # Allowed values become a select, with the default chosen.
+    details = form.select_one(f"#{labels['details']}")
+    assert details.name == "select"
+    assert [o["value"] for o in details.select("option")] == ["", "true", "false"]
+    assert details.select_one("option[selected]")["value"] == "true"
+
+
+def test_header_rows_come_from_header_parameters_with_secret_masked_input(client, demo_api):
+    soup = page(client)
+    names = [i["value"] for i in soup.select("#try-it input[name=header_name]") if i.get("value")]
+    assert names == ["Content-Type", "Authorization"]
+    values = soup.select("#try-it input[name=header_value]")
+    assert values[1]["type"] == "password"
+    assert soup.select_one("[data-add-header]").get_text(strip=True) == "+ Add header"
+
+
+def test_body_field_is_filled_with_the_example(client, demo_api):
+    soup = page(client)
+    body = soup.select_one("#try-it textarea[name=body]")
+    assert '"ColumnNames"' in body.get_text()
+
+
+def test_get_operation_has_no_body_field(client, demo_api):
+    soup = page(client, "/apis/azureml-demo/operations/bes-status/")
+    assert soup.select_one("#try-it textarea[name=body]") is None
+    assert soup.select_one("#try-it label[for$=jobid]") is not None
+
+
+def test_documentation_lists_parameters_body_example_and_responses(client, demo_api):
+    soup = page(client)
+    rows = [
+        tr.select("td")[0].get_text(" ", strip=True)
+        for tr in soup.select("table.parameters tbody tr")
+    ]
+    assert rows == [
+        "workspace",
+        "service",
+        "apiversion",
+        "details",
+        "Content-Type",
+        "Authorization secret",
+    ]
+    assert "Bearer" not in soup.select_one("table.parameters").get_text()
+    assert soup.select_one("#responses-heading") is not None
+    assert "Results" in soup.select_one("#responses-heading").find_next("pre").get_text()
+
+
+def test_unknown_operation_is_404(client, demo_api):
+    assert client.get("/apis/azureml-demo/operations/nope/").status_code == 404
