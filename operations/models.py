@@ -25,7 +25,9 @@ class Api(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True, help_text="Markdown.")
-    service_url = models.URLField(
+    # A CharField: URLField's form field would quietly prepend a scheme to what an
+    # admin typed, while the validator below says exactly what is wrong.
+    service_url = models.CharField(
         "service URL",
         max_length=500,
         validators=[validate_service_url],

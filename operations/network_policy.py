@@ -34,8 +34,9 @@ class BlockedDestination(DestinationError):
     def __init__(self, *, host: str, addresses: tuple[IPAddress, ...]) -> None:
         self.host = host
         self.addresses = addresses
-        listed = ", ".join(str(address) for address in addresses)
-        if len(addresses) == 1 and str(addresses[0]) == host:
+        # Shown as connected to: ::ffff:10.0.0.1 reads as 10.0.0.1.
+        listed = ", ".join(str(_unmapped(address)) for address in addresses)
+        if _is_ip_literal(host):
             message = f"Destination {listed} is not allowed by the portal's network policy"
         else:
             message = (
@@ -73,6 +74,14 @@ def _unmapped(ip: IPAddress) -> IPAddress:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return ip.ipv4_mapped
     return ip
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_public(ip: IPAddress) -> bool:

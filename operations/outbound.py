@@ -33,6 +33,7 @@ from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import select_proxy
 from urllib3 import exceptions as urllib3_exceptions
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import LocationParseError
 from urllib3.util import Timeout, parse_url
@@ -315,7 +316,7 @@ class _Deadline:
         self.expires_at = time.monotonic() + seconds
         self.expired = False
         self._lock = threading.Lock()
-        self._connections: list[Any] = []
+        self._sockets: list[socket.socket] = []
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
 
@@ -329,15 +330,17 @@ class _Deadline:
     def passed(self) -> bool:
         return self.expired or time.monotonic() >= self.expires_at
 
-    def watch(self, connection: Any) -> None:
+    def watch(self, sock: socket.socket) -> None:
         with self._lock:
-            self._connections.append(connection)
+            self._sockets.append(sock)
+            if self.expired:
+                _shutdown_socket(sock)
 
     def _expire(self) -> None:
         with self._lock:
             self.expired = True
-            for connection in self._connections:
-                _shutdown_socket(getattr(connection, "sock", None))
+            for sock in self._sockets:
+                _shutdown_socket(sock)
 
 
 def _shutdown_socket(sock: object) -> None:
@@ -348,24 +351,46 @@ def _shutdown_socket(sock: object) -> None:
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
+class _WatchedConnectionMixin:
+    """Hands the socket to the call's deadline once connected.
+
+    The socket itself, not the connection: http.client drops the connection's
+    reference when the response is read until close, while the read goes on.
+    """
+
+    deadline: _Deadline | None = None
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        if self.deadline is not None:
+            self.deadline.watch(self.sock)  # type: ignore[attr-defined]
+
+
+class _WatchedHTTPConnection(_WatchedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedConnectionMixin, HTTPSConnection):
+    pass
+
+
 class _WatchedPoolMixin:
-    """Registers each new connection with the call's deadline."""
+    """Gives each new connection the call's deadline."""
 
     deadline: _Deadline | None = None
 
     def _new_conn(self) -> Any:
         connection = super()._new_conn()  # type: ignore[misc]
-        if self.deadline is not None:
-            self.deadline.watch(connection)
+        connection.deadline = self.deadline
         return connection
 
 
 class _WatchedHTTPConnectionPool(_WatchedPoolMixin, HTTPConnectionPool):
-    pass
+    ConnectionCls = _WatchedHTTPConnection
 
 
 class _WatchedHTTPSConnectionPool(_WatchedPoolMixin, HTTPSConnectionPool):
-    pass
+    ConnectionCls = _WatchedHTTPSConnection
 
 
 # --- The pinned adapter (invariant 6) -----------------------------------------
@@ -463,14 +488,17 @@ def _session(*, policy: NetworkPolicy, deadline: _Deadline) -> Iterator[requests
 
 
 def _exchange(request: OutboundRequest, *, limits: SendLimits, policy: NetworkPolicy) -> Response:
-    with _Deadline(limits.deadline) as deadline, _session(policy=policy, deadline=deadline) as s:
-        prepared = _prepare(s, request)
+    with (
+        _Deadline(limits.deadline) as deadline,
+        _session(policy=policy, deadline=deadline) as session,
+    ):
+        prepared = _prepare(session, request)
         try:
             # The adapter, not Session.send: Session.send reads a 3xx body whole (it
             # consumes `resp.content` to look for the next request even when redirects
             # are off), which would bypass the response cap. Skipping it also skips
             # redirects and cookie extraction altogether.
-            raw_response = s.get_adapter(prepared.url or "").send(
+            raw_response = session.get_adapter(prepared.url or "").send(
                 prepared,
                 stream=True,
                 timeout=Timeout(
@@ -494,7 +522,7 @@ def _exchange(request: OutboundRequest, *, limits: SendLimits, policy: NetworkPo
 
 
 def _prepare(session: requests.Session, request: OutboundRequest) -> requests.PreparedRequest:
-    headers: dict[str, str] = {}
+    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
     for name, value in request.headers:
         # Repeated fields are combined as RFC 9110 5.3 allows; requests keeps one per name.
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
@@ -505,8 +533,23 @@ def _prepare(session: requests.Session, request: OutboundRequest) -> requests.Pr
     except (requests.RequestException, ValueError) as exc:
         raise OutboundRefused(f"The request cannot be built ({type(exc).__name__})") from exc
     # requests re-serialises the URL (requoting it); check what it will actually send.
-    _check_url(prepared.url or "", service_url=request.service_url)
+    url = prepared.url or ""
+    _check_url(url, service_url=request.service_url)
+    _check_same_authority(url, service_url=request.service_url)
     return prepared
+
+
+def _check_same_authority(url: str, *, service_url: str) -> None:
+    # The adapter takes the host and port from urllib.parse, not from urllib3's parser:
+    # both must read the same destination out of the URL.
+    service = parse_url(service_url)
+    try:
+        split = urlsplit(url)
+        authority = (split.scheme, split.hostname, split.port or _DEFAULT_PORTS.get(split.scheme))
+    except ValueError as exc:
+        raise OutboundRefused("The URL is not valid") from exc
+    if authority != (service.scheme, (service.host or "").strip("[]"), _port_of(service)):
+        raise OutboundRefused("The URL's destination is ambiguous")
 
 
 def _read(raw_response: requests.Response, *, limits: SendLimits, deadline: _Deadline) -> Response:

@@ -169,8 +169,10 @@ def encode_path_value(*, name: str, value: str) -> str:
     """Percent-encode a value as exactly one path segment (invariant 2)."""
     if value == "":
         raise BindError("This path parameter needs a value.", field=name)
-    if value in {".", ".."}:
-        raise BindError("'.' and '..' are not allowed as path values.", field=name)
+    # A backend that decodes %2F or "\\" would see "a/../b" as a traversal, so a
+    # dot segment anywhere in the value is refused, not only a value of "." or "..".
+    if any(piece in {".", ".."} for piece in re.split(r"[/\\]", value)):
+        raise BindError("'.' and '..' are not allowed as path segments.", field=name)
     _check_value(name, value)
     return quote(value, safe="")
 

@@ -27,6 +27,8 @@ def service_url_problems(url: str) -> list[str]:
         problems.append("The service URL cannot have a query string; put it in the templates.")
     if parts.fragment or "#" in url:
         problems.append("The service URL cannot have a fragment (#...).")
+    if any(char.isspace() for char in url):
+        problems.append("The service URL cannot contain spaces.")
     if port == 0:
         problems.append("The service URL has an invalid port.")
     if any(segment in {".", ".."} for segment in parts.path.split("/")):

@@ -18,9 +18,10 @@ import pytest
 import responses
 import trustme
 from requests import exceptions as requests_exceptions
+from urllib3 import HTTPHeaderDict
 from urllib3.exceptions import ProtocolError
 
-from operations import network_policy, outbound
+from operations import network_policy
 from operations.outbound import (
     ErrorKind,
     OutboundRefused,
@@ -167,7 +168,7 @@ def test_repeated_request_headers_are_combined(backend):
         call(
             f"{backend.url}/",
             service_url=backend.url,
-            headers=(("X-Tag", "a"), ("X-Tag", "b")),
+            headers=(("X-Tag", "a"), ("x-tag", "b")),
         ),
         limits=LIMITS,
     )
@@ -857,9 +858,11 @@ def test_a_certificate_for_another_name_is_a_tls_error(trusted_ca):
         url = f"https://localhost:{server.port}"
         result = send(call(f"{url}/x", service_url=url), limits=LIMITS)
 
-    assert result.error_kind == ErrorKind.TLS
-    assert result.error_message.startswith("TLS certificate verification failed: ")
-    assert "localhost" in result.error_message
+    assert_error(
+        result,
+        ErrorKind.TLS,
+        "TLS certificate verification failed: hostname 'localhost' doesn't match 'other.test'",
+    )
     assert server.requests == []
 
 
@@ -930,7 +933,7 @@ def test_a_faked_response_keeps_repeated_headers():
         f"{FAKE}/x",
         body=b"{}",
         status=200,
-        headers=[("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("X-A", "1")],
+        headers=HTTPHeaderDict([("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("X-A", "1")]),
         content_type="application/json",
     )
     result = send(call(f"{FAKE}/x", service_url=FAKE), limits=LIMITS)
@@ -981,12 +984,28 @@ def test_a_failed_call_logs_its_error_kind(caplog):
     )
 
 
-def test_send_reads_its_limits_and_policy_from_settings(backend, settings):
-    settings.PORTAL_OUTBOUND_MAX_RESPONSE_BYTES = 1
-    assert outbound.SendLimits.from_settings().max_response_bytes == 1
-    result = send(call(f"{backend.url}/", service_url=backend.url))
-    assert (result.response.body, result.response.truncated) == (b"o", True)
+def test_send_reads_its_limits_and_policy_from_settings(settings):
+    settings.PORTAL_OUTBOUND_MAX_RESPONSE_BYTES = 200
+    with scripted_server(reply_with(200, body=b"z" * 300)) as server:
+        result = send(call(f"{server.url}/", service_url=server.url))
+        assert (result.response.size, result.response.truncated) == (200, True)
 
-    settings.PORTAL_OUTBOUND_ALLOWED_NETWORKS = []
-    result = send(call(f"{backend.url}/", service_url=backend.url))
-    assert result.error_kind == ErrorKind.BLOCKED
+        settings.PORTAL_OUTBOUND_ALLOWED_NETWORKS = []
+        result = send(call(f"{server.url}/", service_url=server.url))
+        assert result.error_kind == ErrorKind.BLOCKED
+    assert server.connections == 1
+
+
+def test_limits_from_settings(settings):
+    settings.PORTAL_OUTBOUND_CONNECT_TIMEOUT = 1.5
+    settings.PORTAL_OUTBOUND_READ_TIMEOUT = 2.5
+    settings.PORTAL_OUTBOUND_DEADLINE = 9.0
+    settings.PORTAL_OUTBOUND_MAX_RESPONSE_BYTES = 1234
+    settings.PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES = 567
+    assert SendLimits.from_settings() == SendLimits(
+        connect_timeout=1.5,
+        read_timeout=2.5,
+        deadline=9.0,
+        max_response_bytes=1234,
+        max_request_body_bytes=567,
+    )

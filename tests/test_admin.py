@@ -1,0 +1,184 @@
+"""Registering APIs and operations in the admin, with its validation messages."""
+
+import pytest
+
+from operations.models import Api, Operation, ParameterLocation
+
+pytestmark = pytest.mark.django_db
+
+
+def formset(prefix: str, rows: list[dict]) -> dict:
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(rows):
+        data.update({f"{prefix}-{index}-{key}": value for key, value in row.items()})
+    return data
+
+
+def api_form(**overrides: str) -> dict:
+    data = {
+        "name": "Weather",
+        "slug": "weather",
+        "url_suffix": "weather",
+        "service_url": "https://weather.example.com/v1",
+        "version": "1",
+        "published": "on",
+        "description": "",
+        **formset("operations", []),
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def api() -> Api:
+    return Api.objects.create(name="Weather", slug="weather", service_url="https://w.example.com")
+
+
+def operation_form(api: Api, *, template: str, parameters: list[dict], create_missing: bool):
+    data = {
+        "api": str(api.pk),
+        "name": "Forecast",
+        "slug": "forecast",
+        "method": "GET",
+        "url_template": template,
+        "description": "",
+        "tags": "",
+        "order": "0",
+        "request_content_type": "",
+        "body_example": "",
+        **formset("parameters", parameters),
+        **formset("responses", []),
+    }
+    if create_missing:
+        data["create_missing_parameters"] = "on"
+    return data
+
+
+def parameter(name: str, location: str = ParameterLocation.TEMPLATE) -> dict:
+    return {"name": name, "location": location, "type": "string", "order": "0"}
+
+
+def test_admin_registers_an_api(admin_client):
+    response = admin_client.post("/admin/operations/api/add/", api_form())
+    assert response.status_code == 302
+    assert Api.objects.get().service_url == "https://weather.example.com/v1"
+
+
+@pytest.mark.parametrize(
+    ("service_url", "message"),
+    [
+        ("http://user:pw@example.com/x", "The service URL cannot contain a user name or password."),
+        ("https://example.com/x?key=1", "The service URL cannot have a query string"),
+        ("https://example.com/x#top", "The service URL cannot have a fragment (#...)."),
+        ("ftp://example.com/x", "The service URL must start with http:// or https://."),
+        ("example.com", "The service URL must start with http:// or https://."),
+        ("https://exa mple.com", "The service URL cannot contain spaces."),
+        ("https://example.com/a/../b", "The service URL path cannot contain '.' or '..' segments."),
+    ],
+)
+def test_bad_service_urls_are_refused_with_a_clear_error(admin_client, service_url, message):
+    response = admin_client.post("/admin/operations/api/add/", api_form(service_url=service_url))
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.errors["service_url"])
+    assert message in errors
+    assert Api.objects.count() == 0
+
+
+def test_template_that_does_not_parse_names_the_position(admin_client, api):
+    data = operation_form(api, template="/a/{x", parameters=[], create_missing=True)
+    response = admin_client.post("/admin/operations/operation/add/", data)
+    assert response.context["adminform"].form.errors["url_template"] == [
+        "The URL template does not parse: Unclosed '{' at position 4."
+    ]
+    assert Operation.objects.count() == 0
+
+
+def test_missing_template_parameters_are_an_error_unless_created(admin_client, api):
+    data = operation_form(
+        api,
+        template="/cities/{city}/days/{day}",
+        parameters=[parameter("city")],
+        create_missing=False,
+    )
+    response = admin_client.post("/admin/operations/operation/add/", data)
+    assert response.status_code == 200
+    errors = [
+        e for fs in response.context["inline_admin_formsets"] for e in fs.formset.non_form_errors()
+    ]
+    assert errors == [
+        "The URL template uses {day} but no parameter defines it. Add it below, or tick "
+        "“Create missing parameters from the template”."
+    ]
+    assert Operation.objects.count() == 0
+
+
+def test_ticking_create_missing_adds_the_parameters(admin_client, api):
+    data = operation_form(
+        api,
+        template="/cities/{city}?days={days}",
+        parameters=[parameter("city")],
+        create_missing=True,
+    )
+    response = admin_client.post("/admin/operations/operation/add/", data, follow=True)
+    operation = Operation.objects.get()
+    assert [(p.name, p.required) for p in operation.parameters.all()] == [
+        ("city", False),
+        ("days", False),
+    ]
+    assert "Created parameters from the template: days." in response.content.decode()
+
+
+def test_parameter_in_template_location_must_appear_in_the_template(admin_client, api):
+    data = operation_form(
+        api,
+        template="/cities/{city}",
+        parameters=[parameter("city"), parameter("zone")],
+        create_missing=True,
+    )
+    response = admin_client.post("/admin/operations/operation/add/", data)
+    errors = [
+        e for fs in response.context["inline_admin_formsets"] for e in fs.formset.non_form_errors()
+    ]
+    assert errors == [
+        "The parameter “zone” is in the URL template location but the template has no {zone}."
+    ]
+
+
+def test_header_and_query_parameters_need_not_appear_in_the_template(admin_client, api):
+    data = operation_form(
+        api,
+        template="/cities",
+        parameters=[parameter("X-Key", ParameterLocation.HEADER), parameter("q", "query")],
+        create_missing=False,
+    )
+    response = admin_client.post("/admin/operations/operation/add/", data)
+    assert response.status_code == 302
+    assert Operation.objects.get().parameters.count() == 2
+
+
+def test_operations_added_on_the_api_page_get_their_template_parameters(admin_client):
+    data = api_form(
+        **formset(
+            "operations",
+            [
+                {
+                    "name": "Get",
+                    "slug": "get",
+                    "method": "GET",
+                    "url_template": "/x/{id}",
+                    "order": "0",
+                }
+            ],
+        )
+    )
+    response = admin_client.post("/admin/operations/api/add/", data)
+    assert response.status_code == 302
+    operation = Operation.objects.get()
+    assert [(p.name, p.location, p.required) for p in operation.parameters.all()] == [
+        ("id", "template", True)
+    ]
