@@ -522,10 +522,13 @@ def _exchange(request: OutboundRequest, *, limits: SendLimits, policy: NetworkPo
 
 
 def _prepare(session: requests.Session, request: OutboundRequest) -> requests.PreparedRequest:
-    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+    # Repeated fields are combined as RFC 9110 5.3 allows (requests keeps one per name),
+    # under the first spelling of the name.
+    combined: dict[str, tuple[str, str]] = {}
     for name, value in request.headers:
-        # Repeated fields are combined as RFC 9110 5.3 allows; requests keeps one per name.
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        first_name, previous = combined.get(name.lower(), (name, None))
+        combined[name.lower()] = (first_name, value if previous is None else f"{previous}, {value}")
+    headers = dict(combined.values())
     try:
         prepared = session.prepare_request(
             requests.Request(request.method, request.url, headers=headers, data=request.body)

@@ -314,3 +314,13 @@ def test_set_cookie_from_a_backend_never_reaches_the_browser(client):
     assert "stolen" not in response.cookies.get("sessionid", "")
     assert "Set-Cookie" not in [n for n, _ in response.items() if "stolen" in _]
     assert "sessionid=stolen" not in response.content.decode()
+
+
+def test_content_type_header_with_markup_is_escaped(client):
+    headers = [("Content-Type", 'text/plain"><script>alert(1)</script>')]
+    with scripted_server(reply_with(200, headers=headers, body=b"hi")) as s:
+        operation = make_api(s.url)
+        response = post(client, operation, {"param-template-item": "1"})
+    content = response.content.decode()
+    assert "<script>alert(1)</script>" not in content
+    assert "text/plain&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in content
