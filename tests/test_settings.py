@@ -1,0 +1,76 @@
+"""The settings file read from the environment: safe production defaults."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# Variables the test run sets for itself; production must be judged without them.
+TEST_RUN_VARIABLES = {
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "SECURE_SSL_REDIRECT",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "PORTAL_OUTBOUND_ALLOWED_NETWORKS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in TEST_RUN_VARIABLES}
+    clean.update({"ALLOWED_HOSTS": "portal.example.com", **env})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_defaults_pass_check_deploy():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY="p" * 20 + "-x8#Kq2!vLz9@Wm4$Rt7^Yb1&Nc5*Hd3",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_without_secret_key_and_debug_the_portal_refuses_to_start():
+    result = manage("check")
+    assert result.returncode != 0
+    assert "Set SECRET_KEY (or DEBUG=true for local development)." in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"SECRET_KEY": "k"}, "[]"),
+        ({"DEBUG": "true"}, "['127.0.0.1/32', '::1/128']"),
+        (
+            {"SECRET_KEY": "k", "PORTAL_OUTBOUND_ALLOWED_NETWORKS": "10.0.0.0/8, 192.168.1.0/24"},
+            "['10.0.0.0/8', '192.168.1.0/24']",
+        ),
+    ],
+)
+def test_backends_may_reach_only_public_addresses_unless_networks_are_listed(env, expected):
+    result = manage(
+        "shell",
+        "-v0",
+        "-c",
+        "from django.conf import settings; print(settings.PORTAL_OUTBOUND_ALLOWED_NETWORKS)",
+        **env,
+    )
+    assert result.stdout.splitlines()[-1] == expected, result.stderr
