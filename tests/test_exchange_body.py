@@ -1,0 +1,42 @@
+"""GET /history/<id>/body: a stored response body, for its owner only."""
+
+import pytest
+from django.test import Client
+
+from operations.models import Exchange
+
+pytestmark = pytest.mark.django_db
+
+
+def make_exchange(**fields) -> Exchange:
+    return Exchange.objects.create(
+        operation_name="X: y", method="GET", url="http://h/x", response_body=b"\x00\x01", **fields
+    )
+
+
+def test_owner_downloads_as_attachment(client, django_user_model):
+    user = django_user_model.objects.create_user("ada", password="pw")
+    exchange = make_exchange(owner=user)
+    client.force_login(user)
+    response = client.get(f"/history/{exchange.pk}/body")
+    assert response.status_code == 200
+    assert response.content == b"\x00\x01"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_another_user_gets_404(client, django_user_model):
+    owner = django_user_model.objects.create_user("ada", password="pw")
+    exchange = make_exchange(owner=owner)
+    client.force_login(django_user_model.objects.create_user("bob", password="pw"))
+    assert client.get(f"/history/{exchange.pk}/body").status_code == 404
+
+
+def test_anonymous_visitor_sees_only_their_session(client):
+    session = client.session
+    session.save()
+    mine = make_exchange(session_key=session.session_key)
+    theirs = make_exchange(session_key="another-session")
+    assert client.get(f"/history/{mine.pk}/body").status_code == 200
+    assert client.get(f"/history/{theirs.pk}/body").status_code == 404
+    assert Client().get(f"/history/{mine.pk}/body").status_code == 404
