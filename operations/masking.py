@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from urllib.parse import unquote
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from operations.headers import SECRET_HEADER_NAMES
 
@@ -34,19 +34,20 @@ def mask_headers(
 
 
 def mask_url(url: str, *, secret_names: Iterable[str] = ()) -> str:
-    """Mask the values of secret query keys, leaving the rest of the URL as sent."""
+    """Mask user info and the values of secret query keys, leaving the rest as sent."""
     secret = {n.lower() for n in secret_names}
-    if not secret or "?" not in url:
-        return url
-    base, _, query = url.partition("?")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(unparseable URL)"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{MASK}@{netloc.rpartition('@')[2]}"
     pairs = []
-    for pair in query.split("&"):
+    for pair in parts.query.split("&") if parts.query else []:
         key, equals, _ = pair.partition("=")
-        if equals and unquote(key).lower() in secret:
-            pairs.append(f"{key}={MASK}")
-        else:
-            pairs.append(pair)
-    return f"{base}?{'&'.join(pairs)}"
+        pairs.append(f"{key}={MASK}" if equals and unquote_plus(key).lower() in secret else pair)
+    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(pairs), parts.fragment))
 
 
 def mask_values(values: dict[str, str], *, secret_names: Iterable[str]) -> dict[str, str]:

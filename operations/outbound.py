@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
-from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 from django.conf import settings
@@ -38,6 +38,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import LocationParseError
 from urllib3.util import Timeout, parse_url
 
+from operations.masking import mask_url
 from operations.network_policy import (
     BlockedDestination,
     NetworkPolicy,
@@ -48,7 +49,6 @@ from operations.templating import OutboundRequest
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "api-portal/0.1"
-SECRET_MASK = "••••••"  # noqa: S105 (the mask, not a password)
 _DEFAULT_HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate", "Accept": "*/*"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _CHUNK_BYTES = 64 * 1024
@@ -773,29 +773,9 @@ def _seconds(seconds: float) -> str:
 # --- Logging (invariant 9) ----------------------------------------------------
 
 
-def _mask_url(url: str, *, secret_names: frozenset[str]) -> str:
-    """`url` with the values of secret query keys (and any user info) masked."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(unparseable URL)"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = f"{SECRET_MASK}@{netloc.rpartition('@')[2]}"
-    query = "&".join(_mask_pair(pair, secret_names) for pair in parts.query.split("&"))
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def _mask_pair(pair: str, secret_names: frozenset[str]) -> str:
-    key, sep, _value = pair.partition("=")
-    if sep and unquote_plus(key).lower() in secret_names:
-        return f"{key}={SECRET_MASK}"
-    return pair
-
-
 def _log(result: SendResult) -> None:
     request = result.request
-    url = _mask_url(request.url, secret_names=request.secret_names)
+    url = mask_url(request.url, secret_names=request.secret_names)
     # Refused URLs may carry CR/LF; keep them from forging log lines.
     url = _BAD_URL_CHAR.sub(lambda m: f"\\x{ord(m.group()):02x}", url)
     if result.response is not None:

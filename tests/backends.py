@@ -173,7 +173,13 @@ def reply_with(
 
 
 class ScriptedServer:
-    """A running scripted backend; see `scripted_server`."""
+    """A running scripted backend; see `scripted_server`.
+
+    url, host, port: where it listens. requests: every request read so far, in order.
+    connections: TCP connections accepted (0 proves nothing reached it, not even a
+    connect). server_names: the SNI of each TLS handshake. errors: exceptions raised
+    while serving (a client refusing the certificate, a client hanging up early).
+    """
 
     def __init__(
         self,
@@ -202,7 +208,7 @@ class ScriptedServer:
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind((host, port))
         self._listener.listen(16)
-        self._listener.settimeout(0.05)
+        self._listener.settimeout(0.5)
         self.port: int = self._listener.getsockname()[1]
         if ssl_context is not None:
             ssl_context.sni_callback = self._record_server_name
@@ -223,6 +229,9 @@ class ScriptedServer:
 
     def stop(self) -> None:
         self._stop.set()
+        # Wakes up the blocked accept() at once on Linux; the accept timeout is the fallback.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         with self._lock:
             clients = list(self._clients)
         for client in clients:
