@@ -38,6 +38,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import LocationParseError
 from urllib3.util import Timeout, parse_url
 
+from operations.headers import TOKEN, HeaderError, validate_headers
 from operations.masking import mask_url
 from operations.network_policy import (
     BlockedDestination,
@@ -53,28 +54,9 @@ _DEFAULT_HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _CHUNK_BYTES = 64 * 1024
 
-# RFC 9110 token (header names, methods).
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-# Control characters other than HTAB: CR/LF would split the header, NUL truncates it.
-_BAD_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # Space, controls and backslash (which some parsers read as "/") never belong in a
 # built URL: templating percent-encodes them.
 _BAD_URL_CHAR = re.compile(r"[\x00-\x20\x7f\\]")
-_FORBIDDEN_HEADERS = frozenset(
-    {
-        "host",
-        "content-length",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-        "te",
-        "trailer",
-        "upgrade",
-        "forwarded",
-        "cookie",
-    }
-)
-_FORBIDDEN_HEADER_PREFIXES = ("proxy-", "x-forwarded-")
 
 
 class ErrorKind(StrEnum):
@@ -239,7 +221,7 @@ def format_size(size: int) -> str:
 
 def _check_method(method: str) -> None:
     # CONNECT would turn the backend connection into a tunnel.
-    if not _TOKEN.fullmatch(method) or method.upper() == "CONNECT":
+    if not TOKEN.match(method) or method.upper() == "CONNECT":
         raise OutboundRefused(f"The method {method!r} cannot be sent")
 
 
@@ -289,15 +271,12 @@ def _refuse_dot_segments(raw_path: str) -> None:
 
 
 def _check_headers(headers: tuple[tuple[str, str], ...]) -> None:
-    for name, value in headers:
-        if not _TOKEN.fullmatch(name):
-            raise OutboundRefused(f"The header name {name!r} is not valid")
-        lowered = name.lower()
-        if lowered in _FORBIDDEN_HEADERS or lowered.startswith(_FORBIDDEN_HEADER_PREFIXES):
-            raise OutboundRefused(f"The header {name} is set by the portal and cannot be sent")
-        if _BAD_HEADER_VALUE.search(value):
-            # The value itself is never echoed: it may be a secret.
-            raise OutboundRefused(f"The value of the header {name} contains a control character")
+    # The same rules the form applies, again: a caller may have built the request
+    # without the form.
+    try:
+        validate_headers(headers)
+    except HeaderError as error:
+        raise OutboundRefused(error.message) from error
 
 
 # --- The overall deadline -----------------------------------------------------
