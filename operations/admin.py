@@ -49,8 +49,12 @@ class ParameterInline(admin.TabularInline):
         "order",
     )
     formfield_overrides = {
-        Parameter._meta.get_field("allowed_values"): {"widget": forms.Textarea(attrs={"rows": 2})},
-        Parameter._meta.get_field("description"): {"widget": forms.Textarea(attrs={"rows": 2})},
+        Parameter._meta.get_field("allowed_values"): {
+            "widget": forms.Textarea(attrs={"rows": 2, "cols": 16})
+        },
+        Parameter._meta.get_field("description"): {
+            "widget": forms.Textarea(attrs={"rows": 2, "cols": 24})
+        },
     }
 
 

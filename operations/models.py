@@ -74,7 +74,9 @@ METHODS_WITH_BODY = frozenset({HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH
 
 
 class Operation(models.Model):
-    api = models.ForeignKey(Api, on_delete=models.CASCADE, related_name="operations")
+    api = models.ForeignKey(
+        Api, on_delete=models.CASCADE, related_name="operations", verbose_name="API"
+    )
     name = models.CharField("display name", max_length=200)
     slug = models.SlugField(max_length=100)
     method = models.CharField(

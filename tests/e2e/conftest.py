@@ -8,13 +8,23 @@ page errors, so tests can assert that the pages they visit had none.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Playwright,
+    Response,
+    sync_playwright,
+)
 
 E2E_DIR = Path(__file__).resolve().parent
 SCREENSHOTS = E2E_DIR.parent.parent / "test-artifacts" / "screenshots"
@@ -66,13 +76,16 @@ class PageProblems:
         self.page_errors: list[str] = []
 
     def watch(self, page: Page) -> None:
-        page.on(
-            "console",
-            lambda message: (
-                self.console_errors.append(message.text) if message.type == "error" else None
-            ),
-        )
+        page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console_errors.append(f"{message.text} [{message.location.get('url', '')}]")
+
+    def clear(self) -> None:
+        self.console_errors.clear()
+        self.page_errors.clear()
 
     @property
     def all(self) -> list[str]:
@@ -120,5 +133,72 @@ def screenshot(page: Page, name: str) -> Path:
     """Save a full-page screenshot to test-artifacts/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # caret="initial": Playwright's default hides the text caret with an injected style
+    # sheet, which the portal's CSP (style-src 'self') then reports as a violation once
+    # htmx swaps content, and the tests would see their own screenshots as CSP errors.
+    page.screenshot(path=str(path), full_page=True, caret="initial")
     return path
+
+
+# --- Try it helpers shared by the test modules ----------------------------------------
+
+
+def param_input(page: Page, name: str) -> Locator:
+    """The Try it input of a URL parameter. Its label is the parameter's name, which
+    crispy-forms follows with an asterisk when the parameter is required."""
+    return page.get_by_label(re.compile(rf"^\s*{re.escape(name)}\*?\s*$"))
+
+
+def send(page: Page) -> Response:
+    """Press Send on an htmx page and wait until the Try it card has been swapped.
+
+    The old card is marked first, so the wait ends only when htmx has put in the new
+    one. Returns the response to the htmx POST.
+    """
+    page.locator("#try-it").evaluate("card => { card.dataset.stale = 'yes'; }")
+    with page.expect_response(
+        lambda response: response.request.method == "POST" and response.url.endswith("/try")
+    ) as answer:
+        page.get_by_role("button", name="Send").click()
+    response = answer.value
+    # Bad input is a form error and a backend fault an error panel: never anything but 200.
+    assert response.status == 200, f"POST {response.url} answered {response.status}"
+    page.locator("#try-it:not([data-stale])").wait_for(state="attached")
+    # htmx gives swapped-in elements their old attributes until it settles; wait for that.
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
+    return response
+
+
+def result_status(page: Page) -> str:
+    return page.locator("#result [data-status]").inner_text().strip()
+
+
+def requested_url(page: Page) -> str:
+    return page.locator("#result [data-requested-url]").inner_text().strip()
+
+
+def response_headers(page: Page) -> dict[str, str]:
+    rows = page.locator("#result table.response-headers tr").all()
+    return {
+        row.locator("th").inner_text().strip(): row.locator("td").inner_text().strip()
+        for row in rows
+    }
+
+
+def response_text(page: Page) -> str:
+    return page.locator("#result .response-body").text_content() or ""
+
+
+def response_json(page: Page) -> object:
+    return json.loads(response_text(page))
+
+
+def open_operation(page: Page, *, base_url: str, api_name: str, operation_name: str) -> None:
+    """From the catalog to an operation's page, by clicking as a reader would."""
+    page.goto(base_url + "/")
+    page.get_by_role("link", name=api_name, exact=True).click()
+    page.get_by_role("heading", level=1, name=api_name).wait_for()
+    page.get_by_role("link", name=re.compile(rf"\b{re.escape(operation_name)}\b")).click()
+    page.get_by_role("heading", level=1, name=operation_name).wait_for()
