@@ -46,6 +46,19 @@ class BlockedDestination(DestinationError):
         super().__init__(message)
 
 
+class BlockedPort(BlockedDestination):
+    """The port is not in the policy's list of allowed ports."""
+
+    def __init__(self, *, host: str, port: int, allowed: frozenset[int]) -> None:
+        self.host = host
+        self.addresses = ()
+        self.port = port
+        listed = ", ".join(str(p) for p in sorted(allowed))
+        DestinationError.__init__(
+            self, f"Port {port} is not allowed by the portal's network policy (allowed: {listed})"
+        )
+
+
 class UnresolvableHost(DestinationError):
     """The name does not resolve to any address."""
 
@@ -68,6 +81,21 @@ def parse_networks(cidrs: Iterable[str]) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
+def parse_ports(values: Iterable[str]) -> frozenset[int] | None:
+    """Parse the allowed ports; "*" means any port (None)."""
+    ports = set()
+    for value in values:
+        value = value.strip()
+        if value == "*":
+            return None
+        if not value.isdigit() or not 0 < int(value) < 65536:
+            raise ImproperlyConfigured(
+                f"PORTAL_OUTBOUND_ALLOWED_PORTS: {value!r} is not a port number (1-65535) or *"
+            )
+        ports.add(int(value))
+    return frozenset(ports)
+
+
 def _unmapped(ip: IPAddress) -> IPAddress:
     # ::ffff:10.0.0.1 reaches 10.0.0.1; Python calls every mapped address private, so
     # the embedded IPv4 address is what must be judged (and connected to).
@@ -84,6 +112,24 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
+# Never a backend, whatever the allowed networks say: link-local ranges and the
+# cloud metadata services, which hand out credentials to whoever asks.
+ALWAYS_BLOCKED = (
+    ipaddress.ip_network("169.254.0.0/16"),
+    ipaddress.ip_network("fe80::/10"),
+    ipaddress.ip_network("fd00:ec2::254/128"),
+    ipaddress.ip_network("100.100.100.200/32"),
+)
+METADATA_HOST_NAMES = frozenset(
+    {"metadata", "metadata.google.internal", "instance-data", "instance-data.ec2.internal"}
+)
+
+
+def is_always_blocked(ip: IPAddress) -> bool:
+    address = _unmapped(ip)
+    return any(address in network for network in ALWAYS_BLOCKED)
+
+
 def _is_public(ip: IPAddress) -> bool:
     if not ip.is_global or ip.is_multicast or ip.is_reserved:
         return False
@@ -97,13 +143,23 @@ class NetworkPolicy:
     """Public addresses plus the explicitly allowed networks."""
 
     allowed_networks: tuple[IPNetwork, ...] = ()
+    # None: any port.
+    allowed_ports: frozenset[int] | None = None
 
     @classmethod
     def from_settings(cls) -> NetworkPolicy:
-        return cls(allowed_networks=parse_networks(settings.PORTAL_OUTBOUND_ALLOWED_NETWORKS))
+        return cls(
+            allowed_networks=parse_networks(settings.PORTAL_OUTBOUND_ALLOWED_NETWORKS),
+            allowed_ports=parse_ports(settings.PORTAL_OUTBOUND_ALLOWED_PORTS),
+        )
+
+    def is_port_allowed(self, port: int) -> bool:
+        return self.allowed_ports is None or port in self.allowed_ports
 
     def is_allowed(self, ip: IPAddress | str) -> bool:
         address = _unmapped(ipaddress.ip_address(ip) if isinstance(ip, str) else ip)
+        if is_always_blocked(address):
+            return False
         if any(address in network for network in self.allowed_networks):
             return True
         return _is_public(address)
@@ -111,10 +167,12 @@ class NetworkPolicy:
     def resolve(self, host: str, port: int | None = None) -> IPAddress:
         """The first allowed address of `host`, the one the connection must go to.
 
-        Raises UnresolvableHost when the name does not resolve and BlockedDestination
-        when none of its addresses is allowed.
+        Raises UnresolvableHost when the name does not resolve, BlockedPort when the
+        port is not allowed and BlockedDestination when none of its addresses is.
         """
         host = host.strip("[]")
+        if port is not None and not self.is_port_allowed(port):
+            raise BlockedPort(host=host, port=port, allowed=self.allowed_ports or frozenset())
         addresses = _addresses_of(host, port)
         for address in addresses:
             if self.is_allowed(address):

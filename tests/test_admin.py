@@ -89,6 +89,80 @@ def test_bad_service_urls_are_refused_with_a_clear_error(admin_client, service_u
     assert Api.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("service_url", "message"),
+    [
+        ("file:///etc/passwd", "The service URL must start with http:// or https://."),
+        ("gopher://127.0.0.1:70/", "The service URL must start with http:// or https://."),
+        ("http://127.0.0.1\\@evil.test/", "The service URL cannot contain a backslash."),
+        ("http://127.0.0.1/a b", "The service URL cannot contain spaces."),
+        ("http://2130706433/", "Write IPv4 addresses in dotted decimal form (a.b.c.d); 2130706433"),
+        ("http://0x7f000001/", "Write IPv4 addresses in dotted decimal form (a.b.c.d); 0x7f000001"),
+        ("http://0x7f.0.0.1/", "Write IPv4 addresses in dotted decimal form (a.b.c.d); 0x7f.0.0.1"),
+        ("http://0177.0.0.1/", "Write IPv4 addresses in dotted decimal form (a.b.c.d); 0177.0.0.1"),
+        ("http://127.1/", "Write IPv4 addresses in dotted decimal form (a.b.c.d); 127.1 is"),
+        (
+            "http://[::ffff:127.0.0.1]/",
+            "Write the IPv4 address 127.0.0.1 instead of ::ffff:7f00:1.",
+        ),
+        ("http://169.254.169.254/latest", "169.254.169.254 is a link-local or cloud metadata"),
+        ("http://[fe80::1]/", "fe80::1 is a link-local or cloud metadata address"),
+        ("http://[fd00:ec2::254]/", "fd00:ec2::254 is a link-local or cloud metadata address"),
+        (
+            "http://metadata.google.internal/",
+            "metadata.google.internal is a cloud metadata service",
+        ),
+        ("http://[64:ff9b::7f00:1]/", "64:ff9b::7f00:1 embeds the IPv4 address 127.0.0.1 (NAT64"),
+        ("http://[2002:7f00:1::]/", "2002:7f00:1:: embeds the IPv4 address 127.0.0.1 (NAT64 or"),
+        ("http://[fe80::1%25eth0]/", "The service URL cannot use an IPv6 zone id (%…)."),
+        ("http://10.0.0.5/", "10.0.0.5 is not allowed by the portal's network policy"),
+        ("http://127.0.0.2:8000/", "127.0.0.2 is not allowed by the portal's network policy"),
+        ("http://[::1]/", "::1 is not allowed by the portal's network policy"),
+    ],
+)
+def test_service_urls_that_could_reach_internal_hosts_are_refused(
+    admin_client, service_url, message
+):
+    response = admin_client.post("/admin/operations/api/add/", api_form(service_url=service_url))
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.errors["service_url"])
+    assert message in errors
+    assert Api.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "service_url",
+    ["http://127.0.0.1:8000/demo-backend", "https://93.184.216.34", "https://[2606:4700::1111]/v1"],
+)
+def test_addresses_the_policy_allows_are_accepted(admin_client, service_url):
+    response = admin_client.post("/admin/operations/api/add/", api_form(service_url=service_url))
+    assert response.status_code == 302
+    assert Api.objects.get().service_url == service_url
+
+
+def test_allowed_networks_setting_opens_a_private_range(admin_client, settings):
+    settings.PORTAL_OUTBOUND_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+    response = admin_client.post(
+        "/admin/operations/api/add/", api_form(service_url="http://10.1.2.3/api")
+    )
+    assert response.status_code == 302
+
+
+def test_ports_outside_the_allowed_list_are_refused(admin_client, settings):
+    settings.PORTAL_OUTBOUND_ALLOWED_PORTS = ["80", "443"]
+    response = admin_client.post(
+        "/admin/operations/api/add/", api_form(service_url="https://api.example.com:22/")
+    )
+    assert response.context["adminform"].form.errors["service_url"] == [
+        "Port 22 is not allowed by the portal's network policy (allowed: 80, 443; see "
+        "PORTAL_OUTBOUND_ALLOWED_PORTS)."
+    ]
+    ok = admin_client.post(
+        "/admin/operations/api/add/", api_form(service_url="https://a.example.com/")
+    )
+    assert ok.status_code == 302
+
+
 def test_template_that_does_not_parse_names_the_position(admin_client, api):
     data = operation_form(api, template="/a/{x", parameters=[], create_missing=True)
     response = admin_client.post("/admin/operations/operation/add/", data)

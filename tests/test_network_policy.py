@@ -160,3 +160,44 @@ def test_resolve_a_name_the_idna_codec_refuses():
 def test_resolve_localhost_through_the_real_resolver():
     # localhost may list ::1 first; only 127.0.0.1 is allowed, so that is the answer.
     assert DEMO.resolve("localhost", 80) == ip_address("127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    "address", ["169.254.169.254", "fe80::1", "fd00:ec2::254", "100.100.100.200"]
+)
+def test_link_local_and_metadata_addresses_stay_blocked_even_when_listed(address):
+    policy = NetworkPolicy(
+        allowed_networks=(
+            ip_network("169.254.0.0/16"),
+            ip_network("fe80::/10"),
+            ip_network("fd00::/8"),
+            ip_network("100.64.0.0/10"),
+        )
+    )
+    assert policy.is_allowed(address) is False
+
+
+def test_ports_outside_the_list_are_refused_before_any_lookup(monkeypatch):
+    looked_up = []
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: looked_up.append(a) or [])
+    policy = NetworkPolicy(allowed_ports=frozenset({80, 443}))
+    with pytest.raises(network_policy.BlockedPort) as caught:
+        policy.resolve("api.example.com", 22)
+    assert str(caught.value) == (
+        "Port 22 is not allowed by the portal's network policy (allowed: 80, 443)"
+    )
+    assert looked_up == []
+    assert isinstance(caught.value, network_policy.BlockedDestination)
+
+
+def test_allowed_ports_come_from_settings(settings):
+    settings.PORTAL_OUTBOUND_ALLOWED_PORTS = ["80", " 8443 "]
+    assert NetworkPolicy.from_settings().allowed_ports == frozenset({80, 8443})
+    settings.PORTAL_OUTBOUND_ALLOWED_PORTS = ["*"]
+    assert NetworkPolicy.from_settings().allowed_ports is None
+    settings.PORTAL_OUTBOUND_ALLOWED_PORTS = ["http"]
+    with pytest.raises(ImproperlyConfigured) as caught:
+        NetworkPolicy.from_settings()
+    assert str(caught.value) == (
+        "PORTAL_OUTBOUND_ALLOWED_PORTS: 'http' is not a port number (1-65535) or *"
+    )

@@ -324,3 +324,14 @@ def test_content_type_header_with_markup_is_escaped(client):
     content = response.content.decode()
     assert "<script>alert(1)</script>" not in content
     assert "text/plain&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in content
+
+
+def test_port_outside_the_allowed_list_is_blocked_unsent(client, settings):
+    settings.PORTAL_OUTBOUND_ALLOWED_PORTS = ["80", "443"]
+    with scripted_server(reply_with(200)) as server:
+        operation = make_api(server.url)
+        soup = soup_of(post(client, operation, {"param-template-item": "1"}))
+        assert server.connections == 0
+    panel = soup.select_one("[data-error-kind]")
+    assert panel["data-error-kind"] == "blocked_destination"
+    assert f"Port {server.port} is not allowed by the portal's network policy" in panel.get_text()
