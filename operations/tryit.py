@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from operations import outbound
 from operations.forms import TryItValues
 from operations.masking import mask_headers, mask_url, mask_values
 from operations.models import Exchange, Operation
+from operations.ratelimit import TooManyCalls, take_call
 from operations.templating import OutboundRequest, bind
 
 
@@ -76,15 +78,33 @@ def record_exchange(
     return exchange
 
 
+def client_key(*, user: AbstractBaseUser | AnonymousUser | None, address: str) -> str:
+    """Whom a call is counted against: the user when signed in, else the address."""
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"address:{address}"
+
+
 def try_operation(
     *,
     operation: Operation,
     values: TryItValues,
     user: AbstractBaseUser | AnonymousUser | None,
     session_key: str,
+    address: str,
 ) -> Exchange:
-    """Send one Try it call and keep it in the history."""
+    """Send one Try it call and keep it in the history.
+
+    Raises BindError for a value that cannot be used and TooManyCalls when the
+    client has used up its calls for the window; neither sends anything.
+    """
     request = build_request(operation=operation, values=values)
+    limit, window = settings.PORTAL_TRY_IT_RATE_LIMIT, settings.PORTAL_TRY_IT_RATE_WINDOW
+    decision = take_call(
+        client_key=client_key(user=user, address=address), limit=limit, window=window
+    )
+    if not decision.allowed:
+        raise TooManyCalls(retry_after=decision.retry_after, limit=limit, window=window)
     result = outbound.send(request)
     return record_exchange(
         operation=operation, values=values, result=result, user=user, session_key=session_key

@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET, require_POST
 from operations import selectors
 from operations.forms import TryItForm
 from operations.models import Exchange
+from operations.ratelimit import TooManyCalls
 from operations.rendering import render_exchange_body
 from operations.templating import BindError
 from operations.tryit import try_operation
@@ -48,6 +49,7 @@ def operation_try(request: HttpRequest, api_slug: str, operation_slug: str) -> H
     )
     form = TryItForm(request.POST, operation=operation)
     exchange = None
+    retry_after = None
     if form.is_valid():
         try:
             exchange = try_operation(
@@ -55,9 +57,13 @@ def operation_try(request: HttpRequest, api_slug: str, operation_slug: str) -> H
                 values=form.values(),
                 user=request.user,
                 session_key=_session_key(request),
+                address=request.META.get("REMOTE_ADDR", ""),
             )
         except BindError as error:
             form.add_bind_error(error)
+        except TooManyCalls as error:
+            form.add_error(None, str(error))
+            retry_after = error.retry_after
     context = {
         "operation": operation,
         "form": form,
@@ -65,7 +71,11 @@ def operation_try(request: HttpRequest, api_slug: str, operation_slug: str) -> H
         "rendered": render_exchange_body(exchange) if exchange else None,
     }
     template = "operations/_try_it.html" if request.htmx else "operations/operation_detail.html"
-    return render(request, template, context)
+    if retry_after is None:
+        return render(request, template, context)
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 @require_GET

@@ -105,6 +105,8 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -178,6 +180,11 @@ PORTAL_OUTBOUND_MAX_RESPONSE_BYTES = env_int("PORTAL_OUTBOUND_MAX_RESPONSE_BYTES
 PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES = env_int(
     "PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES", 1024 * 1024
 )
+
+# Try it calls each client (a signed-in user, else an IP address) may send per window.
+# 0 turns the limit off.
+PORTAL_TRY_IT_RATE_LIMIT = env_int("PORTAL_TRY_IT_RATE_LIMIT", 60)
+PORTAL_TRY_IT_RATE_WINDOW = env_int("PORTAL_TRY_IT_RATE_WINDOW", 60)
 
 # --- The built-in sample backend ---------------------------------------------
 PORTAL_DEMO_BACKEND_URL = env_str("PORTAL_DEMO_BACKEND_URL", "http://127.0.0.1:8000/demo-backend")

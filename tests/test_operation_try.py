@@ -335,3 +335,25 @@ def test_port_outside_the_allowed_list_is_blocked_unsent(client, settings):
     panel = soup.select_one("[data-error-kind]")
     assert panel["data-error-kind"] == "blocked_destination"
     assert f"Port {server.port} is not allowed by the portal's network policy" in panel.get_text()
+
+
+def test_calls_over_the_rate_limit_are_refused_unsent(client, settings, django_user_model):
+    settings.PORTAL_TRY_IT_RATE_LIMIT = 2
+    settings.PORTAL_TRY_IT_RATE_WINDOW = 3600
+    with scripted_server(reply_with(200)) as server:
+        operation = make_api(server.url)
+        answers = [post(client, operation, {"param-template-item": "1"}) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        refused = BeautifulSoup(answers[2].content, "html.parser")
+        assert (
+            "Too many calls: at most 2 every 3600 seconds."
+            in refused.select_one("#try-it .alert-danger").get_text()
+        )
+        assert int(answers[2]["Retry-After"]) > 0
+        assert refused.select_one("#result") is None
+        assert len(server.requests) == 2
+        # A signed-in user has a count of their own.
+        client.force_login(django_user_model.objects.create_user("ada", password="pw"))
+        assert post(client, operation, {"param-template-item": "1"}).status_code == 200
+        assert len(server.requests) == 3
+    assert Exchange.objects.count() == 3
