@@ -180,6 +180,19 @@ PORTAL_OUTBOUND_MAX_RESPONSE_BYTES = env_int("PORTAL_OUTBOUND_MAX_RESPONSE_BYTES
 PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES = env_int(
     "PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES", 1024 * 1024
 )
+# Django answers a larger form with a bare 400 page before the Try it form sees it. The
+# room above the body limit lets an oversized body reach the form and get a plain
+# message, and form encoding may triple a body (%XX for each byte of punctuation).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
+    "DATA_UPLOAD_MAX_MEMORY_SIZE",
+    max(12 * 1024 * 1024, 3 * PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES + 1024 * 1024),
+)
+# Each header row is two fields: a form with far more rows than the 50 headers allowed
+# still gets the form's "Too many headers" rather than a 400 page.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 5000)
+
+# Key for secret values stored in the database; derived from SECRET_KEY when unset.
+PORTAL_ENCRYPTION_KEY = env_str("PORTAL_ENCRYPTION_KEY")
 
 # Try it calls each client (a signed-in user, else an IP address) may send per window.
 # 0 turns the limit off.
