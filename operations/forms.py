@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from django import forms
@@ -14,6 +15,11 @@ from operations.templating import BindError
 
 FIELD_PREFIX = "param-"
 MAX_JSON_DEPTH = 200
+BYTE_ORDER_MARK = "\ufeff"
+# ASCII digits only: int() and float() also take "1_000", " 7 ", "nan" and other
+# scripts' digits, which a backend reading the value as a number would not.
+INTEGER = re.compile(r"[-+]?[0-9]+\Z")
+NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
 
 
 @dataclass
@@ -81,12 +87,24 @@ def _refuse_constant(name: str) -> None:
 
 def json_body_error(text: str) -> str | None:
     """The problem with a JSON body, naming line and column, or None when it parses."""
+    # RFC 8259 8.1 forbids a byte order mark in JSON sent over a network. It is refused
+    # rather than removed, so that what is sent is what the form holds.
+    if text.startswith(BYTE_ORDER_MARK):
+        return (
+            "Invalid JSON: the body starts with an invisible byte order mark (U+FEFF), "
+            "which JSON does not allow; delete it."
+        )
     if _json_depth(text) > MAX_JSON_DEPTH:
         return f"Invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels."
     try:
-        json.loads(text, parse_constant=_refuse_constant)
+        # Numbers are only checked, never converted: the body is sent as typed, and
+        # int() refuses more than 4300 digits, which JSON allows.
+        json.loads(text, parse_constant=_refuse_constant, parse_int=str, parse_float=str)
     except json.JSONDecodeError as error:
-        return f"Invalid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+        # Some of json's messages end in "at" ("Unterminated string starting at"),
+        # written to be followed by a position: avoid "at at line 1".
+        message = error.msg.removesuffix(" at")
+        return f"Invalid JSON: {message} at line {error.lineno}, column {error.colno}."
     except ValueError as error:
         return f"Invalid JSON: {error}."
     return None
@@ -141,23 +159,19 @@ class TryItForm(forms.Form):
         name = field_name(parameter)
         if value == "" or parameter.choices:
             return
-        if parameter.type == ParameterType.INTEGER:
-            try:
-                int(value)
-            except ValueError:
-                self.add_error(name, "Enter a whole number.")
-        elif parameter.type == ParameterType.NUMBER:
-            try:
-                float(value)
-            except ValueError:
-                self.add_error(name, "Enter a number.")
+        if parameter.type == ParameterType.INTEGER and not INTEGER.match(value):
+            self.add_error(name, "Enter a whole number.")
+        elif parameter.type == ParameterType.NUMBER and not NUMBER.match(value):
+            self.add_error(name, "Enter a number.")
         elif parameter.type == ParameterType.BOOLEAN and value not in {"true", "false"}:
             self.add_error(name, "Enter true or false.")
 
     def clean_body(self) -> str:
         body = self.cleaned_data.get("body", "")
         limit = settings.PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES
-        if len(body.encode("utf-8", "surrogatepass")) > limit:
+        # Every character is at least one byte: a body longer than the limit in
+        # characters is refused without encoding (copying) megabytes first.
+        if len(body) > limit or len(body.encode("utf-8", "surrogatepass")) > limit:
             raise forms.ValidationError(f"The body is larger than the limit of {limit} bytes.")
         if body.strip() and "json" in self.operation.request_content_type.lower():
             error = json_body_error(body)
@@ -171,11 +185,18 @@ class TryItForm(forms.Form):
             value = cleaned.get(field_name(parameter))
             if isinstance(value, str):
                 self._clean_typed(parameter, value)
+        self._clean_headers()
+        if self.header_errors:
+            raise forms.ValidationError("Check the headers.", code="headers")
+        return cleaned
+
+    def _clean_headers(self) -> None:
         names = self.data.getlist("header_name")
         values = self.data.getlist("header_value")
         if len(names) != len(values):
+            # Rows cannot be paired safely; the form is refused, never sent without them.
             self.header_errors.append("Every header row needs a name and a value field.")
-            return cleaned
+            return
         rows = list(zip(names, values, strict=True))
         missing = [
             p.name
@@ -188,9 +209,6 @@ class TryItForm(forms.Form):
             self.cleaned_headers = validate_headers(rows)
         except HeaderError as error:
             self.header_errors.append(error.message)
-        if self.header_errors:
-            raise forms.ValidationError("Check the headers.", code="headers")
-        return cleaned
 
     def add_bind_error(self, error: BindError) -> None:
         """Put an error found while building the request on the field it came from."""

@@ -74,17 +74,18 @@ def validate_header(name: str, value: str) -> None:
         raise HeaderError(f"Header name {shown!r} is too long.", name=name)
     if is_refused_name(name):
         raise HeaderError(f"The portal sets {name} itself; it cannot be sent.", name=name)
-    if any(char in value for char in "\r\n\x00"):
-        raise HeaderError(f"The value of {name} contains a line break or NUL.", name=name)
-    if not PRINTABLE_VALUE.match(value):
-        raise HeaderError(
-            f"The value of {name} has characters other than printable ASCII.", name=name
-        )
+    # The length first: a value of megabytes is refused without scanning it.
     if len(value) > MAX_VALUE_LENGTH:
         raise HeaderError(
             f"The value of {name} is too long ({len(value)} characters, at most "
             f"{MAX_VALUE_LENGTH}).",
             name=name,
+        )
+    if any(char in value for char in "\r\n\x00"):
+        raise HeaderError(f"The value of {name} contains a line break or NUL.", name=name)
+    if not PRINTABLE_VALUE.match(value):
+        raise HeaderError(
+            f"The value of {name} has characters other than printable ASCII.", name=name
         )
 
 

@@ -165,15 +165,29 @@ def _check_value(name: str, value: str) -> None:
             )
 
 
+def _has_dot_segment(value: str) -> bool:
+    return any(piece in {".", ".."} for piece in re.split(r"[/\\]", value))
+
+
 def encode_path_value(*, name: str, value: str) -> str:
     """Percent-encode a value as exactly one path segment (invariant 2)."""
     if value == "":
         raise BindError("This path parameter needs a value.", field=name)
+    # Length and characters first, so the scans below see at most MAX_VALUE_LENGTH.
+    _check_value(name, value)
     # A backend that decodes %2F or "\\" would see "a/../b" as a traversal, so a
     # dot segment anywhere in the value is refused, not only a value of "." or "..".
-    if any(piece in {".", ".."} for piece in re.split(r"[/\\]", value)):
+    if _has_dot_segment(value):
         raise BindError("'.' and '..' are not allowed as path segments.", field=name)
-    _check_value(name, value)
+    # A backend that applies Unicode compatibility normalisation (NFKC) reads fullwidth
+    # dots and slashes (U+FF0E, U+FF0F) or the two dot leader (U+2025) as "../": refuse
+    # what turns into a dot segment.
+    if _has_dot_segment(unicodedata.normalize("NFKC", value)):
+        raise BindError(
+            "Characters that read as '.' or '..' (such as the fullwidth '\uff0e' or "
+            "'\u2025') are not allowed as path segments.",
+            field=name,
+        )
     return quote(value, safe="")
 
 

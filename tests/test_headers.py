@@ -74,3 +74,11 @@ def test_count_and_size_are_capped():
     with pytest.raises(HeaderError) as caught:
         validate_headers([(f"X-{n}", "a" * 8000) for n in range(5)])
     assert caught.value.message == "The headers are too large (at most 32768 bytes)."
+
+
+def test_an_oversized_value_is_refused_for_its_length_before_its_characters():
+    with pytest.raises(HeaderError) as caught:
+        validate_headers([("X-A", "\r\n" + "a" * 1_048_576)])
+    assert caught.value.message == (
+        "The value of X-A is too long (1048578 characters, at most 8192)."
+    )

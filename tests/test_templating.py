@@ -100,6 +100,35 @@ def test_dot_segments_are_refused(value):
     assert caught.value.message == "'.' and '..' are not allowed as path segments."
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["\uff0e\uff0e", "\uff0e\uff0e\uff0fadmin", "a\uff0f\uff0e", "\u2025", "\ufe30", "\u2024"],
+)
+def test_characters_that_normalise_to_dot_segments_are_refused(value):
+    # A backend applying NFKC reads the fullwidth "\uff0e\uff0e\uff0f" as "../".
+    with pytest.raises(BindError) as caught:
+        bind_rrs(workspace=value)
+    assert caught.value.field == "workspace"
+    assert caught.value.message == (
+        "Characters that read as '.' or '..' (such as the fullwidth '\uff0e' or '\u2025') are "
+        "not allowed as path segments."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "encoded"),
+    [("a\u2025", "a%E2%80%A5"), ("\uff0e\uff0e\uff0e", "%EF%BC%8E%EF%BC%8E%EF%BC%8E")],
+)
+def test_look_alike_dots_inside_a_segment_are_encoded(value, encoded):
+    assert encode_path_value(name="x", value=value) == encoded
+
+
+def test_length_is_checked_before_the_dot_rule():
+    with pytest.raises(BindError) as caught:
+        encode_path_value(name="x", value="../" * 3000)
+    assert caught.value.message == "The value is too long (9000 characters, at most 8192)."
+
+
 @pytest.mark.parametrize("value", ["a\x00b", "a\rb", "a\nb", "a\u202eb", "a\u200bb", "\x7f"])
 def test_control_and_invisible_characters_are_refused(value):
     with pytest.raises(BindError) as caught:
