@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.conf import settings
+from django.utils.html import escape
 
 from operations.headers import HeaderError, validate_headers
 from operations.models import Operation, Parameter, ParameterLocation, ParameterType
@@ -49,7 +50,8 @@ def _parameter_field(parameter: Parameter) -> forms.Field:
         "label": parameter.name,
         "required": parameter.required,
         "initial": parameter.default,
-        "help_text": parameter.description,
+        # Django renders help_text as HTML; an admin's description is text.
+        "help_text": escape(parameter.description),
     }
     if parameter.choices:
         choices = [(value, value) for value in parameter.choices]
@@ -111,9 +113,11 @@ def json_body_error(text: str) -> str | None:
 
 
 class TryItForm(forms.Form):
-    def __init__(self, *args, operation: Operation, **kwargs) -> None:
+    def __init__(self, *args, operation: Operation, prefill: dict | None = None, **kwargs) -> None:
+        """prefill: values of an earlier call ({"template", "query", "headers", "body"})."""
         super().__init__(*args, **kwargs)
         self.operation = operation
+        self.prefill = prefill
         parameters = list(operation.parameters.all())
         self.url_parameters = [p for p in parameters if p.location != ParameterLocation.HEADER]
         self.header_parameters = [p for p in parameters if p.location == ParameterLocation.HEADER]
@@ -129,6 +133,21 @@ class TryItForm(forms.Form):
             )
         self.header_errors: list[str] = []
         self.cleaned_headers: list[tuple[str, str]] = []
+        if prefill is not None:
+            self._apply_prefill(prefill)
+
+    def _apply_prefill(self, prefill: dict) -> None:
+        query = dict(prefill.get("query", []))
+        for parameter in self.url_parameters:
+            source = (
+                prefill.get("template", {})
+                if parameter.location == ParameterLocation.TEMPLATE
+                else query
+            )
+            if parameter.name in source:
+                self.initial[field_name(parameter)] = source[parameter.name]
+        if "body" in self.fields and prefill.get("body") is not None:
+            self.initial["body"] = prefill["body"]
 
     # Header rows are a repeated pair of inputs rather than form fields, so that
     # a user can add any number of them.
@@ -147,6 +166,16 @@ class TryItForm(forms.Form):
                 )
                 for name, value in zip(names, values, strict=False)
                 if name.strip() or value.strip()
+            ]
+        elif self.prefill is not None:
+            rows = [
+                HeaderRow(
+                    name=name,
+                    value=value,
+                    secret=name.lower() in secret_names,
+                    fixed=name.lower() in fixed_names,
+                )
+                for name, value in self.prefill.get("headers", [])
             ]
         else:
             rows = [

@@ -8,13 +8,25 @@ from operations.models import Exchange
 from operations.ratelimit import TooManyCalls
 from operations.rendering import render_exchange_body
 from operations.templating import BindError
-from operations.tryit import try_operation
+from operations.tryit import restore_values, try_operation
 
 
 def _session_key(request: HttpRequest) -> str:
     if not request.session.session_key:
         request.session.save()
     return request.session.session_key or ""
+
+
+def _earlier_values(request: HttpRequest, operation) -> dict | None:
+    """The values of the caller's earlier call named by ?from=, for "Try again"."""
+    exchange_id = request.GET.get("from", "")
+    if not exchange_id.isdigit():
+        return None
+    visible = Exchange.objects.visible_to(
+        user=request.user, session_key=request.session.session_key
+    )
+    exchange = visible.filter(pk=exchange_id, operation=operation).first()
+    return restore_values(exchange) if exchange else None
 
 
 @require_GET
@@ -36,7 +48,7 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
     operation = selectors.get_operation(
         user=request.user, api_slug=api_slug, operation_slug=operation_slug
     )
-    form = TryItForm(operation=operation)
+    form = TryItForm(operation=operation, prefill=_earlier_values(request, operation))
     return render(
         request, "operations/operation_detail.html", {"operation": operation, "form": form}
     )
