@@ -7,9 +7,10 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from operations import outbound
 from operations.forms import TryItValues
-from operations.masking import mask_headers, mask_url, mask_values
+from operations.masking import is_secret_name, mask_headers, mask_url, mask_values
 from operations.models import Exchange, Operation
 from operations.ratelimit import TooManyCalls, take_call
+from operations.secrets import decrypt_json, encrypt_json
 from operations.templating import OutboundRequest, bind
 
 
@@ -30,6 +31,33 @@ def build_request(*, operation: Operation, values: TryItValues) -> OutboundReque
         content_type=operation.request_content_type,
         secret_names=secret_names_of(operation),
     )
+
+
+def secret_values_of(values: TryItValues, *, secret_names: frozenset[str]) -> dict:
+    """The values that masking hides, kept (encrypted) so that Save and Try again work."""
+    return {
+        "template": {
+            k: v
+            for k, v in values.template_values.items()
+            if is_secret_name(k, secret_names=secret_names)
+        },
+        "query": {
+            k: v for k, v in values.query_values if is_secret_name(k, secret_names=secret_names)
+        },
+        "headers": {
+            n: v for n, v in values.headers if is_secret_name(n, secret_names=secret_names)
+        },
+    }
+
+
+def restore_values(exchange: Exchange) -> dict:
+    """The exchange's form values with the masked secrets put back."""
+    values = exchange.values or {}
+    secret = decrypt_json(exchange.secret_values, default={}) or {}
+    template = {**values.get("template", {}), **secret.get("template", {})}
+    query = [[k, secret.get("query", {}).get(k, v)] for k, v in values.get("query", [])]
+    headers = [[n, secret.get("headers", {}).get(n, v)] for n, v in values.get("headers", [])]
+    return {"template": template, "query": query, "headers": headers, "body": values.get("body")}
 
 
 def record_exchange(
@@ -53,6 +81,7 @@ def record_exchange(
         "body": values.body,
     }
     exchange = Exchange(
+        secret_values=encrypt_json(secret_values_of(values, secret_names=secret)),
         owner=user if user is not None and user.is_authenticated else None,
         session_key="" if user is not None and user.is_authenticated else session_key,
         operation=operation,
