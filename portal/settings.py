@@ -199,6 +199,10 @@ PORTAL_ENCRYPTION_KEY = env_str("PORTAL_ENCRYPTION_KEY")
 PORTAL_TRY_IT_RATE_LIMIT = env_int("PORTAL_TRY_IT_RATE_LIMIT", 60)
 PORTAL_TRY_IT_RATE_WINDOW = env_int("PORTAL_TRY_IT_RATE_WINDOW", 60)
 
+# Collection runs started from a page continue in a background thread while the
+# page shows their progress; off, the request waits for the run (tests).
+PORTAL_RUNS_IN_BACKGROUND = env_bool("PORTAL_RUNS_IN_BACKGROUND", True)
+
 # --- The built-in sample backend ---------------------------------------------
 PORTAL_DEMO_BACKEND_URL = env_str("PORTAL_DEMO_BACKEND_URL", "http://127.0.0.1:8000/demo-backend")
 PORTAL_DEMO_API_KEY = env_str("PORTAL_DEMO_API_KEY", "demo-key-0123456789abcdef")

@@ -1,11 +1,18 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from operations.demo.collection import BATCH_NAME, SCORING_NAME, create_demo_collection
 from operations.demo.registration import register_demo_api
+
+DEMO_USERNAME = "demo"
 
 
 class Command(BaseCommand):
-    help = "Register the built-in sample backend as the AzureML Demo API (safe to run twice)."
+    help = (
+        "Register the built-in sample backend as the AzureML Demo API and create the demo "
+        "collections of the user 'demo' (safe to run twice)."
+    )
 
     def handle(self, *args, **options) -> None:
         api = register_demo_api(
@@ -15,4 +22,24 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Registered {api.name} ({api.operations.count()} operations) at {api.service_url}."
             )
+        )
+        owner, created = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
+        if created:
+            # Nobody signs in as "demo" until an admin gives it a password on purpose.
+            owner.set_unusable_password()
+            owner.save(update_fields=["password"])
+        create_demo_collection(owner=owner, api=api)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f'Created the collections "{BATCH_NAME}" and "{SCORING_NAME}" '
+                f'of the user "{DEMO_USERNAME}".'
+            )
+        )
+        self.stdout.write(
+            "Run them from the command line while the portal serves the demo backend:\n"
+            f'  python manage.py replay "{BATCH_NAME}"\n'
+            "  python manage.py replay --all\n"
+            "Sign in to the portal with an admin account (python manage.py createsuperuser);\n"
+            "to see the demo collections in the browser, sign in as demo after giving it a "
+            f"password:\n  python manage.py changepassword {DEMO_USERNAME}"
         )

@@ -1,0 +1,251 @@
+"""Forms for testers: saving a call, editing saved requests, collections and sharing."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser, Group
+
+from operations.checks import (
+    CheckSyntaxError,
+    format_checks,
+    format_extract,
+    parse_checks,
+    parse_extract,
+)
+from operations.masking import MASK
+from operations.models import Collection, CollectionShare, CollectionVariable, SavedRequest
+from operations.secrets import decrypt, encrypt
+
+
+class SaveExchangeForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    collection = forms.ModelChoiceField(
+        queryset=Collection.objects.none(),
+        required=False,
+        empty_label="(a new collection)",
+    )
+    new_collection_name = forms.CharField(
+        max_length=200, required=False, label="New collection name", initial="My requests"
+    )
+
+    def __init__(self, *args, user: AbstractBaseUser, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["collection"].queryset = Collection.objects.filter(owner=user)
+
+
+def _lines(pairs: list, separator: str) -> str:
+    return "\n".join(f"{name}{separator}{value}" for name, value in pairs)
+
+
+def _parse_lines(text: str, separator: str, *, what: str) -> list[list[str]]:
+    pairs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, found, value = line.partition(separator)
+        if not found or not name.strip():
+            raise forms.ValidationError(f"Line {number}: write {what} as “name{separator}value”.")
+        pairs.append([name.strip(), value.strip()])
+    return pairs
+
+
+class SavedRequestForm(forms.ModelForm):
+    """A saved request's values, expectations, extraction and repetition, as text."""
+
+    template_text = forms.CharField(
+        label="URL template values",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}),
+        help_text="One per line: name = value. {{variables}} are allowed anywhere.",
+    )
+    query_text = forms.CharField(
+        label="Query parameters",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "font-monospace"}),
+        help_text="One per line: name = value.",
+    )
+    headers_text = forms.CharField(
+        label="Headers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "font-monospace"}),
+        help_text=f"One per line: Name: value. A secret value shows as {MASK}; leave it so "
+        "to keep it.",
+    )
+    body_text = forms.CharField(
+        label="Body",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace"}),
+    )
+    checks_text = forms.CharField(
+        label="Checks",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}),
+        help_text="One per line: header Content-Type = application/json · json $.a.b = 1 · "
+        "json $.a (present) · body contains text · duration < 500",
+    )
+    extract_text = forms.CharField(
+        label="Extract into variables",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "font-monospace"}),
+        help_text="One per line: jobid = json $ · etag = header ETag",
+    )
+    repeat_until_text = forms.CharField(
+        label="Repeat until",
+        required=False,
+        help_text="A check, e.g. json $.StatusCode = Finished; empty to send once.",
+    )
+
+    class Meta:
+        model = SavedRequest
+        fields = ("name", "collection", "order", "expected_status")
+        labels = {"expected_status": "Expected status"}
+
+    def __init__(self, *args, user: AbstractBaseUser, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["collection"].queryset = Collection.objects.filter(owner=user)
+        saved = self.instance
+        values = saved.values or {}
+        self.secret_headers = {
+            name.lower(): value
+            for name, value in values.get("headers", [])
+            if isinstance(value, str) and value.startswith("enc:")
+        }
+        self.fields["template_text"].initial = _lines(
+            [
+                [k, MASK if str(v).startswith("enc:") else v]
+                for k, v in values.get("template", {}).items()
+            ],
+            " = ",
+        )
+        self.fields["query_text"].initial = _lines(values.get("query", []), " = ")
+        self.fields["headers_text"].initial = _lines(
+            [
+                [n, MASK if n.lower() in self.secret_headers else v]
+                for n, v in values.get("headers", [])
+            ],
+            ": ",
+        )
+        self.fields["body_text"].initial = values.get("body") or ""
+        self.fields["checks_text"].initial = format_checks(saved.checks or [])
+        self.fields["extract_text"].initial = format_extract(saved.extract or [])
+        self.fields["repeat_until_text"].initial = (
+            format_checks([saved.repeat_until]) if saved.repeat_until else ""
+        )
+        self.fields["repeat_max_tries"] = forms.IntegerField(
+            min_value=1, max_value=100, initial=saved.repeat_max_tries, label="At most, tries"
+        )
+        self.fields["repeat_delay_seconds"] = forms.FloatField(
+            min_value=0, max_value=60, initial=saved.repeat_delay_seconds, label="Delay (s)"
+        )
+
+    def _parse(self, field: str, parser) -> list[dict]:
+        try:
+            return parser(self.cleaned_data.get(field, ""))
+        except CheckSyntaxError as error:
+            self.add_error(field, str(error))
+            return []
+
+    def clean_template_text(self) -> list[list[str]]:
+        return _parse_lines(self.cleaned_data["template_text"], "=", what="template values")
+
+    def clean_query_text(self) -> list[list[str]]:
+        return _parse_lines(self.cleaned_data["query_text"], "=", what="query parameters")
+
+    def clean_headers_text(self) -> list[list[str]]:
+        return _parse_lines(self.cleaned_data["headers_text"], ":", what="headers")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        cleaned["checks"] = self._parse("checks_text", parse_checks)
+        cleaned["extract"] = self._parse("extract_text", parse_extract)
+        repeat = self._parse("repeat_until_text", parse_checks)
+        if len(repeat) > 1:
+            self.add_error("repeat_until_text", "Write one check.")
+        cleaned["repeat_until"] = repeat[0] if repeat else None
+        return cleaned
+
+    def save(self, commit: bool = True) -> SavedRequest:
+        saved = super().save(commit=False)
+        data = self.cleaned_data
+        old_template = (saved.values or {}).get("template", {})
+        headers = []
+        for name, value in data["headers_text"]:
+            kept = self.secret_headers.get(name.lower())
+            headers.append([name, kept if kept and value == MASK else value])
+        saved.values = {
+            "template": {
+                name: old_template.get(name, "") if value == MASK else value
+                for name, value in data["template_text"]
+            },
+            "query": data["query_text"],
+            "headers": headers,
+            "body": data["body_text"] if data["body_text"].strip() else None,
+        }
+        saved.checks = data["checks"]
+        saved.extract = data["extract"]
+        saved.repeat_until = data["repeat_until"]
+        saved.repeat_max_tries = data["repeat_max_tries"]
+        saved.repeat_delay_seconds = data["repeat_delay_seconds"]
+        if commit:
+            saved.save()
+        return saved
+
+
+class CollectionForm(forms.ModelForm):
+    class Meta:
+        model = Collection
+        fields = ("name", "description", "ignored_headers")
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class VariableForm(forms.ModelForm):
+    """A secret variable's value is never shown; leaving it empty keeps it."""
+
+    class Meta:
+        model = CollectionVariable
+        fields = ("name", "value", "secret")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.secret:
+            self.initial["value"] = ""
+            self.fields["value"].widget = forms.PasswordInput(attrs={"placeholder": MASK})
+        self.fields["value"].required = False
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name.replace("_", "a").replace("-", "a").replace(".", "a").isalnum():
+            raise forms.ValidationError("Use letters, digits, '_', '-' and '.'.")
+        return name
+
+    def save(self, commit: bool = True) -> CollectionVariable:
+        stored = CollectionVariable.objects.filter(pk=self.instance.pk).first()
+        variable = super().save(commit=False)
+        typed = self.cleaned_data.get("value", "")
+        keep_secret = variable.secret and typed == "" and stored is not None and stored.secret
+        plain = decrypt(stored.value) if keep_secret else typed
+        variable.value = encrypt(plain) if variable.secret else plain
+        if commit:
+            variable.save()
+        return variable
+
+
+VariableFormSet = forms.inlineformset_factory(
+    Collection, CollectionVariable, form=VariableForm, extra=2, can_delete=True
+)
+
+
+class ShareForm(forms.ModelForm):
+    class Meta:
+        model = CollectionShare
+        fields = ("group", "access")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = Group.objects.order_by("name")
+
+
+ShareFormSet = forms.inlineformset_factory(
+    Collection, CollectionShare, form=ShareForm, extra=1, can_delete=True
+)

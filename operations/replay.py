@@ -1,0 +1,766 @@
+"""Replay saved requests and run collections.
+
+A replay takes the same path as a Try it call (DESIGN.md, "The one path"): the saved
+values, with {{variables}} filled in, are bound by tryit.build_request, sent by
+outbound.send and recorded by tryit.record_exchange, so every try is in the user's
+history with its secrets masked. Then the checks decide whether the step passed; the
+comparison with the baseline is shown but decides nothing, since responses legitimately
+change (new data, a new header) and only the tester knows which changes matter.
+
+This module never imports requests, and never raises for anything a backend or a saved
+request's values do: such faults become a failed step with a plain message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
+from django.utils import timezone
+
+from operations import checks, outbound, secrets, tryit
+from operations.checks import CheckResult
+from operations.diffing import ResponseDiff, diff_responses
+from operations.forms import TryItValues
+from operations.masking import MASK
+from operations.models import (
+    Collection,
+    ErrorKind,
+    Exchange,
+    Operation,
+    ParameterLocation,
+    Run,
+    RunStatus,
+    RunStep,
+    SavedRequest,
+)
+from operations.templating import BindError, OutboundRequest
+from operations.variables import VARIABLE, UndefinedVariable, names_used, substitute_values
+
+# Bounds on what a saved request may ask for, whatever its fields say: a poll loop
+# must end, and a run must not hold a worker for hours.
+MAX_REPEAT_TRIES = 100
+MAX_REPEAT_DELAY_SECONDS = 60.0
+MAX_CONCURRENCY = 16
+# Secret values shorter than this are not searched for in what is stored: they would
+# match by chance (real keys are longer) and mangle the history.
+MIN_SCRUBBED_SECRET_LENGTH = 4
+
+User = AbstractBaseUser | AnonymousUser | None
+
+
+@dataclass
+class StepOutcome:
+    saved: SavedRequest
+    exchange: Exchange | None
+    passed: bool
+    check_results: list[CheckResult] = field(default_factory=list)
+    diff: ResponseDiff | None = None
+    error: str = ""
+    tries: int = 0
+    extracted: dict[str, str] = field(default_factory=dict)
+    duration_ms: float = 0.0
+
+
+class StepFailed(Exception):
+    """A reason not to send (or to fail after sending); the message is for the tester."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class _Variables:
+    values: dict[str, str]
+    secret: frozenset[str]  # names of secret variables
+    unreadable: frozenset[str]  # secret variables whose value no longer decrypts
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    operation: Operation
+    values: TryItValues
+    request: OutboundRequest
+    # Secret values that went into this request, to be kept out of what is stored.
+    secret_texts: frozenset[str]
+
+
+# --- Values and variables ---------------------------------------------------------
+
+
+def _load_variables(collection: Collection) -> _Variables:
+    values: dict[str, str] = {}
+    secret: set[str] = set()
+    unreadable: set[str] = set()
+    for variable in collection.variables.all():
+        value = variable.value
+        if variable.secret:
+            secret.add(variable.name)
+            value = secrets.decrypt(variable.value)
+            # encrypt("") is "", so an empty plain value from a token means it did not decrypt.
+            if variable.value.startswith(secrets.PREFIX) and not value:
+                unreadable.add(variable.name)
+        values[variable.name] = value
+    return _Variables(values=values, secret=frozenset(secret), unreadable=frozenset(unreadable))
+
+
+def collection_variables(collection: Collection) -> dict[str, str]:
+    """The collection's variables by name, secret ones decrypted."""
+    return _load_variables(collection).values
+
+
+def _decrypted(value: object) -> object:
+    return secrets.decrypt(value) if isinstance(value, str) else value
+
+
+def _decrypted_pairs(pairs: object) -> object:
+    if not isinstance(pairs, list):
+        return pairs
+    return [
+        [pair[0], _decrypted(pair[1])]
+        if isinstance(pair, list | tuple) and len(pair) == 2
+        else pair
+        for pair in pairs
+    ]
+
+
+def saved_values(saved: SavedRequest) -> dict:
+    """SavedRequest.values with encrypted values ("enc:...") decrypted.
+
+    Secret header values are stored encrypted; template and query values are decrypted
+    the same way in case a secret parameter was stored so. Values of another shape are
+    passed through as they are (the replay refuses them with a message).
+    """
+    values = saved.values if isinstance(saved.values, dict) else {}
+    result = dict(values)
+    if isinstance(values.get("template"), dict):
+        result["template"] = {name: _decrypted(value) for name, value in values["template"].items()}
+    for key in ("query", "headers"):
+        if key in values:
+            result[key] = _decrypted_pairs(values[key])
+    return result
+
+
+def _is_pair_list(value: object) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(pair, list | tuple)
+        and len(pair) == 2
+        and all(isinstance(item, str) for item in pair)
+        for pair in value
+    )
+
+
+def _check_shape(values: object) -> None:
+    # Saved values come from the pages and from imported files: check before use.
+    # A missing or null field is an empty one.
+    problem = ""
+    if not isinstance(values, dict):
+        problem = "they are not an object"
+    elif not isinstance(values.get("template") or {}, dict) or not all(
+        isinstance(name, str) and isinstance(value, str)
+        for name, value in (values.get("template") or {}).items()
+    ):
+        problem = "template must map names to strings"
+    elif not _is_pair_list(values.get("query") or []):
+        problem = "query must be a list of [name, value] strings"
+    elif not _is_pair_list(values.get("headers") or []):
+        problem = "headers must be a list of [name, value] strings"
+    elif not isinstance(values.get("body"), str | None):
+        problem = "body must be a string or null"
+    if problem:
+        raise StepFailed(f"The saved values are not valid: {problem}.")
+
+
+def _unreadable_fields(values: dict) -> Iterator[str]:
+    """Fields stored encrypted that no longer decrypt (encrypt("") is "", so a token
+    that decrypts to "" did not decrypt)."""
+    fields = [
+        *(("parameter", name, value) for name, value in (values.get("template") or {}).items()),
+        *(("parameter", name, value) for name, value in values.get("query") or []),
+        *(("header", name, value) for name, value in values.get("headers") or []),
+    ]
+    for kind, name, value in fields:
+        if value.startswith(secrets.PREFIX) and not secrets.decrypt(value):
+            yield f"{kind} {name}"
+
+
+def _uses(text: str, names: Iterable[str]) -> bool:
+    wanted = set(names)
+    return any(match.group(1) in wanted for match in VARIABLE.finditer(text))
+
+
+def _extra_secret_names(
+    *, stored: dict, raw: dict, sent: dict, secret_variables: frozenset[str]
+) -> set[str]:
+    """Names whose values must be masked besides the operation's secret parameters:
+    fields stored encrypted, and any field whose value uses a secret variable.
+
+    stored, raw and sent are the values as saved, decrypted, and substituted; header
+    names may hold variables, so a header is named as it was sent.
+    """
+    names = {
+        name.lower()
+        for name, value in [*(raw.get("template") or {}).items(), *(raw.get("query") or [])]
+        if _uses(value, secret_variables)
+    }
+    names |= {
+        name.lower()
+        for name, value in [*(stored.get("template") or {}).items(), *(stored.get("query") or [])]
+        if value.startswith(secrets.PREFIX)
+    }
+    for (_, stored_value), (_, raw_value), (name, _) in zip(
+        stored.get("headers") or [], raw.get("headers") or [], sent["headers"], strict=True
+    ):
+        if stored_value.startswith(secrets.PREFIX) or _uses(raw_value, secret_variables):
+            names.add(name.strip().lower())
+    return names
+
+
+def _check_query_keys(*, operation: Operation, query: list[list[str]]) -> None:
+    # Query keys come only from the operation's definition (DESIGN.md, invariant 3);
+    # bind itself appends whatever keys it is given.
+    allowed = {
+        parameter.name
+        for parameter in operation.parameters.all()
+        if parameter.location == ParameterLocation.QUERY
+    }
+    for key, _ in query:
+        if key not in allowed:
+            raise StepFailed(f"{key}: the operation has no query parameter of that name.")
+
+
+# --- Preparing and sending one request ---------------------------------------------
+
+
+def _current_operation(saved: SavedRequest) -> Operation | None:
+    # Read again: the operation may have been deleted since `saved` was loaded.
+    if saved.operation_id is None:
+        return None
+    return (
+        Operation.objects.select_related("api")
+        .prefetch_related("parameters")
+        .filter(pk=saved.operation_id)
+        .first()
+    )
+
+
+def _check_saved(saved: SavedRequest) -> None:
+    _check_shape(saved.values)
+    until = saved.repeat_until
+    if until and (not isinstance(until, dict) or until.get("kind") not in checks.KINDS):
+        raise StepFailed("The repeat condition is not a valid check.")
+    unreadable = next(_unreadable_fields(saved.values), None)
+    if unreadable is not None:
+        raise StepFailed(
+            f"The stored value of the {unreadable} cannot be read (the encryption key has "
+            "changed); enter it again."
+        )
+
+
+def _check_readable(variables: _Variables, *, raw: dict, chained: Mapping[str, str]) -> None:
+    # An unreadable secret would be sent as "": say why rather than show the 401.
+    for name in sorted(variables.unreadable & names_used(raw)):
+        if name not in chained:
+            raise StepFailed(
+                f"The secret variable {{{{{name}}}}} cannot be read (the encryption key has "
+                "changed); enter it again."
+            )
+
+
+def _build(*, operation: Operation, values: dict) -> tuple[TryItValues, OutboundRequest]:
+    _check_query_keys(operation=operation, query=values["query"])
+    try_values = TryItValues(
+        template_values=dict(values["template"]),
+        query_values=[(key, value) for key, value in values["query"]],
+        headers=[(name, value) for name, value in values["headers"]],
+        # As the Try it form does: a blank body is no body.
+        body=values["body"] if values["body"] and values["body"].strip() else None,
+    )
+    try:
+        return try_values, tryit.build_request(operation=operation, values=try_values)
+    except BindError as error:
+        raise StepFailed(f"{error.field}: {error.message}") from None
+
+
+def _prepare(*, saved: SavedRequest, chained: Mapping[str, str]) -> _Prepared:
+    """Everything up to sending, database reads included; raises StepFailed."""
+    operation = _current_operation(saved)
+    if operation is None:
+        raise StepFailed(f"The operation {saved.operation_label} no longer exists.")
+    _check_saved(saved)
+    raw = saved_values(saved)
+    variables = _load_variables(saved.collection)
+    _check_readable(variables, raw=raw, chained=chained)
+    merged = {**variables.values, **chained}
+    try:
+        values = substitute_values(raw, merged)
+    except UndefinedVariable as error:
+        raise StepFailed(str(error)) from None
+    try_values, request = _build(operation=operation, values=values)
+    # Chained values override collection ones: a secret is only what still comes from one.
+    secret_variables = frozenset(name for name in variables.secret if name not in chained)
+    used = names_used(raw)
+    extra = _extra_secret_names(
+        stored=saved.values, raw=raw, sent=values, secret_variables=secret_variables
+    )
+    return _Prepared(
+        operation=operation,
+        values=try_values,
+        request=dataclasses.replace(request, secret_names=request.secret_names | extra),
+        secret_texts=frozenset(
+            merged[name]
+            for name in secret_variables
+            if name in used and len(merged[name]) >= MIN_SCRUBBED_SECRET_LENGTH
+        ),
+    )
+
+
+def _scrub(text: str, secret_texts: frozenset[str]) -> str:
+    # Longest first, so that a secret holding another one is replaced whole.
+    for secret in sorted(secret_texts, key=len, reverse=True):
+        text = text.replace(secret, MASK).replace(quote(secret, safe=""), MASK)
+    return text
+
+
+def _scrubbed_for_storage(
+    prepared: _Prepared, result: outbound.SendResult
+) -> tuple[TryItValues, outbound.SendResult]:
+    """The values and request as they are stored: a secret variable's value may sit in a
+    place no secret name covers (a path segment, the body), so it is replaced there."""
+    texts = prepared.secret_texts
+    if not texts:
+        return prepared.values, result
+    values = prepared.values
+    stored_values = TryItValues(
+        template_values={name: _scrub(v, texts) for name, v in values.template_values.items()},
+        query_values=[(key, _scrub(v, texts)) for key, v in values.query_values],
+        headers=[(name, _scrub(v, texts)) for name, v in values.headers],
+        body=_scrub(values.body, texts) if values.body is not None else None,
+    )
+    request = result.request
+    body = request.body
+    if body is not None:
+        for secret in sorted(texts, key=len, reverse=True):
+            body = body.replace(secret.encode("utf-8"), MASK.encode("utf-8"))
+    stored_request = dataclasses.replace(
+        request,
+        url=_scrub(request.url, texts),
+        headers=tuple((name, _scrub(value, texts)) for name, value in request.headers),
+        body=body,
+    )
+    return stored_values, dataclasses.replace(
+        result, request=stored_request, error_message=_scrub(result.error_message, texts)
+    )
+
+
+def _record(*, prepared: _Prepared, result: outbound.SendResult, user: User) -> Exchange:
+    values, stored = _scrubbed_for_storage(prepared, result)
+    return tryit.record_exchange(
+        operation=prepared.operation, values=values, result=stored, user=user, session_key=""
+    )
+
+
+def _send_tries(
+    *,
+    saved: SavedRequest,
+    prepared: _Prepared,
+    on_try: Callable[[outbound.SendResult], None],
+) -> tuple[list[outbound.SendResult], CheckResult | None]:
+    """Send, and again while the repeat condition does not hold. No database access,
+    so that it can run in a worker thread; on_try sees each result as it comes."""
+    until = saved.repeat_until or None
+    tries, delay = _bounded_tries(saved), _bounded_delay(saved)
+    results: list[outbound.SendResult] = []
+    until_result: CheckResult | None = None
+    for attempt in range(1, tries + 1):
+        # outbound.send is looked up at each call, so that tests can watch it.
+        result = outbound.send(prepared.request)
+        results.append(result)
+        on_try(result)
+        if not result.ok:
+            break
+        until_result = _evaluate(until, result) if until else None
+        if until_result is None or until_result.passed or attempt == tries:
+            break
+        time.sleep(delay)
+    return results, until_result
+
+
+def _bounded_tries(saved: SavedRequest) -> int:
+    if not saved.repeat_until:
+        return 1
+    return min(max(saved.repeat_max_tries or 1, 1), MAX_REPEAT_TRIES)
+
+
+def _bounded_delay(saved: SavedRequest) -> float:
+    return min(max(saved.repeat_delay_seconds or 0.0, 0.0), MAX_REPEAT_DELAY_SECONDS)
+
+
+def _evaluate(check: dict, result: outbound.SendResult) -> CheckResult:
+    response = result.response
+    assert response is not None
+    return checks.evaluate(
+        check,
+        status=response.status_code,
+        headers=response.headers,
+        body=response.body,
+        content_type=response.content_type,
+        duration_ms=result.duration_ms,
+    )
+
+
+def _transport_error(result: outbound.SendResult) -> str:
+    kind = result.error_kind.value if result.error_kind else ErrorKind.PROTOCOL.value
+    return f"{ErrorKind(kind).label}: {result.error_message}"
+
+
+# --- Judging a response -----------------------------------------------------------
+
+
+def _checks_of(saved: SavedRequest) -> list[dict]:
+    expected = (
+        [{"kind": "status", "target": "", "value": str(saved.expected_status)}]
+        if saved.expected_status
+        else []
+    )
+    return expected + list(saved.checks if isinstance(saved.checks, list) else [])
+
+
+def _repeat_result(until: CheckResult, tries: int) -> CheckResult:
+    label = f"Repeat until {until.label}"
+    after = f"after {tries} {'try' if tries == 1 else 'tries'}"
+    if until.passed:
+        return CheckResult(label=label, passed=True, detail=f"held {after}")
+    return CheckResult(label=label, passed=False, detail=f"still not true {after}: {until.detail}")
+
+
+def _baseline_diff(saved: SavedRequest, exchange: Exchange) -> ResponseDiff | None:
+    if saved.baseline_captured_at is None:
+        return None
+    # Both sides as stored (secret headers masked), so that they compare like with like.
+    return diff_responses(
+        old_status=saved.baseline_status,
+        old_headers=saved.baseline_headers or [],
+        old_body=bytes(saved.baseline_body or b""),
+        old_content_type=saved.baseline_content_type,
+        new_status=exchange.status_code,
+        new_headers=exchange.response_headers,
+        new_body=bytes(exchange.response_body),
+        new_content_type=exchange.response_content_type,
+        ignored_headers=saved.collection.ignored_header_names,
+    )
+
+
+def _extract(saved: SavedRequest, result: outbound.SendResult) -> tuple[dict[str, str], list[str]]:
+    response = result.response
+    assert response is not None
+    extracted: dict[str, str] = {}
+    problems: list[str] = []
+    for rule in saved.extract if isinstance(saved.extract, list) else []:
+        if not isinstance(rule, dict):
+            problems.append(f"Extraction rule {rule!r} is not valid")
+            continue
+        value, problem = checks.extract_value(
+            rule, headers=response.headers, body=response.body, content_type=response.content_type
+        )
+        if value is None:
+            problems.append(problem)
+        else:
+            extracted[str(rule.get("variable"))] = value
+    return extracted, problems
+
+
+# --- One step: prepare, send, judge ----------------------------------------------
+
+
+@dataclass
+class _Step:
+    """A step between preparing and judging; prepared is None when it failed to prepare."""
+
+    outcome: StepOutcome
+    prepared: _Prepared | None
+    started: float
+
+
+def _begin(*, saved: SavedRequest, chained: Mapping[str, str]) -> _Step:
+    step = _Step(
+        outcome=StepOutcome(saved=saved, exchange=None, passed=False),
+        prepared=None,
+        started=time.monotonic(),
+    )
+    try:
+        step.prepared = _prepare(saved=saved, chained=chained)
+    except StepFailed as failure:
+        step.outcome.error = failure.message
+    return step
+
+
+def _judge(
+    step: _Step,
+    *,
+    results: list[outbound.SendResult],
+    until: CheckResult | None,
+) -> None:
+    """Checks, diff and extraction on the last try (its exchange already recorded)."""
+    outcome, saved = step.outcome, step.outcome.saved
+    outcome.tries = len(results)
+    last = results[-1]
+    if not last.ok:
+        outcome.error = _transport_error(last)
+        return
+    if until is not None:
+        outcome.check_results.append(_repeat_result(until, outcome.tries))
+    outcome.check_results += [_evaluate(check, last) for check in _checks_of(saved)]
+    if outcome.exchange is not None:
+        outcome.diff = _baseline_diff(saved, outcome.exchange)
+    outcome.extracted, problems = _extract(saved, last)
+    if problems:
+        outcome.error = "; ".join(problems) + "."
+
+
+def _finish(step: _Step) -> StepOutcome:
+    outcome = step.outcome
+    outcome.passed = not outcome.error and all(r.passed for r in outcome.check_results)
+    # Details quote the response and errors may quote values: keep secrets out of reports.
+    texts = step.prepared.secret_texts if step.prepared else frozenset()
+    outcome.error = _scrub(outcome.error, texts)
+    outcome.check_results = [
+        dataclasses.replace(result, detail=_scrub(result.detail, texts))
+        for result in outcome.check_results
+    ]
+    outcome.duration_ms = (time.monotonic() - step.started) * 1000
+    return outcome
+
+
+# --- Public entry points ------------------------------------------------------------
+
+
+def replay_saved_request(
+    *, saved: SavedRequest, user: User, variables: Mapping[str, str] | None = None
+) -> StepOutcome:
+    """Send a saved request (repeating it while its repeat condition does not hold),
+    judge the last answer by its checks, compare it with the baseline and extract
+    variables. `variables` (values extracted by earlier steps) override the
+    collection's. Never raises for a backend fault or bad saved values."""
+    step = _begin(saved=saved, chained=dict(variables or {}))
+    prepared = step.prepared
+    if prepared is not None:
+
+        def record(result: outbound.SendResult) -> None:
+            # Each try is in the history as soon as it is back.
+            step.outcome.exchange = _record(prepared=prepared, result=result, user=user)
+
+        results, until = _send_tries(saved=saved, prepared=prepared, on_try=record)
+        _judge(step, results=results, until=until)
+    return _finish(step)
+
+
+def capture_baseline(*, saved: SavedRequest, exchange: Exchange) -> None:
+    """Keep this exchange's response as the one later replays are compared with.
+
+    Raises ValueError for an exchange that got no response (a transport error).
+    """
+    if exchange.status_code is None:
+        raise ValueError("A call that got no response cannot be a baseline.")
+    saved.baseline_status = exchange.status_code
+    saved.baseline_reason = exchange.reason
+    # As stored in the history: secret response headers are already masked.
+    saved.baseline_headers = [list(pair) for pair in exchange.response_headers]
+    saved.baseline_body = bytes(exchange.response_body)
+    saved.baseline_content_type = exchange.response_content_type
+    saved.baseline_duration_ms = exchange.duration_ms
+    saved.baseline_captured_at = timezone.now()
+    saved.save(
+        update_fields=[
+            "baseline_status",
+            "baseline_reason",
+            "baseline_headers",
+            "baseline_body",
+            "baseline_content_type",
+            "baseline_duration_ms",
+            "baseline_captured_at",
+            "updated_at",
+        ]
+    )
+
+
+def _user_or_none(user: User) -> AbstractBaseUser | None:
+    return user if user is not None and user.is_authenticated else None
+
+
+def _start_run(*, run: Run | None, collection: Collection | None, user: User, total: int) -> Run:
+    if run is None:
+        return Run.objects.create(
+            collection=collection,
+            started_by=_user_or_none(user),
+            status=RunStatus.RUNNING,
+            total_steps=total,
+        )
+    run.status, run.total_steps = RunStatus.RUNNING, total
+    run.save(update_fields=["status", "total_steps"])
+    return run
+
+
+def _finish_run(run: Run, *, passed: bool) -> None:
+    run.status = RunStatus.PASSED if passed else RunStatus.FAILED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+
+
+def _record_step(*, run: Run, order: int, outcome: StepOutcome) -> RunStep:
+    return RunStep.objects.create(
+        run=run,
+        saved_request=outcome.saved,
+        name=outcome.saved.name[:200],
+        order=order,
+        exchange=outcome.exchange,
+        passed=outcome.passed,
+        check_results=[dataclasses.asdict(result) for result in outcome.check_results],
+        diff=outcome.diff.as_dict() if outcome.diff else {},
+        error=outcome.error,
+        tries=outcome.tries,
+        duration_ms=outcome.duration_ms,
+    )
+
+
+def run_collection(
+    *,
+    collection: Collection,
+    user: User,
+    concurrency: int = 1,
+    fail_fast: bool = False,
+    run: Run | None = None,
+    on_step: Callable[[StepOutcome], None] | None = None,
+) -> Run:
+    """Run the collection's saved requests in order and record each step as it ends.
+
+    Values extracted by a step are variables for the steps after it. A failed step
+    does not stop the run unless fail_fast. With concurrency > 1 and no extraction
+    rules, up to that many steps run at once (clamped to MAX_CONCURRENCY); with
+    extraction rules the order matters, so they run one after the other.
+    """
+    steps = list(collection.requests.select_related("collection"))
+    run = _start_run(run=run, collection=collection, user=user, total=len(steps))
+    passed = False
+    try:
+        parallel = concurrency > 1 and not any(saved.extract for saved in steps)
+        runner = _run_parallel if parallel else _run_in_order
+        passed = runner(
+            steps=steps,
+            user=user,
+            run=run,
+            concurrency=min(concurrency, MAX_CONCURRENCY),
+            fail_fast=fail_fast,
+            on_step=on_step,
+        )
+    finally:
+        # Also after a bug: a page polling the run must see it end.
+        _finish_run(run, passed=passed)
+    return run
+
+
+def _step_done(
+    *, run: Run, order: int, outcome: StepOutcome, on_step: Callable[[StepOutcome], None] | None
+) -> None:
+    _record_step(run=run, order=order, outcome=outcome)
+    if on_step is not None:
+        on_step(outcome)
+
+
+def _run_in_order(
+    *,
+    steps: list[SavedRequest],
+    user: User,
+    run: Run,
+    concurrency: int,
+    fail_fast: bool,
+    on_step: Callable[[StepOutcome], None] | None,
+) -> bool:
+    chained: dict[str, str] = {}
+    passed = True
+    for order, saved in enumerate(steps):
+        outcome = replay_saved_request(saved=saved, user=user, variables=chained)
+        chained.update(outcome.extracted)
+        _step_done(run=run, order=order, outcome=outcome, on_step=on_step)
+        passed = passed and outcome.passed
+        if fail_fast and not outcome.passed:
+            break
+    return passed
+
+
+def _send_in_worker(
+    *, saved: SavedRequest, prepared: _Prepared
+) -> tuple[list[outbound.SendResult], CheckResult | None]:
+    try:
+        return _send_tries(saved=saved, prepared=prepared, on_try=lambda result: None)
+    finally:
+        # Sending touches no database, but a worker must not leave a connection open.
+        connection.close()
+
+
+def _run_parallel(
+    *,
+    steps: list[SavedRequest],
+    user: User,
+    run: Run,
+    concurrency: int,
+    fail_fast: bool,
+    on_step: Callable[[StepOutcome], None] | None,
+) -> bool:
+    """Only the sending runs in worker threads; preparing, recording and judging stay
+    in this thread. Several threads writing at once is what SQLite (the default
+    database) handles worst, and the exchanges of a step are still recorded in order.
+    Steps are handed out as workers free up, so that fail_fast stops the rest."""
+    queue = deque(enumerate(steps))
+    pending: dict[Future, tuple[int, _Step]] = {}
+    passed, stopping = True, False
+
+    def report(order: int, outcome: StepOutcome) -> None:
+        nonlocal passed, stopping
+        _step_done(run=run, order=order, outcome=outcome, on_step=on_step)
+        passed = passed and outcome.passed
+        stopping = stopping or (fail_fast and not outcome.passed)
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="replay") as pool:
+        while pending or (queue and not stopping):
+            while queue and not stopping and len(pending) < concurrency:
+                order, saved = queue.popleft()
+                step = _begin(saved=saved, chained={})
+                if step.prepared is None:
+                    report(order, _finish(step))
+                    continue
+                future = pool.submit(_send_in_worker, saved=saved, prepared=step.prepared)
+                pending[future] = (order, step)
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                order, step = pending.pop(future)
+                results, until = future.result()
+                assert step.prepared is not None
+                for result in results:
+                    step.outcome.exchange = _record(
+                        prepared=step.prepared, result=result, user=user
+                    )
+                _judge(step, results=results, until=until)
+                report(order, _finish(step))
+    return passed
+
+
+def run_saved_request(*, saved: SavedRequest, user: User) -> tuple[Run, StepOutcome]:
+    """Replay one saved request as a one-step run (the page's Replay button)."""
+    run = _start_run(run=None, collection=saved.collection, user=user, total=1)
+    passed = False
+    try:
+        outcome = replay_saved_request(saved=saved, user=user)
+        _record_step(run=run, order=0, outcome=outcome)
+        passed = outcome.passed
+    finally:
+        _finish_run(run, passed=passed)
+    return run, outcome

@@ -1,0 +1,181 @@
+"""Pages for testers: history, saved requests, collections and their runs."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from operations import replay, testers
+from operations.collection_forms import (
+    CollectionForm,
+    SavedRequestForm,
+    SaveExchangeForm,
+    ShareFormSet,
+    VariableFormSet,
+)
+from operations.models import Collection, Exchange, Run, RunStep
+from operations.rendering import render_body, render_exchange_body
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    exchanges = Exchange.objects.visible_to(user=request.user, session_key=None).select_related(
+        "operation__api"
+    )[:200]
+    return render(request, "operations/history.html", {"exchanges": exchanges})
+
+
+@require_GET
+def exchange_detail(request: HttpRequest, exchange_id: int) -> HttpResponse:
+    visible = Exchange.objects.visible_to(
+        user=request.user, session_key=request.session.session_key
+    )
+    exchange = get_object_or_404(visible.select_related("operation__api"), pk=exchange_id)
+    context = {"exchange": exchange, "rendered": render_exchange_body(exchange)}
+    return render(request, "operations/exchange_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def save_exchange(request: HttpRequest, exchange_id: int) -> HttpResponse:
+    visible = Exchange.objects.visible_to(user=request.user, session_key=None)
+    exchange = get_object_or_404(visible.select_related("operation__api"), pk=exchange_id)
+    form = SaveExchangeForm(
+        request.POST or None,
+        user=request.user,
+        initial={"name": exchange.operation.name if exchange.operation else "Saved request"},
+    )
+    if request.method == "POST" and form.is_valid():
+        saved = testers.save_exchange(
+            exchange=exchange,
+            user=request.user,
+            name=form.cleaned_data["name"],
+            collection=form.cleaned_data["collection"],
+            new_collection_name=form.cleaned_data["new_collection_name"],
+        )
+        return redirect(saved)
+    return render(request, "operations/save_exchange.html", {"exchange": exchange, "form": form})
+
+
+@login_required
+@require_GET
+def saved_list(request: HttpRequest) -> HttpResponse:
+    collections = (
+        Collection.objects.readable_by(request.user)
+        .select_related("owner")
+        .prefetch_related("requests__operation__api")
+    )
+    return render(request, "operations/saved_list.html", {"collections": collections})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def collection_new(request: HttpRequest) -> HttpResponse:
+    form = CollectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.instance.owner = request.user
+        collection = form.save()
+        return redirect(collection)
+    return render(request, "operations/collection_form.html", {"form": form})
+
+
+@login_required
+@require_GET
+def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
+    collection = testers.readable_collection(user=request.user, collection_id=collection_id)
+    context = {
+        "collection": collection,
+        "requests": collection.requests.select_related("operation__api"),
+        "runs": collection.runs.all()[:10],
+        "is_owner": collection.owner_id == request.user.pk,
+        "can_run": testers.can_run(user=request.user, collection=collection),
+    }
+    return render(request, "operations/collection_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def collection_edit(request: HttpRequest, collection_id: int) -> HttpResponse:
+    collection = testers.owned_collection(user=request.user, collection_id=collection_id)
+    data = request.POST if request.method == "POST" else None
+    form = CollectionForm(data, instance=collection)
+    variables = VariableFormSet(data, instance=collection, prefix="variables")
+    shares = ShareFormSet(data, instance=collection, prefix="shares")
+    if data is not None and form.is_valid() and variables.is_valid() and shares.is_valid():
+        form.save()
+        variables.save()
+        shares.save()
+        return redirect(collection)
+    context = {"collection": collection, "form": form, "variables": variables, "shares": shares}
+    return render(request, "operations/collection_edit.html", context)
+
+
+@login_required
+@require_POST
+def collection_run(request: HttpRequest, collection_id: int) -> HttpResponse:
+    collection = testers.runnable_collection(user=request.user, collection_id=collection_id)
+    run = testers.start_collection_run(collection=collection, user=request.user)
+    return redirect("operations:run_detail", run_id=run.pk)
+
+
+@login_required
+@require_GET
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    runs = Run.objects.filter(collection__in=Collection.objects.readable_by(request.user))
+    run = get_object_or_404(runs.select_related("collection"), pk=run_id)
+    steps = run.steps.select_related("exchange", "saved_request")
+    template = "operations/_run_progress.html" if request.htmx else "operations/run_detail.html"
+    return render(request, template, {"run": run, "steps": steps})
+
+
+@login_required
+@require_GET
+def saved_detail(request: HttpRequest, saved_id: int) -> HttpResponse:
+    saved = testers.readable_saved_request(user=request.user, saved_id=saved_id)
+    return render(request, "operations/saved_detail.html", _saved_context(request, saved))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def saved_edit(request: HttpRequest, saved_id: int) -> HttpResponse:
+    saved = testers.owned_saved_request(user=request.user, saved_id=saved_id)
+    form = SavedRequestForm(request.POST or None, instance=saved, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        return redirect(saved)
+    return render(request, "operations/saved_edit.html", {"saved": saved, "form": form})
+
+
+@login_required
+@require_POST
+def saved_replay(request: HttpRequest, saved_id: int) -> HttpResponse:
+    saved = testers.runnable_saved_request(user=request.user, saved_id=saved_id)
+    run, outcome = replay.run_saved_request(saved=saved, user=request.user)
+    context = _saved_context(request, saved)
+    context["outcome"] = outcome
+    context["step"] = run.steps.first()
+    context["outcome_body"] = render_exchange_body(outcome.exchange) if outcome.exchange else None
+    return render(request, "operations/saved_detail.html", context)
+
+
+@login_required
+@require_POST
+def step_as_baseline(request: HttpRequest, step_id: int) -> HttpResponse:
+    steps = RunStep.objects.filter(saved_request__collection__owner=request.user)
+    step = get_object_or_404(steps.select_related("saved_request", "exchange"), pk=step_id)
+    if step.exchange is not None and step.exchange.status_code is not None:
+        replay.capture_baseline(saved=step.saved_request, exchange=step.exchange)
+    return redirect(step.saved_request)
+
+
+def _saved_context(request: HttpRequest, saved) -> dict:
+    return {
+        "saved": saved,
+        "values": testers.shown_values(saved),
+        "is_owner": saved.collection.owner_id == request.user.pk,
+        "can_run": testers.can_run(user=request.user, collection=saved.collection),
+        "baseline_body": render_body(
+            body=bytes(saved.baseline_body), content_type=saved.baseline_content_type
+        ),
+    }
