@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install install-dev run migrate demo test test-fast test-e2e lint format chromium clean
+.PHONY: help install install-dev run migrate demo test test-fast test-e2e lint format chromium clean bench
 
 help:
 	@echo "make run     install, migrate, load the demo data and serve http://$(HOST):$(PORT)"
@@ -66,6 +66,11 @@ test-e2e: install-dev chromium
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Each script starts its own portal on loopback and prints its figures; see bench/README.md.
+bench: install-dev
+	$(PY) bench/hostile.py
+	$(PY) bench/replay.py
 
 format: install-dev
 	$(BIN)/ruff format .

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import io
 import logging
 import re
 import socket
@@ -49,6 +50,31 @@ from operations.templating import OutboundRequest
 
 logger = logging.getLogger(__name__)
 
+
+class _HideQueryStrings(logging.Filter):
+    """urllib3 logs request URLs with their query string, where API keys travel: a
+    warning with the full URL when a backend's headers do not parse, a debug line per
+    request. The portal logs every call itself with secrets masked (`_log`); here the
+    query is cut from urllib3's arguments and the traceback of a backend's malformed
+    headers is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_without_query(arg) for arg in record.args)
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+def _without_query(arg: object) -> object:
+    if isinstance(arg, str) and "?" in arg and ("://" in arg or arg.startswith("/")):
+        return arg.partition("?")[0] + "?(query not logged)"
+    return arg
+
+
+for _name in ("urllib3.connection", "urllib3.connectionpool"):
+    logging.getLogger(_name).addFilter(_HideQueryStrings())
+
 USER_AGENT = "api-portal/0.1"
 _DEFAULT_HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate", "Accept": "*/*"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -57,6 +83,12 @@ _CHUNK_BYTES = 64 * 1024
 # Space, controls and backslash (which some parsers read as "/") never belong in a
 # built URL: templating percent-encodes them.
 _BAD_URL_CHAR = re.compile(r"[\x00-\x20\x7f\\]")
+# Control characters a backend may put in a reason phrase or a header value (http.client
+# only splits on line ends). They mean nothing to a reader, can forge log lines, and
+# PostgreSQL refuses NUL in text and \u0000 in jsonb: a stored exchange would be a 500.
+_CONTROL_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# Error messages may quote the backend (a protocol version, a header value).
+_MAX_MESSAGE_CHARS = 500
 
 
 class ErrorKind(StrEnum):
@@ -186,7 +218,7 @@ def send(
         request=request,
         response=response,
         error_kind=kind,
-        error_message=message,
+        error_message=_printable(message)[:_MAX_MESSAGE_CHARS],
         duration_ms=(time.monotonic() - started) * 1000,
     )
     _log(result)
@@ -536,7 +568,7 @@ def _check_same_authority(url: str, *, service_url: str) -> None:
 
 def _read(raw_response: requests.Response, *, limits: SendLimits, deadline: _Deadline) -> Response:
     status = raw_response.status_code
-    reason = raw_response.reason or ""
+    reason = _printable(raw_response.reason or "")
     if 100 <= status < 200:
         # http.client hands back any 1xx but 100 as final; after a 101 the connection
         # speaks another protocol.
@@ -568,22 +600,24 @@ def _read_body(
     raw_response: requests.Response, *, limits: SendLimits, deadline: _Deadline
 ) -> tuple[bytes, bool]:
     cap = limits.max_response_bytes
-    body = bytearray()
+    # BytesIO.getvalue() hands over its buffer without copying it (a bytearray would be
+    # copied into bytes at the end): the body costs the cap once, not twice.
+    body = io.BytesIO()
     # Decoded chunks of at most 64 KiB: urllib3 inflates gzip/deflate incrementally,
     # so a bomb costs no more memory than the cap.
     for chunk in raw_response.raw.stream(_CHUNK_BYTES, decode_content=True):
         if deadline.passed():
             raise _deadline_failure(deadline)
-        room = cap - len(body)
+        room = cap - body.tell()
         if len(chunk) > room:
-            body += chunk[:room]
-            return bytes(body), True
-        body += chunk
+            body.write(chunk[:room])
+            return body.getvalue(), True
+        body.write(chunk)
     if deadline.expired:
         # The shutdown at the deadline looks like a normal end to a body that is read
         # until the connection closes.
         raise _deadline_failure(deadline)
-    return bytes(body), False
+    return body.getvalue(), False
 
 
 def _received_headers(raw_response: requests.Response) -> tuple[tuple[str, str], ...]:
@@ -596,7 +630,15 @@ def _received_headers(raw_response: requests.Response) -> tuple[tuple[str, str],
     else:
         items = list(raw_response.raw.headers.items())
     # An obs-fold (a continuation line) is replaced by one space, per RFC 9112 5.2.
-    return tuple((str(name), re.sub(r"\r?\n[ \t]+", " ", str(value))) for name, value in items)
+    return tuple(
+        (_printable(str(name)), _printable(re.sub(r"\r?\n[ \t]+", " ", str(value))))
+        for name, value in items
+    )
+
+
+def _printable(text: str) -> str:
+    """`text` with control characters (tab excepted) replaced by U+FFFD."""
+    return _CONTROL_CHAR.sub("\ufffd", text)
 
 
 # --- Classification (invariant 7) ---------------------------------------------
@@ -703,8 +745,20 @@ def _classify_protocol(chain: list[BaseException], exc: BaseException) -> tuple[
             return ErrorKind.PROTOCOL, f"The response body could not be decoded: {error}"
         if isinstance(error, http.client.LineTooLong):
             return ErrorKind.PROTOCOL, "The backend sent a header or status line that is too long"
+        if isinstance(error, http.client.UnknownProtocol):
+            # The version comes from the backend's status line: quoted, and short.
+            version = str(error.args[0] if error.args else "")[:20]
+            return ErrorKind.PROTOCOL, (
+                f"The backend answered in {version!r}; the portal speaks HTTP/1.0 and HTTP/1.1"
+            )
         if isinstance(error, http.client.BadStatusLine):
             return ErrorKind.PROTOCOL, "The backend did not answer with an HTTP response"
+        if isinstance(error, urllib3_exceptions.InvalidHeader):
+            # e.g. "Content-Length contained multiple unmatching values (3, 4)"
+            return ErrorKind.PROTOCOL, f"The backend sent an invalid header: {error}"
+        if isinstance(error, urllib3_exceptions.ProtocolError) and "chunk" in str(error):
+            # e.g. "Response chunk size line exceeded maximum allowed length"
+            return ErrorKind.PROTOCOL, "The backend sent an invalid chunked body"
         if isinstance(error, http.client.HTTPException):
             # e.g. "got more than 100 headers": http.client's text has no request data.
             return ErrorKind.PROTOCOL, f"The backend sent an invalid HTTP response: {error}"

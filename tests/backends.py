@@ -20,10 +20,12 @@ wait (`Exchange.hold`, `Exchange.drip`, `Exchange.wait`).
 from __future__ import annotations
 
 import contextlib
+import gzip
 import socket
 import ssl
 import struct
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -325,3 +327,148 @@ def unused_port(host: str = "127.0.0.1") -> int:
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def blackhole(host: str = "127.0.0.1") -> Iterator[int]:
+    """A port whose listen queue is full, so a connect attempt gets no answer at all.
+
+    The kernel drops SYNs for a listener whose accept queue is full: a client sees a
+    connect timeout, as with a firewall that drops packets, without leaving loopback.
+    Yields the port.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as listener:
+        listener.bind((host, 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        # One connection fills a backlog of 0; it is never accepted.
+        with socket.create_connection((host, port), timeout=2):
+            yield port
+
+
+def self_signed_context(name: str) -> ssl.SSLContext:
+    """A server context with a certificate for `name` signed by its own key (no CA)."""
+    # Imported here: only TLS tests need cryptography's X.509 builder.
+    import datetime
+    import tempfile
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    with tempfile.NamedTemporaryFile(suffix=".pem") as pem:
+        pem.write(certificate.public_bytes(serialization.Encoding.PEM))
+        pem.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        pem.flush()
+        context.load_cert_chain(pem.name)
+    return context
+
+
+# --- Hostile behaviours, shared by tests/test_hostile_backends.py and bench/hostile.py ---
+
+MB = 1024 * 1024
+
+
+def redirect(status: int, location: str) -> Callable[[Exchange], None]:
+    """Answer `status` with `location` as the Location header."""
+    return reply_with(status, headers=[("Location", location), ("Content-Type", "text/plain")])
+
+
+def redirect_to_itself(status: int = 302) -> Callable[[Exchange], None]:
+    """Answer with a Location pointing at the very URL requested: a loop if followed."""
+
+    def handler(exchange: Exchange) -> None:
+        assert exchange.request is not None
+        location = f"http://{exchange.request.header('Host')}{exchange.request.target}"
+        exchange.respond(status, headers=[("Location", location)])
+
+    return handler
+
+
+def drip_body(exchange: Exchange) -> None:
+    """Headers at once, then the body one byte every 0.3 s: no read ever times out."""
+    exchange.send(response_head(200, headers=[("Content-Length", "100")]))
+    exchange.drip(b"x" * 100, interval=0.3)
+
+
+class StreamedBody:
+    """A handler announcing `size` bytes and sending them in 64 KiB chunks for as long as
+    the client reads, without building the body in memory: `first`, then "x" bytes.
+    `sent` counts the bytes that left, so a test can tell the client stopped reading."""
+
+    def __init__(self, size: int, *, content_type: str = "text/plain", first: bytes = b"") -> None:
+        self.size = size
+        self.content_type = content_type
+        self.first = first
+        self.sent = 0
+
+    def __call__(self, exchange: Exchange) -> None:
+        headers = [("Content-Type", self.content_type), ("Content-Length", str(self.size))]
+        exchange.send(response_head(200, headers=headers))
+        chunk = b"x" * (64 * 1024)
+        pieces = [self.first] if self.first else []
+        while self.sent < self.size and not exchange.wait(0):
+            piece = (pieces.pop() if pieces else chunk)[: self.size - self.sent]
+            try:
+                exchange.send(piece)
+            except OSError:
+                return  # the client hung up: that is the point
+            self.sent += len(piece)
+
+
+def gzip_bomb(decoded_size: int) -> bytes:
+    """A gzip stream of `decoded_size` zero bytes (about 1/1000 of that on the wire)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: the gzip container
+    block = bytes(MB)
+    whole, rest = divmod(decoded_size, MB)
+    parts = [compressor.compress(block) for _ in range(whole)]
+    parts.append(compressor.compress(bytes(rest)))
+    return b"".join(parts) + compressor.flush()
+
+
+def stacked_gzip(layers: int, body: bytes = b"hello") -> Callable[[Exchange], None]:
+    """`body` gzipped `layers` times, announced as `Content-Encoding: gzip, gzip, ...`."""
+    for _ in range(layers):
+        body = gzip.compress(body)
+    return reply_with(200, headers=[("Content-Encoding", ", ".join(["gzip"] * layers))], body=body)
+
+
+def short_body(exchange: Exchange) -> None:
+    """Announce 100 bytes, send 10 and close."""
+    exchange.send(response_head(200, headers=[("Content-Length", "100")]) + b"x" * 10)
+
+
+def many_headers(count: int) -> Callable[[Exchange], None]:
+    return reply_with(200, headers=[(f"X-H{i}", "v") for i in range(count)])
+
+
+def long_header(length: int) -> Callable[[Exchange], None]:
+    """One header line of `length` bytes (http.client refuses lines over 65536)."""
+    return reply_with(200, headers=[("X-Long", "v" * (length - len("X-Long: ")))])
+
+
+def switching_protocols(exchange: Exchange) -> None:
+    exchange.send(response_head(101, headers=[("Upgrade", "websocket"), ("Connection", "Upgrade")]))

@@ -30,7 +30,14 @@ from operations.outbound import (
     send,
 )
 from operations.templating import OutboundRequest
-from tests.backends import Exchange, reply_with, response_head, scripted_server, unused_port
+from tests.backends import (
+    Exchange,
+    StreamedBody,
+    reply_with,
+    response_head,
+    scripted_server,
+    unused_port,
+)
 
 MB = 1024 * 1024
 BASE = "/demo-backend"
@@ -760,6 +767,17 @@ def _not_http(exchange: Exchange) -> None:
     exchange.send(b"SSH-2.0-OpenSSH_9.2\r\n")
 
 
+def _raw(data: bytes):
+    return lambda exchange: exchange.send(data)
+
+
+_TWO_LENGTHS = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc"
+_LONG_CHUNK_LINE = (
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;" + b"x" * 70_000 + b"\r\nabc"
+)
+_HTTP2 = b"HTTP/2 200\r\ncontent-length: 0\r\n\r\n"
+
+
 @pytest.mark.parametrize(
     ("handler", "kind", "message"),
     [
@@ -787,13 +805,96 @@ def _not_http(exchange: Exchange) -> None:
             "The backend sent an invalid HTTP response: got more than 100 headers",
         ),
         (_not_http, ErrorKind.PROTOCOL, "The backend did not answer with an HTTP response"),
+        (
+            _raw(_TWO_LENGTHS),
+            ErrorKind.PROTOCOL,
+            "The backend sent an invalid header: Content-Length contained multiple "
+            "unmatching values (3, 4)",
+        ),
+        (_raw(_LONG_CHUNK_LINE), ErrorKind.PROTOCOL, "The backend sent an invalid chunked body"),
+        (
+            _raw(_HTTP2),
+            ErrorKind.PROTOCOL,
+            "The backend answered in 'HTTP/2'; the portal speaks HTTP/1.0 and HTTP/1.1",
+        ),
     ],
-    ids=["reset", "closed", "short-body", "bad-chunk", "101", "too-many-headers", "not-http"],
+    ids=[
+        "reset",
+        "closed",
+        "short-body",
+        "bad-chunk",
+        "101",
+        "too-many-headers",
+        "not-http",
+        "two-content-lengths",
+        "70kb-chunk-size-line",
+        "http2-status-line",
+    ],
 )
 def test_a_broken_backend_is_classified(handler, kind, message):
     with scripted_server(handler) as server:
         result = send(call(f"{server.url}/x", service_url=server.url), limits=LIMITS)
     assert_error(result, kind, message)
+
+
+def test_control_characters_from_the_backend_are_replaced():
+    # NUL cannot be stored in PostgreSQL text or jsonb; escape sequences forge log lines.
+    head = b"HTTP/1.1 200 O\x00K\x1b[2J\r\nX-A: a\x00b\x7f\tc\r\nContent-Length: 0\r\n\r\n"
+    with scripted_server(_raw(head)) as server:
+        result = send(call(f"{server.url}/", service_url=server.url), limits=LIMITS)
+
+    assert result.response.reason == "O\ufffdK\ufffd[2J"
+    assert result.response.headers == (("X-A", "a\ufffdb\ufffd\tc"), ("Content-Length", "0"))
+
+
+def test_an_error_message_quoting_the_backend_is_escaped_and_short():
+    version = b"HTTP/\x00" + b"9" * 1000
+    with scripted_server(_raw(version + b" 200 OK\r\n\r\n")) as server:
+        result = send(call(f"{server.url}/", service_url=server.url), limits=LIMITS)
+
+    assert_error(
+        result,
+        ErrorKind.PROTOCOL,
+        "The backend answered in 'HTTP/\\x0099999999999999'; the portal speaks HTTP/1.0 and "
+        "HTTP/1.1",
+    )
+
+
+def test_urllib3_logs_no_query_string_and_no_traceback(caplog):
+    # A header section urllib3 cannot parse makes it log a warning with the full URL.
+    caplog.set_level(logging.DEBUG, logger="urllib3")
+    folded = _raw(b"HTTP/1.1 200 OK\r\n X-Fold: a\r\nContent-Length: 0\r\n\r\n")
+    with scripted_server(folded) as server:
+        send(
+            call(
+                f"{server.url}/x?api_key=k-secret-1&q=1",
+                service_url=server.url,
+                secret_names=frozenset({"api_key"}),
+            ),
+            limits=LIMITS,
+        )
+
+    records = [r for r in caplog.records if r.name.startswith("urllib3")]
+    warning = next(r for r in records if r.levelno == logging.WARNING)
+    assert warning.getMessage().startswith(
+        f"Failed to parse headers (url={server.url}/x?(query not logged)): "
+    )
+    assert [r for r in records if "k-secret-1" in r.getMessage() or r.exc_info] == []
+
+
+def test_a_1_gb_body_is_read_up_to_the_cap_only():
+    streamed = StreamedBody(1024 * MB)
+    with scripted_server(streamed) as server:
+        tracemalloc.start()
+        try:
+            result = send(call(f"{server.url}/", service_url=server.url), limits=LIMITS)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+
+    assert (result.response.truncated, result.response.size) == (True, 1 * MB)
+    assert streamed.sent < 64 * MB  # the portal hung up instead of draining 1 GB
+    assert peak < 2 * MB  # the body once, not a bytearray and its bytes copy
 
 
 def test_headers_larger_than_the_cap_are_too_large():

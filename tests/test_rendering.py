@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from operations.rendering import parse_content_type, render_body
+from operations.rendering import DISPLAY_MAX_CHARS, parse_content_type, render_body
 
 
 def test_json_is_pretty_printed_and_highlighted_with_markup_escaped():
@@ -75,9 +75,54 @@ def test_invalid_utf8_labelled_utf8_is_replaced_with_a_note():
     assert "not valid in the declared character set" in rendered.note
 
 
-def test_unknown_charset_falls_back_to_utf8():
-    rendered = render_body(body=b"hello", content_type="text/plain; charset=x-nonsense")
-    assert rendered.text == "hello"
+@pytest.mark.parametrize(
+    "charset",
+    # Unknown; not a charset (bare UnicodeError); quadratic; escape interpreters.
+    ["x-nonsense", "undefined", "idna", "punycode", "unicode_escape", "raw_unicode_escape"],
+)
+def test_unknown_or_non_charset_labels_fall_back_to_utf8_with_a_note(charset):
+    rendered = render_body(body=b"h\\u00e9llo", content_type=f"text/plain; charset={charset}")
+    assert (rendered.kind, rendered.text) == ("text", "h\\u00e9llo")
+    assert rendered.note == (
+        f"The declared character set {charset!r} is not supported; shown as UTF-8."
+    )
+
+
+def test_a_body_cut_inside_a_character_loses_the_tail_without_a_note():
+    body = "café".encode()[:-1]  # the cap fell between the two bytes of "é"
+    rendered = render_body(body=body, content_type="text/plain; charset=utf-8", truncated=True)
+    assert (rendered.text, rendered.note) == ("caf", "")
+
+
+def test_json_nested_deeper_than_python_parses_is_shown_as_text():
+    body = b"[" * 1500 + b"]" * 1500
+    rendered = render_body(body=body, content_type="application/json")
+    assert (rendered.kind, rendered.text) == ("text", body.decode())
+    assert rendered.note == "The JSON is nested too deeply to format; it is shown as received."
+
+
+def test_a_long_text_is_cut_for_display():
+    body = b"a" * (DISPLAY_MAX_CHARS + 1)
+    rendered = render_body(body=body, content_type="text/plain")
+    assert (rendered.kind, rendered.cut, len(rendered.text)) == ("text", True, DISPLAY_MAX_CHARS)
+    whole = render_body(body=body[:-1], content_type="text/plain")
+    assert (whole.cut, len(whole.text)) == (False, DISPLAY_MAX_CHARS)
+
+
+def test_only_the_beginning_of_a_large_body_is_decoded():
+    # 4 MB of two-byte characters behind one ASCII byte: the 2 MB head ends mid-character,
+    # which must neither make the body binary nor add a replacement note.
+    body = b"a" + "é".encode() * (2 * DISPLAY_MAX_CHARS)
+    rendered = render_body(body=body, content_type="")
+    assert (rendered.kind, rendered.cut, rendered.note) == ("text", True, "")
+    assert rendered.text == "a" + "é" * (DISPLAY_MAX_CHARS - 1)
+
+
+def test_json_longer_than_the_display_limit_is_plain_text_cut():
+    body = json.dumps(["x" * 100] * 6000).encode()  # about 650,000 characters pretty
+    rendered = render_body(body=body, content_type="application/json")
+    assert (rendered.kind, rendered.cut, rendered.highlighted) == ("text", True, None)
+    assert rendered.note == "The JSON is too large to highlight; it is shown as plain text."
 
 
 def test_content_type_is_normalised():
