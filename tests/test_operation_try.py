@@ -357,3 +357,15 @@ def test_calls_over_the_rate_limit_are_refused_unsent(client, settings, django_u
         assert post(client, operation, {"param-template-item": "1"}).status_code == 200
         assert len(server.requests) == 3
     assert Exchange.objects.count() == 3
+
+
+def test_result_panel_offers_save_to_signed_in_users(client, backend, django_user_model):
+    operation = make_api(backend.url)
+    anonymous = soup_of(post(client, operation, {"param-template-item": "1"}))
+    exchange_url = f"/history/{Exchange.objects.latest('id').pk}/"
+    assert anonymous.select_one("#result a[href='" + exchange_url + "']") is not None
+    assert anonymous.select_one("[data-save-exchange]") is None
+    client.force_login(django_user_model.objects.create_user("ada", password="pw"))
+    signed_in = soup_of(post(client, operation, {"param-template-item": "1"}))
+    exchange = Exchange.objects.latest("id")
+    assert signed_in.select_one("[data-save-exchange]")["href"] == f"/history/{exchange.pk}/save"
