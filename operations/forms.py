@@ -119,8 +119,14 @@ class TryItForm(forms.Form):
         self.operation = operation
         self.prefill = prefill
         parameters = list(operation.parameters.all())
-        self.url_parameters = [p for p in parameters if p.location != ParameterLocation.HEADER]
+        # Cookie parameters are documented only: the console never sends cookies.
+        self.url_parameters = [
+            p
+            for p in parameters
+            if p.location in (ParameterLocation.TEMPLATE, ParameterLocation.QUERY)
+        ]
         self.header_parameters = [p for p in parameters if p.location == ParameterLocation.HEADER]
+        self.cookie_parameters = [p for p in parameters if p.location == ParameterLocation.COOKIE]
         for parameter in self.url_parameters:
             self.fields[field_name(parameter)] = _parameter_field(parameter)
         if operation.takes_body:

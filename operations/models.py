@@ -73,6 +73,12 @@ class HttpMethod(models.TextChoices):
 METHODS_WITH_BODY = frozenset({HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH})
 
 
+class OperationQuerySet(models.QuerySet):
+    def current(self) -> "OperationQuerySet":
+        """Operations still in the API: not removed by a later import."""
+        return self.filter(removed=False)
+
+
 class Operation(models.Model):
     api = models.ForeignKey(
         Api, on_delete=models.CASCADE, related_name="operations", verbose_name="API"
@@ -94,6 +100,13 @@ class Operation(models.Model):
     body_example = models.TextField(blank=True)
     order = models.PositiveIntegerField(default=0)
     tags = models.CharField(max_length=200, blank=True, help_text="Comma-separated.")
+    # The OpenAPI operationId; an import matches operations by it, else by verb and path.
+    operation_id = models.CharField("operationId", max_length=200, blank=True)
+    deprecated = models.BooleanField(default=False)
+    # Gone from the latest imported document: kept, so that saved requests can say so.
+    removed = models.BooleanField(default=False)
+
+    objects = OperationQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "name"]
@@ -123,6 +136,8 @@ class ParameterLocation(models.TextChoices):
     TEMPLATE = "template", "URL template (path or query)"
     QUERY = "query", "Query string"
     HEADER = "header", "Header"
+    # Documented from OpenAPI documents; the console never sends cookies.
+    COOKIE = "cookie", "Cookie (documented, not sendable)"
 
 
 class ParameterType(models.TextChoices):

@@ -244,8 +244,10 @@ def _current_operation(saved: SavedRequest) -> Operation | None:
     # Read again: the operation may have been deleted since `saved` was loaded.
     if saved.operation_id is None:
         return None
+    # A removed operation (gone from the latest imported document) counts as gone.
     return (
-        Operation.objects.select_related("api")
+        Operation.objects.current()
+        .select_related("api")
         .prefetch_related("parameters")
         .filter(pk=saved.operation_id)
         .first()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404
 
 from operations.models import Api, ApiQuerySet, Operation, Parameter
@@ -30,7 +30,9 @@ def catalog_apis(*, user: AbstractBaseUser | AnonymousUser, search: str) -> ApiQ
     return (
         visible_apis(user=user)
         .matching(search)
-        .annotate(operation_count=Count("operations", distinct=True))
+        .annotate(
+            operation_count=Count("operations", filter=Q(operations__removed=False), distinct=True)
+        )
         .order_by("name")
     )
 
@@ -41,7 +43,7 @@ def get_api(*, user: AbstractBaseUser | AnonymousUser, api_slug: str) -> Api:
 
 def operations_by_tag(*, api: Api) -> list[TagGroup]:
     groups: dict[str, list[Operation]] = {}
-    for operation in api.operations.all():
+    for operation in api.operations.current():
         for tag in operation.tag_list or [UNTAGGED]:
             groups.setdefault(tag, []).append(operation)
     return [TagGroup(tag=tag, operations=operations) for tag, operations in groups.items()]
@@ -51,7 +53,8 @@ def get_operation(
     *, user: AbstractBaseUser | AnonymousUser, api_slug: str, operation_slug: str
 ) -> Operation:
     operations = (
-        Operation.objects.filter(api__in=visible_apis(user=user))
+        Operation.objects.current()
+        .filter(api__in=visible_apis(user=user))
         .select_related("api")
         .prefetch_related(
             Prefetch("parameters", queryset=Parameter.objects.order_by("order", "id")),

@@ -71,3 +71,26 @@ def test_documentation_lists_parameters_body_example_and_responses(client, demo_
 
 def test_unknown_operation_is_404(client, demo_api):
     assert client.get("/apis/azureml-demo/operations/nope/").status_code == 404
+
+
+def test_cookie_parameters_are_documented_but_not_in_the_form(client, demo_api):
+    operation = demo_api.operations.get(slug="bes-status")
+    operation.parameters.create(name="session", location="cookie", description="A session.")
+    soup = page(client, "/apis/azureml-demo/operations/bes-status/")
+    assert "Cookie (documented, not sendable)" in soup.select_one("table.parameters").get_text()
+    assert soup.select_one("#try-it [name$=session]") is None
+    assert "the console never sends cookies" in soup.select_one("[data-cookie-note]").get_text()
+
+
+def test_removed_operations_are_gone_from_pages(client, demo_api):
+    demo_api.operations.filter(slug="bes-status").update(removed=True)
+    assert client.get("/apis/azureml-demo/operations/bes-status/").status_code == 404
+    api_page = client.get("/apis/azureml-demo/").content.decode()
+    assert "BES Status" not in api_page
+    assert client.get("/").context["apis"][0].operation_count == 4
+
+
+def test_deprecated_operations_are_marked(client, demo_api):
+    demo_api.operations.filter(slug="bes-status").update(deprecated=True)
+    soup = page(client, "/apis/azureml-demo/operations/bes-status/")
+    assert soup.select_one("h1 .badge").get_text() == "deprecated"
