@@ -7,11 +7,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install install-dev run migrate demo test test-fast test-e2e lint format chromium clean bench
+.PHONY: help install install-dev run serve migrate demo test test-fast test-e2e lint format chromium clean bench
 
 help:
 	@echo "make run     install, migrate, load the demo data and serve http://$(HOST):$(PORT)"
 	@echo "make test    install what the tests need and run them all (browser tests included)"
+	@echo "make serve   the production profile: gunicorn, DEBUG off, DATABASE_URL and REDIS_URL"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make format  ruff format and ruff check --fix"
 
@@ -41,6 +42,28 @@ demo: migrate
 run: demo
 	@echo "Serving the portal at http://$(HOST):$(PORT)/"
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The production profile on this machine: gunicorn with threaded workers, static files
+# through whitenoise, DEBUG off, against whatever DATABASE_URL and REDIS_URL say. Plain
+# http on loopback, so the HTTPS-only settings are relaxed unless given.
+SERVE_ENV = DEBUG=false \
+	SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')} \
+	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost} \
+	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
+	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} \
+	CSRF_COOKIE_SECURE=$${CSRF_COOKIE_SECURE:-false} \
+	SECURE_HSTS_SECONDS=$${SECURE_HSTS_SECONDS:-0} \
+	PORTAL_OUTBOUND_ALLOWED_NETWORKS=$${PORTAL_OUTBOUND_ALLOWED_NETWORKS:-127.0.0.1/32} \
+	PORTAL_OUTBOUND_ALLOWED_PORTS=$${PORTAL_OUTBOUND_ALLOWED_PORTS:-80,443,8080,8443,$(PORT)} \
+	PORTAL_DEMO_BACKEND_URL=$${PORTAL_DEMO_BACKEND_URL:-http://$(HOST):$(PORT)/demo-backend} \
+	GUNICORN_BIND=$${GUNICORN_BIND:-$(HOST):$(PORT)}
+
+serve: install
+	$(SERVE_ENV) $(PY) manage.py collectstatic --noinput -v0
+	$(SERVE_ENV) $(PY) manage.py migrate --noinput
+	$(SERVE_ENV) $(PY) manage.py load_demo
+	@echo "Serving the production profile at http://$(HOST):$(PORT)/"
+	$(SERVE_ENV) $(BIN)/gunicorn -c gunicorn.conf.py portal.wsgi
 
 # Browser tests drive Debian's Chromium; Playwright cannot download browsers here.
 chromium:
