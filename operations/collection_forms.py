@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser, Group
 
+from operations import testers
 from operations.checks import (
     CheckSyntaxError,
     format_checks,
@@ -14,7 +15,7 @@ from operations.checks import (
 )
 from operations.masking import MASK
 from operations.models import Collection, CollectionShare, CollectionVariable, SavedRequest
-from operations.secrets import decrypt, encrypt
+from operations.secrets import PREFIX, decrypt, encrypt
 
 
 class SaveExchangeForm(forms.Form):
@@ -50,23 +51,30 @@ def _parse_lines(text: str, separator: str, *, what: str) -> list[list[str]]:
 
 
 class SavedRequestForm(forms.ModelForm):
-    """A saved request's values, expectations, extraction and repetition, as text."""
+    """A saved request's values, expectations, extraction and repetition, as text.
+
+    The line fields are not stripped, so that the line numbers in errors are the ones
+    the tester sees (blank lines are skipped when parsing).
+    """
 
     template_text = forms.CharField(
         label="URL template values",
         required=False,
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}),
         help_text="One per line: name = value. {{variables}} are allowed anywhere.",
     )
     query_text = forms.CharField(
         label="Query parameters",
         required=False,
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 2, "class": "font-monospace"}),
         help_text="One per line: name = value.",
     )
     headers_text = forms.CharField(
         label="Headers",
         required=False,
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 3, "class": "font-monospace"}),
         help_text=f"One per line: Name: value. A secret value shows as {MASK}; leave it so "
         "to keep it.",
@@ -75,11 +83,12 @@ class SavedRequestForm(forms.ModelForm):
         label="Body",
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace"}),
+        widget=forms.Textarea(attrs={"rows": 14, "class": "font-monospace"}),
     )
     checks_text = forms.CharField(
         label="Checks",
         required=False,
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}),
         help_text="One per line: header Content-Type = application/json · json $.a.b = 1 · "
         "json $.a (present) · body contains text · duration < 500",
@@ -87,6 +96,7 @@ class SavedRequestForm(forms.ModelForm):
     extract_text = forms.CharField(
         label="Extract into variables",
         required=False,
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 2, "class": "font-monospace"}),
         help_text="One per line: jobid = json $ · etag = header ETag",
     )
@@ -106,26 +116,19 @@ class SavedRequestForm(forms.ModelForm):
         self.fields["collection"].queryset = Collection.objects.filter(owner=user)
         saved = self.instance
         values = saved.values or {}
-        self.secret_headers = {
-            name.lower(): value
-            for name, value in values.get("headers", [])
-            if isinstance(value, str) and value.startswith("enc:")
-        }
+
+        def shown(pairs: list) -> list:
+            # A stored secret is never put in the form: MASK stands for it.
+            return [
+                [name, MASK if isinstance(value, str) and value.startswith(PREFIX) else value]
+                for name, value in pairs
+            ]
+
         self.fields["template_text"].initial = _lines(
-            [
-                [k, MASK if str(v).startswith("enc:") else v]
-                for k, v in values.get("template", {}).items()
-            ],
-            " = ",
+            shown(list(values.get("template", {}).items())), " = "
         )
-        self.fields["query_text"].initial = _lines(values.get("query", []), " = ")
-        self.fields["headers_text"].initial = _lines(
-            [
-                [n, MASK if n.lower() in self.secret_headers else v]
-                for n, v in values.get("headers", [])
-            ],
-            ": ",
-        )
+        self.fields["query_text"].initial = _lines(shown(values.get("query", [])), " = ")
+        self.fields["headers_text"].initial = _lines(shown(values.get("headers", [])), ": ")
         self.fields["body_text"].initial = values.get("body") or ""
         self.fields["checks_text"].initial = format_checks(saved.checks or [])
         self.fields["extract_text"].initial = format_extract(saved.extract or [])
@@ -166,22 +169,20 @@ class SavedRequestForm(forms.ModelForm):
         return cleaned
 
     def save(self, commit: bool = True) -> SavedRequest:
+        # The stored values, read before the form's changes are applied to the instance.
+        kept = testers.stored_secrets(self.instance.values or {})
         saved = super().save(commit=False)
         data = self.cleaned_data
-        old_template = (saved.values or {}).get("template", {})
-        headers = []
-        for name, value in data["headers_text"]:
-            kept = self.secret_headers.get(name.lower())
-            headers.append([name, kept if kept and value == MASK else value])
-        saved.values = {
-            "template": {
-                name: old_template.get(name, "") if value == MASK else value
-                for name, value in data["template_text"]
-            },
+        typed = {
+            "template": dict(data["template_text"]),
             "query": data["query_text"],
-            "headers": headers,
+            "headers": data["headers_text"],
             "body": data["body_text"] if data["body_text"].strip() else None,
         }
+        # Secrets left as MASK keep their stored value; secrets typed anew are encrypted.
+        saved.values = testers.stored_values(
+            values=typed, secret_names=testers.secret_names_for(saved), kept=kept
+        )
         saved.checks = data["checks"]
         saved.extract = data["extract"]
         saved.repeat_until = data["repeat_until"]
@@ -205,6 +206,8 @@ class VariableForm(forms.ModelForm):
     class Meta:
         model = CollectionVariable
         fields = ("name", "value", "secret")
+        # One line: a TextField's textarea makes every row of the formset a tall box.
+        widgets = {"value": forms.TextInput(attrs={"class": "font-monospace"})}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -1,7 +1,8 @@
 """Pages for testers: history, saved requests, collections and their runs."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -14,7 +15,19 @@ from operations.collection_forms import (
     VariableFormSet,
 )
 from operations.models import Collection, Exchange, Run, RunStep
+from operations.ratelimit import TooManyCalls
 from operations.rendering import render_body, render_exchange_body
+
+
+def _address(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _too_many_calls(request: HttpRequest, template: str, context: dict, error: TooManyCalls):
+    """The page again with the refusal, as Try it answers (429 and Retry-After)."""
+    response = render(request, template, {**context, "refused": str(error)}, status=429)
+    response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 @login_required
@@ -28,10 +41,16 @@ def history(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def exchange_detail(request: HttpRequest, exchange_id: int) -> HttpResponse:
+    # An anonymous visitor sees the calls of their session (the Try it panel links
+    # here); any other call may be a signed-out owner's, who is asked to sign in.
     visible = Exchange.objects.visible_to(
         user=request.user, session_key=request.session.session_key
     )
-    exchange = get_object_or_404(visible.select_related("operation__api"), pk=exchange_id)
+    exchange = visible.select_related("operation__api").filter(pk=exchange_id).first()
+    if exchange is None and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if exchange is None:
+        raise Http404("No such call in your history.")
     context = {"exchange": exchange, "rendered": render_exchange_body(exchange)}
     return render(request, "operations/exchange_detail.html", context)
 
@@ -84,14 +103,9 @@ def collection_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
     collection = testers.readable_collection(user=request.user, collection_id=collection_id)
-    context = {
-        "collection": collection,
-        "requests": collection.requests.select_related("operation__api"),
-        "runs": collection.runs.all()[:10],
-        "is_owner": collection.owner_id == request.user.pk,
-        "can_run": testers.can_run(user=request.user, collection=collection),
-    }
-    return render(request, "operations/collection_detail.html", context)
+    return render(
+        request, "operations/collection_detail.html", _collection_context(request, collection)
+    )
 
 
 @login_required
@@ -115,7 +129,13 @@ def collection_edit(request: HttpRequest, collection_id: int) -> HttpResponse:
 @require_POST
 def collection_run(request: HttpRequest, collection_id: int) -> HttpResponse:
     collection = testers.runnable_collection(user=request.user, collection_id=collection_id)
-    run = testers.start_collection_run(collection=collection, user=request.user)
+    try:
+        run = testers.start_collection_run(
+            collection=collection, user=request.user, address=_address(request)
+        )
+    except TooManyCalls as error:
+        context = _collection_context(request, collection)
+        return _too_many_calls(request, "operations/collection_detail.html", context, error)
     return redirect("operations:run_detail", run_id=run.pk)
 
 
@@ -151,9 +171,15 @@ def saved_edit(request: HttpRequest, saved_id: int) -> HttpResponse:
 @require_POST
 def saved_replay(request: HttpRequest, saved_id: int) -> HttpResponse:
     saved = testers.runnable_saved_request(user=request.user, saved_id=saved_id)
-    run, outcome = replay.run_saved_request(saved=saved, user=request.user)
     context = _saved_context(request, saved)
+    try:
+        run, outcome = testers.replay_saved_request(
+            saved=saved, user=request.user, address=_address(request)
+        )
+    except TooManyCalls as error:
+        return _too_many_calls(request, "operations/saved_detail.html", context, error)
     context["outcome"] = outcome
+    context["diff"] = testers.shown_diff(outcome.diff)
     context["step"] = run.steps.first()
     context["outcome_body"] = render_exchange_body(outcome.exchange) if outcome.exchange else None
     return render(request, "operations/saved_detail.html", context)
@@ -169,10 +195,21 @@ def step_as_baseline(request: HttpRequest, step_id: int) -> HttpResponse:
     return redirect(step.saved_request)
 
 
+def _collection_context(request: HttpRequest, collection: Collection) -> dict:
+    return {
+        "collection": collection,
+        "requests": collection.requests.select_related("operation__api"),
+        "runs": collection.runs.all()[:10],
+        "is_owner": collection.owner_id == request.user.pk,
+        "can_run": testers.can_run(user=request.user, collection=collection),
+    }
+
+
 def _saved_context(request: HttpRequest, saved) -> dict:
     return {
         "saved": saved,
         "values": testers.shown_values(saved),
+        "expected": testers.shown_expectations(saved),
         "is_owner": saved.collection.owner_id == request.user.pk,
         "can_run": testers.can_run(user=request.user, collection=saved.collection),
         "baseline_body": render_body(

@@ -6,7 +6,10 @@ with may read it, or read and run it (ShareAccess). Others get a 404.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -15,10 +18,13 @@ from django.db.models import Max
 from django.shortcuts import get_object_or_404
 
 from operations import replay
-from operations.masking import MASK, is_secret_name
+from operations.checks import format_check
+from operations.diffing import ResponseDiff
+from operations.masking import MASK, is_secret_name, mask_value
 from operations.models import Collection, Exchange, Run, RunStatus, SavedRequest
-from operations.secrets import encrypt
-from operations.tryit import restore_values
+from operations.ratelimit import TooManyCalls, take_call
+from operations.secrets import PREFIX, decrypt, encrypt
+from operations.tryit import client_key, restore_values, secret_names_of
 
 DEFAULT_COLLECTION_NAME = "My requests"
 
@@ -54,22 +60,55 @@ def can_run(*, user: AbstractBaseUser, collection: Collection) -> bool:
     return Collection.objects.runnable_by(user).filter(pk=collection.pk).exists()
 
 
-def stored_values(*, values: dict, secret_names: frozenset[str]) -> dict:
-    """Form values as a saved request keeps them: secret header values encrypted."""
-    headers = [
-        [name, encrypt(value) if is_secret_name(name, secret_names=secret_names) else value]
-        for name, value in values.get("headers", [])
-    ]
-    template = {
-        name: encrypt(value) if name.lower() in secret_names and value else value
-        for name, value in values.get("template", {}).items()
-    }
+# (section, lowercased name) -> the encrypted value stored for it
+StoredSecrets = Mapping[tuple[str, str], str]
+
+
+def stored_values(
+    *, values: dict, secret_names: frozenset[str], kept: StoredSecrets | None = None
+) -> dict:
+    """Form values as a saved request keeps them: secret values encrypted.
+
+    A value left as MASK takes the secret stored under its name in `kept` (the edit
+    form shows stored secrets as MASK and never holds them in plain text).
+    """
+    kept = kept or {}
+
+    def store(section: str, name: str, value: str) -> str:
+        if value == MASK and (section, name.lower()) in kept:
+            return kept[(section, name.lower())]
+        # Query values too: a secret query parameter is as much a key as a header.
+        return encrypt(value) if is_secret_name(name, secret_names=secret_names) else value
+
     return {
-        "template": template,
-        "query": values.get("query", []),
-        "headers": headers,
+        "template": {
+            name: store("template", name, value)
+            for name, value in values.get("template", {}).items()
+        },
+        "query": [[name, store("query", name, value)] for name, value in values.get("query", [])],
+        "headers": [
+            [name, store("headers", name, value)] for name, value in values.get("headers", [])
+        ],
         "body": values.get("body"),
     }
+
+
+def stored_secrets(values: dict) -> dict[tuple[str, str], str]:
+    """The encrypted values of a saved request's values, by section and name."""
+    pairs = [
+        *(("template", name, value) for name, value in (values.get("template") or {}).items()),
+        *(("query", name, value) for name, value in values.get("query") or []),
+        *(("headers", name, value) for name, value in values.get("headers") or []),
+    ]
+    return {
+        (section, name.lower()): value
+        for section, name, value in pairs
+        if isinstance(value, str) and value.startswith(PREFIX)
+    }
+
+
+def secret_names_for(saved: SavedRequest) -> frozenset[str]:
+    return secret_names_of(saved.operation) if saved.operation else frozenset()
 
 
 @transaction.atomic
@@ -83,14 +122,13 @@ def save_exchange(
 ) -> SavedRequest:
     """Keep a call from the history as a saved request, with its response as the baseline."""
     if collection is None:
-        collection, _ = Collection.objects.get_or_create(
-            owner=user, name=new_collection_name.strip() or DEFAULT_COLLECTION_NAME
+        collection_name = new_collection_name.strip() or DEFAULT_COLLECTION_NAME
+        # Names are not unique (a tester may create two alike): reuse the first.
+        same_name = Collection.objects.filter(owner=user, name=collection_name).order_by("id")
+        collection = same_name.first() or Collection.objects.create(
+            owner=user, name=collection_name
         )
-    secret_names = (
-        frozenset(p.name.lower() for p in exchange.operation.parameters.all() if p.secret)
-        if exchange.operation
-        else frozenset()
-    )
+    secret_names = secret_names_of(exchange.operation) if exchange.operation else frozenset()
     last = collection.requests.aggregate(last=Max("order"))["last"]
     saved = SavedRequest.objects.create(
         collection=collection,
@@ -106,13 +144,43 @@ def save_exchange(
     return saved
 
 
-def start_collection_run(*, collection: Collection, user: AbstractBaseUser) -> Run:
-    """Create the run and carry it out in the background, so the page can show progress."""
+def take_calls(*, user: AbstractBaseUser, address: str, count: int) -> None:
+    """Count calls started from a page against the Try it limit (the same counter), so
+    that replays cannot multiply traffic to a backend where Try it may not.
+
+    Raises TooManyCalls, before anything is sent, when they do not all fit. Calls
+    counted before the refusal stay counted, as a refused Try it call does.
+    """
+    limit, window = settings.PORTAL_TRY_IT_RATE_LIMIT, settings.PORTAL_TRY_IT_RATE_WINDOW
+    key = client_key(user=user, address=address)
+    for _ in range(count):
+        decision = take_call(client_key=key, limit=limit, window=window)
+        if not decision.allowed:
+            raise TooManyCalls(retry_after=decision.retry_after, limit=limit, window=window)
+
+
+def replay_saved_request(
+    *, saved: SavedRequest, user: AbstractBaseUser, address: str
+) -> tuple[Run, replay.StepOutcome]:
+    """The page's Replay button: one call against the rate limit, then the replay.
+
+    Raises TooManyCalls when the user has used up their calls.
+    """
+    take_calls(user=user, address=address, count=1)
+    return replay.run_saved_request(saved=saved, user=user)
+
+
+def start_collection_run(*, collection: Collection, user: AbstractBaseUser, address: str) -> Run:
+    """Create the run and carry it out in the background, so the page can show progress.
+
+    Each request counts as one call against the rate limit (a request repeated until
+    a check holds still counts once: its tries are bounded). Raises TooManyCalls,
+    with no run created, when they do not all fit.
+    """
+    total = collection.requests.count()
+    take_calls(user=user, address=address, count=total)
     run = Run.objects.create(
-        collection=collection,
-        started_by=user,
-        status=RunStatus.PENDING,
-        total_steps=collection.requests.count(),
+        collection=collection, started_by=user, status=RunStatus.PENDING, total_steps=total
     )
     if not settings.PORTAL_RUNS_IN_BACKGROUND:
         replay.run_collection(collection=collection, user=user, run=run)
@@ -130,16 +198,47 @@ def start_collection_run(*, collection: Collection, user: AbstractBaseUser) -> R
     return run
 
 
+def _shown(value: object) -> object:
+    # As the history shows a secret: the scheme word kept ("Bearer ••••••"). The plain
+    # value is only read to find that word; it never reaches the page.
+    if not (isinstance(value, str) and value.startswith(PREFIX)):
+        return value
+    plain = decrypt(value)
+    return mask_value(plain) if plain else MASK
+
+
 def shown_values(saved: SavedRequest) -> dict:
-    """A saved request's values for a page: secrets masked, never decrypted."""
+    """A saved request's values for a page: secrets masked."""
     values = saved.values or {}
-
-    def shown(value: object) -> object:
-        return MASK if isinstance(value, str) and value.startswith("enc:") else value
-
     return {
-        "template": {name: shown(value) for name, value in values.get("template", {}).items()},
-        "query": values.get("query", []),
-        "headers": [[name, shown(value)] for name, value in values.get("headers", [])],
+        "template": {name: _shown(value) for name, value in values.get("template", {}).items()},
+        "query": [[name, _shown(value)] for name, value in values.get("query", [])],
+        "headers": [[name, _shown(value)] for name, value in values.get("headers", [])],
         "body": values.get("body"),
     }
+
+
+def shown_expectations(saved: SavedRequest) -> dict:
+    """Checks and the repeat condition in the syntax testers type in the edit form."""
+    checks = saved.checks if isinstance(saved.checks, list) else []
+    return {
+        "checks": [format_check(check) for check in checks],
+        "repeat_until": format_check(saved.repeat_until) if saved.repeat_until else "",
+    }
+
+
+def _json_text(value: object) -> object:
+    # Strings as they are (long ones are already cut to the start of their text by
+    # diffing); other values as JSON, so that a page says null and true, not None and True.
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def shown_diff(diff: ResponseDiff | None) -> ResponseDiff | None:
+    """A replay's diff for a page: the JSON values written as JSON."""
+    if diff is None:
+        return None
+    changes = [
+        {**change, "old": _json_text(change.get("old")), "new": _json_text(change.get("new"))}
+        for change in diff.json_changes
+    ]
+    return dataclasses.replace(diff, json_changes=changes)

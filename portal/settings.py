@@ -144,7 +144,9 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "operations:catalog"
+LOGOUT_REDIRECT_URL = "operations:catalog"
 
 # Security headers; HTTPS-only settings follow SECURE_SSL_REDIRECT so that the
 # demo works over plain http on a developer's machine.
