@@ -1,12 +1,14 @@
 from django.urls import path
 
-from operations import tester_views, views
+from operations import openapi_views, tester_views, views
 
 app_name = "operations"
 
 urlpatterns = [
     path("", views.catalog, name="catalog"),
     path("apis/<slug:api_slug>/", views.api_detail, name="api_detail"),
+    path("apis/<slug:api_slug>/openapi.json", openapi_views.openapi_json, name="openapi_json"),
+    path("apis/<slug:api_slug>/openapi.yaml", openapi_views.openapi_yaml, name="openapi_yaml"),
     path(
         "apis/<slug:api_slug>/operations/<slug:operation_slug>/",
         views.operation_detail,
