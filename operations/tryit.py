@@ -11,11 +11,27 @@ from operations.masking import is_secret_name, mask_headers, mask_url, mask_valu
 from operations.models import Exchange, Operation
 from operations.ratelimit import TooManyCalls, take_call
 from operations.secrets import decrypt_json, encrypt_json
-from operations.templating import OutboundRequest, bind
+from operations.templating import (
+    OutboundRequest,
+    Placeholder,
+    TemplateError,
+    bind,
+    parse_template,
+)
 
 
 def secret_names_of(operation: Operation) -> frozenset[str]:
-    return frozenset(p.name.lower() for p in operation.parameters.all() if p.secret)
+    """Secret parameter names, plus the template's query keys that carry one
+    (`?api_key={apikey}` masks the value of api_key when apikey is secret)."""
+    names = {p.name.lower() for p in operation.parameters.all() if p.secret}
+    try:
+        query = parse_template(operation.url_template).query
+    except TemplateError:
+        query = ()
+    for item in query:
+        if any(isinstance(part, Placeholder) and part.name.lower() in names for part in item.value):
+            names.add(item.key.lower())
+    return frozenset(names)
 
 
 def build_request(*, operation: Operation, values: TryItValues) -> OutboundRequest:

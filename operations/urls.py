@@ -1,6 +1,6 @@
 from django.urls import path
 
-from operations import openapi_views, tester_views, views
+from operations import openapi_views, sample_views, tester_views, views
 
 app_name = "operations"
 
@@ -18,6 +18,11 @@ urlpatterns = [
         "apis/<slug:api_slug>/operations/<slug:operation_slug>/try",
         views.operation_try,
         name="operation_try",
+    ),
+    path(
+        "apis/<slug:api_slug>/operations/<slug:operation_slug>/samples",
+        sample_views.operation_samples,
+        name="operation_samples",
     ),
     path("history/", tester_views.history, name="history"),
     path("history/<int:exchange_id>/", tester_views.exchange_detail, name="exchange_detail"),

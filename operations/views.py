@@ -7,6 +7,7 @@ from operations.forms import TryItForm
 from operations.models import Exchange
 from operations.ratelimit import TooManyCalls
 from operations.rendering import render_exchange_body
+from operations.samples import prefill_from_link
 from operations.templating import BindError
 from operations.tryit import restore_values, try_operation
 
@@ -31,16 +32,20 @@ def _earlier_values(request: HttpRequest, operation) -> dict | None:
 
 @require_GET
 def catalog(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "")
+    search = request.GET.get("q", "").strip()
     apis = selectors.catalog_apis(user=request.user, search=search)
     return render(request, "operations/catalog.html", {"apis": apis, "search": search})
 
 
 @require_GET
 def api_detail(request: HttpRequest, api_slug: str) -> HttpResponse:
+    """The API and one page of its operations by tag; ?q= filters them, ?page= pages them."""
     api = selectors.get_api(user=request.user, api_slug=api_slug)
-    groups = selectors.operations_by_tag(api=api)
-    return render(request, "operations/api_detail.html", {"api": api, "groups": groups})
+    listing = selectors.api_operations(
+        api=api, search=request.GET.get("q", ""), page=request.GET.get("page")
+    )
+    context = {"api": api, "listing": listing, "groups": listing.groups, "search": listing.search}
+    return render(request, "operations/api_detail.html", context)
 
 
 @require_GET
@@ -48,7 +53,9 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
     operation = selectors.get_operation(
         user=request.user, api_slug=api_slug, operation_slug=operation_slug
     )
-    form = TryItForm(operation=operation, prefill=_earlier_values(request, operation))
+    # "Try again" (?from=<exchange>) first, else a share link's values (?p.<name>=...).
+    prefill = _earlier_values(request, operation) or prefill_from_link(operation, request.GET)
+    form = TryItForm(operation=operation, prefill=prefill)
     return render(
         request, "operations/operation_detail.html", {"operation": operation, "form": form}
     )

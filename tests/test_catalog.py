@@ -66,3 +66,35 @@ def test_pages_carry_security_headers(client, demo_api):
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert "unsafe-inline" not in response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_search_on_an_operation_name_keeps_the_whole_operation_count(client, demo_api):
+    """The search looks at operations without joining them into the count."""
+    response = client.get("/", {"q": "BES Status"})
+    assert [(api.slug, api.operation_count) for api in response.context["apis"]] == [
+        ("azureml-demo", 5)
+    ]
+    assert b"5 operations" in response.content
+
+
+def test_search_ignores_removed_operations_and_surrounding_spaces(client, demo_api, other_api):
+    Operation.objects.filter(api=other_api).update(removed=True)
+    response = client.get("/", {"q": "  Get forecast "})
+    assert list(response.context["apis"]) == []
+    response = client.get("/", {"q": "  weather "})
+    assert [(api.slug, api.operation_count) for api in response.context["apis"]] == [("weather", 0)]
+    assert response.context["search"] == "weather"
+
+
+def test_a_card_renders_only_the_start_of_a_long_description(client):
+    words = " ".join(f"word{n}" for n in range(5000))
+    Api.objects.create(
+        name="Long",
+        slug="long",
+        service_url="https://l.example.com",
+        description=f"**Start** {words}",
+    )
+    content = client.get("/").content.decode()
+    assert "Start word0 word1" in content
+    assert "word28 …" in content
+    assert "word500 " not in content

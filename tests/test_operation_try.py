@@ -369,3 +369,14 @@ def test_result_panel_offers_save_to_signed_in_users(client, backend, django_use
     signed_in = soup_of(post(client, operation, {"param-template-item": "1"}))
     exchange = Exchange.objects.latest("id")
     assert signed_in.select_one("[data-save-exchange]")["href"] == f"/history/{exchange.pk}/save"
+
+
+def test_secret_placeholder_under_another_query_key_is_masked(client, backend):
+    operation = make_api(backend.url, template="/items/{item}?api_key={apikey}")
+    operation.parameters.filter(name="apikey").update(secret=True)
+    post(client, operation, {"param-template-item": "1", "param-template-apikey": "k3y-s3cret"})
+    assert backend.requests[0].target == "/items/1?api_key=k3y-s3cret"
+    exchange = Exchange.objects.get()
+    assert "k3y-s3cret" not in exchange.url
+    assert exchange.url.endswith("?api_key=••••••")
+    assert "k3y-s3cret" not in json.dumps(exchange.values)

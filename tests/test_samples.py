@@ -1,0 +1,632 @@
+"""Code samples (operations/samples.py, sample_views.py): escaping per language, secrets,
+golden files, the samples panel and share links.
+
+The golden files in tests/golden/samples/ were written by the generator and reviewed by
+hand; C#, Go, PHP and Ruby have no compiler on this machine, so they are checked there.
+Regenerate them after a deliberate change with UPDATE_GOLDEN=1 and review the diff.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+from django.conf import settings
+from django.http import QueryDict
+
+from operations import samples
+from operations.forms import TryItValues
+from operations.models import Api, Operation, Parameter, ParameterLocation
+from operations.registration import create_missing_template_parameters
+from operations.samples import (
+    LANGUAGES,
+    SampleError,
+    SampleRequest,
+    Secret,
+    build_samples,
+    cs_literal,
+    go_literal,
+    java_literal,
+    js_literal,
+    php_literal,
+    prefill_from_link,
+    py_literal,
+    ruby_literal,
+    sample_request,
+    sh_literal,
+    share_query,
+)
+from tests.test_operation_try import rrs_form
+
+pytestmark = pytest.mark.django_db
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "samples"
+RRS = "/apis/azureml-demo/operations/rrs-execute/"
+RRS_SAMPLES = RRS + "samples"
+KEY = settings.PORTAL_DEMO_API_KEY
+
+STRINGS = [
+    "",
+    "plain",
+    "it's",
+    'say "hi"',
+    "both ' and \"",
+    "back\\slash and trailing \\",
+    "$HOME ${PATH} $(id) `id` #{x} {$x} %s 100% a&b|c;d<e>f",
+    "line 1\nline 2\n",
+    "crlf\r\nand\ttab",
+    "é ü ß 中文 😀",
+    "invisible \u2028 \u2029 \u200b \ufeff \x7f \x1b \x00 \x01",
+    "-n",
+]
+
+
+# --- Literals ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", STRINGS)
+def test_python_literal_reads_back_as_the_text(text):
+    literal = py_literal(text)
+    assert ast.literal_eval(literal) == text
+    assert "\r" not in literal and "\n" not in literal
+
+
+@pytest.mark.parametrize("text", STRINGS)
+def test_javascript_literal_is_a_json_string(text):
+    literal = js_literal(text)
+    assert json.loads(literal) == text
+    assert literal.startswith('"')
+    assert all(c.isprintable() for c in literal)
+
+
+def test_python_literal_picks_the_quote_needing_no_escapes():
+    assert py_literal('{"a": 1}') == "'{\"a\": 1}'"
+    assert py_literal("it's") == '"it\'s"'
+    assert py_literal('it\'s "x"') == '"it\'s \\"x\\""'
+
+
+@pytest.mark.parametrize("text", [t for t in STRINGS if "\x00" not in t])
+def test_shell_word_reads_back_as_the_text_in_a_posix_shell(text):
+    result = subprocess.run(
+        ["/bin/sh", "-c", f"printf '%s' {sh_literal(text)}"],
+        capture_output=True,
+        check=True,
+        timeout=10,
+    )
+    assert result.stdout.decode("utf-8") == text
+
+
+def test_go_literal_follows_strconv_quote():
+    assert go_literal('a"b\\c') == '"a\\"b\\\\c"'
+    assert go_literal("\n\r\t\a\b\f\v") == '"\\n\\r\\t\\a\\b\\f\\v"'
+    assert go_literal("\x00\x01\x1b\x7f") == '"\\x00\\x01\\x1b\\x7f"'
+    # Printable characters stay as they are; invisible ones are escaped.
+    assert go_literal("é 😀 $`%&|") == '"é 😀 $`%&|"'
+    assert go_literal("\u2028\u200b\ufeff") == '"\\u2028\\u200b\\ufeff"'
+    assert go_literal("\U000e0001") == '"\\U000e0001"'
+
+
+def test_java_literal_is_ascii_and_never_unicode_escapes_a_line_break_or_quote():
+    assert java_literal('a"b\\c') == '"a\\"b\\\\c"'
+    assert java_literal("\n\r\t\b\f") == '"\\n\\r\\t\\b\\f"'
+    # Octal, not \u000a: Java reads \u escapes before the literal and would break it.
+    assert java_literal("\x00\x01\x1b\x7f") == '"\\000\\001\\033\\177"'
+    assert java_literal("é 😀") == '"\\u00e9 \\ud83d\\ude00"'
+    assert java_literal("\\u0041") == '"\\\\u0041"'
+    for text in STRINGS:
+        assert java_literal(text).isascii()
+
+
+def test_csharp_literal_never_uses_variable_length_x_escapes():
+    assert cs_literal('a"b\\c\n\r\t') == '"a\\"b\\\\c\\n\\r\\t"'
+    assert cs_literal("\x00\x01") == '"\\0\\u0001"'
+    assert cs_literal("é 😀 {x} $HOME") == '"é 😀 {x} $HOME"'
+    assert cs_literal("\u2028\U000e0001") == '"\\u2028\\U000e0001"'
+
+
+def _php_single(literal: str) -> str:
+    assert literal[0] == literal[-1] == "'"
+    return re.sub(r"\\([\\'])", r"\1", literal[1:-1])
+
+
+def test_php_and_ruby_use_single_quotes_for_plain_text():
+    for literal in (php_literal, ruby_literal):
+        assert literal("it's $HOME #{x} {$x} \\n") == "'it\\'s $HOME #{x} {$x} \\\\n'"
+        for text in ["a\nb\tc", "100% a&b|c `id` é 😀", "\\", "'"]:
+            assert _php_single(literal(text)) == text
+
+
+def test_php_double_quotes_escape_dollar_and_control_characters():
+    assert php_literal('a\r\n$x {$y} "q" \\ \x1b \x01 \u2028') == (
+        '"a\\r\\n\\$x {\\$y} \\"q\\" \\\\ \\e \\x01 \\u{2028}"'
+    )
+    assert php_literal("plain", double=True) == '"plain"'
+
+
+def test_ruby_double_quotes_escape_interpolation_and_control_characters():
+    assert ruby_literal('a\r\n#{x} #$y "q" \\ \x1b \x01 \u2028') == (
+        '"a\\r\\n\\#{x} \\#$y \\"q\\" \\\\ \\e \\x01 \\u{2028}"'
+    )
+
+
+# --- Fixtures for requests -----------------------------------------------------------
+
+
+def golden_operation(
+    *, method: str = "POST", template: str = "/items/{item}?mode={mode}", content_type: str = ""
+) -> Operation:
+    api, _ = Api.objects.get_or_create(
+        slug="golden", defaults={"name": "Golden", "service_url": "https://api.example.com/v1"}
+    )
+    operation = Operation.objects.create(
+        api=api,
+        name=f"{method} {template}",
+        slug=f"op-{Operation.objects.count()}",
+        method=method,
+        url_template=template,
+        request_content_type=content_type,
+    )
+    create_missing_template_parameters(operation=operation)
+    return operation
+
+
+AWKWARD_BODY = (
+    json.dumps(
+        {
+            "text": 'it\'s "quoted" \\back\\slash $HOME ${PATH} `id` #{x} {$x} 100% a&b|c',
+            "unicode": "é ü 中文 😀",
+            "nested": json.dumps({"say": 'he said "hi"', "path": "C:\\temp\\new"}),
+            "newline escape": "one\ntwo",
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
+    + "\n"
+)
+
+
+def awkward_case() -> tuple[Operation, TryItValues, bool]:
+    """A POST with a JSON body, secrets in a header and in the query, hidden."""
+    operation = golden_operation(content_type="application/json")
+    Parameter.objects.create(
+        operation=operation, name="key", location=ParameterLocation.QUERY, secret=True
+    )
+    Parameter.objects.create(operation=operation, name="q", location=ParameterLocation.QUERY)
+    values = TryItValues(
+        template_values={"item": "a b/c'd\"e$f`g%h&i|j é", "mode": "x&y|z 100%"},
+        query_values=[("key", "k3y/s3cret"), ("q", "ü 😀")],
+        headers=[
+            ("Content-Type", "application/json"),
+            ("Authorization", "Bearer t0ken-s3cret"),
+            ("X-Awkward", 'it\'s "q" \\ $HOME `id` 100% a&b|c #{x}'),
+            ("X-Empty", ""),
+        ],
+        body=AWKWARD_BODY,
+    )
+    return operation, values, False
+
+
+def control_case() -> tuple[Operation, TryItValues, bool]:
+    """A PUT of text with CR LF, a tab, ESC and U+2028 and no Content-Type, shown."""
+    operation = golden_operation(method="PUT", template="/notes/{note}")
+    values = TryItValues(
+        template_values={"note": "n1"},
+        headers=[("X-Trace", "t-1")],
+        body="line 1\r\n\tline 2 'q' \"q\" \\ $x #{y} `z` 100%\r\n\x1b[0m \u2028 é\r\n",
+    )
+    return operation, values, True
+
+
+def get_case() -> tuple[Operation, TryItValues, bool]:
+    """A GET with a query and an Accept header, no body."""
+    operation = golden_operation(method="GET", template="/search?term={term}")
+    values = TryItValues(
+        template_values={"term": "rock & roll"}, headers=[("Accept", "application/json")]
+    )
+    return operation, values, False
+
+
+CASES = {"awkward": awkward_case, "control": control_case, "get": get_case}
+
+
+# --- Golden files (C#, Go, PHP and Ruby are checked only here) ------------------------
+
+
+@pytest.mark.parametrize("language", [language.key for language in LANGUAGES])
+@pytest.mark.parametrize("case", list(CASES))
+def test_samples_match_their_reviewed_golden_files(case, language):
+    operation, values, reveal = CASES[case]()
+    sample_set = build_samples(operation=operation, values=values, reveal=reveal)
+    code = next(s.code for s in sample_set.samples if s.key == language)
+    path = GOLDEN / f"{case}.{language}"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_bytes(code.encode("utf-8"))
+    assert code == path.read_bytes().decode("utf-8")
+
+
+def test_every_language_has_golden_files():
+    names = {path.name for path in GOLDEN.iterdir()}
+    assert names == {f"{case}.{language.key}" for case in CASES for language in LANGUAGES}
+
+
+# --- What samples hold -----------------------------------------------------------------
+
+
+def test_secrets_are_environment_variables_and_appear_in_no_sample():
+    operation, values, _ = awkward_case()
+    sample_set = build_samples(operation=operation, values=values, reveal=False)
+    assert [(s.env, s.value) for s in sample_set.secrets] == [
+        ("KEY", "k3y%2Fs3cret"),
+        ("AUTHORIZATION", "t0ken-s3cret"),
+    ]
+    for sample in sample_set.samples:
+        for secret in ["t0ken-s3cret", "k3y/s3cret", "k3y%2Fs3cret", "s3cret"]:
+            assert secret not in sample.code, sample.key
+        assert "KEY" in sample.code and "AUTHORIZATION" in sample.code
+    http = next(s.code for s in sample_set.samples if s.key == "http")
+    assert "Authorization: Bearer <AUTHORIZATION>" in http
+    assert "&key=<KEY>&" in http
+
+
+def test_revealed_samples_hold_the_secret_values():
+    operation, values, _ = awkward_case()
+    sample_set = build_samples(operation=operation, values=values, reveal=True)
+    assert sample_set.secrets == ()
+    for sample in sample_set.samples:
+        assert "t0ken-s3cret" in sample.code
+        assert "k3y%2Fs3cret" in sample.code
+        assert "environment" not in sample.code
+
+
+def test_a_secret_path_value_is_hidden_in_its_segment():
+    operation = golden_operation(method="GET", template="/bot{token}/send?chat={chat}")
+    operation.parameters.filter(name="token").update(secret=True)
+    values = TryItValues(template_values={"token": "12:AB/cd", "chat": "7"})
+    request = sample_request(operation=operation, values=values, reveal=False)
+    assert request.url == (
+        "https://api.example.com/v1/bot",
+        Secret(env="TOKEN", value="12%3AAB%2Fcd", what="the token parameter, percent-encoded"),
+        "/send?chat=7",
+    )
+    assert (
+        samples.plain_text(request.url) == "https://api.example.com/v1/bot12%3AAB%2Fcd/send?chat=7"
+    )
+    assert request.target[0] == "/v1/bot"
+
+
+def test_environment_variable_names_are_unique():
+    operation = golden_operation(method="GET", template="/x?api_key={api_key}")
+    operation.parameters.filter(name="api_key").update(secret=True)
+    values = TryItValues(
+        template_values={"api_key": "one"}, headers=[("Api-Key", "two"), ("X-Api-Key", "three")]
+    )
+    request = sample_request(operation=operation, values=values, reveal=False)
+    assert [(s.env, s.value) for s in request.secrets] == [
+        ("API_KEY", "one"),
+        ("API_KEY_2", "two"),
+        ("X_API_KEY", "three"),
+    ]
+
+
+def test_samples_hold_no_carriage_return_or_invisible_character():
+    """A page drops carriage returns: a copied sample must say them with escapes."""
+    operation, values, reveal = control_case()
+    for sample in build_samples(operation=operation, values=values, reveal=reveal).samples:
+        if sample.key == "http":  # the request as sent, for reading
+            continue
+        assert all(c.isprintable() or c in "\n\t" for c in sample.code), sample.key
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_highlighting_keeps_the_text_exactly(case):
+    operation, values, reveal = CASES[case]()
+    for sample in build_samples(operation=operation, values=values, reveal=reveal).samples:
+        text = BeautifulSoup(f"<pre>{sample.highlighted}</pre>", "html.parser").get_text()
+        assert text == sample.code, sample.key
+        # Pygments reads CR LF as LF: raw HTTP with carriage returns is shown plain.
+        if not (sample.key == "http" and "\r" in sample.code):
+            assert "<span" in sample.highlighted, sample.key
+
+
+def _request(**overrides) -> SampleRequest:
+    fields = {
+        "method": "GET",
+        "url": ("https://api.example.com/v1/x",),
+        "headers": (),
+        "body": None,
+        "secrets": (),
+    }
+    return SampleRequest(**{**fields, **overrides})
+
+
+def test_curl_details():
+    assert samples.write_curl(_request(method="HEAD")) == (
+        "curl --head 'https://api.example.com/v1/x'"
+    )
+    # Brackets are curl globs (an IPv6 service address has them).
+    assert "--globoff" in samples.write_curl(_request(url=("http://[::1]:8080/x",)))
+    # Without a body, POST, PUT and PATCH say Content-Length: 0, as Try it sends.
+    assert "--header 'Content-Length: 0'" in samples.write_curl(_request(method="POST"))
+    assert "Content-Length" not in samples.write_curl(_request(method="DELETE"))
+    code = samples.write_curl(_request(method="POST", body="@file", headers=(("X-E", ("",)),)))
+    assert "--data-raw '@file'" in code  # not -d, which would read the file
+    assert "--header 'X-E;'" in code  # "X-E:" would remove the header
+    assert "--header 'Content-Type:'" in code  # no form content type added by curl
+    assert "--request 'PUR GE'" in samples.write_curl(_request(method="PUR GE"))
+
+
+def test_javascript_sends_bytes_when_there_is_no_content_type():
+    code = samples.write_javascript(_request(method="POST", body="x"))
+    assert 'body: new TextEncoder().encode(\n    "x"\n  ),' in code
+    typed = _request(method="POST", body="x", headers=(("Content-Type", ("text/plain",)),))
+    assert 'body:\n    "x",' in samples.write_javascript(typed)
+
+
+def test_csharp_puts_content_headers_on_the_content():
+    headers = (("Content-Type", ("text/plain",)), ("X-A", ("1",)))
+    code = samples.write_csharp(_request(method="GET", headers=headers))
+    assert 'request.Headers.TryAddWithoutValidation("X-A", "1");' in code
+    assert "request.Content = new ByteArrayContent(Array.Empty<byte>());" in code
+    assert 'request.Content.Headers.TryAddWithoutValidation("Content-Type", "text/plain");' in code
+
+
+def test_java_speaks_http_1_1_and_go_ruby_php_handle_other_methods():
+    assert ".version(HttpClient.Version.HTTP_1_1)" in samples.write_java(_request())
+    assert ".GET()" in samples.write_java(_request())
+    assert "BodyPublishers.noBody()" in samples.write_java(_request(method="DELETE"))
+    assert "Net::HTTP::Delete.new(uri)" in samples.write_ruby(_request(method="DELETE"))
+    assert "Net::HTTPGenericRequest.new('PURGE', true, true, uri)" in samples.write_ruby(
+        _request(method="PURGE")
+    )
+    assert "CURLOPT_NOBODY => true" in samples.write_php(_request(method="HEAD"))
+    assert "'Content-Length: 0'" in samples.write_php(_request(method="PATCH"))
+
+
+def test_raw_http_has_host_and_content_length():
+    operation, values, _ = awkward_case()
+    request = sample_request(operation=operation, values=values, reveal=True)
+    code = samples.write_http(request)
+    head, _, body = code.partition("\n\n")
+    lines = head.split("\n")
+    assert lines[0].startswith("POST /v1/items/a%20b%2Fc%27d%22e%24f%60g%25h%26i%7Cj%20%C3%A9?")
+    assert lines[0].endswith(" HTTP/1.1")
+    assert lines[1] == "Host: api.example.com"
+    assert "X-Empty:" in lines
+    assert lines[-1] == f"Content-Length: {len(AWKWARD_BODY.encode())}"
+    assert body == AWKWARD_BODY
+
+
+def test_a_large_body_gets_a_message_instead_of_samples():
+    operation = golden_operation(content_type="text/plain", template="/x")
+    values = TryItValues(body="x" * (samples.MAX_BODY_BYTES + 1))
+    with pytest.raises(SampleError, match="code samples are shown for bodies up to 60,000"):
+        build_samples(operation=operation, values=values, reveal=False)
+
+
+# --- The samples panel ----------------------------------------------------------------
+
+
+def panel(client, data: dict) -> tuple[BeautifulSoup, object]:
+    response = client.post(RRS_SAMPLES, data, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    return BeautifulSoup(response.content, "html.parser"), response
+
+
+def test_panel_has_a_tab_and_a_copy_button_per_language(client, demo_api):
+    soup, response = panel(client, rrs_form())
+    tabs = soup.select("[role=tab]")
+    assert [t.get_text() for t in tabs] == [
+        "curl",
+        "Python",
+        "JavaScript",
+        "C#",
+        "Java",
+        "Go",
+        "PHP",
+        "Ruby",
+        "HTTP",
+    ]
+    assert [t["data-sample-lang"] for t in soup.select("[role=tab].active")] == ["curl"]
+    assert len(soup.select("[data-sample] [data-copy-sample]")) == 9
+    assert soup.select_one("html") is None  # a fragment for htmx
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_panel_opens_on_the_chosen_language(client, demo_api):
+    soup, _ = panel(client, {**rrs_form(), "lang": "go"})
+    assert soup.select_one("[role=tab].active")["data-sample-lang"] == "go"
+    assert soup.select_one(".tab-pane.active")["id"] == "sample-go"
+    soup, _ = panel(client, {**rrs_form(), "lang": "cobol"})
+    assert soup.select_one("[role=tab].active")["data-sample-lang"] == "curl"
+
+
+def test_panel_hides_the_key_unless_revealed(client, demo_api):
+    soup, _ = panel(client, rrs_form())
+    assert KEY not in str(soup)
+    curl = soup.select_one("#sample-curl pre").get_text()
+    assert "--header 'Authorization: Bearer '\"$AUTHORIZATION\"" in curl
+    assert "AUTHORIZATION" in soup.select_one("[data-samples-secrets]").get_text()
+    soup, _ = panel(client, {**rrs_form(), "reveal": "1"})
+    assert f"--header 'Authorization: Bearer {KEY}'" in soup.select_one("#sample-curl").get_text()
+    assert soup.select_one("[data-samples-secrets]") is None
+
+
+def test_panel_samples_use_the_url_try_it_builds(client, demo_api):
+    soup, _ = panel(client, rrs_form(**{"param-template-workspace": "my ws/1"}))
+    python = soup.select_one("#sample-python pre").get_text()
+    assert (
+        'url = "http://127.0.0.1:9/demo-backend/workspaces/my%20ws%2F1/services/svc1/execute'
+        '?api-version=2.0&details=true"'
+    ) in python
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"param-template-workspace": ""}, "workspace: This field is required."),
+        ({"body": '{"a": 1,}'}, "Invalid JSON: Expecting property name enclosed in double quotes"),
+        ({"param-template-workspace": "../x"}, "workspace: '.' and '..' are not allowed"),
+        (
+            {"header_name": ["X-A", ""], "header_value": ["a\r\nb", ""]},
+            "The value of X-A contains a line break or NUL.",
+        ),
+        (
+            {"header_name": ["Content-Type", ""], "header_value": ["application/json", ""]},
+            "The header Authorization is required.",
+        ),
+    ],
+)
+def test_an_invalid_form_shows_its_errors_instead_of_code(client, demo_api, overrides, message):
+    soup, _ = panel(client, rrs_form(**overrides))
+    errors = soup.select_one("[data-samples-errors]")
+    assert message in errors.get_text()
+    assert "Check the headers." not in errors.get_text()
+    assert soup.select("pre") == []
+
+
+def test_panel_answers_post_only_and_404_for_unknown_operations(client, demo_api):
+    assert client.get(RRS_SAMPLES).status_code == 405
+    assert client.post("/apis/azureml-demo/operations/nope/samples", {}).status_code == 404
+
+
+def test_operation_page_has_the_panel_below_try_it_and_loads_samples_js(client, demo_api):
+    soup = BeautifulSoup(client.get(RRS).content, "html.parser")
+    column = soup.select_one("#try-it").parent
+    assert column.select_one("#try-it + #samples") is not None
+    form = soup.select_one("#samples-form")
+    assert form["hx-post"] == RRS_SAMPLES
+    assert form["hx-include"] == "#try-it form"
+    assert "load" in form["hx-trigger"]
+    scripts = [s["src"] for s in soup.select("head script[src]")]
+    assert scripts[-1].endswith("js/samples.js")
+    assert soup.select("script:not([src])") == []  # CSP: no inline script
+
+
+# --- Share links ---------------------------------------------------------------------
+
+
+def link_of(soup: BeautifulSoup) -> str:
+    return soup.select_one("[data-share-url]")["value"]
+
+
+def default_form() -> dict:
+    return rrs_form(
+        **{
+            "param-template-workspace": "demo-workspace",
+            "param-template-service": "text-features",
+            "body": json.dumps(json.loads(rrs_form()["body"]), indent=2),
+            "header_value": ["application/json", f"Bearer {KEY}", ""],
+        }
+    )
+
+
+def test_an_unchanged_form_links_to_the_bare_page(client, demo_api):
+    soup, _ = panel(client, default_form())
+    assert link_of(soup) == "http://testserver" + RRS
+
+
+def test_a_link_holds_what_changed_and_never_a_secret(client, demo_api):
+    form = default_form()
+    form.update(
+        {
+            "param-template-workspace": "ws & co",
+            "header_name": ["Content-Type", "Authorization", "X-Extra", ""],
+            "header_value": ["application/json", "Bearer other-secret-key", "1", ""],
+            "body": '{\r\n  "a": 1\r\n}',
+        }
+    )
+    soup, _ = panel(client, form)
+    link = link_of(soup)
+    assert "other-secret-key" not in link and KEY not in link
+    parts = urlsplit(link)
+    assert parts.path == RRS
+    assert parse_qsl(parts.query, keep_blank_values=True) == [
+        ("p.workspace", "ws & co"),
+        ("h.Content-Type", "application/json"),
+        ("h.Authorization", ""),
+        ("h.X-Extra", "1"),
+        ("body", '{\n  "a": 1\n}'),
+    ]
+
+
+def test_opening_a_link_fills_the_form(client, demo_api):
+    link = (
+        RRS + "?p.workspace=ws+%26+co&p.details=false&h.Content-Type=application%2Fjson"
+        "&h.Authorization=&h.X-Extra=1&body=%7B%22a%22%3A+1%7D"
+    )
+    soup = BeautifulSoup(client.get(link).content, "html.parser")
+    form = soup.select_one("#try-it form")
+    assert form.select_one("[name=param-template-workspace]")["value"] == "ws & co"
+    assert form.select_one("[name=param-template-service]")["value"] == "text-features"
+    assert form.select_one("[name=param-template-details] option[selected]")["value"] == "false"
+    rows = [
+        (n.get("value", ""), v.get("value", ""))
+        for n, v in zip(
+            form.select("[name=header_name]"), form.select("[name=header_value]"), strict=True
+        )
+    ]
+    # The secret header gets its documented default back, never a value from the link.
+    assert rows == [
+        ("Content-Type", "application/json"),
+        ("Authorization", f"Bearer {KEY}"),
+        ("X-Extra", "1"),
+        ("", ""),
+    ]
+    assert form.select_one("textarea[name=body]").get_text().strip() == '{"a": 1}'
+
+
+def test_a_link_cannot_set_a_secret(demo_api):
+    operation = demo_api.operations.get(slug="rrs-execute")
+    query = QueryDict("h.Authorization=Bearer+attacker&p.workspace=w")
+    prefill = prefill_from_link(operation, query)
+    assert ["Authorization", f"Bearer {KEY}"] in prefill["headers"]
+    assert prefill_from_link(operation, QueryDict("from=3&utm=x")) is None
+
+
+def test_share_link_round_trip(client, demo_api):
+    form = default_form()
+    form.update(
+        {
+            "param-template-service": "svc 'x' \"y\" $z `w` 100% é",
+            "param-template-details": "",
+            "header_name": ["Content-Type", "Authorization", "X-Trace", ""],
+            "header_value": ["text/json", f"Bearer {KEY}", "a&b|c", ""],
+            "body": '{"text": "é 😀 \\" \\\\ $x"}',
+        }
+    )
+    soup, _ = panel(client, form)
+    assert soup.select_one("[data-samples-errors]") is None, soup.get_text()
+    page = BeautifulSoup(client.get(link_of(soup)).content, "html.parser")
+    # The page's form, posted as a browser would, gives the same samples.
+    posted = {
+        element["name"]: element.get("value", "")
+        for element in page.select("#try-it form input[name^=param-]")
+    }
+    for select in page.select("#try-it form select[name^=param-]"):
+        selected = select.select_one("option[selected]")
+        posted[select["name"]] = selected["value"] if selected else ""
+    assert posted["param-template-details"] == ""
+    posted["header_name"] = [i.get("value", "") for i in page.select("#try-it [name=header_name]")]
+    posted["header_value"] = [
+        i.get("value", "") for i in page.select("#try-it [name=header_value]")
+    ]
+    posted["body"] = page.select_one("#try-it textarea[name=body]").get_text().removeprefix("\n")
+    again, _ = panel(client, posted)
+    assert again.select_one("[data-samples-errors]") is None, again.get_text()
+    assert again.select_one("#sample-http").get_text() == soup.select_one("#sample-http").get_text()
+    assert link_of(again) == link_of(soup)
+
+
+def test_share_query_leaves_secret_parameters_out(demo_api):
+    operation = golden_operation(method="GET", template="/x?key={key}&q={q}")
+    operation.parameters.filter(name="key").update(secret=True)
+    data = QueryDict(mutable=True)
+    data.update({"param-template-key": "s3cret", "param-template-q": "v"})
+    assert share_query(operation, data) == [("p.q", "v")]

@@ -1,0 +1,270 @@
+"""The code samples run: curl, Python, Node.js and Java send what Try it sends.
+
+For each request with awkward values, the form is posted to Try it and to the samples
+panel; each sample is taken from the panel's HTML as a reader would copy it (the text of
+its <pre>), run against the same scripted backend, and what the backend received
+(method, request-target, the request's own headers, Content-Type and Content-Length, body
+bytes) is compared with what Try it made it receive.
+
+curl runs under /bin/sh (dash on Debian: POSIX, no bash extensions), Python is this
+virtualenv's (with requests), Node.js is /usr/bin/node (20, built-in fetch); Java is
+compiled with javac and run with java. Samples with hidden secrets run with the secrets in
+their environment variables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from bs4 import BeautifulSoup
+
+from operations.models import Api, Operation, Parameter, ParameterLocation
+from operations.registration import create_missing_template_parameters
+from tests.backends import RecordedRequest, reply_with, scripted_server
+
+pytestmark = pytest.mark.django_db
+
+CURL = shutil.which("curl") or "/usr/bin/curl"
+NODE = shutil.which("node") or "/usr/bin/node"
+JAVAC = shutil.which("javac") or "/usr/bin/javac"
+JAVA = shutil.which("java") or "/usr/bin/java"
+TIMEOUT = 60
+
+AWKWARD = 'it\'s "quoted" \\back\\slash $HOME `id` 100% a&b|c é ü 😀 ~ #x </pre><b>&amp;'
+JSON_BODY = json.dumps(
+    {
+        "text": AWKWARD,
+        "nested": {"json": json.dumps({"inner": 'say "hi"', "path": "C:\\temp\\new"})},
+        "dollar": "${PATH} $(id)",
+        "lines": "one\ntwo",
+    },
+    indent=2,
+    ensure_ascii=False,
+)
+
+# name: (method, template, request content type, parameters, form data)
+CASES = {
+    "json_body_awkward_everywhere": (
+        "POST",
+        "/items/{item}?mode={mode}",
+        "application/json",
+        [("q", ParameterLocation.QUERY, False)],
+        {
+            "item": "a b/c?d#e%f&g|h'i\"j`k$l é",
+            "mode": "x&y=z|w 100% $HOME",
+            "q": "ü 😀 'q' \"q\" \\",
+            "headers": [
+                ("Content-Type", "application/json; charset=utf-8"),
+                ("X-Awkward", 'it\'s "q" \\ $HOME `id` 100% a&b|c'),
+                ("X-Empty", ""),
+            ],
+            "body": JSON_BODY + "\n",
+        },
+    ),
+    "text_body_with_crlf_tab_and_no_content_type": (
+        "PUT",
+        "/notes/{note}",
+        "",
+        [],
+        {
+            "note": "n1",
+            "headers": [("X-Trace", "t-1")],
+            "body": "line 1\r\nline\t2 'q' \"q\" \\ $x `y` 100%\r\n-\u2028- é\r\n\r\n",
+        },
+    ),
+    "body_starting_with_a_dash": (
+        "POST",
+        "/dash",
+        "text/plain",
+        [],
+        {"headers": [], "body": "-n\r\n--data @file\n"},
+    ),
+    "get_with_query_values_only": (
+        "GET",
+        "/search?term={term}",
+        "",
+        [("page", ParameterLocation.QUERY, False), ("empty", ParameterLocation.QUERY, False)],
+        {
+            "term": "rock & roll | 100% \"live\" 'now' `id` $1",
+            "page": "2",
+            "empty": "",
+            "headers": [("Accept", "application/json"), ("X-Empty", "")],
+        },
+    ),
+    "post_without_body": (
+        "POST",
+        "/jobs/{job}/start",
+        "application/json",
+        [],
+        {"job": "j-1", "headers": [("X-Request", "start")], "body": ""},
+    ),
+    "secrets_from_the_environment": (
+        "POST",
+        "/secure/{tenant}?api_key={apikey}",
+        "application/json",
+        [
+            ("apikey", ParameterLocation.TEMPLATE, True),
+            ("token", ParameterLocation.QUERY, True),
+        ],
+        {
+            "tenant": "t 1",
+            "apikey": "k/e+y=1&2 $HOME",
+            "token": "tok 'en' \"x\"",
+            "headers": [
+                ("Authorization", "Bearer s3cr3t-t0ken-value"),
+                ("Ocp-Apim-Subscription-Key", "sub-key-0123456789"),
+                ("Content-Type", "application/json"),
+            ],
+            "body": '{"a": "$AUTHORIZATION stays text"}',
+        },
+    ),
+}
+
+
+def make_operation(
+    backend_url: str, *, method: str, template: str, content_type: str, extra: list
+) -> Operation:
+    api = Api.objects.create(name="Run", slug="run", service_url=f"{backend_url}/base")
+    operation = Operation.objects.create(
+        api=api,
+        name="Op",
+        slug="op",
+        method=method,
+        url_template=template,
+        request_content_type=content_type,
+    )
+    create_missing_template_parameters(operation=operation)
+    for name, location, secret in extra:
+        if location == ParameterLocation.TEMPLATE:
+            Parameter.objects.filter(operation=operation, name=name).update(secret=secret)
+        else:
+            Parameter.objects.create(
+                operation=operation, name=name, location=location, secret=secret
+            )
+    return operation
+
+
+def form_data(operation: Operation, values: dict) -> dict:
+    data: dict = {}
+    for parameter in operation.parameters.all():
+        if parameter.name in values:
+            data[f"param-{parameter.location}-{parameter.name}"] = values[parameter.name]
+    data["header_name"] = [name for name, _ in values["headers"]] + [""]
+    data["header_value"] = [value for _, value in values["headers"]] + [""]
+    if "body" in values:
+        data["body"] = values["body"]
+    return data
+
+
+def panel_samples(client, operation: Operation, data: dict, *, reveal: bool) -> dict[str, str]:
+    """The samples as a reader copies them: the text of each <pre> in the panel's HTML."""
+    url = f"/apis/{operation.api.slug}/operations/{operation.slug}/samples"
+    response = client.post(url, {**data, "reveal": "1" if reveal else ""})
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert soup.select_one("[data-samples-errors]") is None, soup.get_text()
+    return {
+        pane["data-sample"]: pane.select_one("pre code").get_text()
+        for pane in soup.select("[data-sample]")
+    }
+
+
+def run(command: list[str], *, cwd: Path, env: dict[str, str]) -> None:
+    result = subprocess.run(
+        command,
+        cwd=cwd,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), **env},
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, (command, result.stdout[-2000:], result.stderr[-2000:])
+
+
+def run_sample(language: str, code: str, *, directory: Path, env: dict[str, str]) -> None:
+    directory.mkdir()
+    if language == "curl":
+        (directory / "sample.sh").write_text(code, encoding="utf-8")
+        run(["/bin/sh", "sample.sh"], cwd=directory, env=env)
+    elif language == "python":
+        (directory / "sample.py").write_text(code, encoding="utf-8")
+        run([sys.executable, "sample.py"], cwd=directory, env=env)
+    elif language == "javascript":
+        (directory / "sample.js").write_text(code, encoding="utf-8")
+        run([NODE, "sample.js"], cwd=directory, env=env)
+    elif language == "java":
+        (directory / "Sample.java").write_text(code, encoding="utf-8")
+        # No -encoding: the sample is ASCII, whatever the platform's default charset.
+        run([JAVAC, "-d", "classes", "Sample.java"], cwd=directory, env=env)
+        run([JAVA, "-cp", "classes", "Sample"], cwd=directory, env=env)
+    else:
+        raise AssertionError(language)
+
+
+def received(request: RecordedRequest, names: list[str]) -> dict:
+    return {
+        "method": request.method,
+        "target": request.target,
+        "headers": {name.lower(): request.header(name) for name in names},
+        "body": request.body,
+    }
+
+
+# A JVM start costs a second: Java runs on the three richest cases.
+JAVA_CASES = {
+    "json_body_awkward_everywhere",
+    "text_body_with_crlf_tab_and_no_content_type",
+    "secrets_from_the_environment",
+}
+RUNS = [
+    (case, language)
+    for case in CASES
+    for language in ["curl", "python", "javascript", "java"]
+    if language != "java" or case in JAVA_CASES
+]
+
+
+@pytest.mark.parametrize(("case", "language"), RUNS)
+def test_sample_sends_what_try_it_sends(client, tmp_path, case, language):
+    method, template, content_type, extra, values = CASES[case]
+    body = json.dumps({"ok": True}).encode()
+    with scripted_server(
+        reply_with(200, headers=[("Content-Type", "application/json")], body=body)
+    ) as backend:
+        operation = make_operation(
+            backend.url, method=method, template=template, content_type=content_type, extra=extra
+        )
+        data = form_data(operation, values)
+        answer = client.post("/apis/run/operations/op/try", data)
+        assert answer.status_code == 200
+        assert len(backend.requests) == 1, BeautifulSoup(answer.content, "html.parser").get_text()
+        sent_by_try_it = backend.requests[0]
+
+        secrets = case == "secrets_from_the_environment"
+        samples = panel_samples(client, operation, data, reveal=not secrets)
+        env = {}
+        if secrets:
+            # A secret in the URL is read as it appears there: percent-encoded.
+            env = {
+                "APIKEY": quote(values["apikey"], safe=""),
+                "TOKEN": quote(values["token"], safe=""),
+                "AUTHORIZATION": "s3cr3t-t0ken-value",
+                "OCP_APIM_SUBSCRIPTION_KEY": "sub-key-0123456789",
+            }
+            for value in ["s3cr3t-t0ken-value", "sub-key-0123456789", "k%2Fe%2By"]:
+                assert value not in samples[language]
+        run_sample(language, samples[language], directory=tmp_path / language, env=env)
+        assert len(backend.requests) == 2
+        sent_by_sample = backend.requests[1]
+
+    # The request's own headers, and the framing of its body; each client adds its own
+    # User-Agent, Accept-Encoding and the like, as outbound does.
+    names = [name for name, _ in values["headers"]] + ["Content-Type", "Content-Length"]
+    assert received(sent_by_sample, names) == received(sent_by_try_it, names)
