@@ -212,6 +212,9 @@ PORTAL_TRY_IT_RATE_WINDOW = env_int("PORTAL_TRY_IT_RATE_WINDOW", 60)
 # page shows their progress; off, the request waits for the run (tests).
 PORTAL_RUNS_IN_BACKGROUND = env_bool("PORTAL_RUNS_IN_BACKGROUND", True)
 
+# The largest OpenAPI document an import reads, in bytes.
+PORTAL_OPENAPI_MAX_BYTES = env_int("PORTAL_OPENAPI_MAX_BYTES", 50 * 1024 * 1024)
+
 # --- The built-in sample backend ---------------------------------------------
 PORTAL_DEMO_BACKEND_URL = env_str("PORTAL_DEMO_BACKEND_URL", "http://127.0.0.1:8000/demo-backend")
 PORTAL_DEMO_API_KEY = env_str("PORTAL_DEMO_API_KEY", "demo-key-0123456789abcdef")
