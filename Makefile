@@ -94,6 +94,11 @@ lint: install-dev
 bench: install-dev
 	$(PY) bench/hostile.py
 	$(PY) bench/replay.py
+	$(PY) bench/tryit_overhead.py
+	$(PY) bench/catalog_scale.py
+	$(PY) bench/concurrency.py
+	$(PY) bench/large_responses.py
+	$(PY) bench/load.py
 
 format: install-dev
 	$(BIN)/ruff format .

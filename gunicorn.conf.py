@@ -9,7 +9,7 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "32"))
+threads = int(os.environ.get("GUNICORN_THREADS", "64"))
 # Longer than PORTAL_OUTBOUND_DEADLINE (60 s by default), so a slow backend ends in
 # the portal's own timeout panel, not in a killed worker.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "90"))

@@ -1,7 +1,7 @@
 """Show a backend's response body safely: JSON highlighted, text escaped, binary summarised.
 
 Backend data is escaped here or by the template engine, never marked safe as it
-came (DESIGN.md, invariant 8). Pygments escapes every token it writes.
+came (DESIGN.md, invariant 8). operations/highlight.py escapes all the text it wraps.
 """
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ import codecs
 import json
 from dataclasses import dataclass, replace
 from email.message import Message
+from itertools import islice
 
 from django.conf import settings
-from django.utils.safestring import SafeString, mark_safe
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import JsonLexer
+from django.utils.safestring import SafeString
 
+from operations import highlight
 from operations.models import Exchange
 
 TEXT_TYPES = ("text/",)
@@ -31,15 +30,32 @@ TEXT_SUBTYPES = (
     "graphql",
     "problem+json",
 )
-_FORMATTER = HtmlFormatter(nowrap=True)
-# A page shows at most this many characters of a body; the whole body (up to the
-# response cap) is stored and offered as a download. Python keeps a string at 1, 2 or 4
-# bytes a character and the template engine copies the escaped text at each nesting
-# level: 5 MB of ASCII with one emoji in it cost 70 MB to render whole. Highlighted JSON
-# grows about tenfold in markup, so it is held to the same limit.
+# A page shows at most this many characters of a body as text; the whole body (up to
+# the response cap) is stored and offered as a download. Python keeps a string at 1, 2
+# or 4 bytes a character and the template engine copies the escaped text at each
+# nesting level: 5 MB of ASCII with one emoji in it cost 70 MB to render whole.
 DISPLAY_MAX_CHARS = 500_000
 # No character set takes more than 4 bytes a character: decoding more is never shown.
 _DISPLAY_MAX_BYTES = 4 * DISPLAY_MAX_CHARS
+# JSON up to settings.PORTAL_HIGHLIGHT_MAX_CHARS characters (as received) is shown whole
+# and highlighted, unless its markup would pass this many characters. The markup is ASCII
+# (highlight.py writes other characters as references), one byte a character, and the
+# page holds it a few times over while it is rendered: 2 MiB of typical JSON makes some
+# 7 MB of markup in about 0.3 s (bench/large_responses.py); dense JSON (short numbers,
+# deep nesting) makes more, and past the limit is plain text, cut as text is.
+HIGHLIGHT_MAX_MARKUP_CHARS = 12_000_000
+# Pretty text longer than this is not highlighted (its markup would come near the limit)
+# and only its beginning is kept.
+PRETTY_MAX_CHARS = HIGHLIGHT_MAX_MARKUP_CHARS // 2
+# Python holds each parsed object and array in some 60 to 250 bytes: 2 MB of "[[[...]]]"
+# would take 70 MB. JSON with more of them (counting the brackets, also any in strings)
+# is shown as received; typical JSON has one in 80 bytes (26,000 in 2 MiB).
+MAX_CONTAINERS = 150_000
+TOO_MANY_CONTAINERS = (
+    "The JSON holds too many objects and arrays to format; it is shown as received."
+)
+_ENCODER = json.JSONEncoder(indent=2, ensure_ascii=False)
+TOO_LARGE_TO_HIGHLIGHT = "The JSON is too large to highlight; it is shown as plain text."
 
 
 @dataclass(frozen=True)
@@ -106,16 +122,14 @@ def decode_text(body: bytes, *, charset: str | None, truncated: bool = False) ->
         return decoder.decode(body, final=not truncated), REPLACED_NOTE
 
 
-def highlight_json(text: str) -> SafeString:
-    return mark_safe(highlight(text, JsonLexer(), _FORMATTER))  # noqa: S308 - Pygments escapes
-
-
 def render_body(*, body: bytes, content_type: str, truncated: bool = False) -> RenderedBody:
     if not body:
         return RenderedBody(kind="empty")
     media_type, charset = parse_content_type(content_type)
-    # Only the beginning can be shown, so only the beginning is decoded.
-    head = body[:_DISPLAY_MAX_BYTES]
+    # Only what can be shown is decoded: the beginning of a text, JSON that may be
+    # highlighted whole.
+    json_whole = "json" in media_type and not truncated and len(body) <= _json_max_bytes()
+    head = body if json_whole else body[:_DISPLAY_MAX_BYTES]
     partial = truncated or len(head) < len(body)
     has_nul = b"\x00" in head[:8192]
     # Without a declared type, valid UTF-8 without NUL bytes is taken for text.
@@ -125,30 +139,62 @@ def render_body(*, body: bytes, content_type: str, truncated: bool = False) -> R
     text, note = decode_text(head, charset=charset, truncated=partial)
     if "json" in media_type and not partial:
         rendered = _render_json(text, note=note)
+    elif "json" in media_type and not truncated:  # too large to parse
+        note = " ".join(filter(None, [note, TOO_LARGE_TO_HIGHLIGHT]))
+        rendered = RenderedBody(kind="text", text=text, note=note)
     else:
         rendered = RenderedBody(kind="text", text=text, note=note)
-    if rendered.kind == "text" and (len(head) < len(body) or len(text) > DISPLAY_MAX_CHARS):
+    if rendered.kind == "text" and (
+        len(head) < len(body) or len(rendered.text) > DISPLAY_MAX_CHARS
+    ):
         return replace(rendered, text=rendered.text[:DISPLAY_MAX_CHARS], cut=True)
     return rendered
 
 
+def _json_max_bytes() -> int:
+    """Largest JSON body decoded and parsed whole: one that may be highlighted (counted
+    in bytes, never fewer than its characters) or whose pretty form fills the display."""
+    return max(_DISPLAY_MAX_BYTES, settings.PORTAL_HIGHLIGHT_MAX_CHARS)
+
+
 def _render_json(text: str, *, note: str) -> RenderedBody:
+    highlightable = len(text) <= settings.PORTAL_HIGHLIGHT_MAX_CHARS
+    if text.count("{") + text.count("[") > MAX_CONTAINERS:
+        return RenderedBody(kind="text", text=text, note=TOO_MANY_CONTAINERS)
     try:
         parsed = json.loads(text)
-        pretty = json.dumps(parsed, indent=2, ensure_ascii=False)
+        # A few KB nested deep pretty-print to megabytes (the indent grows with the
+        # depth), so the writing stops at what can be used.
+        pretty, whole = _pretty(parsed, limit=PRETTY_MAX_CHARS if highlightable else 0)
     except RecursionError:
         # "[" * 1500 + "]" * 1500 is 3 KB of valid JSON that json cannot parse.
         note = "The JSON is nested too deeply to format; it is shown as received."
         return RenderedBody(kind="text", text=text, note=note)
     except ValueError:
         return RenderedBody(kind="text", text=text, note=note or "The body is not valid JSON.")
-    if len(pretty) > min(settings.PORTAL_HIGHLIGHT_MAX_CHARS, DISPLAY_MAX_CHARS):
-        return RenderedBody(
-            kind="text",
-            text=pretty,
-            note="The JSON is too large to highlight; it is shown as plain text.",
-        )
-    return RenderedBody(kind="json", text=pretty, highlighted=highlight_json(pretty), note=note)
+    del parsed
+    if not whole or not highlightable:
+        return RenderedBody(kind="text", text=pretty, note=TOO_LARGE_TO_HIGHLIGHT, cut=not whole)
+    try:
+        highlighted = highlight.highlight_json(pretty, max_chars=HIGHLIGHT_MAX_MARKUP_CHARS)
+    except highlight.TooLarge:
+        return RenderedBody(kind="text", text=pretty, note=TOO_LARGE_TO_HIGHLIGHT)
+    return RenderedBody(kind="json", text=pretty, highlighted=highlighted, note=note)
+
+
+def _pretty(parsed: object, *, limit: int) -> tuple[str, bool]:
+    """json.dumps(parsed, indent=2) and True, or, when that passes `limit` characters
+    (at least DISPLAY_MAX_CHARS), only its first DISPLAY_MAX_CHARS + 1 and False."""
+    limit = max(limit, DISPLAY_MAX_CHARS)
+    chunks = _ENCODER.iterencode(parsed)
+    parts: list[str] = []
+    size = 0
+    while batch := list(islice(chunks, 8192)):
+        parts.append("".join(batch))  # one string, not thousands of small ones
+        size += len(parts[-1])
+        if size > limit:
+            return "".join(parts)[: DISPLAY_MAX_CHARS + 1], False
+    return "".join(parts), True
 
 
 def render_exchange_body(exchange: Exchange) -> RenderedBody:

@@ -226,3 +226,10 @@ def get_operation(
         )
     )
     return get_object_or_404(operations, api__slug=api_slug, slug=operation_slug)
+
+
+def paginate(items, *, page: str | None, per_page: int) -> tuple[Page, list[int | str]]:
+    """A page of items (out of range: the nearest page) and the page numbers to link."""
+    paginator = Paginator(items, per_page)
+    current = paginator.get_page(page)
+    return current, list(paginator.get_elided_page_range(current.number, on_each_side=2))

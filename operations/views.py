@@ -34,7 +34,9 @@ def _earlier_values(request: HttpRequest, operation) -> dict | None:
 def catalog(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     apis = selectors.catalog_apis(user=request.user, search=search)
-    return render(request, "operations/catalog.html", {"apis": apis, "search": search})
+    page, page_links = selectors.paginate(apis, page=request.GET.get("page"), per_page=24)
+    context = {"page": page, "page_links": page_links, "search": search}
+    return render(request, "operations/catalog.html", context)
 
 
 @require_GET

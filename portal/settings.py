@@ -99,12 +99,20 @@ TEMPLATES = [
     },
 ]
 
+# Connections are kept a minute: opening one to PostgreSQL costs more than a Try it
+# call's own work.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Readers do not wait for the writer, and commits do not wait for every fsync.
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
 # Local memory serves one process; several processes or machines share Redis, which
 # keeps rate-limit counters common to all of them.
 REDIS_URL = env_str("REDIS_URL")

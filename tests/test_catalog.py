@@ -21,9 +21,9 @@ def other_api() -> Api:
 def test_catalog_lists_published_apis_with_operation_counts(client, demo_api, other_api):
     response = client.get(reverse("operations:catalog"))
     assert response.status_code == 200
-    names = [api.name for api in response.context["apis"]]
+    names = [api.name for api in response.context["page"]]
     assert names == ["AzureML Demo API", "Weather"]
-    assert response.context["apis"][0].operation_count == 5
+    assert response.context["page"][0].operation_count == 5
     assert b"5 operations" in response.content
 
 
@@ -32,9 +32,9 @@ def test_unpublished_apis_are_hidden_from_visitors_but_shown_to_staff(
 ):
     other_api.published = False
     other_api.save()
-    assert list(client.get("/").context["apis"]) == []
+    assert list(client.get("/").context["page"]) == []
     staff_page = admin_client.get("/")
-    assert [api.slug for api in staff_page.context["apis"]] == ["weather"]
+    assert [api.slug for api in staff_page.context["page"]] == ["weather"]
     assert b"unpublished" in staff_page.content
 
 
@@ -52,7 +52,7 @@ def test_search_matches_names_descriptions_and_operations(
     client, demo_api, other_api, search, expected
 ):
     response = client.get("/", {"q": search})
-    assert [api.slug for api in response.context["apis"]] == expected
+    assert [api.slug for api in response.context["page"]] == expected
 
 
 def test_search_without_match_says_so(client, demo_api):
@@ -71,7 +71,7 @@ def test_pages_carry_security_headers(client, demo_api):
 def test_a_search_on_an_operation_name_keeps_the_whole_operation_count(client, demo_api):
     """The search looks at operations without joining them into the count."""
     response = client.get("/", {"q": "BES Status"})
-    assert [(api.slug, api.operation_count) for api in response.context["apis"]] == [
+    assert [(api.slug, api.operation_count) for api in response.context["page"]] == [
         ("azureml-demo", 5)
     ]
     assert b"5 operations" in response.content
@@ -80,9 +80,9 @@ def test_a_search_on_an_operation_name_keeps_the_whole_operation_count(client, d
 def test_search_ignores_removed_operations_and_surrounding_spaces(client, demo_api, other_api):
     Operation.objects.filter(api=other_api).update(removed=True)
     response = client.get("/", {"q": "  Get forecast "})
-    assert list(response.context["apis"]) == []
+    assert list(response.context["page"]) == []
     response = client.get("/", {"q": "  weather "})
-    assert [(api.slug, api.operation_count) for api in response.context["apis"]] == [("weather", 0)]
+    assert [(api.slug, api.operation_count) for api in response.context["page"]] == [("weather", 0)]
     assert response.context["search"] == "weather"
 
 

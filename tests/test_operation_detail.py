@@ -87,7 +87,7 @@ def test_removed_operations_are_gone_from_pages(client, demo_api):
     assert client.get("/apis/azureml-demo/operations/bes-status/").status_code == 404
     api_page = client.get("/apis/azureml-demo/").content.decode()
     assert "BES Status" not in api_page
-    assert client.get("/").context["apis"][0].operation_count == 4
+    assert client.get("/").context["page"][0].operation_count == 4
 
 
 def test_deprecated_operations_are_marked(client, demo_api):

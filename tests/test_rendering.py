@@ -2,7 +2,13 @@ import json
 
 import pytest
 
-from operations.rendering import DISPLAY_MAX_CHARS, parse_content_type, render_body
+from operations.rendering import (
+    DISPLAY_MAX_CHARS,
+    TOO_LARGE_TO_HIGHLIGHT,
+    TOO_MANY_CONTAINERS,
+    parse_content_type,
+    render_body,
+)
 
 
 def test_json_is_pretty_printed_and_highlighted_with_markup_escaped():
@@ -13,6 +19,7 @@ def test_json_is_pretty_printed_and_highlighted_with_markup_escaped():
     assert "<script>" not in rendered.highlighted
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered.highlighted
     assert '<span class="nt">"html"</span>' in rendered.highlighted
+    assert '<span class="mi">1</span>' in rendered.highlighted
 
 
 def test_problem_json_counts_as_json():
@@ -35,7 +42,15 @@ def test_large_json_falls_back_to_plain_text(settings):
     rendered = render_body(body=body, content_type="application/json")
     assert rendered.kind == "text"
     assert rendered.highlighted is None
-    assert rendered.note == "The JSON is too large to highlight; it is shown as plain text."
+    assert rendered.note == TOO_LARGE_TO_HIGHLIGHT
+
+
+def test_the_highlight_limit_counts_the_json_as_received(settings):
+    body = json.dumps(list(range(100)), separators=(",", ":")).encode()
+    settings.PORTAL_HIGHLIGHT_MAX_CHARS = len(body)
+    assert render_body(body=body, content_type="application/json").kind == "json"
+    settings.PORTAL_HIGHLIGHT_MAX_CHARS = len(body) - 1
+    assert render_body(body=body, content_type="application/json").kind == "text"
 
 
 def test_truncated_json_is_shown_as_text():
@@ -118,13 +133,84 @@ def test_only_the_beginning_of_a_large_body_is_decoded():
     assert rendered.text == "a" + "é" * (DISPLAY_MAX_CHARS - 1)
 
 
-def test_json_longer_than_the_display_limit_is_plain_text_cut():
-    body = json.dumps(["x" * 100] * 6000).encode()  # about 650,000 characters pretty
+def test_json_longer_than_the_display_limit_is_highlighted_whole():
+    value = [{"id": n, "name": "<x>" * 30, "ok": True} for n in range(14_000)]
+    body = json.dumps(value).encode()  # 1.9 MB pretty, 1.7 MB as received
+    rendered = render_body(body=body, content_type="application/json")
+    assert (rendered.kind, rendered.cut, rendered.note) == ("json", False, "")
+    assert rendered.text == json.dumps(value, indent=2)
+    assert rendered.highlighted.count('<span class="nt">"name"</span>') == 14_000
+    assert "<x>" not in rendered.highlighted
+
+
+def test_json_over_the_highlight_limit_is_pretty_plain_text_cut(settings):
+    settings.PORTAL_HIGHLIGHT_MAX_CHARS = 100_000
+    value = ["x" * 100] * 6000
+    body = json.dumps(value).encode()  # 650,000 characters pretty
     rendered = render_body(body=body, content_type="application/json")
     assert (rendered.kind, rendered.cut, rendered.highlighted) == ("text", True, None)
-    assert rendered.note == "The JSON is too large to highlight; it is shown as plain text."
+    assert rendered.note == TOO_LARGE_TO_HIGHLIGHT
+    assert rendered.text == json.dumps(value, indent=2)[:DISPLAY_MAX_CHARS]
+
+
+def test_json_whose_markup_would_pass_the_limit_is_pretty_plain_text(monkeypatch):
+    monkeypatch.setattr("operations.rendering.HIGHLIGHT_MAX_MARKUP_CHARS", 10_000)
+    value = list(range(2000))
+    rendered = render_body(body=json.dumps(value).encode(), content_type="application/json")
+    assert (rendered.kind, rendered.cut, rendered.note) == ("text", False, TOO_LARGE_TO_HIGHLIGHT)
+    assert rendered.text == json.dumps(value, indent=2)
+
+
+def test_a_few_kilobytes_nested_deep_do_not_pretty_print_to_gigabytes():
+    # Each of these 400 lists, 740 bytes as received, is 270 KB pretty (the indent grows
+    # with the depth): 110 MB in all. The writing stops at what can be shown.
+    body = ("[" + ",".join(["[" * 370 + "]" * 370] * 400) + "]").encode()
+    rendered = render_body(body=body, content_type="application/json")
+    assert (rendered.kind, rendered.cut, rendered.note) == ("text", True, TOO_LARGE_TO_HIGHLIGHT)
+    assert len(rendered.text) == DISPLAY_MAX_CHARS
+    assert rendered.text.startswith("[\n  [\n    [\n")
+
+
+def test_json_up_to_the_highlight_limit_is_parsed_whole_above_the_text_head():
+    # Over the 2,000,000 bytes decoded for text, under PORTAL_HIGHLIGHT_MAX_CHARS.
+    value = ["x" * 1000] * 2050
+    body = json.dumps(value).encode()
+    assert 2_000_000 < len(body) <= 2 * 1024 * 1024
+    rendered = render_body(body=body, content_type="application/json")
+    assert rendered.kind == "json"
+    assert "é" not in rendered.highlighted
+
+
+def test_emoji_in_json_are_references_in_ascii_markup():
+    rendered = render_body(body='{"a": "😀 é"}'.encode(), content_type="application/json")
+    assert rendered.highlighted.isascii()
+    assert "&#128512; &#233;" in rendered.highlighted
+    assert rendered.text == '{\n  "a": "😀 é"\n}'
 
 
 def test_content_type_is_normalised():
     assert parse_content_type("Application/JSON; Charset=UTF-8") == ("application/json", "utf-8")
     assert parse_content_type("") == ("application/octet-stream", None)
+
+
+def test_json_too_large_to_parse_is_text_as_received_cut_with_the_note(settings):
+    settings.PORTAL_HIGHLIGHT_MAX_CHARS = 1000
+    body = json.dumps(["x" * 100] * 30_000).encode()  # 3 MB: over the 2 MB text head too
+    rendered = render_body(body=body, content_type="application/json")
+    assert (rendered.kind, rendered.cut, rendered.note) == ("text", True, TOO_LARGE_TO_HIGHLIGHT)
+    assert rendered.text == body[:DISPLAY_MAX_CHARS].decode()
+
+
+def test_truncated_json_has_no_size_note():
+    body = json.dumps(["x" * 100] * 30_000).encode()[:3_000_000]
+    rendered = render_body(body=body, content_type="application/json", truncated=True)
+    assert (rendered.kind, rendered.cut, rendered.note) == ("text", True, "")
+
+
+def test_json_with_too_many_objects_and_arrays_is_shown_as_received():
+    # 160,000 nested lists in 320 KB: Python would need some 10 MB to hold them, and
+    # 70 MB for 2 MB of them.
+    body = "[" + ",".join(["[" * 400 + "]" * 400] * 400) + "]"
+    rendered = render_body(body=body.encode(), content_type="application/json")
+    assert (rendered.kind, rendered.cut, rendered.note) == ("text", False, TOO_MANY_CONTAINERS)
+    assert rendered.text == body

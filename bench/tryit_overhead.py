@@ -1,0 +1,110 @@
+"""Try it overhead: the portal's round trip against a direct call to the same backend.
+
+    .venv/bin/python bench/tryit_overhead.py [--calls 300]
+
+Starts the production profile (gunicorn -c gunicorn.conf.py portal.wsgi, DEBUG off,
+collected static files; PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set,
+else a temporary SQLite file) and a small JSON backend in a process of its own, both on
+loopback. Each round sends one direct GET to the backend (http.client, a new connection,
+as the portal opens one per call) and one Try it POST through the portal (a browser's
+keep-alive connection, htmx partial answer), in turn, so both see the same noise. The
+overhead of a round is the difference of the two; its p50 and p99 are held to the
+goals (10 ms and 30 ms). Exits 1 when a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    Browser,
+    Report,
+    backend,
+    gunicorn,
+    load_average,
+    ms,
+    percentile,
+    register,
+    shown_status,
+    time_limit,
+    workspace,
+)
+
+GOAL_P50 = 0.010
+GOAL_P99 = 0.030
+WARM_UP = 30
+
+
+def direct_call(port: int) -> float:
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/fast", headers={"Accept": "*/*"})
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"the backend answered {response.status}")
+    finally:
+        connection.close()
+    return time.perf_counter() - started
+
+
+def portal_call(browser: Browser) -> float:
+    started = time.perf_counter()
+    status, html = browser.try_it("fast", "get")
+    elapsed = time.perf_counter() - started
+    if status != 200 or shown_status(html) != 200:
+        raise SystemExit(f"the Try it call answered {status}: {html[:2000]!r}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=300)
+    options = parser.parse_args()
+    time_limit(240)
+    report = Report("Try it overhead (bench/tryit_overhead.py)")
+    with workspace("tryit") as space, backend() as server:
+        space.setup_django()
+        register([{"slug": "fast", "url": server.url, "operations": [("get", "GET", "/fast")]}])
+        with gunicorn(space) as portal:
+            report.info(
+                f"gunicorn {portal.workers} workers x {portal.threads} threads; "
+                f"backend: small JSON on 127.0.0.1:{server.port} (another process)"
+            )
+            browser = Browser(portal.port)
+            browser.open_operation("fast", "get")
+            for _ in range(WARM_UP):
+                direct_call(server.port)
+                portal_call(browser)
+            direct, through, overhead = [], [], []
+            for _ in range(options.calls):
+                one = direct_call(server.port)
+                two = portal_call(browser)
+                direct.append(one)
+                through.append(two)
+                overhead.append(two - one)
+            browser.close()
+    report.info(f"{options.calls} rounds after {WARM_UP} to warm up; load {load_average()}")
+    report.figure(
+        "direct call p50 / p99",
+        f"{ms(percentile(direct, 0.5))} / {ms(percentile(direct, 0.99))}",
+    )
+    report.figure(
+        "through the portal p50 / p99",
+        f"{ms(percentile(through, 0.5))} / {ms(percentile(through, 0.99))}",
+    )
+    p50, p99 = percentile(overhead, 0.5), percentile(overhead, 0.99)
+    report.figure("overhead p50", ms(p50), f"<= {ms(GOAL_P50)}", p50 <= GOAL_P50)
+    report.figure("overhead p99", ms(p99), f"<= {ms(GOAL_P99)}", p99 <= GOAL_P99)
+    return report.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
