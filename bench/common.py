@@ -298,7 +298,7 @@ def gunicorn(space: Workspace, *, name: str = "portal", **extra: str) -> Iterato
             stderr=subprocess.STDOUT,
         )
     workers = int(env.get("GUNICORN_WORKERS", "2"))
-    threads = int(env.get("GUNICORN_THREADS", "32"))
+    threads = int(env.get("GUNICORN_THREADS", "64"))
     portal = Portal(f"http://{bind}", "127.0.0.1", port, process, log, workers, threads)
     try:
         _wait_for(portal)
