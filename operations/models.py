@@ -2,7 +2,11 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from operations.validators import validate_service_url, validate_url_template
+from operations.validators import (
+    validate_header_name,
+    validate_service_url,
+    validate_url_template,
+)
 
 
 class ApiQuerySet(models.QuerySet):
@@ -39,6 +43,20 @@ class Api(models.Model):
         max_length=100,
         blank=True,
         help_text="Path under which the API is published, e.g. azureml-demo.",
+    )
+    subscription_key_header = models.CharField(
+        "subscription key header",
+        max_length=100,
+        default="Ocp-Apim-Subscription-Key",
+        validators=[validate_header_name],
+        help_text="Header in which gateway callers send their subscription key.",
+    )
+    subscription_key_query = models.CharField(
+        "subscription key query parameter",
+        max_length=100,
+        default="subscription-key",
+        help_text="Query parameter that may carry the key instead; the header wins when both "
+        "are sent.",
     )
     version = models.CharField(max_length=50, blank=True)
     published = models.BooleanField(default=True)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
+from operations.headers import TOKEN
 from operations.network_policy import (
     METADATA_HOST_NAMES,
     NetworkPolicy,
@@ -121,3 +122,10 @@ def validate_url_template(template: str) -> None:
         raise ValidationError(
             f"The URL template does not parse: {error.message} at position {error.position + 1}."
         ) from error
+
+
+def validate_header_name(name: str) -> None:
+    if not TOKEN.match(name):
+        raise ValidationError(
+            "A header name is letters, digits and !#$%&'*+-.^_`|~, without spaces or colons."
+        )

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "portal",
     "operations",
     "operations.demo",
+    "gateway",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +154,20 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 LOGIN_URL = "login"
+# Mail: sign-up confirmations and password resets. The console backend prints them in
+# development; production names an SMTP server.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "API portal <portal@localhost>")
 LOGIN_REDIRECT_URL = "operations:catalog"
 LOGOUT_REDIRECT_URL = "operations:catalog"
 

@@ -1,0 +1,10 @@
+"""Placeholder: the gateway view is being written."""
+
+from django.http import Http404
+
+
+def _missing(request, *args, **kwargs):
+    raise Http404
+
+
+gateway = _missing
