@@ -43,7 +43,7 @@ Decisions (where OpenAPI and the portal's model differ):
   responses), cut at EXAMPLE_MAX_DEPTH levels or EXAMPLE_MAX_NODES values, recursion
   written as {} or [].
 - Skipped, each said in the summary's notes: webhooks, TRACE and QUERY operations,
-  `x-ms-paths`/`x-portal-paths`, mutual TLS.
+  `x-ms-paths`, mutual TLS. The export's `x-portal-paths` are read like `paths`.
 - Sync: operations are matched by operationId, else by verb and path (placeholder names
   aside); a changed one has its parameters and responses replaced; one gone from the
   document is marked removed (kept, so saved requests can say so) and comes back
@@ -1066,10 +1066,22 @@ class _Reader:
             self.problem("/paths", "must be an object")
             return []
         operations: list[OperationPlan] = []
-        for path, item in paths.items():
-            place = join("/paths", path)
-            if not isinstance(path, str) or path.startswith("x-"):
+        self.read_path_items(paths, root="/paths", operations=operations)
+        # The export's place for operations `paths` cannot hold beside another (the same
+        # method and path): keyed by URL template, "#2" told apart.
+        extra = document.get("x-portal-paths")
+        if isinstance(extra, dict):
+            self.read_path_items(extra, root="/x-portal-paths", operations=operations)
+        return operations
+
+    def read_path_items(self, paths: dict, *, root: str, operations: list[OperationPlan]) -> None:
+        for key, item in paths.items():
+            place = join(root, key)
+            if not isinstance(key, str) or key.startswith("x-"):
                 continue
+            # The query and "#n" of an x-portal-paths key are also in the operation's
+            # parameters, which rebuild them.
+            path = key.partition("#")[0].partition("?")[0] if root != "/paths" else key
             if not path.startswith("/"):
                 self.problem(place, "a path must start with '/'")
                 continue
@@ -1102,13 +1114,11 @@ class _Reader:
                 if plan is not None:
                     plan.order = len(operations)
                     operations.append(plan)
-        return operations
 
     def read_other_paths(self) -> None:
-        for key in ("x-ms-paths", "x-portal-paths"):
-            extra = self.document.get(key)
-            if isinstance(extra, dict) and extra:
-                self.note(f"the {len(extra)} path(s) under {key} are not imported.")
+        extra = self.document.get("x-ms-paths")
+        if isinstance(extra, dict) and extra:
+            self.note(f"the {len(extra)} path(s) under x-ms-paths are not imported.")
 
     def read_webhooks(self) -> None:
         webhooks = self.document.get("webhooks")

@@ -117,7 +117,7 @@ def _parameter_summary(operation: Operation) -> dict:
     return summary
 
 
-def _urls(operation: Operation, *, values: dict[tuple[str, str], str]) -> list[str]:
+def _urls(operation: Operation, *, values: dict[tuple[str, str, str], str]) -> list[str]:
     """The URL sent with every parameter filled, and with only the required ones."""
     template = parse_template(operation.url_template)
     wire = _wire_parameters(operation)
@@ -128,7 +128,7 @@ def _urls(operation: Operation, *, values: dict[tuple[str, str], str]) -> list[s
             entry = wire.get(key)
             if only_required and not (entry and entry["required"]):
                 return ""
-            return values.get(key, "")
+            return values.get((operation.slug, *key), "")
 
         template_values = {name: value(("path", name)) for name in template.path_names}
         for item in template.query:
@@ -165,12 +165,15 @@ def _snapshot(api: Api, *, values: dict) -> dict:
     for operation in api.operations.current().prefetch_related("parameters", "responses"):
         wire = _wire_parameters(operation)
         for key, entry in wire.items():
-            values.setdefault(key, _sample(*key, entry["row"], fixed=entry.get("fixed")))
+            # Per operation: two operations may fix one query key to different values.
+            values.setdefault(
+                (operation.slug, *key), _sample(*key, entry["row"], fixed=entry.get("fixed"))
+            )
         responses = sorted(
             (doc.status_code, doc.content_type, json.dumps(_parsed(doc.example), sort_keys=True))
             for doc in operation.responses.all()
         )
-        operations[f"{operation.method} {_path_of(operation)}"] = {
+        operations[f"{operation.method} {_path_of(operation)} ({operation.slug})"] = {
             "name": operation.name,
             "slug": operation.slug,
             "operationId": operation.operation_id or operation.slug,
@@ -396,4 +399,30 @@ def test_slug_that_differs_from_the_operation_id_is_kept():
     api = make_api("slugs", service_url=SERVICE_URL)
     add_operation(api, "list", "/things", operation_id="listThings", responses=OK)
     second = _export_and_import(api, slug="slugs-again")
+    assert _differences(api, second) == []
+
+
+def test_operations_under_x_portal_paths_come_back():
+    api = make_api("clashes", service_url=SERVICE_URL)
+    add_operation(api, "list-xml", "/items?format=xml", responses=OK)
+    add_operation(api, "list-json", "/items?format=json", responses=OK)
+    add_operation(api, "get-by-id", "/items/{id}", parameters=[{"name": "id"}], responses=OK)
+    add_operation(
+        api,
+        "delete-by-key",
+        "/items/{key}",
+        method="DELETE",
+        parameters=[{"name": "key"}],
+        responses=OK,
+    )
+    add_operation(api, "same-again", "/items?format=json", responses=OK)
+    assert "x-portal-paths" in export_document(api=api)
+    second = _export_and_import(api, slug="clashes-again")
+    assert sorted(second.operations.values_list("slug", flat=True)) == [
+        "delete-by-key",
+        "get-by-id",
+        "list-json",
+        "list-xml",
+        "same-again",
+    ]
     assert _differences(api, second) == []
