@@ -6,6 +6,7 @@ A fixed window counted in the cache: local memory for one process, a shared cach
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -49,3 +50,11 @@ def take_call(
     return RateDecision(
         allowed=False, retry_after=max(1, math.ceil((window_index + 1) * window - now))
     )
+
+
+def give_back(*, client_key: str, window: int, count: int, now: float) -> None:
+    """Uncount calls taken at `now` that will not be sent after all."""
+    key = f"tryit-rate:{client_key}:{int(now // window)}"
+    # A ValueError means the window has ended: nothing is left to give back.
+    with contextlib.suppress(ValueError):
+        cache.decr(key, count)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 from collections.abc import Mapping
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from operations.checks import format_check
 from operations.diffing import ResponseDiff
 from operations.masking import MASK, is_secret_name, mask_value
 from operations.models import Collection, Exchange, Run, RunStatus, SavedRequest
-from operations.ratelimit import TooManyCalls, take_call
+from operations.ratelimit import TooManyCalls, give_back, take_call
 from operations.secrets import PREFIX, decrypt, encrypt
 from operations.tryit import client_key, restore_values, secret_names_of
 
@@ -148,14 +149,16 @@ def take_calls(*, user: AbstractBaseUser, address: str, count: int) -> None:
     """Count calls started from a page against the Try it limit (the same counter), so
     that replays cannot multiply traffic to a backend where Try it may not.
 
-    Raises TooManyCalls, before anything is sent, when they do not all fit. Calls
-    counted before the refusal stay counted, as a refused Try it call does.
+    Raises TooManyCalls, before anything is sent, when they do not all fit; the calls
+    counted for them are given back, so a refused run leaves the user's calls as they were.
     """
     limit, window = settings.PORTAL_TRY_IT_RATE_LIMIT, settings.PORTAL_TRY_IT_RATE_WINDOW
     key = client_key(user=user, address=address)
-    for _ in range(count):
-        decision = take_call(client_key=key, limit=limit, window=window)
+    now = time.time()
+    for taken in range(1, count + 1):
+        decision = take_call(client_key=key, limit=limit, window=window, now=now)
         if not decision.allowed:
+            give_back(client_key=key, window=window, count=taken, now=now)
             raise TooManyCalls(retry_after=decision.retry_after, limit=limit, window=window)
 
 

@@ -964,6 +964,23 @@ def test_a_collection_run_counts_each_request(world: World, backend, settings):
     assert owner.post(OPERATION_PAGE + "try", rrs_form()).status_code == 429
 
 
+def test_a_refused_run_leaves_the_calls_that_were_left(world: World, backend, settings):
+    settings.PORTAL_TRY_IT_RATE_LIMIT = 3
+    settings.PORTAL_TRY_IT_RATE_WINDOW = 3600
+    add_rrs(world.collection, world.api, name="Two", order=1)
+    owner = world.client("owner")
+    assert owner.post(OPERATION_PAGE + "try", rrs_form()).status_code == 200
+    assert owner.post(OPERATION_PAGE + "try", rrs_form()).status_code == 200
+
+    # Two requests do not fit in the one call left: nothing is sent...
+    assert owner.post(f"/collections/{world.collection.pk}/run").status_code == 429
+    assert len(backend.calls) == 2
+    # ...and the call left is still there, once.
+    assert owner.post(OPERATION_PAGE + "try", rrs_form()).status_code == 200
+    assert len(backend.calls) == 3
+    assert owner.post(OPERATION_PAGE + "try", rrs_form()).status_code == 429
+
+
 def test_the_rate_limit_can_be_turned_off(world: World, backend, settings):
     settings.PORTAL_TRY_IT_RATE_LIMIT = 0
     owner = world.client("owner")
