@@ -6,8 +6,9 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
+REDIS_SERVER ?= /usr/bin/redis-server
 
-.PHONY: help install install-dev run serve migrate demo test test-fast test-e2e lint format chromium clean bench
+.PHONY: help install install-dev run serve migrate demo test test-fast test-e2e lint format chromium redis-server clean bench
 
 help:
 	@echo "make run     install, migrate, load the demo data and serve http://$(HOST):$(PORT)"
@@ -77,11 +78,23 @@ chromium:
 		exit 1; \
 	fi
 
-test: install-dev chromium
-	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
+# The gateway's tests start redis-servers of their own (Debian's package).
+redis-server:
+	@if [ -x "$(REDIS_SERVER)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's redis-server for the gateway's tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	else \
+		echo "The gateway's tests need redis-server at $(REDIS_SERVER)."; \
+		echo "Install it with: sudo apt-get install redis-server"; \
+		exit 1; \
+	fi
 
-test-fast: install-dev
-	$(BIN)/pytest -m "not e2e"
+test: install-dev chromium redis-server
+	CHROMIUM=$(CHROMIUM) REDIS_SERVER=$(REDIS_SERVER) $(BIN)/pytest
+
+test-fast: install-dev redis-server
+	REDIS_SERVER=$(REDIS_SERVER) $(BIN)/pytest -m "not e2e"
 
 test-e2e: install-dev chromium
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m e2e
@@ -100,6 +113,7 @@ bench: install-dev
 	$(PY) bench/concurrency.py
 	$(PY) bench/large_responses.py
 	$(PY) bench/load.py
+	$(PY) bench/gateway.py
 
 format: install-dev
 	$(BIN)/ruff format .

@@ -4,9 +4,14 @@ With REDIS_URL set every process counts in the same Redis, so the limits hold fo
 the whole deployment; local memory counts per process.
 
 The rate is a sliding window estimated from two fixed windows: the previous window's
-count weighs by how much of it still lies inside the sliding period. Counting is an
-atomic increment first and a decision after, so concurrent calls each see their own
-count and a burst cannot slip past the limit; a refused call takes its count back.
+count weighs by how much of it still lies inside the sliding period. A call is counted
+only when it is admitted, so refused calls use up nothing.
+
+In Redis one script decides and counts in a single round trip, atomically: concurrent
+calls from any number of processes are decided one after the other, so a burst cannot
+slip past the limit. Other caches (local memory) count with an atomic increment first
+and decide after, so concurrent calls each see their own count; a refused call takes
+its count back.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ import contextlib
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
 
+from gateway import shared_cache
 from gateway.models import Product, Subscription
 
 
@@ -68,6 +75,98 @@ def _quota_key(subscription_id: int, *, period: int, now: float) -> tuple[str, i
     return f"gw-quota:{subscription_id}:{period}:{index}", index
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """One call's counters: their keys, limits and lifetimes."""
+
+    rate_limit: int
+    rate_key: str
+    previous_key: str
+    elapsed_fraction: float
+    rate_ttl: int
+    quota_limit: int
+    quota_key: str
+    quota_ttl: int
+
+
+ADMITTED, REFUSED_BY_RATE, REFUSED_BY_QUOTA = "admitted", "rate", "quota"
+
+
+@dataclass(frozen=True)
+class _Count:
+    verdict: str
+    # The counts as they stand after the decision: an admitted call is in them.
+    current: int
+    previous: int
+    used: int
+
+
+# --- Counting in Redis: one script, one round trip ----------------------------------------
+
+# KEYS: rate window, previous rate window, quota period.
+# ARGV: rate limit, rate key lifetime, elapsed fraction of the rate window,
+#       quota limit, quota key lifetime.
+# Returns {verdict, current, previous, used}: 0 refused by the rate, 1 by the quota,
+# 2 admitted (and counted).
+_REDIS_SCRIPT = """
+local rate_limit = tonumber(ARGV[1])
+local quota_limit = tonumber(ARGV[4])
+local current, previous, used = 0, 0, 0
+if rate_limit > 0 then
+  current = tonumber(redis.call('GET', KEYS[1]) or '0')
+  previous = tonumber(redis.call('GET', KEYS[2]) or '0')
+end
+if quota_limit > 0 then
+  used = tonumber(redis.call('GET', KEYS[3]) or '0')
+end
+if rate_limit > 0 and previous * (1 - tonumber(ARGV[3])) + current + 1 > rate_limit then
+  return {0, current, previous, used}
+end
+if quota_limit > 0 and used + 1 > quota_limit then
+  return {1, current, previous, used}
+end
+if rate_limit > 0 then
+  current = redis.call('INCR', KEYS[1])
+  if current == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+end
+if quota_limit > 0 then
+  used = redis.call('INCR', KEYS[3])
+  if used == 1 then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
+end
+return {2, current, previous, used}
+"""
+_VERDICTS = {0: REFUSED_BY_RATE, 1: REFUSED_BY_QUOTA, 2: ADMITTED}
+_script: Any = None  # registered once; runs on whichever client it is given
+
+
+def _count_in_redis(client: Any, plan: _Plan) -> _Count:
+    global _script
+    if _script is None:
+        _script = client.register_script(_REDIS_SCRIPT)
+    # The keys as Django's cache names them, so that cache.get reads the same counters.
+    keys = [
+        cache.make_and_validate_key(plan.rate_key),
+        cache.make_and_validate_key(plan.previous_key),
+        cache.make_and_validate_key(plan.quota_key),
+    ]
+    # EVALSHA, loading the script first where the server does not know it yet.
+    verdict, current, previous, used = _script(
+        keys=keys,
+        args=[
+            plan.rate_limit,
+            plan.rate_ttl,
+            repr(plan.elapsed_fraction),
+            plan.quota_limit,
+            plan.quota_ttl,
+        ],
+        client=client,
+    )
+    return _Count(_VERDICTS[int(verdict)], int(current), int(previous), int(used))
+
+
+# --- Counting in any other cache ----------------------------------------------------------
+
+
 def _increment(key: str, *, timeout: int) -> int:
     # add() does nothing when the key exists, so concurrent first calls never reset it.
     cache.add(key, 0, timeout=timeout)
@@ -81,6 +180,29 @@ def _increment(key: str, *, timeout: int) -> int:
 def _take_back(key: str) -> None:
     with contextlib.suppress(ValueError):
         cache.decr(key)
+
+
+def _count_in_cache(plan: _Plan) -> _Count:
+    current = previous = used = 0
+    if plan.rate_limit:
+        current = _increment(plan.rate_key, timeout=plan.rate_ttl)
+        previous = cache.get(plan.previous_key) or 0
+        if previous * (1 - plan.elapsed_fraction) + current > plan.rate_limit:
+            _take_back(plan.rate_key)
+            used = (cache.get(plan.quota_key) or 0) if plan.quota_limit else 0
+            return _Count(REFUSED_BY_RATE, current - 1, previous, used)
+    if plan.quota_limit:
+        used = _increment(plan.quota_key, timeout=plan.quota_ttl)
+        if used > plan.quota_limit:
+            _take_back(plan.quota_key)
+            if plan.rate_limit:
+                _take_back(plan.rate_key)
+                current -= 1
+            return _Count(REFUSED_BY_QUOTA, current, previous, used - 1)
+    return _Count(ADMITTED, current, previous, used)
+
+
+# --- Deciding -----------------------------------------------------------------------------
 
 
 def _rate_retry_after(
@@ -97,70 +219,66 @@ def _rate_retry_after(
     return max(1, math.ceil(window_start + period + max(0.0, fraction) * period - now))
 
 
+def _plan(*, subscription: Subscription, product: Product, now: float) -> _Plan:
+    rate_period = product.rate_limit_period_seconds or 1
+    rate_key, previous_key, elapsed_fraction = _rate_keys(
+        subscription.pk, period=rate_period, now=now
+    )
+    quota_key, _ = _quota_key(subscription.pk, period=product.quota_period_seconds or 1, now=now)
+    return _Plan(
+        rate_limit=product.rate_limit_calls,
+        rate_key=rate_key,
+        previous_key=previous_key,
+        elapsed_fraction=elapsed_fraction,
+        rate_ttl=2 * rate_period + 1,
+        quota_limit=product.quota_calls,
+        quota_key=quota_key,
+        quota_ttl=(product.quota_period_seconds or 1) + 1,
+    )
+
+
 def admit(*, subscription: Subscription, product: Product, now: float | None = None) -> Admission:
     """Count one call against the subscription, or refuse it without counting."""
     now = time.time() if now is None else now
-    rate_limit, rate_period = product.rate_limit_calls, product.rate_limit_period_seconds
-    quota_limit, quota_period = product.quota_calls, product.quota_period_seconds
-    rate_remaining = quota_remaining = quota_reset = 0
+    plan = _plan(subscription=subscription, product=product, now=now)
+    if not plan.rate_limit and not plan.quota_limit:
+        return Admission(allowed=True)
+    client = shared_cache.redis_client()
+    count = _count_in_redis(client, plan) if client is not None else _count_in_cache(plan)
 
-    if rate_limit:
-        current_key, previous_key, elapsed_fraction = _rate_keys(
-            subscription.pk, period=rate_period, now=now
+    state: dict[str, Any] = {}
+    rate_period = product.rate_limit_period_seconds
+    estimate = count.previous * (1 - plan.elapsed_fraction) + count.current
+    if plan.rate_limit:
+        state |= {
+            "rate_limit": plan.rate_limit,
+            "rate_period": rate_period,
+            "rate_remaining": 0
+            if count.verdict == REFUSED_BY_RATE
+            else max(0, plan.rate_limit - math.ceil(estimate)),
+        }
+    quota_reset = 0
+    if plan.quota_limit:
+        period = product.quota_period_seconds
+        quota_reset = max(1, math.ceil((int(now // period) + 1) * period - now))
+        state |= {
+            "quota_limit": plan.quota_limit,
+            "quota_remaining": max(0, plan.quota_limit - count.used),
+            "quota_reset": quota_reset,
+        }
+    if count.verdict == REFUSED_BY_RATE:
+        retry_after = _rate_retry_after(
+            limit=plan.rate_limit,
+            period=rate_period,
+            previous=count.previous,
+            current=count.current,
+            now=now,
+            elapsed_fraction=plan.elapsed_fraction,
         )
-        current = _increment(current_key, timeout=2 * rate_period + 1)
-        previous = cache.get(previous_key) or 0
-        estimate = previous * (1 - elapsed_fraction) + current
-        if estimate > rate_limit:
-            _take_back(current_key)
-            return Admission(
-                allowed=False,
-                refused_by="rate",
-                retry_after=_rate_retry_after(
-                    limit=rate_limit,
-                    period=rate_period,
-                    previous=previous,
-                    current=current - 1,
-                    now=now,
-                    elapsed_fraction=elapsed_fraction,
-                ),
-                rate_limit=rate_limit,
-                rate_remaining=0,
-                rate_period=rate_period,
-                **_quota_state(subscription=subscription, product=product, now=now),
-            )
-        rate_remaining = max(0, rate_limit - math.ceil(estimate))
-
-    if quota_limit:
-        quota_key, index = _quota_key(subscription.pk, period=quota_period, now=now)
-        quota_reset = max(1, math.ceil((index + 1) * quota_period - now))
-        used = _increment(quota_key, timeout=quota_period + 1)
-        if used > quota_limit:
-            _take_back(quota_key)
-            if rate_limit:
-                _take_back(current_key)
-            return Admission(
-                allowed=False,
-                refused_by="quota",
-                retry_after=quota_reset,
-                rate_limit=rate_limit,
-                rate_remaining=rate_remaining + 1 if rate_limit else 0,
-                rate_period=rate_period if rate_limit else 0,
-                quota_limit=quota_limit,
-                quota_remaining=0,
-                quota_reset=quota_reset,
-            )
-        quota_remaining = quota_limit - used
-
-    return Admission(
-        allowed=True,
-        rate_limit=rate_limit,
-        rate_remaining=rate_remaining,
-        rate_period=rate_period if rate_limit else 0,
-        quota_limit=quota_limit,
-        quota_remaining=quota_remaining,
-        quota_reset=quota_reset,
-    )
+        return Admission(allowed=False, refused_by="rate", retry_after=retry_after, **state)
+    if count.verdict == REFUSED_BY_QUOTA:
+        return Admission(allowed=False, refused_by="quota", retry_after=quota_reset, **state)
+    return Admission(allowed=True, **state)
 
 
 def _quota_state(*, subscription: Subscription, product: Product, now: float) -> dict:

@@ -141,6 +141,7 @@ class Subscription(models.Model):
 class CallSource(models.TextChoices):
     GATEWAY = "gateway", "gateway"
     TRY_IT = "tryit", "Try it"
+    REPLAY = "replay", "replay"
 
 
 class CallOutcome(models.TextChoices):

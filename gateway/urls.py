@@ -1,10 +1,15 @@
 from django.urls import path, re_path
 
-from gateway import analytics_views, product_views, views
+from gateway import analytics_views, product_views, tryit_views, views
 
 app_name = "gateway"
 
 urlpatterns = [
+    path(
+        "subscriptions/<int:subscription_id>/try-it-key",
+        tryit_views.try_it_key,
+        name="try_it_key",
+    ),
     path("products/", product_views.product_list, name="product_list"),
     path("products/<slug:product_slug>/", product_views.product_detail, name="product_detail"),
     path("products/<slug:product_slug>/subscribe", product_views.subscribe, name="subscribe"),

@@ -113,11 +113,21 @@ def json_body_error(text: str) -> str | None:
 
 
 class TryItForm(forms.Form):
-    def __init__(self, *args, operation: Operation, prefill: dict | None = None, **kwargs) -> None:
-        """prefill: values of an earlier call ({"template", "query", "headers", "body"})."""
+    def __init__(
+        self,
+        *args,
+        operation: Operation,
+        prefill: dict | None = None,
+        key_header: str = "",
+        **kwargs,
+    ) -> None:
+        """prefill: values of an earlier call ({"template", "query", "headers", "body"}).
+        key_header: for an API behind the gateway, the subscription key header, which
+        gets a masked row of its own (gateway.tryit_access)."""
         super().__init__(*args, **kwargs)
         self.operation = operation
         self.prefill = prefill
+        self.key_header = key_header
         parameters = list(operation.parameters.all())
         # Cookie parameters are documented only: the console never sends cookies.
         self.url_parameters = [
@@ -160,6 +170,9 @@ class TryItForm(forms.Form):
     def header_rows(self) -> list[HeaderRow]:
         secret_names = {p.name.lower() for p in self.header_parameters if p.secret}
         fixed_names = {p.name.lower() for p in self.header_parameters}
+        if self.key_header:
+            secret_names.add(self.key_header.lower())
+            fixed_names.add(self.key_header.lower())
         if self.is_bound:
             names = self.data.getlist("header_name")
             values = self.data.getlist("header_value")
@@ -185,9 +198,14 @@ class TryItForm(forms.Form):
             ]
         else:
             rows = [
-                HeaderRow(name=p.name, value=p.default, secret=p.secret, fixed=True)
+                HeaderRow(
+                    name=p.name, value=p.default, secret=p.name.lower() in secret_names, fixed=True
+                )
                 for p in self.header_parameters
             ]
+        if self.key_header and not any(r.name.lower() == self.key_header.lower() for r in rows):
+            # First, under the subscription select that fills it.
+            rows.insert(0, HeaderRow(name=self.key_header, value="", secret=True, fixed=True))
         return [*rows, HeaderRow(name="", value="")]
 
     def _clean_typed(self, parameter: Parameter, value: str) -> None:

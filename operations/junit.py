@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 from operations.models import Run, RunStep
+from operations.replay import is_gateway_refusal
 
 
 def junit_xml(*, runs: list[Run]) -> str:
@@ -83,7 +84,11 @@ def _case(step: RunStep, *, classname: str) -> ET.Element:
         "testcase", classname=classname, name=step.name, time=_seconds(step.duration_ms)
     )
     failed = [r for r in step.check_results or [] if not r.get("passed")]
-    if step.error:
+    if is_gateway_refusal(step.error):
+        # The API's gateway answered 401/403/429: a failed test, not a fault of the run.
+        element = ET.SubElement(case, "failure", message=_first_line(step.error))
+        element.text = step.error
+    elif step.error:
         element = ET.SubElement(case, "error", message=_first_line(step.error))
         element.text = step.error
     elif not step.passed:

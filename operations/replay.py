@@ -7,6 +7,13 @@ history with its secrets masked. Then the checks decide whether the step passed;
 comparison with the baseline is shown but decides nothing, since responses legitimately
 change (new data, a new header) and only the tester knows which changes matter.
 
+For an API whose calls need a subscription key, every try goes through the gateway's
+step first, as Try it does (gateway/tryit_access.py): the key from the saved request's key
+header row is checked and counted against the subscription's limits, the header is
+taken out before binding so the backend never sees it, and the try is a GatewayCall with
+source "replay". A refusal sends nothing and fails the step with the gateway's status,
+code, message and Retry-After; a repeat-until loop stops there.
+
 This module never imports requests, and never raises for anything a backend or a saved
 request's values do: such faults become a failed step with a plain message.
 """
@@ -25,6 +32,9 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 from django.utils import timezone
 
+from gateway import tryit_access
+from gateway.models import CallSource
+from gateway.tryit_access import GatewayPass, GatewayRefusal
 from operations import checks, outbound, secrets, tryit
 from operations.checks import CheckResult
 from operations.diffing import ResponseDiff, diff_responses
@@ -52,6 +62,8 @@ MAX_CONCURRENCY = 16
 # Secret values shorter than this are not searched for in what is stored: they would
 # match by chance (real keys are longer) and mangle the history.
 MIN_SCRUBBED_SECRET_LENGTH = 4
+# How a step's error begins when the gateway refused a try (see is_gateway_refusal).
+GATEWAY_REFUSED = "The gateway refused the call"
 
 User = AbstractBaseUser | AnonymousUser | None
 
@@ -67,6 +79,12 @@ class StepOutcome:
     tries: int = 0
     extracted: dict[str, str] = field(default_factory=dict)
     duration_ms: float = 0.0
+
+
+def is_gateway_refusal(error: str) -> bool:
+    """Whether a step's error is a gateway's refusal (an answer from the API's gateway,
+    401/403/429) rather than a fault of the request or the backend."""
+    return error.startswith(GATEWAY_REFUSED)
 
 
 class StepFailed(Exception):
@@ -88,9 +106,24 @@ class _Variables:
 class _Prepared:
     operation: Operation
     values: TryItValues
-    request: OutboundRequest
+    request: OutboundRequest  # what is sent: without the subscription key header
     # Secret values that went into this request, to be kept out of what is stored.
     secret_texts: frozenset[str]
+    # The key from the subscription key header row when each try goes through the
+    # gateway's step first ("" for none given); None when the API needs no key.
+    gateway_key: str | None = None
+
+
+@dataclass(frozen=True)
+class _Try:
+    """One try of a step: sent (result, admitted by gateway_pass when the API needs a
+    key) or refused by the gateway before anything was sent (refusal)."""
+
+    result: outbound.SendResult | None = None
+    gateway_pass: GatewayPass | None = None
+    refusal: GatewayRefusal | None = None
+    # time.perf_counter() when the answer was back: a parallel run records tries later.
+    finished: float = 0.0
 
 
 # --- Values and variables ---------------------------------------------------------
@@ -277,7 +310,11 @@ def _check_readable(variables: _Variables, *, raw: dict, chained: Mapping[str, s
             )
 
 
-def _build(*, operation: Operation, values: dict) -> tuple[TryItValues, OutboundRequest]:
+def _build(
+    *, operation: Operation, values: dict, through_gateway: bool
+) -> tuple[TryItValues, OutboundRequest]:
+    """The values as recorded (the key header row included, masked in the history) and
+    the request as sent (through the gateway: without the key header)."""
     _check_query_keys(operation=operation, query=values["query"])
     try_values = TryItValues(
         template_values=dict(values["template"]),
@@ -286,13 +323,17 @@ def _build(*, operation: Operation, values: dict) -> tuple[TryItValues, Outbound
         # As the Try it form does: a blank body is no body.
         body=values["body"] if values["body"] and values["body"].strip() else None,
     )
+    sent_values = try_values
+    if through_gateway:
+        headers = tryit_access.without_key_header(api=operation.api, headers=try_values.headers)
+        sent_values = dataclasses.replace(try_values, headers=headers)
     try:
-        return try_values, tryit.build_request(operation=operation, values=try_values)
+        return try_values, tryit.build_request(operation=operation, values=sent_values)
     except BindError as error:
         raise StepFailed(f"{error.field}: {error.message}") from None
 
 
-def _prepare(*, saved: SavedRequest, chained: Mapping[str, str]) -> _Prepared:
+def _prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: User) -> _Prepared:
     """Everything up to sending, database reads included; raises StepFailed."""
     operation = _current_operation(saved)
     if operation is None:
@@ -306,7 +347,10 @@ def _prepare(*, saved: SavedRequest, chained: Mapping[str, str]) -> _Prepared:
         values = substitute_values(raw, merged)
     except UndefinedVariable as error:
         raise StepFailed(str(error)) from None
-    try_values, request = _build(operation=operation, values=values)
+    through_gateway = tryit_access.key_required(api=operation.api)
+    try_values, request = _build(
+        operation=operation, values=values, through_gateway=through_gateway
+    )
     # Chained values override collection ones: a secret is only what still comes from one.
     secret_variables = frozenset(name for name in variables.secret if name not in chained)
     used = names_used(raw)
@@ -322,7 +366,16 @@ def _prepare(*, saved: SavedRequest, chained: Mapping[str, str]) -> _Prepared:
             for name in secret_variables
             if name in used and len(merged[name]) >= MIN_SCRUBBED_SECRET_LENGTH
         ),
+        gateway_key=_gateway_key(operation=operation, values=try_values, user=user)
+        if through_gateway
+        else None,
     )
+
+
+def _gateway_key(*, operation: Operation, values: TryItValues, user: User) -> str:
+    """The key in the saved request's key header row; without one, the runner's own."""
+    given = tryit_access.key_from_headers(api=operation.api, headers=values.headers).strip()
+    return given or tryit_access.own_key(user=user, api=operation.api)
 
 
 def _scrub(text: str, secret_texts: frozenset[str]) -> str:
@@ -370,23 +423,73 @@ def _record(*, prepared: _Prepared, result: outbound.SendResult, user: User) -> 
     )
 
 
+def _record_try(*, prepared: _Prepared, attempt: _Try, user: User) -> Exchange | None:
+    """The try's GatewayCall (for an API behind a key) and Exchange (when it was sent)."""
+    texts = prepared.secret_texts
+    # A replay has no client address: it runs on the portal, for the user.
+    gateway_fields = {
+        "operation": prepared.operation,
+        "user": user,
+        "address": "",
+        "source": CallSource.REPLAY,
+    }
+    if attempt.refusal is not None:
+        refusal = dataclasses.replace(attempt.refusal, path=_scrub(attempt.refusal.path, texts))
+        tryit_access.record_refused(refusal=refusal, request=prepared.request, **gateway_fields)
+        return None
+    assert attempt.result is not None
+    if attempt.gateway_pass is not None:
+        gateway_pass = attempt.gateway_pass
+        gateway_pass = dataclasses.replace(gateway_pass, path=_scrub(gateway_pass.path, texts))
+        tryit_access.record_sent(
+            gateway_pass=gateway_pass,
+            result=attempt.result,
+            finished=attempt.finished,
+            **gateway_fields,
+        )
+    return _record(prepared=prepared, result=attempt.result, user=user)
+
+
+def _through_gateway(prepared: _Prepared) -> _Try | None:
+    """The gateway's step before a try: a refused _Try, an admitted one without its
+    result yet, or None when the API needs no key."""
+    if prepared.gateway_key is None:
+        return None
+    decision = tryit_access.check_call(
+        operation=prepared.operation, request=prepared.request, key=prepared.gateway_key
+    )
+    if isinstance(decision, GatewayRefusal):
+        return _Try(refusal=decision)
+    return _Try(gateway_pass=decision)
+
+
 def _send_tries(
     *,
     saved: SavedRequest,
     prepared: _Prepared,
-    on_try: Callable[[outbound.SendResult], None],
-) -> tuple[list[outbound.SendResult], CheckResult | None]:
-    """Send, and again while the repeat condition does not hold. No database access,
-    so that it can run in a worker thread; on_try sees each result as it comes."""
+    on_try: Callable[[_Try], None],
+) -> tuple[list[_Try], CheckResult | None]:
+    """Send, and again while the repeat condition does not hold, each try through the
+    gateway's step when the API needs a key. No database writes (the key check may read),
+    so that it can run in a worker thread; on_try sees each try as it comes."""
     until = saved.repeat_until or None
     tries, delay = _bounded_tries(saved), _bounded_delay(saved)
-    results: list[outbound.SendResult] = []
+    results: list[_Try] = []
     until_result: CheckResult | None = None
     for attempt in range(1, tries + 1):
+        admitted = _through_gateway(prepared)
+        if admitted is not None and admitted.refusal is not None:
+            # Refused: nothing is sent and the step fails with the gateway's answer; a
+            # poll loop stops rather than wait out a Retry-After of up to a quota period.
+            results.append(admitted)
+            on_try(admitted)
+            break
         # outbound.send is looked up at each call, so that tests can watch it.
         result = outbound.send(prepared.request)
-        results.append(result)
-        on_try(result)
+        gateway_pass = admitted.gateway_pass if admitted is not None else None
+        finished = time.perf_counter()
+        results.append(_Try(result=result, gateway_pass=gateway_pass, finished=finished))
+        on_try(results[-1])
         if not result.ok:
             break
         until_result = _evaluate(until, result) if until else None
@@ -422,6 +525,12 @@ def _evaluate(check: dict, result: outbound.SendResult) -> CheckResult:
 def _transport_error(result: outbound.SendResult) -> str:
     kind = result.error_kind.value if result.error_kind else ErrorKind.PROTOCOL.value
     return f"{ErrorKind(kind).label}: {result.error_message}"
+
+
+def _refusal_error(refusal: GatewayRefusal, *, tries: int) -> str:
+    """ "The gateway refused the call (try 3): 429 RateLimitExceeded: ... Retry-After: 42 s." """
+    which = f" (try {tries})" if tries > 1 else ""
+    return f"{GATEWAY_REFUSED}{which}: {refusal.summary}"
 
 
 # --- Judging a response -----------------------------------------------------------
@@ -492,14 +601,14 @@ class _Step:
     started: float
 
 
-def _begin(*, saved: SavedRequest, chained: Mapping[str, str]) -> _Step:
+def _begin(*, saved: SavedRequest, chained: Mapping[str, str], user: User) -> _Step:
     step = _Step(
         outcome=StepOutcome(saved=saved, exchange=None, passed=False),
         prepared=None,
         started=time.monotonic(),
     )
     try:
-        step.prepared = _prepare(saved=saved, chained=chained)
+        step.prepared = _prepare(saved=saved, chained=chained, user=user)
     except StepFailed as failure:
         step.outcome.error = failure.message
     return step
@@ -508,13 +617,17 @@ def _begin(*, saved: SavedRequest, chained: Mapping[str, str]) -> _Step:
 def _judge(
     step: _Step,
     *,
-    results: list[outbound.SendResult],
+    results: list[_Try],
     until: CheckResult | None,
 ) -> None:
     """Checks, diff and extraction on the last try (its exchange already recorded)."""
     outcome, saved = step.outcome, step.outcome.saved
     outcome.tries = len(results)
-    last = results[-1]
+    if results[-1].refusal is not None:
+        outcome.error = _refusal_error(results[-1].refusal, tries=outcome.tries)
+        return
+    last = results[-1].result
+    assert last is not None
     if not last.ok:
         outcome.error = _transport_error(last)
         return
@@ -552,13 +665,15 @@ def replay_saved_request(
     judge the last answer by its checks, compare it with the baseline and extract
     variables. `variables` (values extracted by earlier steps) override the
     collection's. Never raises for a backend fault or bad saved values."""
-    step = _begin(saved=saved, chained=dict(variables or {}))
+    step = _begin(saved=saved, chained=dict(variables or {}), user=user)
     prepared = step.prepared
     if prepared is not None:
 
-        def record(result: outbound.SendResult) -> None:
-            # Each try is in the history as soon as it is back.
-            step.outcome.exchange = _record(prepared=prepared, result=result, user=user)
+        def record(attempt: _Try) -> None:
+            # Each try is in the history (and the gateway's calls) as soon as it is back.
+            exchange = _record_try(prepared=prepared, attempt=attempt, user=user)
+            if exchange is not None:
+                step.outcome.exchange = exchange
 
         results, until = _send_tries(saved=saved, prepared=prepared, on_try=record)
         _judge(step, results=results, until=until)
@@ -700,11 +815,11 @@ def _run_in_order(
 
 def _send_in_worker(
     *, saved: SavedRequest, prepared: _Prepared
-) -> tuple[list[outbound.SendResult], CheckResult | None]:
+) -> tuple[list[_Try], CheckResult | None]:
     try:
-        return _send_tries(saved=saved, prepared=prepared, on_try=lambda result: None)
+        return _send_tries(saved=saved, prepared=prepared, on_try=lambda attempt: None)
     finally:
-        # Sending touches no database, but a worker must not leave a connection open.
+        # The gateway's key check may read the database: leave no connection open.
         connection.close()
 
 
@@ -735,7 +850,7 @@ def _run_parallel(
         while pending or (queue and not stopping):
             while queue and not stopping and len(pending) < concurrency:
                 order, saved = queue.popleft()
-                step = _begin(saved=saved, chained={})
+                step = _begin(saved=saved, chained={}, user=user)
                 if step.prepared is None:
                     report(order, _finish(step))
                     continue
@@ -746,10 +861,10 @@ def _run_parallel(
                 order, step = pending.pop(future)
                 results, until = future.result()
                 assert step.prepared is not None
-                for result in results:
-                    step.outcome.exchange = _record(
-                        prepared=step.prepared, result=result, user=user
-                    )
+                for attempt in results:
+                    exchange = _record_try(prepared=step.prepared, attempt=attempt, user=user)
+                    if exchange is not None:
+                        step.outcome.exchange = exchange
                 _judge(step, results=results, until=until)
                 report(order, _finish(step))
     return passed

@@ -47,7 +47,11 @@ def operation_samples(request: HttpRequest, api_slug: str, operation_slug: str) 
     if form.is_valid():
         try:
             context["samples"] = build_samples(
-                operation=operation, values=form.values(), reveal=reveal
+                operation=operation,
+                values=form.values(),
+                reveal=reveal,
+                # For an API behind a key, samples call the gateway at this portal's URL.
+                portal_url=request.build_absolute_uri("/"),
             )
         except BindError as error:
             form.add_bind_error(error)

@@ -30,6 +30,11 @@ send other bytes. Per language:
 - PHP and Ruby: single quotes with \\\\ and \\' escaped; double quotes with $ (PHP) or
   # (Ruby) escaped when the text has control characters.
 
+An API whose calls need a subscription key is called as a developer calls it: through
+the portal's gateway, `<portal>/gateway/<URL suffix><path and query>`, with the key in the
+API's key header read from an environment variable (written out only when revealed). The
+header is sent even when the form's key row is empty or missing: the gateway needs it.
+
 Share links: `?p.<parameter>=value&h.<Header>=value&body=...` (see share_query and
 prefill_from_link). Secret values are never put in a link nor taken from one.
 """
@@ -52,11 +57,12 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
+from gateway import tryit_access
 from operations.forms import TryItValues, field_name
 from operations.headers import MAX_HEADER_COUNT
 from operations.masking import is_secret_name
-from operations.models import Operation, ParameterLocation
-from operations.tryit import build_request
+from operations.models import Api, Operation, ParameterLocation
+from operations.tryit import build_request, secret_names_of
 
 # Samples are shown for bodies up to this size. Nine copies of a large body on every
 # change of the form would be heavy, and javac refuses a string constant longer than
@@ -153,9 +159,18 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class GatewayTarget:
+    """Where samples call an API behind a subscription key, and the header of the key."""
+
+    url: str  # <portal>/gateway/<URL suffix>, without a trailing "/"
+    key_header: str
+
+
+@dataclass(frozen=True)
 class SampleSet:
     samples: list[Sample]
     secrets: tuple[Secret, ...]  # the environment variables the samples read
+    gateway: GatewayTarget | None = None  # None: the samples call the backend itself
 
 
 # --- From the form's values to a SampleRequest ---------------------------------------
@@ -244,11 +259,61 @@ def _header_text(name: str, value: str, *, names: frozenset, env: _Variables) ->
     return (env.secret(name, value, f"the {_plain_name(name)} header"),)
 
 
-def sample_request(*, operation: Operation, values: TryItValues, reveal: bool) -> SampleRequest:
-    """The request Try it would send for these values, secrets marked unless `reveal`.
+def gateway_target(*, api: Api, portal_url: str) -> GatewayTarget | None:
+    """Where a developer calls the API: None when it needs no key (the backend itself)."""
+    if not tryit_access.key_required(api=api):
+        return None
+    prefix = reverse("gateway:gateway", kwargs={"rest": ""}).rstrip("/")
+    suffix = api.url_suffix.strip("/")
+    return GatewayTarget(
+        url=f"{portal_url.rstrip('/')}{prefix}{'/' + suffix if suffix else ''}",
+        key_header=api.subscription_key_header,
+    )
+
+
+def _with_key_row(values: TryItValues, *, key_header: str) -> TryItValues:
+    """The values with a row for the key header (empty when the form has none)."""
+    if any(name.strip().lower() == key_header.lower() for name, _ in values.headers):
+        return values
+    return replace(values, headers=[*values.headers, (key_header, "")])
+
+
+def _key_header_text(name: str, value: str, *, reveal: bool, env: _Variables) -> Text:
+    # Never an empty header: without a key the gateway answers 401.
+    if reveal and value:
+        return (value,)
+    return (env.secret(name, value, f"your subscription key, in the {_plain_name(name)} header"),)
+
+
+def _through_gateway(url: Text, *, service_url: str, gateway: str) -> Text:
+    """The URL with the backend's scheme, host and base path replaced by the gateway's."""
+    base = urlsplit(service_url)
+    backend = f"{base.scheme}://{base.netloc}{base.path.rstrip('/')}"
+    first = url[0]
+    # The service URL holds no placeholder, so it is all in the first, literal part.
+    assert isinstance(first, str) and first.startswith(backend)
+    return (gateway + first[len(backend) :], *url[1:])
+
+
+def sample_request(
+    *, operation: Operation, values: TryItValues, reveal: bool, portal_url: str
+) -> SampleRequest:
+    """The request Try it would send for these values, secrets marked unless `reveal`;
+    for an API behind a subscription key, the call through the gateway at `portal_url`
+    (the portal's base URL) with the key header.
 
     Raises templating.BindError (a value cannot be used) or SampleError.
     """
+    gateway = gateway_target(api=operation.api, portal_url=portal_url)
+    return _sample_request(operation=operation, values=values, reveal=reveal, gateway=gateway)
+
+
+def _sample_request(
+    *, operation: Operation, values: TryItValues, reveal: bool, gateway: GatewayTarget | None
+) -> SampleRequest:
+    key_header = gateway.key_header if gateway else ""
+    if key_header:
+        values = _with_key_row(values, key_header=key_header)
     request = build_request(operation=operation, values=values)
     body = None
     if request.body is not None:
@@ -261,20 +326,22 @@ def sample_request(*, operation: Operation, values: TryItValues, reveal: bool) -
             body = request.body.decode("utf-8")
         except UnicodeDecodeError as error:
             raise SampleError("The body is not UTF-8 text, so no sample is shown.") from error
-    if reveal:
-        return SampleRequest(
-            method=request.method,
-            url=(request.url,),
-            headers=tuple((n, (v,)) for n, v in request.headers),
-            body=body,
-            secrets=(),
-        )
     env = _Variables()
     names = request.secret_names
-    url = _url_text(operation=operation, values=values, url=request.url, names=names, env=env)
-    headers = tuple(
-        (name, _header_text(name, value, names=names, env=env)) for name, value in request.headers
+
+    def header_text(name: str, value: str) -> Text:
+        if key_header and name.strip().lower() == key_header.lower():
+            return _key_header_text(name, value, reveal=reveal, env=env)
+        return (value,) if reveal else _header_text(name, value, names=names, env=env)
+
+    url = (
+        (request.url,)
+        if reveal
+        else _url_text(operation=operation, values=values, url=request.url, names=names, env=env)
     )
+    if gateway is not None:
+        url = _through_gateway(url, service_url=request.service_url, gateway=gateway.url)
+    headers = tuple((name, header_text(name, value)) for name, value in request.headers)
     return SampleRequest(
         method=request.method, url=url, headers=headers, body=body, secrets=tuple(env.secrets)
     )
@@ -843,10 +910,16 @@ def write_samples(request: SampleRequest) -> list[Sample]:
     ]
 
 
-def build_samples(*, operation: Operation, values: TryItValues, reveal: bool) -> SampleSet:
-    """Samples in every language. Raises templating.BindError or SampleError."""
-    request = sample_request(operation=operation, values=values, reveal=reveal)
-    return SampleSet(samples=write_samples(request), secrets=request.secrets)
+def build_samples(
+    *, operation: Operation, values: TryItValues, reveal: bool, portal_url: str
+) -> SampleSet:
+    """Samples in every language; `portal_url` is the portal's base URL, for the gateway's.
+
+    Raises templating.BindError or SampleError.
+    """
+    gateway = gateway_target(api=operation.api, portal_url=portal_url)
+    request = _sample_request(operation=operation, values=values, reveal=reveal, gateway=gateway)
+    return SampleSet(samples=write_samples(request), secrets=request.secrets, gateway=gateway)
 
 
 # --- Share links -------------------------------------------------------------------
@@ -876,7 +949,7 @@ def share_query(operation: Operation, data: QueryDict) -> list[tuple[str, str]]:
     differ from the documented ones (a secret header as `h.<Name>=` with no value);
     `body` the body when it differs from the example.
     """
-    secret_names = {p.name.lower() for p in operation.parameters.all() if p.secret}
+    secret_names = secret_names_of(operation)  # the gateway key header too
     pairs: list[tuple[str, str]] = []
     for parameter in _url_parameters(operation):
         value = data.get(field_name(parameter))
@@ -928,7 +1001,7 @@ def prefill_from_link(operation: Operation, query: QueryDict) -> dict | None:
         else:
             prefill["query"].append([parameter.name, value])
     documented = {p.name.lower(): p for p in _header_parameters(operation)}
-    secret_names = {p.name.lower() for p in operation.parameters.all() if p.secret}
+    secret_names = secret_names_of(operation)
     rows = [
         (key[len(LINK_HEADER) :], value)
         for key, values in query.lists()

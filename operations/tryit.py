@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
+from gateway import tryit_access
 from operations import outbound
 from operations.forms import TryItValues
 from operations.masking import is_secret_name, mask_headers, mask_url, mask_values
@@ -24,6 +27,11 @@ def secret_names_of(operation: Operation) -> frozenset[str]:
     """Secret parameter names, plus the template's query keys that carry one
     (`?api_key={apikey}` masks the value of api_key when apikey is secret)."""
     names = {p.name.lower() for p in operation.parameters.all() if p.secret}
+    # The gateway's key, whatever its header or query name is called for this API.
+    names |= {
+        operation.api.subscription_key_header.lower(),
+        operation.api.subscription_key_query.lower(),
+    }
     try:
         query = parse_template(operation.url_template).query
     except TemplateError:
@@ -130,6 +138,13 @@ def client_key(*, user: AbstractBaseUser | AnonymousUser | None, address: str) -
     return f"address:{address}"
 
 
+@dataclass(frozen=True)
+class TryItResult:
+    exchange: Exchange
+    # Set when the call went through the gateway: the subscription and what is left.
+    gateway: tryit_access.GatewayPass | None = None
+
+
 def try_operation(
     *,
     operation: Operation,
@@ -137,20 +152,48 @@ def try_operation(
     user: AbstractBaseUser | AnonymousUser | None,
     session_key: str,
     address: str,
-) -> Exchange:
+) -> TryItResult:
     """Send one Try it call and keep it in the history.
 
-    Raises BindError for a value that cannot be used and TooManyCalls when the
-    client has used up its calls for the window; neither sends anything.
+    Raises BindError for a value that cannot be used, TooManyCalls when the client has
+    used up its calls for the window and, for an API behind the gateway, GatewayRefused
+    when the gateway would refuse the call (gateway.tryit_access); none sends anything.
     """
-    request = build_request(operation=operation, values=values)
+    api = operation.api
+    through_gateway = tryit_access.key_required(api=api)
+    sent_values = values
+    if through_gateway:
+        # The gateway strips the key: the backend never sees it. The history keeps it
+        # among the form's values, masked, so that Try again fills it in.
+        sent_values = replace(
+            values, headers=tryit_access.without_key_header(api=api, headers=values.headers)
+        )
+    request = build_request(operation=operation, values=sent_values)
     limit, window = settings.PORTAL_TRY_IT_RATE_LIMIT, settings.PORTAL_TRY_IT_RATE_WINDOW
     decision = take_call(
         client_key=client_key(user=user, address=address), limit=limit, window=window
     )
     if not decision.allowed:
         raise TooManyCalls(retry_after=decision.retry_after, limit=limit, window=window)
+    gateway_pass = None
+    if through_gateway:
+        gateway_pass = tryit_access.enter_gateway(
+            operation=operation,
+            request=request,
+            key=tryit_access.key_from_headers(api=api, headers=values.headers),
+            user=user,
+            address=address,
+        )
     result = outbound.send(request)
-    return record_exchange(
+    if gateway_pass is not None:
+        tryit_access.record_sent(
+            gateway_pass=gateway_pass,
+            operation=operation,
+            result=result,
+            user=user,
+            address=address,
+        )
+    exchange = record_exchange(
         operation=operation, values=values, result=result, user=user, session_key=session_key
     )
+    return TryItResult(exchange=exchange, gateway=gateway_pass)

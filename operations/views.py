@@ -2,6 +2,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
+from gateway.tryit_access import GatewayRefused, try_it_console
 from operations import selectors
 from operations.forms import TryItForm
 from operations.models import Exchange
@@ -57,10 +58,10 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
     )
     # "Try again" (?from=<exchange>) first, else a share link's values (?p.<name>=...).
     prefill = _earlier_values(request, operation) or prefill_from_link(operation, request.GET)
-    form = TryItForm(operation=operation, prefill=prefill)
-    return render(
-        request, "operations/operation_detail.html", {"operation": operation, "form": form}
-    )
+    console = try_it_console(api=operation.api, user=request.user)
+    form = TryItForm(operation=operation, prefill=prefill, key_header=console.key_header)
+    context = {"operation": operation, "form": form, "console": console}
+    return render(request, "operations/operation_detail.html", context)
 
 
 @require_POST
@@ -68,12 +69,15 @@ def operation_try(request: HttpRequest, api_slug: str, operation_slug: str) -> H
     operation = selectors.get_operation(
         user=request.user, api_slug=api_slug, operation_slug=operation_slug
     )
-    form = TryItForm(request.POST, operation=operation)
-    exchange = None
+    console = try_it_console(
+        api=operation.api, user=request.user, selected=request.POST.get("subscription", "")
+    )
+    form = TryItForm(request.POST, operation=operation, key_header=console.key_header)
+    result = refusal = None
     retry_after = None
     if form.is_valid():
         try:
-            exchange = try_operation(
+            result = try_operation(
                 operation=operation,
                 values=form.values(),
                 user=request.user,
@@ -85,10 +89,16 @@ def operation_try(request: HttpRequest, api_slug: str, operation_slug: str) -> H
         except TooManyCalls as error:
             form.add_error(None, str(error))
             retry_after = error.retry_after
+        except GatewayRefused as error:  # shown in the result panel, like a backend's answer
+            refusal = error.refusal
+    exchange = result.exchange if result else None
     context = {
         "operation": operation,
         "form": form,
+        "console": console,
         "exchange": exchange,
+        "gateway": result.gateway if result else None,
+        "refusal": refusal,
         "rendered": render_exchange_body(exchange) if exchange else None,
     }
     template = "operations/_try_it.html" if request.htmx else "operations/operation_detail.html"

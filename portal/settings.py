@@ -246,3 +246,16 @@ PORTAL_DEMO_JOB_SECONDS = env_float("PORTAL_DEMO_JOB_SECONDS", 2.0)
 
 # Pretty JSON longer than this is shown as plain text: highlighting it would be slow.
 PORTAL_HIGHLIGHT_MAX_CHARS = env_int("PORTAL_HIGHLIGHT_MAX_CHARS", 2 * 1024 * 1024)
+
+# --- The gateway -----------------------------------------------------------------
+# Seconds a subscription key lookup stays in the cache. Changing a subscription's state
+# or regenerating a key forgets it at once; this bounds what a bulk update leaves.
+# 0 looks every key up in the database.
+PORTAL_GATEWAY_KEY_CACHE_SECONDS = env_int("PORTAL_GATEWAY_KEY_CACHE_SECONDS", 30)
+# Seconds each process keeps the APIs' compiled routes at most. Saving an API, an
+# operation, a parameter or a product renews them at once in every process that shares
+# the cache; this bounds bulk changes and processes that do not share one.
+PORTAL_GATEWAY_ROUTE_CACHE_SECONDS = env_int("PORTAL_GATEWAY_ROUTE_CACHE_SECONDS", 30)
+# Gateway calls are recorded by a writer thread of each process, many rows at a time,
+# so that a call does not wait for the database; off, each call writes its row itself.
+PORTAL_GATEWAY_RECORD_IN_BACKGROUND = env_bool("PORTAL_GATEWAY_RECORD_IN_BACKGROUND", True)

@@ -1,4 +1,11 @@
+import contextlib
 import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -6,6 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import post_save
 
+from gateway import access, registry
+from gateway.models import GatewayCall, Subscription
 from operations import outbound
 from operations.demo.registration import register_demo_api
 from operations.masking import is_secret_name
@@ -22,9 +31,18 @@ def plain_static_storage(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def gateway_records_at_once(settings) -> None:
+    """A gateway call's row is written before its answer (tests read it at once);
+    tests/test_gateway_recording.py checks the background writer."""
+    settings.PORTAL_GATEWAY_RECORD_IN_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
 def empty_cache() -> None:
-    """Rate-limit counters live in the cache; each test starts with none."""
+    """Rate-limit counters and the gateway's lookups live in the cache, and each process
+    keeps the gateway's routes: each test starts with none."""
     cache.clear()
+    registry.forget_local()
 
 
 def _stored_text(exchange: Exchange) -> str:
@@ -41,16 +59,35 @@ def _stored_text(exchange: Exchange) -> str:
     )
 
 
+def _stored_call_text(call: GatewayCall) -> str:
+    return json.dumps([call.method, call.path, call.error_kind])
+
+
 @pytest.fixture(autouse=True)
 def secrets_are_never_stored(monkeypatch):
-    """After every test: no secret value that was sent appears in any stored exchange.
+    """After every test: no secret value that was sent appears in any stored exchange
+    or gateway call.
 
     Secrets are the values of credential headers, headers and query keys marked
-    secret, as they went out through outbound.send.
+    secret, as they went out through outbound.send, every subscription key presented
+    to the gateway's key check, and every subscription key saved.
     """
     sent: set[str] = set()
     stored: list[str] = []
     real_send = outbound.send
+    real_check_key = access.check_key
+
+    def recording_check_key(*, api, key):
+        sent.add(key)
+        return real_check_key(api=api, key=key)
+
+    def record_keys(sender, instance, **kwargs):
+        for slot in ("primary", "secondary"):
+            if getattr(instance, f"{slot}_key_encrypted", ""):
+                sent.add(instance.key(slot))
+
+    def record_call(sender, instance, **kwargs):
+        stored.append(_stored_call_text(instance))
 
     def recording_send(request, **kwargs):
         secret_names = request.secret_names
@@ -66,14 +103,19 @@ def secrets_are_never_stored(monkeypatch):
         stored.append(_stored_text(instance))
 
     monkeypatch.setattr(outbound, "send", recording_send)
+    monkeypatch.setattr(access, "check_key", recording_check_key)
     post_save.connect(record, sender=Exchange, weak=False, dispatch_uid="secret-scan")
+    post_save.connect(record_call, sender=GatewayCall, weak=False, dispatch_uid="secret-scan")
+    post_save.connect(record_keys, sender=Subscription, weak=False, dispatch_uid="secret-scan")
     try:
         yield
     finally:
         post_save.disconnect(sender=Exchange, dispatch_uid="secret-scan")
+        post_save.disconnect(sender=GatewayCall, dispatch_uid="secret-scan")
+        post_save.disconnect(sender=Subscription, dispatch_uid="secret-scan")
     # Very short values ("x") would match by chance; real keys are longer.
     leaked = [s for s in sent if len(s) >= 4 and any(s in text for text in stored)]
-    assert leaked == [], f"secret values stored in exchanges: {leaked}"
+    assert leaked == [], f"secret values stored in exchanges or gateway calls: {leaked}"
 
 
 @pytest.fixture
@@ -90,3 +132,51 @@ def live_demo_api(live_server) -> Api:
     return register_demo_api(
         service_url=f"{live_server.url}/demo-backend", api_key=settings.PORTAL_DEMO_API_KEY
     )
+
+
+# The Makefile passes its REDIS_SERVER; Debian's package puts it here.
+REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _redis_answers(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1) as sock:
+        sock.sendall(b"PING\r\n")
+        return sock.recv(16).startswith(b"+PONG")
+    return False
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> Iterator[str]:
+    """A redis-server of the test run's own, on a free port, without persistence:
+    "redis://127.0.0.1:<port>" (add a database number). `make test` installs Debian's
+    redis-server package when it is missing."""
+    server = REDIS_SERVER if os.path.exists(REDIS_SERVER) else shutil.which("redis-server")
+    assert server, "redis-server is missing: `make test` installs Debian's redis-server package"
+    port = free_port()
+    arguments = ["--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
+    directory = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [server, *arguments, "--dir", str(directory)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not _redis_answers(port):
+            assert process.poll() is None, "redis-server exited"
+            assert time.monotonic() < deadline, "redis-server did not answer within 10 s"
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

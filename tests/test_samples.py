@@ -43,6 +43,7 @@ from operations.samples import (
     sh_literal,
     share_query,
 )
+from tests.factories import make_product, make_subscription, make_user
 from tests.test_operation_try import rrs_form
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +52,9 @@ GOLDEN = Path(__file__).resolve().parent / "golden" / "samples"
 RRS = "/apis/azureml-demo/operations/rrs-execute/"
 RRS_SAMPLES = RRS + "samples"
 KEY = settings.PORTAL_DEMO_API_KEY
+# The portal's base URL, as the panel's view reads it from the request.
+PORTAL = "https://portal.example.com/"
+GATEWAY_KEY = "k3y-0f-a-subscr1ption"
 
 STRINGS = [
     "",
@@ -233,7 +237,44 @@ def get_case() -> tuple[Operation, TryItValues, bool]:
     return operation, values, False
 
 
-CASES = {"awkward": awkward_case, "control": control_case, "get": get_case}
+def keyed_operation(*, suffix: str = "keyed/v1", key_header: str = "Ocp-Apim-Subscription-Key"):
+    """POST /items/{item}?mode={mode} of an API in a product that needs a subscription key."""
+    api = Api.objects.create(
+        name="Keyed",
+        slug="keyed",
+        service_url="https://api.example.com/v1",
+        url_suffix=suffix,
+        subscription_key_header=key_header,
+    )
+    make_product(api)
+    operation = Operation.objects.create(
+        api=api,
+        name="Add item",
+        slug="add-item",
+        method="POST",
+        url_template="/items/{item}?mode={mode}",
+        request_content_type="application/json",
+    )
+    create_missing_template_parameters(operation=operation)
+    return operation
+
+
+def gateway_case() -> tuple[Operation, TryItValues, bool]:
+    """A POST to an API behind a subscription key: through the gateway, the key hidden."""
+    operation = keyed_operation()
+    values = TryItValues(
+        template_values={"item": "a b/c", "mode": "fast & safe"},
+        headers=[
+            ("Content-Type", "application/json"),
+            ("Ocp-Apim-Subscription-Key", GATEWAY_KEY),
+            ("X-Trace", "t-1"),
+        ],
+        body='{"name": "it\'s", "count": 1}\n',
+    )
+    return operation, values, False
+
+
+CASES = {"awkward": awkward_case, "control": control_case, "get": get_case, "gateway": gateway_case}
 
 
 # --- Golden files (C#, Go, PHP and Ruby are checked only here) ------------------------
@@ -243,7 +284,7 @@ CASES = {"awkward": awkward_case, "control": control_case, "get": get_case}
 @pytest.mark.parametrize("case", list(CASES))
 def test_samples_match_their_reviewed_golden_files(case, language):
     operation, values, reveal = CASES[case]()
-    sample_set = build_samples(operation=operation, values=values, reveal=reveal)
+    sample_set = build_samples(operation=operation, values=values, reveal=reveal, portal_url=PORTAL)
     code = next(s.code for s in sample_set.samples if s.key == language)
     path = GOLDEN / f"{case}.{language}"
     if os.environ.get("UPDATE_GOLDEN"):
@@ -261,7 +302,7 @@ def test_every_language_has_golden_files():
 
 def test_secrets_are_environment_variables_and_appear_in_no_sample():
     operation, values, _ = awkward_case()
-    sample_set = build_samples(operation=operation, values=values, reveal=False)
+    sample_set = build_samples(operation=operation, values=values, reveal=False, portal_url=PORTAL)
     assert [(s.env, s.value) for s in sample_set.secrets] == [
         ("KEY", "k3y%2Fs3cret"),
         ("AUTHORIZATION", "t0ken-s3cret"),
@@ -277,7 +318,7 @@ def test_secrets_are_environment_variables_and_appear_in_no_sample():
 
 def test_revealed_samples_hold_the_secret_values():
     operation, values, _ = awkward_case()
-    sample_set = build_samples(operation=operation, values=values, reveal=True)
+    sample_set = build_samples(operation=operation, values=values, reveal=True, portal_url=PORTAL)
     assert sample_set.secrets == ()
     for sample in sample_set.samples:
         assert "t0ken-s3cret" in sample.code
@@ -289,7 +330,7 @@ def test_a_secret_path_value_is_hidden_in_its_segment():
     operation = golden_operation(method="GET", template="/bot{token}/send?chat={chat}")
     operation.parameters.filter(name="token").update(secret=True)
     values = TryItValues(template_values={"token": "12:AB/cd", "chat": "7"})
-    request = sample_request(operation=operation, values=values, reveal=False)
+    request = sample_request(operation=operation, values=values, reveal=False, portal_url=PORTAL)
     assert request.url == (
         "https://api.example.com/v1/bot",
         Secret(env="TOKEN", value="12%3AAB%2Fcd", what="the token parameter, percent-encoded"),
@@ -307,7 +348,7 @@ def test_environment_variable_names_are_unique():
     values = TryItValues(
         template_values={"api_key": "one"}, headers=[("Api-Key", "two"), ("X-Api-Key", "three")]
     )
-    request = sample_request(operation=operation, values=values, reveal=False)
+    request = sample_request(operation=operation, values=values, reveal=False, portal_url=PORTAL)
     assert [(s.env, s.value) for s in request.secrets] == [
         ("API_KEY", "one"),
         ("API_KEY_2", "two"),
@@ -318,7 +359,9 @@ def test_environment_variable_names_are_unique():
 def test_samples_hold_no_carriage_return_or_invisible_character():
     """A page drops carriage returns: a copied sample must say them with escapes."""
     operation, values, reveal = control_case()
-    for sample in build_samples(operation=operation, values=values, reveal=reveal).samples:
+    for sample in build_samples(
+        operation=operation, values=values, reveal=reveal, portal_url=PORTAL
+    ).samples:
         if sample.key == "http":  # the request as sent, for reading
             continue
         assert all(c.isprintable() or c in "\n\t" for c in sample.code), sample.key
@@ -327,7 +370,9 @@ def test_samples_hold_no_carriage_return_or_invisible_character():
 @pytest.mark.parametrize("case", list(CASES))
 def test_highlighting_keeps_the_text_exactly(case):
     operation, values, reveal = CASES[case]()
-    for sample in build_samples(operation=operation, values=values, reveal=reveal).samples:
+    for sample in build_samples(
+        operation=operation, values=values, reveal=reveal, portal_url=PORTAL
+    ).samples:
         text = BeautifulSoup(f"<pre>{sample.highlighted}</pre>", "html.parser").get_text()
         assert text == sample.code, sample.key
         # Pygments reads CR LF as LF: raw HTTP with carriage returns is shown plain.
@@ -391,7 +436,7 @@ def test_java_speaks_http_1_1_and_go_ruby_php_handle_other_methods():
 
 def test_raw_http_has_host_and_content_length():
     operation, values, _ = awkward_case()
-    request = sample_request(operation=operation, values=values, reveal=True)
+    request = sample_request(operation=operation, values=values, reveal=True, portal_url=PORTAL)
     code = samples.write_http(request)
     head, _, body = code.partition("\n\n")
     lines = head.split("\n")
@@ -407,7 +452,7 @@ def test_a_large_body_gets_a_message_instead_of_samples():
     operation = golden_operation(content_type="text/plain", template="/x")
     values = TryItValues(body="x" * (samples.MAX_BODY_BYTES + 1))
     with pytest.raises(SampleError, match="code samples are shown for bodies up to 60,000"):
-        build_samples(operation=operation, values=values, reveal=False)
+        build_samples(operation=operation, values=values, reveal=False, portal_url=PORTAL)
 
 
 # --- The samples panel ----------------------------------------------------------------
@@ -630,3 +675,145 @@ def test_share_query_leaves_secret_parameters_out(demo_api):
     data = QueryDict(mutable=True)
     data.update({"param-template-key": "s3cret", "param-template-q": "v"})
     assert share_query(operation, data) == [("p.q", "v")]
+
+
+# --- APIs behind a subscription key: samples call the gateway ---------------------------
+
+KEYED = "/apis/keyed/operations/add-item/"
+
+
+def keyed_form(*, key: str | None = GATEWAY_KEY, **extra) -> dict:
+    names, values = ["Content-Type"], ["application/json"]
+    if key is not None:
+        names.append("Ocp-Apim-Subscription-Key")
+        values.append(key)
+    return {
+        "param-template-item": "7",
+        "param-template-mode": "fast",
+        "header_name": [*names, ""],
+        "header_value": [*values, ""],
+        "body": '{"n": 1}',
+        **extra,
+    }
+
+
+def keyed_panel(client, data: dict) -> tuple[BeautifulSoup, str]:
+    response = client.post(KEYED + "samples", data, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert soup.select_one("[data-samples-errors]") is None, soup.get_text()
+    return soup, response.content.decode()
+
+
+def sample_text(soup: BeautifulSoup, language: str) -> str:
+    return soup.select_one(f"#sample-{language} pre").get_text()
+
+
+def test_a_keyed_apis_samples_call_the_gateway_of_this_portal(client):
+    keyed_operation()
+    soup, html = keyed_panel(client, keyed_form())
+    gateway = "http://testserver/gateway/keyed/v1/items/7?mode=fast"
+    curl = sample_text(soup, "curl")
+    assert curl.splitlines()[2] == f"curl --request POST '{gateway}' \\"
+    assert "--header 'Ocp-Apim-Subscription-Key: '\"$OCP_APIM_SUBSCRIPTION_KEY\"" in curl
+    python = sample_text(soup, "python")
+    assert f'url = "{gateway}"' in python
+    assert '"Ocp-Apim-Subscription-Key": os.environ["OCP_APIM_SUBSCRIPTION_KEY"],' in python
+    http = sample_text(soup, "http")
+    assert http.startswith("POST /gateway/keyed/v1/items/7?mode=fast HTTP/1.1\nHost: testserver\n")
+    assert "api.example.com" not in html
+    assert GATEWAY_KEY not in html
+    note = soup.select_one("[data-samples-gateway]")
+    assert note.select_one("[data-gateway-url]").get_text() == "http://testserver/gateway/keyed/v1/"
+    assert "Ocp-Apim-Subscription-Key" in note.get_text()
+    secrets_note = soup.select_one("[data-samples-secrets]").get_text(" ", strip=True)
+    assert (
+        "OCP_APIM_SUBSCRIPTION_KEY (your subscription key, in the Ocp-Apim-Subscription-Key "
+        "header)" in secrets_note
+    )
+
+
+def test_the_gateway_url_follows_the_host_the_portal_is_called_by(client):
+    keyed_operation(suffix="/shop/")
+    response = client.post(KEYED + "samples", keyed_form(), HTTP_HOST="localhost:8000")
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert "'http://localhost:8000/gateway/shop/items/7?mode=fast'" in sample_text(soup, "curl")
+
+
+@pytest.mark.parametrize("key", ["", None], ids=["empty key row", "no key row"])
+def test_without_a_key_the_sample_still_sends_the_header_from_the_environment(client, key):
+    keyed_operation()
+    for reveal in ("", "1"):
+        soup, _ = keyed_panel(client, keyed_form(key=key, reveal=reveal))
+        curl = sample_text(soup, "curl")
+        assert "--header 'Ocp-Apim-Subscription-Key: '\"$OCP_APIM_SUBSCRIPTION_KEY\"" in curl
+        assert "Ocp-Apim-Subscription-Key;" not in curl
+        python = sample_text(soup, "python")
+        assert '"Ocp-Apim-Subscription-Key": os.environ["OCP_APIM_SUBSCRIPTION_KEY"],' in python
+        http = sample_text(soup, "http")
+        assert "Ocp-Apim-Subscription-Key: <OCP_APIM_SUBSCRIPTION_KEY>\n" in http
+
+
+def test_revealed_samples_write_the_key_in(client):
+    keyed_operation()
+    soup, _ = keyed_panel(client, keyed_form(reveal="1"))
+    assert f"--header 'Ocp-Apim-Subscription-Key: {GATEWAY_KEY}'" in sample_text(soup, "curl")
+    assert soup.select_one("[data-samples-secrets]") is None
+    assert soup.select_one("[data-samples-gateway]") is not None
+
+
+def test_a_custom_key_header_is_the_one_the_samples_send(client):
+    keyed_operation(key_header="X-Portal-Key")
+    data = keyed_form(key=None)
+    data["header_name"] = ["Content-Type", "X-Portal-Key", ""]
+    data["header_value"] = ["application/json", GATEWAY_KEY, ""]
+    soup, html = keyed_panel(client, data)
+    curl = sample_text(soup, "curl")
+    assert "--header 'X-Portal-Key: '\"$X_PORTAL_KEY\"" in curl
+    assert "Ocp-Apim-Subscription-Key" not in curl
+    assert GATEWAY_KEY not in html
+
+
+def test_apis_without_a_key_keep_the_backend_url(client, demo_api):
+    soup, _ = panel(client, rrs_form())
+    assert soup.select_one("[data-samples-gateway]") is None
+    assert "http://127.0.0.1:9/demo-backend/workspaces/" in sample_text(soup, "curl")
+    assert "/gateway/" not in soup.get_text()
+
+
+def test_a_product_that_needs_no_subscription_keeps_the_backend_url(client):
+    operation = keyed_operation()
+    operation.api.products.update(subscription_required=False)
+    soup, _ = keyed_panel(client, keyed_form(key=None))
+    curl = sample_text(soup, "curl")
+    assert "'https://api.example.com/v1/items/7?mode=fast'" in curl
+    assert "Ocp-Apim-Subscription-Key" not in curl
+    assert soup.select_one("[data-samples-gateway]") is None
+
+
+def test_a_keyed_apis_secret_parameters_stay_hidden_in_the_gateway_url():
+    operation = keyed_operation()
+    operation.parameters.filter(name="item").update(secret=True)
+    values = TryItValues(
+        template_values={"item": "s3cret/1", "mode": "fast"},
+        headers=[("Ocp-Apim-Subscription-Key", GATEWAY_KEY)],
+        body="{}",
+    )
+    request = sample_request(operation=operation, values=values, reveal=False, portal_url=PORTAL)
+    assert request.url == (
+        "https://portal.example.com/gateway/keyed/v1/items/",
+        Secret(env="ITEM", value="s3cret%2F1", what="the item parameter, percent-encoded"),
+        "?mode=fast",
+    )
+    assert [s.env for s in request.secrets] == ["ITEM", "OCP_APIM_SUBSCRIPTION_KEY"]
+
+
+def test_the_subscription_of_the_user_changes_nothing_in_the_samples(client):
+    """Samples depend on the form only: a signed-in subscriber sees the same code."""
+    operation = keyed_operation()
+    user = make_user("sam")
+    make_subscription(user=user, product=operation.api.products.get())
+    _, anonymous = keyed_panel(client, keyed_form())
+    client.force_login(user)
+    _, signed_in = keyed_panel(client, keyed_form())
+    assert anonymous == signed_in

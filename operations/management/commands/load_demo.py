@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from gateway.demo import UNLIMITED_SLUG, register_demo_products
+from gateway.demo_subscription import subscribe_demo_owner
 from operations.demo.collection import BATCH_NAME, SCORING_NAME, create_demo_collection
 from operations.demo.registration import register_demo_api
 
@@ -29,10 +31,21 @@ class Command(BaseCommand):
             owner.set_unusable_password()
             owner.save(update_fields=["password"])
         create_demo_collection(owner=owner, api=api)
+        products = register_demo_products(api=api)
+        # Replays of the demo collections go through the gateway with their owner's key.
+        unlimited = next(product for product in products if product.slug == UNLIMITED_SLUG)
+        subscribe_demo_owner(owner=owner, product=unlimited)
         self.stdout.write(
             self.style.SUCCESS(
                 f'Created the collections "{BATCH_NAME}" and "{SCORING_NAME}" '
                 f'of the user "{DEMO_USERNAME}".'
+            )
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Created the products "
+                + " and ".join(f'"{product.name}"' for product in products)
+                + f" with the {api.name}."
             )
         )
         self.stdout.write(

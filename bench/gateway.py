@@ -1,0 +1,294 @@
+"""The gateway: its overhead, its throughput and the accuracy of its rate limit.
+
+    .venv/bin/python bench/gateway.py [--calls 300] [--seconds 10] [--concurrency 16]
+                                      [--clients 32] [--limit 200]
+
+Starts the production profile (gunicorn -c gunicorn.conf.py portal.wsgi, DEBUG off;
+PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set, else a temporary SQLite
+file) and a small JSON backend in a process of its own, both on loopback. The workers
+must share their counters: without REDIS_URL the bench starts a redis-server of its own
+(Debian's package), and without one it runs a single worker. Three parts:
+
+1. Overhead: each of --calls rounds (after 30 to warm up) sends a direct GET to the
+   backend (http.client, a new connection, as the gateway opens one per call) and the
+   same call through /gateway/ with a subscription key (a keep-alive connection, as an
+   API client keeps one); the overhead of a round is the difference. Goal: p50 at most
+   5 ms. The key check, the limits, the forwarding and the record of the call are all
+   in it (the product has a rate limit and a quota too large to be reached).
+2. Throughput: --concurrency keep-alive connections call through the gateway for
+   --seconds (wrk, or Python threads where there is none), then the same against
+   /bench-minimal/ (a view answering "ok") as the yardstick. Goal: no error.
+3. The limit's accuracy: --clients threads, each with its connection, call at the same
+   moment through a product limited to --limit calls per 60 s until each has sent
+   2 x limit / clients calls. Goal: admitted at most limit + 1 %.
+
+Exits 1 when a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    Report,
+    backend,
+    free_port,
+    gunicorn,
+    load_average,
+    ms,
+    percentile,
+    run_load,
+    time_limit,
+    workspace,
+)
+
+GOAL_P50 = 0.005
+WARM_UP = 30
+KEY_HEADER = "Ocp-Apim-Subscription-Key"
+PLENTY = 1_000_000_000
+
+
+@contextlib.contextmanager
+def shared_counters() -> Iterator[str]:
+    """REDIS_URL as given, else a redis-server of the bench's own; "" when there is none."""
+    if os.environ.get("REDIS_URL"):
+        yield "Redis from REDIS_URL"
+        return
+    server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.path.exists(server):
+        yield ""
+        return
+    port = free_port()
+    process = subprocess.Popen(
+        [server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 10
+        while (
+            subprocess.run(
+                ["redis-cli", "-p", str(port), "ping"], capture_output=True, check=False
+            ).stdout.strip()
+            != b"PONG"
+        ):
+            if time.monotonic() > deadline:
+                raise SystemExit("the bench's redis-server did not start")
+            time.sleep(0.1)
+        yield f"a redis-server of the bench's own on port {port}"
+    finally:
+        del os.environ["REDIS_URL"]
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def register(backend_url: str, *, limit: int) -> tuple[str, str]:
+    """The backend as an API in two products; returns a key of each: (unlimited, limited)."""
+    from django.contrib.auth import get_user_model
+
+    from gateway.models import Product, QuotaPeriod, Subscription, SubscriptionState
+    from operations.models import Api, Operation
+
+    api = Api.objects.create(name="Fast", slug="fast", service_url=backend_url, url_suffix="fast")
+    Operation.objects.create(api=api, name="Get", slug="get", method="GET", url_template="/fast")
+    owner = get_user_model().objects.create(username="bench")
+    keys = []
+    for slug, rate, quota in (("plenty", PLENTY, PLENTY), ("limited", limit, 0)):
+        product = Product.objects.create(
+            name=slug,
+            slug=slug,
+            rate_limit_calls=rate,
+            rate_limit_period_seconds=60,
+            quota_calls=quota,
+            quota_period_seconds=QuotaPeriod.MONTH,
+        )
+        product.apis.add(api)
+        subscription = Subscription.objects.create(
+            user=owner, product=product, name=slug, state=SubscriptionState.ACTIVE
+        )
+        keys.append(subscription.key("primary"))
+    return keys[0], keys[1]
+
+
+def direct_call(port: int) -> float:
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/fast", headers={"Accept": "*/*"})
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"the backend answered {response.status}")
+    finally:
+        connection.close()
+    return time.perf_counter() - started
+
+
+class Client:
+    """One keep-alive connection to the portal, as an API client keeps one."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def call(self, key: str) -> int:
+        for attempt in (1, 2):
+            try:
+                self.connection.request(
+                    "GET", "/gateway/fast/fast", headers={KEY_HEADER: key, "Accept": "*/*"}
+                )
+                response = self.connection.getresponse()
+                response.read()
+                return response.status
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed an idle keep-alive connection: reconnect once.
+                self.connection.close()
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def gateway_call(client: Client, key: str) -> float:
+    started = time.perf_counter()
+    status = client.call(key)
+    elapsed = time.perf_counter() - started
+    if status != 200:
+        raise SystemExit(f"the gateway answered {status}")
+    return elapsed
+
+
+def limit_burst(port: int, key: str, *, clients: int, per_client: int) -> list[int]:
+    barrier = threading.Barrier(clients)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        connection = Client(port)
+        barrier.wait()
+        mine = [connection.call(key) for _ in range(per_client)]
+        connection.close()
+        with lock:
+            statuses.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return statuses
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--limit", type=int, default=200)
+    options = parser.parse_args()
+    time_limit(int(2 * options.seconds) + 300)
+    report = Report("Gateway (bench/gateway.py)")
+    with shared_counters() as counters:
+        extra = {} if counters else {"GUNICORN_WORKERS": "1"}
+        with workspace("gateway") as space, backend() as server:
+            space.setup_django(**extra)
+            plenty_key, limited_key = register(server.url, limit=options.limit)
+            with gunicorn(space, **extra) as portal:
+                report.info(
+                    f"gunicorn {portal.workers} workers x {portal.threads} threads; counters: "
+                    f"{counters or 'local memory, so a single worker'}; backend: small JSON "
+                    f"on 127.0.0.1:{server.port} (another process)"
+                )
+                client = Client(portal.port)
+                for _ in range(WARM_UP):
+                    direct_call(server.port)
+                    gateway_call(client, plenty_key)
+                direct, through, overhead = [], [], []
+                for _ in range(options.calls):
+                    one = direct_call(server.port)
+                    two = gateway_call(client, plenty_key)
+                    direct.append(one)
+                    through.append(two)
+                    overhead.append(two - one)
+                client.close()
+
+                path = f"/gateway/fast/fast?subscription-key={plenty_key}"
+                load = run_load(
+                    portal.port, [path], seconds=options.seconds, concurrency=options.concurrency
+                )
+                minimal = run_load(
+                    portal.port,
+                    ["/bench-minimal/"],
+                    seconds=options.seconds,
+                    concurrency=options.concurrency,
+                )
+
+                per_client = max(1, 2 * options.limit // options.clients)
+                statuses = limit_burst(
+                    portal.port, limited_key, clients=options.clients, per_client=per_client
+                )
+                log_errors = [
+                    line
+                    for line in portal.log.read_text(errors="replace").splitlines()
+                    if "[ERROR]" in line or "Traceback" in line
+                ]
+
+    report.info(f"{options.calls} rounds after {WARM_UP} to warm up; load {load_average()}")
+    report.figure(
+        "direct call p50 / p99", f"{ms(percentile(direct, 0.5))} / {ms(percentile(direct, 0.99))}"
+    )
+    report.figure(
+        "through the gateway p50 / p99",
+        f"{ms(percentile(through, 0.5))} / {ms(percentile(through, 0.99))}",
+    )
+    p50, p99 = percentile(overhead, 0.5), percentile(overhead, 0.99)
+    report.figure("overhead p50", ms(p50), f"<= {ms(GOAL_P50)}", p50 <= GOAL_P50)
+    report.figure("overhead p99", ms(p99))
+    report.figure(
+        f"gateway calls per second at concurrency {options.concurrency}",
+        f"{load.rate:,.1f} ({load.requests:,} in {load.seconds:.1f} s, {load.tool}; latency "
+        f"p50 {ms(load.latency_p50 or 0)}, p99 {ms(load.latency_p99 or 0)}; "
+        f"minimal view {minimal.rate:,.1f}/s)",
+    )
+    report.figure(
+        "gateway errors under load",
+        f"{load.errors} ({load.detail or 'none'})",
+        "0",
+        load.errors == 0,
+    )
+    admitted = statuses.count(200)
+    refused = statuses.count(429)
+    others = len(statuses) - admitted - refused
+    allowed = options.limit * 1.01
+    report.figure(
+        f"limit {options.limit} per 60 s, {options.clients} clients at once",
+        f"{admitted} admitted, {refused} refused (429) of {len(statuses)} sent"
+        + (f", {others} other answers" if others else ""),
+        f"<= {allowed:g} admitted, nothing else",
+        admitted <= allowed and others == 0,
+    )
+    report.figure("errors in gunicorn's log", str(len(log_errors)), "0", not log_errors)
+    for line in log_errors[:5]:
+        report.info(line)
+    return report.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

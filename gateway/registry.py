@@ -1,0 +1,312 @@
+"""What the gateway knows about APIs, operations and products, kept in each process.
+
+Matching a call needs the published APIs' URL suffixes, an API's operations with their
+parameters, and the products through which the API needs a key. Reading them from the
+database on every call would cost more than the rest of the call, so each process keeps
+them, compiled, in a snapshot that it drops:
+
+- when the shared cache's generation changes: every save or delete of an API, an
+  operation, a parameter or a product (and every change of a product's APIs) sets a
+  new generation (gateway/invalidation.py), again when its transaction commits. The
+  process that made the change drops its snapshot at once; with REDIS_URL every other
+  process sees the new generation within GENERATION_CHECK_SECONDS;
+- after PORTAL_GATEWAY_ROUTE_CACHE_SECONDS in any case, for changes made without
+  signals (bulk statements) or, with the local-memory cache, in another process.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.core.cache import cache
+
+from gateway import shared_cache
+from gateway.models import Product
+from gateway.routing import (
+    Route,
+    RouteTable,
+    SuffixMatch,
+    compile_route,
+    find_by_suffix,
+    suffix_segments,
+)
+from operations.models import Api, Operation, Parameter, ParameterLocation
+from operations.templating import ParsedTemplate, Placeholder, TemplateError, parse_template
+
+logger = logging.getLogger(__name__)
+
+GENERATION_KEY = "gw-config-generation"
+# How often a process reads the shared generation: once a second rather than on every
+# call saves a round trip to Redis per call.
+GENERATION_CHECK_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class QueryItemPattern:
+    """A query item of an operation's template, as the gateway reads it from a caller."""
+
+    key: str
+    literal: str | None  # the decoded value of an item without placeholders
+    names: tuple[str, ...] = ()
+    regex: re.Pattern[str] | None = None  # for a value mixing text and placeholders
+    shape: str = ""  # the template's value, to name in an error ("name:{name}")
+
+    def read(self, value: str) -> dict[str, str] | None:
+        """The placeholders' values in a caller's value; None when it does not fit."""
+        if len(self.names) == 1 and self.regex is None:
+            return {self.names[0]: value}
+        assert self.regex is not None
+        found = self.regex.match(value)
+        if found is None:
+            return None
+        return dict(zip(self.names, found.groups(), strict=True))
+
+
+@dataclass(frozen=True)
+class OperationEntry:
+    id: int
+    name: str
+    method: str
+    template: ParsedTemplate
+    query_items: dict[str, QueryItemPattern]  # the template's query keys
+    query_parameters: frozenset[str]  # declared query parameters (location "query")
+    header_parameters: dict[str, str]  # lower-cased name -> declared name
+    # Names a caller must send: required query placeholders, query and header parameters.
+    required_query_names: tuple[str, ...]
+    required_query_parameters: tuple[str, ...]
+    required_headers: tuple[str, ...]
+    # Lower-cased names whose values are masked (as operations.tryit.secret_names_of).
+    secret_names: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ApiEntry:
+    pk: int
+    name: str
+    service_url: str
+    suffix: tuple[str, ...]
+    subscription_key_header: str
+    subscription_key_query: str
+    # The products through which calls need a key (products_requiring_key), by id.
+    products: dict[int, Product]
+    operations: dict[int, OperationEntry]
+    routes: RouteTable
+
+    @property
+    def key_required(self) -> bool:
+        return bool(self.products)
+
+
+@dataclass
+class _Snapshot:
+    generation: str
+    built_at: float
+    checked_at: float
+    # The published APIs' suffixes (as segments) -> API id, and the longest's length;
+    # one attribute, so that a thread never sees one without the other.
+    suffixes: tuple[dict[tuple[str, ...], int], int] | None = None
+    apis: dict[int, ApiEntry | None] = field(default_factory=dict)
+
+
+_snapshot: _Snapshot | None = None
+
+
+def _generation() -> str:
+    generation = shared_cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, secrets.token_hex(8), timeout=None)
+        generation = cache.get(GENERATION_KEY) or ""
+    return generation
+
+
+def _current() -> _Snapshot:
+    global _snapshot
+    snapshot = _snapshot
+    now = time.monotonic()
+    if (
+        snapshot is not None
+        and now >= snapshot.built_at + settings.PORTAL_GATEWAY_ROUTE_CACHE_SECONDS
+    ):
+        snapshot = None
+    if snapshot is not None and now < snapshot.checked_at + GENERATION_CHECK_SECONDS:
+        return snapshot
+    generation = _generation()
+    if snapshot is None or snapshot.generation != generation:
+        snapshot = _Snapshot(generation=generation, built_at=now, checked_at=now)
+        _snapshot = snapshot
+    snapshot.checked_at = now
+    return snapshot
+
+
+def forget_everything() -> None:
+    """Drop every process's snapshot: the configuration changed."""
+    global _snapshot
+    cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
+    _snapshot = None
+
+
+def forget_local() -> None:
+    """Drop this process's snapshot only (tests start from an empty one)."""
+    global _snapshot
+    _snapshot = None
+
+
+# --- Reading ----------------------------------------------------------------------------
+
+
+def find_api(segments: list[str]) -> SuffixMatch[ApiEntry] | None:
+    """The published API whose URL suffix is the longest prefix of the path's segments."""
+    snapshot = _current()
+    if snapshot.suffixes is None:
+        snapshot.suffixes = _load_suffixes()
+    suffixes, longest = snapshot.suffixes
+    found = find_by_suffix(segments=segments, suffixes=suffixes, longest=longest)
+    if found is None:
+        return None
+    entry = _api(snapshot, found.target)
+    if entry is None:
+        return None
+    return SuffixMatch(target=entry, suffix=found.suffix, remaining=found.remaining)
+
+
+def api_entry(api_id: int) -> ApiEntry | None:
+    """Any API by id, published or not (Try it through the gateway checks keys with it)."""
+    return _api(_current(), api_id)
+
+
+def _api(snapshot: _Snapshot, api_id: int) -> ApiEntry | None:
+    if api_id not in snapshot.apis:
+        snapshot.apis[api_id] = _load_api(api_id)
+    return snapshot.apis[api_id]
+
+
+# --- Loading ----------------------------------------------------------------------------
+
+
+def _load_suffixes() -> tuple[dict[tuple[str, ...], int], int]:
+    suffixes: dict[tuple[str, ...], int] = {}
+    # By id, so that of two APIs with one suffix the older one keeps it.
+    rows = Api.objects.published().exclude(url_suffix="").order_by("id")
+    for api_id, url_suffix in rows.values_list("id", "url_suffix"):
+        segments = suffix_segments(url_suffix)
+        if segments:
+            suffixes.setdefault(segments, api_id)
+    return suffixes, max((len(s) for s in suffixes), default=0)
+
+
+def _load_api(api_id: int) -> ApiEntry | None:
+    api = (
+        Api.objects.filter(pk=api_id)
+        .only(
+            "id",
+            "name",
+            "service_url",
+            "url_suffix",
+            "subscription_key_header",
+            "subscription_key_query",
+        )
+        .first()
+    )
+    if api is None:
+        return None
+    operations = list(
+        Operation.objects.current()
+        .filter(api_id=api_id)
+        .only("id", "name", "method", "url_template", "order")
+    )
+    parameters: dict[int, list[Parameter]] = {}
+    for parameter in Parameter.objects.filter(operation__in=[o.pk for o in operations]).only(
+        "operation_id", "name", "location", "required", "secret"
+    ):
+        parameters.setdefault(parameter.operation_id, []).append(parameter)
+    entries: dict[int, OperationEntry] = {}
+    routes: list[Route] = []
+    for operation in operations:
+        try:
+            parsed = parse_template(operation.url_template)
+        except TemplateError:
+            logger.warning("gateway: operation %s has an invalid URL template", operation.pk)
+            continue
+        entries[operation.pk] = _operation_entry(
+            operation, parsed=parsed, parameters=parameters.get(operation.pk, [])
+        )
+        routes.append(
+            compile_route(
+                key=operation.pk,
+                method=operation.method,
+                template=parsed,
+                order=(operation.order, operation.pk),
+            )
+        )
+    products = {product.pk: product for product in api.products.filter(subscription_required=True)}
+    return ApiEntry(
+        pk=api.pk,
+        name=api.name,
+        service_url=api.service_url,
+        suffix=suffix_segments(api.url_suffix),
+        subscription_key_header=api.subscription_key_header,
+        subscription_key_query=api.subscription_key_query,
+        products=products,
+        operations=entries,
+        routes=RouteTable.build(routes),
+    )
+
+
+def _query_item_pattern(key: str, parts: tuple) -> QueryItemPattern:
+    names = tuple(part.name for part in parts if isinstance(part, Placeholder))
+    shape = "".join(f"{{{p.name}}}" if isinstance(p, Placeholder) else p for p in parts)
+    if not names:
+        return QueryItemPattern(key=unquote(key), literal=unquote(shape), shape=shape)
+    if len(parts) == 1:
+        return QueryItemPattern(key=unquote(key), literal=None, names=names, shape=shape)
+    regex = "".join(
+        "(.+?)" if isinstance(part, Placeholder) else re.escape(unquote(part)) for part in parts
+    )
+    return QueryItemPattern(
+        key=unquote(key),
+        literal=None,
+        names=names,
+        regex=re.compile(regex + r"\Z", re.DOTALL),
+        shape=shape,
+    )
+
+
+def _operation_entry(
+    operation: Operation, *, parsed: ParsedTemplate, parameters: list[Parameter]
+) -> OperationEntry:
+    by_location: dict[str, list[Parameter]] = {}
+    for parameter in parameters:
+        by_location.setdefault(parameter.location, []).append(parameter)
+    template_required = {
+        p.name for p in by_location.get(ParameterLocation.TEMPLATE, []) if p.required
+    }
+    query_parameters = by_location.get(ParameterLocation.QUERY, [])
+    header_parameters = by_location.get(ParameterLocation.HEADER, [])
+    secret = {p.name.lower() for p in parameters if p.secret}
+    for item in parsed.query:
+        # "?api_key={apikey}" masks the value of api_key when apikey is secret.
+        if any(isinstance(p, Placeholder) and p.name.lower() in secret for p in item.value):
+            secret.add(unquote(item.key).lower())
+    return OperationEntry(
+        id=operation.pk,
+        name=operation.name,
+        method=operation.method.upper(),
+        template=parsed,
+        query_items={
+            unquote(item.key): _query_item_pattern(item.key, item.value) for item in parsed.query
+        },
+        query_parameters=frozenset(p.name for p in query_parameters),
+        header_parameters={p.name.lower(): p.name for p in header_parameters},
+        required_query_names=tuple(
+            name for name in parsed.query_names if name in template_required
+        ),
+        required_query_parameters=tuple(p.name for p in query_parameters if p.required),
+        required_headers=tuple(p.name for p in header_parameters if p.required),
+        secret_names=frozenset(secret),
+    )

@@ -1,0 +1,243 @@
+"""The gateway across processes: two portal servers sharing one Redis hold one limit.
+
+Each test starts portal processes under gunicorn, the production server, with DEBUG off,
+on a database of the test run's own redis-server (tests/conftest.py: a free port, no
+persistence; `make test` installs Debian's redis-server when it is missing). They share
+the test's data: with PostgreSQL the test database itself (the test commits its rows),
+with SQLite a copy of the test database in a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from gateway.models import CallOutcome, GatewayCall
+from operations.models import Api, Operation
+from tests.backends import ScriptedServer, reply_with, scripted_server
+from tests.factories import make_product, make_subscription
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY_HEADER = "Ocp-Apim-Subscription-Key"
+LIMIT = 10
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """A database of the run's own redis-server, emptied: no counter of another test."""
+    url = f"{redis_server}/3"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
+
+
+def shared_database_url(tmp_path: Path) -> str:
+    """A DATABASE_URL under which other processes see what this test committed."""
+    database = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = quote(database["USER"] or "", safe="")
+        password = quote(database["PASSWORD"] or "", safe="")
+        host = database["HOST"] or "127.0.0.1"
+        port = database["PORT"] or 5432
+        return f"postgres://{user}:{password}@{host}:{port}/{database['NAME']}"
+    assert connection.vendor == "sqlite", connection.vendor
+    # The test database lives in this process's memory: the servers get a copy.
+    path = tmp_path / "portal.sqlite3"
+    connection.ensure_connection()
+    with contextlib.closing(sqlite3.connect(path)) as copy:
+        connection.connection.backup(copy)
+    return f"sqlite:///{path}"
+
+
+def recorded_outcomes(database_url: str) -> list[str]:
+    """The outcomes of the calls the servers recorded under /gateway/shop/, in order."""
+    if database_url.startswith("sqlite:///"):
+        with contextlib.closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as db:
+            rows = db.execute(
+                "SELECT outcome FROM gateway_gatewaycall WHERE path LIKE '/gateway/shop/%' "
+                "ORDER BY created_at, id"
+            ).fetchall()
+        return [outcome for (outcome,) in rows]
+    return list(
+        GatewayCall.objects.filter(path__startswith="/gateway/shop/")
+        .order_by("created_at", "id")
+        .values_list("outcome", flat=True)
+    )
+
+
+class Portal:
+    def __init__(self, process: subprocess.Popen, port: int, log: Path) -> None:
+        self.process = process
+        self.port = port
+        self.log = log
+
+    def request(
+        self, method: str, path: str, *, headers: dict | None = None, body=None
+    ) -> tuple[int, dict[str, str], bytes]:
+        client = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            client.request(
+                method, path, body=body, headers=headers or {}, encode_chunked=body is not None
+            )
+            response = client.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            client.close()
+
+
+@contextlib.contextmanager
+def portal(*, name: str, database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Portal]:
+    port = free_port()
+    log = tmp_path / f"{name}.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": database_url,
+        # Each request closes its connection: nothing is left open on the test database.
+        "DATABASE_CONN_MAX_AGE": "0",
+        "REDIS_URL": redis_url,
+        "PORTAL_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1/32",
+        "PORTAL_OUTBOUND_ALLOWED_PORTS": "*",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_THREADS": "4",
+    }
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "portal.wsgi"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    server = Portal(process, port, log)
+    try:
+        yield server
+    finally:
+        _stop(process)
+
+
+def wait_until_serving(*servers: Portal) -> None:
+    deadline = time.monotonic() + 60
+    for server in servers:
+        while True:
+            assert server.process.poll() is None, server.log.read_text()[-3000:]
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if server.request("GET", "/gateway/")[0] == 404:
+                    break
+            assert time.monotonic() < deadline, server.log.read_text()[-3000:]
+            time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def register(backend: ScriptedServer) -> str:
+    """The API in a product with a rate limit of LIMIT calls a day; returns a key."""
+    api = Api.objects.create(
+        name="Shop", slug="shop", service_url=f"{backend.url}/base", url_suffix="shop"
+    )
+    Operation.objects.create(
+        api=api, name="Item", slug="item", method="GET", url_template="/items/{item}"
+    )
+    Operation.objects.create(api=api, name="Add", slug="add", method="POST", url_template="/items")
+    # A day: the test cannot straddle the boundary of a window and see it slide.
+    product = make_product(api, rate=LIMIT, rate_period=86400)
+    owner = get_user_model().objects.create(username="owner")
+    return make_subscription(user=owner, product=product).key("primary")
+
+
+@pytest.fixture
+def backend() -> Iterator[ScriptedServer]:
+    with scripted_server(reply_with(200, body=b"ok")) as server:
+        yield server
+
+
+def test_the_rate_limit_holds_across_two_processes(backend, redis_url, tmp_path):
+    key = register(backend)
+    database_url = shared_database_url(tmp_path)
+    with (
+        portal(name="a", database_url=database_url, redis_url=redis_url, tmp_path=tmp_path) as a,
+        portal(name="b", database_url=database_url, redis_url=redis_url, tmp_path=tmp_path) as b,
+    ):
+        wait_until_serving(a, b)
+        assert a.process.pid != b.process.pid
+        answers = []
+        for number in range(2 * LIMIT + 4):
+            server = (a, b)[number % 2]
+            status, headers, _ = server.request(
+                "GET", f"/gateway/shop/items/{number}", headers={KEY_HEADER: key}
+            )
+            answers.append((server is a, status, headers))
+    statuses = [status for _, status, _ in answers]
+    assert statuses == [200] * LIMIT + [429] * (LIMIT + 4)
+    # Both processes counted in the same Redis: each saw the other's calls.
+    assert [h["X-RateLimit-Remaining"] for _, _, h in answers[:LIMIT]] == [
+        str(LIMIT - n) for n in range(1, LIMIT + 1)
+    ]
+    assert {from_a for from_a, status, _ in answers if status == 429} == {True, False}
+    assert all(int(h["Retry-After"]) >= 1 for _, status, h in answers if status == 429)
+    assert [r.target for r in backend.requests] == [f"/base/items/{n}" for n in range(LIMIT)]
+    assert all(r.header(KEY_HEADER) is None for r in backend.requests)
+    # Each server's writer thread recorded its calls, the last ones as its process ended.
+    assert recorded_outcomes(database_url) == [CallOutcome.FORWARDED] * LIMIT + [
+        CallOutcome.RATE_LIMITED
+    ] * (LIMIT + 4)
+
+
+def test_gunicorn_keeps_encoded_slashes_and_reads_chunked_bodies(backend, redis_url, tmp_path):
+    key = register(backend)
+    database_url = shared_database_url(tmp_path)
+    with portal(
+        name="a", database_url=database_url, redis_url=redis_url, tmp_path=tmp_path
+    ) as server:
+        wait_until_serving(server)
+        status, _, _ = server.request(
+            "GET", "/gateway/shop/items/a%2Fb%3Fc", headers={KEY_HEADER: key}
+        )
+        assert status == 200
+        status, _, _ = server.request(
+            "POST",
+            "/gateway/shop/items",
+            headers={KEY_HEADER: key, "Content-Type": "text/plain"},
+            body=iter([b"chunk one, ", b"chunk two"]),
+        )
+        assert status == 200
+    first, second = backend.requests
+    assert first.target == "/base/items/a%2Fb%3Fc"
+    assert (second.method, second.body) == ("POST", b"chunk one, chunk two")
+    assert second.header("Content-Length") == "20"
