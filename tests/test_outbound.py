@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import logging
 import ssl
+import threading
 import time
 import tracemalloc
 import zlib
@@ -21,7 +22,7 @@ from requests import exceptions as requests_exceptions
 from urllib3 import HTTPHeaderDict
 from urllib3.exceptions import ProtocolError
 
-from operations import network_policy
+from operations import network_policy, outbound
 from operations.outbound import (
     ErrorKind,
     OutboundRefused,
@@ -1114,3 +1115,20 @@ def test_limits_from_settings(settings):
         max_response_bytes=1234,
         max_request_body_bytes=567,
     )
+
+
+def test_one_watchdog_expires_each_deadline_on_time_and_only_unfinished_ones():
+    long = outbound._Deadline(60)
+    finished = outbound._Deadline(0.05)
+    short = outbound._Deadline(0.1)
+    with long:
+        with finished:
+            pass
+        # Registered after a deadline a minute away, it must still wake the watchdog.
+        short.__enter__()
+        time.sleep(0.4)
+        assert short.expired
+        assert not finished.expired
+        assert not long.expired
+    short.__exit__(None, None, None)
+    assert [t.name for t in threading.enumerate()].count("outbound-deadlines") == 1
