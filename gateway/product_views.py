@@ -131,7 +131,7 @@ def _product_context(
 def _tell_subscribed(request: HttpRequest, subscription: Subscription) -> None:
     if subscription.state == SubscriptionState.ACTIVE:
         messages.success(
-            request, f"You subscribe to {subscription.product.name}: your keys work now."
+            request, f"You are subscribed to {subscription.product.name}: your keys work now."
         )
     else:
         messages.info(

@@ -98,3 +98,52 @@ def test_a_card_renders_only_the_start_of_a_long_description(client):
     assert "Start word0 word1" in content
     assert "word28 …" in content
     assert "word500 " not in content
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "",
+        "Plain text.",
+        "**Bold**, `code` & <b>pasted HTML</b> <script>alert(1)</script> 5 < 6",
+        "# Title\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```\nx = 1\n```",
+        " ".join(f"word{n}" for n in range(100)),
+    ],
+)
+def test_a_card_summary_is_the_description_rendered_as_plain_words(client, description):
+    """The remembered summary is what markdown|striptags|truncatewords:30 gives."""
+    from django.template.defaultfilters import striptags, truncatewords
+
+    from operations.templatetags.portal_markdown import markdown, summary
+
+    expected = truncatewords(striptags(markdown(description)), 30)
+    assert summary(description) == expected
+    assert summary(description) == expected  # remembered: the same answer
+    Api.objects.create(
+        name="Described",
+        slug="described",
+        service_url="https://d.example.com",
+        description=description,
+    )
+    content = client.get("/").content.decode()
+    assert f'<p class="card-text text-body-secondary">{expected}</p>' in content
+    assert "<script>" not in content.split("card-text", 1)[1]
+
+
+def test_an_edited_description_shows_at_once(client, other_api):
+    assert "Forecasts for any city." in client.get("/").content.decode()
+    other_api.description = "Forecasts *and* warnings."
+    other_api.save()
+    content = client.get("/").content.decode()
+    assert "Forecasts and warnings." in content
+    assert "Forecasts for any city." not in content
+
+
+def test_a_card_counts_current_operations_only(client, other_api):
+    for n in range(3):
+        Operation.objects.create(api=other_api, name=f"Old {n}", slug=f"old-{n}", url_template="/o")
+    Operation.objects.filter(slug__startswith="old-").update(removed=True)
+    Operation.objects.create(api=other_api, name="New", slug="new", url_template="/n")
+    response = client.get("/")
+    assert [(api.slug, api.operation_count) for api in response.context["page"]] == [("weather", 2)]
+    assert b"2 operations" in response.content

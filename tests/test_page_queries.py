@@ -226,3 +226,35 @@ def test_the_generator_is_deterministic():
 def test_generated_documents_are_valid_openapi(version, tmp_path):
     path = write_document(tmp_path / "doc.json", operations=60, tags=6, version=version)
     validator.validate(json.loads(path.read_text()))
+
+
+def test_the_catalog_counts_the_operations_of_its_page_only(client):
+    """No join and GROUP BY over every operation: a subquery per listed API, and the
+    paginator's count is a plain count of APIs. Only what a card shows is read."""
+    make_apis(200)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/")
+    assert response.status_code == 200
+    sql = [q["sql"] for q in captured]
+    assert not [q for q in sql if "GROUP BY" in q]
+    count, listing = [q for q in sql if 'FROM "operations_api"' in q]
+    assert count.startswith("SELECT COUNT(*)")
+    assert "operations_operation" not in count
+    for column in ("service_url", "created_at", "updated_at", "url_suffix"):
+        assert f'"operations_api"."{column}"' not in listing
+
+
+def test_try_it_and_code_samples_do_not_read_documented_responses(client, demo_api):
+    """Only the operation page lists the responses; a call or a sample does not load them."""
+    operation = demo_api.operations.get(slug="bes-status")
+    assert operation.responses.exists()
+    base = operation.get_absolute_url()
+    for url in (f"{base}try", f"{base}samples"):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(url, {}, headers={"HX-Request": "true"})
+        assert response.status_code == 200, url
+        assert not [q for q in captured if "operations_responsedoc" in q["sql"]], url
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(base)
+    assert [q for q in captured if "operations_responsedoc" in q["sql"]]
+    assert b"The job&#x27;s status." in page.content or b"The job's status." in page.content

@@ -204,7 +204,7 @@ def test_subscribe_without_approval(owner, starter) -> None:
     assert (subscription.user, subscription.name) == (owner, "My app")
     assert (subscription.product, subscription.state) == (starter, S.ACTIVE)
     html = response.content.decode()
-    assert "You subscribe to Starter: your keys work now." in html
+    assert "You are subscribed to Starter: your keys work now." in html
     assert subscription.masked_key("primary") in html
 
 

@@ -230,6 +230,19 @@ def test_an_empty_key_row_counts_as_no_key(client, operation, subscription, back
     assert backend.requests == []
 
 
+def test_a_401_says_how_to_get_a_key(client, operation, subscription, backend):
+    links = lambda soup: {  # noqa: E731
+        a.get_text(strip=True): a["href"] for a in soup.select("#result [data-refusal-next-step] a")
+    }
+    assert links(try_it(client, operation, key="")) == {"subscribe to a product": "/products/"}
+    client.logout()
+    assert links(try_it(client, operation, key="")) == {
+        "sign up": "/accounts/signup/",
+        "sign in": "/accounts/login/?next=/apis/scripted/operations/item/",
+        "subscribe to a product": "/products/",
+    }
+
+
 def test_a_wrong_key_is_a_401(client, operation, subscription, backend):
     soup = try_it(client, operation, key="0" * 32)
     refusal = refusal_of(soup)
@@ -409,7 +422,8 @@ def test_anonymous_visitors_get_a_note_with_sign_in_and_products(client, operati
     note = soup.select_one("[data-subscription-note]")
     links = {a.get_text(strip=True): a["href"] for a in note.select("a")}
     assert links == {
-        "Sign in": "/accounts/login/?next=/apis/scripted/operations/item/",
+        "Sign up": "/accounts/signup/",
+        "sign in": "/accounts/login/?next=/apis/scripted/operations/item/",
         "products": "/products/",
     }
     # The key may still be typed in by hand.

@@ -75,7 +75,7 @@ def test_subscribe_and_manage_keys(
     page.get_by_role("button", name="Subscribe").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Starter for dana")
     expect(page.locator(".subscription-message")).to_have_text(
-        "You subscribe to Starter: your keys work now."
+        "You are subscribed to Starter: your keys work now."
     )
     subscription = Subscription.objects.get()
     assert subscription.state == SubscriptionState.ACTIVE

@@ -103,6 +103,13 @@ def test_without_a_key_the_gateway_refuses(page: Page, live_server, live_demo_ap
     panel = page.locator("#result [data-gateway-refusal]")
     expect(panel.locator("[data-status]")).to_have_text("401 Unauthorized")
     expect(panel.locator("[data-refusal-code]")).to_have_text("MissingSubscriptionKey")
+    next_step = panel.locator("[data-refusal-next-step]")
+    expect(next_step.get_by_role("link", name="sign up")).to_have_attribute(
+        "href", "/accounts/signup/"
+    )
+    expect(next_step.get_by_role("link", name="subscribe to a product")).to_have_attribute(
+        "href", "/products/"
+    )
     screenshot(page, "tryit-gateway-refused")
     page.problems.assert_none()
     assert Exchange.objects.count() == 0
