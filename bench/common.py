@@ -297,8 +297,7 @@ def gunicorn(space: Workspace, *, name: str = "portal", **extra: str) -> Iterato
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    workers = int(env.get("GUNICORN_WORKERS", "2"))
-    threads = int(env.get("GUNICORN_THREADS", "64"))
+    workers, threads = gunicorn_layout(env)
     portal = Portal(f"http://{bind}", "127.0.0.1", port, process, log, workers, threads)
     try:
         _wait_for(portal)
@@ -310,6 +309,26 @@ def gunicorn(space: Workspace, *, name: str = "portal", **extra: str) -> Iterato
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def gunicorn_layout(env: dict[str, str]) -> tuple[int, int]:
+    """The workers and threads per worker gunicorn.conf.py sets in this environment."""
+    done = subprocess.run(
+        [
+            PYTHON,
+            "-c",
+            "import runpy; conf = runpy.run_path('gunicorn.conf.py'); "
+            "print(conf['workers'], conf['threads'])",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    workers, threads = done.stdout.split()
+    return int(workers), int(threads)
 
 
 def _wait_for(portal: Portal) -> None:

@@ -11,11 +11,12 @@ meanwhile 4 readers load the catalog again and again until the last call is back
 Goals: every call answered with the backend's 200 within 2.5 s of the start, and the
 catalog's p99 during that window under 250 ms.
 
-gunicorn has GUNICORN_WORKERS x GUNICORN_THREADS threads (2 x 32 by default). A Try it
-call holds its thread while it waits for the backend, so with 64 calls in flight every
-thread is taken and a catalog request waits for one: set GUNICORN_THREADS in the
-environment to try another value (the bench prints what it ran with). Exits 1 when a
-goal is missed.
+gunicorn has GUNICORN_WORKERS x GUNICORN_THREADS threads (gunicorn.conf.py: 4 x 64). A
+Try it call holds its thread while it waits for the backend, and a connection stays with
+the worker that accepted it: a worker holding more calls than it has threads makes the
+rest wait for one. Set GUNICORN_WORKERS and GUNICORN_THREADS in the environment to try
+other values (the bench prints what it ran with). A failed call is described (status,
+error panel) along with the errors of gunicorn's log. Exits 1 when a goal is missed.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import re
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -47,6 +50,7 @@ from common import (
 GOAL_ALL_WITHIN = 2.5
 GOAL_CATALOG_P99 = 0.250
 READERS = 4
+LOG_ERROR = re.compile(r"\[ERROR\]|Internal Server Error|^[\w.]+(Error|Exception)\b")
 
 
 def main() -> int:
@@ -73,9 +77,10 @@ def main() -> int:
         )
         with gunicorn(space) as portal:
             threads = portal.workers * portal.threads
+            from_env = [n for n in ("GUNICORN_WORKERS", "GUNICORN_THREADS") if os.environ.get(n)]
             set_by = (
-                "GUNICORN_THREADS from the environment"
-                if os.environ.get("GUNICORN_THREADS")
+                f"{' and '.join(from_env)} from the environment"
+                if from_env
                 else "gunicorn.conf.py's default"
             )
             report.info(
@@ -88,9 +93,15 @@ def main() -> int:
                 browser.open_operation("slow", "get")  # also opens its connection
                 # A visitor who has used the console before: the session exists.
                 browser.try_it("slow", "fast")
-            calls, catalog = run_window(browsers, portal.port)
+            calls, catalog, failures = run_window(browsers, portal.port)
             for browser in browsers:
                 browser.close()
+            # gunicorn's errors, Django's 500s and the exceptions of their tracebacks.
+            log_errors = (
+                [line for line in portal.log.read_text().splitlines() if LOG_ERROR.search(line)]
+                if failures
+                else []
+            )
     report.info(f"load {load_average()}")
     answered = [seconds for seconds, ok in calls if ok]
     failed = len(calls) - len(answered)
@@ -101,6 +112,10 @@ def main() -> int:
         f"{options.calls}",
         failed == 0,
     )
+    for why, count in Counter(failures).most_common():
+        report.info(f"failed: {count} x {why}")
+    for line in log_errors[-5:]:
+        report.info(f"gunicorn: {line}")
     report.figure(
         "slowest call (from the common start)",
         f"{last:.2f} s (fastest {min(s for s, _ in calls):.2f} s, "
@@ -124,12 +139,16 @@ def main() -> int:
     return report.exit_code()
 
 
-def run_window(browsers: list[Browser], port: int) -> tuple[list[tuple[float, bool]], list[float]]:
+def run_window(
+    browsers: list[Browser], port: int
+) -> tuple[list[tuple[float, bool]], list[float], list[str]]:
     """Every browser presses Send at once; readers load the catalog until all are back.
-    Returns (seconds from the start, answered with 200) per call, and catalog times."""
+    Returns (seconds from the start, answered with 200) per call, catalog times, and
+    what each failed call got instead."""
     start = threading.Barrier(len(browsers) + READERS + 1)
     calls: list[tuple[float, bool]] = []
     catalog: list[float] = []
+    failures: list[str] = []
     lock = threading.Lock()
     done = threading.Event()
     t0 = [0.0]
@@ -139,10 +158,13 @@ def run_window(browsers: list[Browser], port: int) -> tuple[list[tuple[float, bo
         try:
             status, html = browser.try_it("slow", "get")
             ok = status == 200 and shown_status(html) == 200
-        except (OSError, http.client.HTTPException):
-            ok = False
+            why = "" if ok else failure(status, html)
+        except (OSError, http.client.HTTPException) as error:
+            ok, why = False, f"{type(error).__name__}: {error}"
         with lock:
             calls.append((time.perf_counter() - t0[0], ok))
+            if why:
+                failures.append(why)
 
     def read() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -174,7 +196,20 @@ def run_window(browsers: list[Browser], port: int) -> tuple[list[tuple[float, bo
     done.set()
     for thread in readers:
         thread.join(60)
-    return calls, catalog
+    return calls, catalog, failures
+
+
+def failure(status: int, html: bytes) -> str:
+    """What a call got instead of the backend's 200, in a few words."""
+    if status != 200:
+        return f"the portal answered {status}"
+    kind = re.search(rb'data-error-kind="([^"]*)"', html)
+    message = re.search(rb"data-error-message>([^<]*)<", html)
+    if kind or message:
+        return "error panel: " + " ".join(
+            found.group(1).decode(errors="replace").strip() for found in (kind, message) if found
+        )
+    return f"the result panel shows status {shown_status(html)}"
 
 
 if __name__ == "__main__":

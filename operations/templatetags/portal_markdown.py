@@ -1,9 +1,20 @@
+from functools import lru_cache
+
 import markdown as markdown_library
 import nh3
 from django import template
+from django.template.defaultfilters import striptags, truncatewords
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
+
+# A catalog card shows the first 30 words of its API's description as plain text.
+SUMMARY_WORDS = 30
+# Summaries are remembered for sources up to this length, as the catalog reads them
+# (selectors.SUMMARY_SOURCE_CHARS); longer text is rendered each time, never kept. At
+# most SUMMARY_CACHED_TEXTS are kept: a few megabytes a process at worst.
+SUMMARY_CACHED_CHARS = 500
+SUMMARY_CACHED_TEXTS = 4096
 
 
 @register.filter
@@ -11,3 +22,31 @@ def markdown(text: str) -> SafeString:
     """Admin-written Markdown, sanitised: admins are trusted, their pasted HTML is not."""
     html = markdown_library.markdown(text or "", extensions=["fenced_code", "tables"])
     return mark_safe(nh3.clean(html))  # noqa: S308 - sanitised by nh3 above
+
+
+@register.filter
+def summary(text: str) -> SafeString:
+    """The start of a Markdown text as plain words: `text|markdown|striptags|truncatewords:30`.
+
+    Rendering Markdown was half of a catalog page's time (3.6 of 7.4 ms with 21 APIs),
+    and a card's summary depends on its text alone, so each process remembers the
+    summaries of the texts it rendered last: an edited description is a new text,
+    rendered at once; nothing can be stale.
+    """
+    text = str(text or "")
+    if len(text) > SUMMARY_CACHED_CHARS:
+        return _summary(text)
+    return _remembered_summary(text)
+
+
+def _summary(text: str) -> SafeString:
+    return truncatewords(striptags(markdown(text)), SUMMARY_WORDS)
+
+
+_remembered_summary = lru_cache(maxsize=SUMMARY_CACHED_TEXTS)(_summary)
+
+# A process's first conversion loads Markdown's extensions (a scan of the installed
+# packages' entry points) and compiles its patterns: about 10 ms of CPU. It is done here,
+# when Django loads the tag libraries (gunicorn.conf.py has every worker do that before
+# its first request), rather than by the first visitor of a page with Markdown.
+markdown("*Markdown*")
