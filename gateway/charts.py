@@ -384,6 +384,36 @@ def _count_of(series: Sequence[Series]) -> int:
     return counts.pop() if counts else 0
 
 
+def _frame(
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    size: Size,
+    kind: str,
+    series: Sequence[Series],
+    y_ticks: list[float],
+    value_format: ValueFormat,
+    x_ticks: Sequence[Tick],
+) -> tuple[list[str], _Plot, float]:
+    """The opening, legend and axes every chart with data shares: (parts, plot, top value)."""
+    parts = _svg_open(chart_id=chart_id, title=title, description=description, size=size, kind=kind)
+    legend, legend_bottom = _legend(
+        items=[(s.name, s.colour) for s in series], size=size, top=size.font_size * 1.8
+    )
+    parts += legend
+    plot, axes = _axes(
+        size=size,
+        legend_bottom=legend_bottom,
+        count=_count_of(series),
+        y_ticks=y_ticks,
+        value_format=value_format,
+        x_ticks=x_ticks,
+    )
+    parts += axes
+    return parts, plot, y_ticks[-1]
+
+
 def stacked_bar_chart(
     *,
     chart_id: str,
@@ -402,24 +432,17 @@ def stacked_bar_chart(
     totals = [sum(s.values[i] or 0 for s in series) for i in range(count)]
     if not count or not any(totals):
         return empty_chart(chart_id=chart_id, title=title, size=size)
-    parts = _svg_open(
-        chart_id=chart_id, title=title, description=description, size=size, kind="bars"
-    )
-    legend, legend_bottom = _legend(
-        items=[(s.name, s.colour) for s in series], size=size, top=size.font_size * 1.8
-    )
-    parts += legend
-    y_ticks = nice_ticks(maximum=max(totals), integers=integers)
-    plot, axes = _axes(
+    parts, plot, top_value = _frame(
+        chart_id=chart_id,
+        title=title,
+        description=description,
         size=size,
-        legend_bottom=legend_bottom,
-        count=count,
-        y_ticks=y_ticks,
+        kind="bars",
+        series=series,
+        y_ticks=nice_ticks(maximum=max(totals), integers=integers),
         value_format=value_format,
         x_ticks=x_ticks,
     )
-    parts += axes
-    top_value = y_ticks[-1]
     slot = plot.slot()
     # A hairline gap between bars while they are wide enough to spare one.
     gap = min(slot * 0.2, 2.0) if slot >= 4 else 0.0
@@ -465,24 +488,17 @@ def line_chart(
     values = [v for s in series for v in s.values if v is not None]
     if not count or not values:
         return empty_chart(chart_id=chart_id, title=title, size=size)
-    parts = _svg_open(
-        chart_id=chart_id, title=title, description=description, size=size, kind="lines"
-    )
-    legend, legend_bottom = _legend(
-        items=[(s.name, s.colour) for s in series], size=size, top=size.font_size * 1.8
-    )
-    parts += legend
-    y_ticks = nice_ticks(maximum=max(values), binary=binary)
-    plot, axes = _axes(
+    parts, plot, top_value = _frame(
+        chart_id=chart_id,
+        title=title,
+        description=description,
         size=size,
-        legend_bottom=legend_bottom,
-        count=count,
-        y_ticks=y_ticks,
+        kind="lines",
+        series=series,
+        y_ticks=nice_ticks(maximum=max(values), binary=binary),
         value_format=value_format,
         x_ticks=x_ticks,
     )
-    parts += axes
-    top_value = y_ticks[-1]
     show_all_dots = count <= 40
     parts.append('<g class="chart-lines">')
     for s in series:

@@ -25,7 +25,8 @@ from typing import Any
 from django.core.cache import cache
 
 from gateway import shared_cache
-from gateway.models import Product, Subscription
+from gateway.models import CallOutcome, Product, Subscription
+from gateway.wording import calls_in_words, format_duration
 
 
 @dataclass(frozen=True)
@@ -313,3 +314,31 @@ def current_usage(
         }
     state |= _quota_state(subscription=subscription, product=product, now=now)
     return Admission(**state)
+
+
+@dataclass(frozen=True)
+class LimitRefusal:
+    status: int
+    code: str
+    outcome: str
+    message: str
+
+
+def limit_refusal(*, admission: Admission, product: Product) -> LimitRefusal:
+    """The answer to a call the rate limit (429) or the quota (403) refused, in the same
+    words for the gateway, Try it and replays."""
+    if admission.refused_by == "rate":
+        return LimitRefusal(
+            status=429,
+            code="RateLimitExceeded",
+            outcome=CallOutcome.RATE_LIMITED,
+            message=f"Rate limit exceeded: at most {calls_in_words(product.rate_limit_calls)} "
+            f"every {product.rate_limit_period_seconds} seconds.",
+        )
+    return LimitRefusal(
+        status=403,
+        code="QuotaExceeded",
+        outcome=CallOutcome.QUOTA_EXCEEDED,
+        message=f"Quota exceeded: at most {calls_in_words(product.quota_calls)} every "
+        f"{format_duration(product.quota_period_seconds)}.",
+    )

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from gateway.limits import Admission, current_usage
 from gateway.models import KeySlot, Product, Subscription, SubscriptionState
+from gateway.wording import calls_in_words
 from operations.models import Api
 
 # States in which a user counts as subscribed to a product (the product list's badge).
@@ -33,19 +34,15 @@ def period_in_words(seconds: int) -> str:
     return f"{seconds} seconds"
 
 
-def _calls(count: int) -> str:
-    return f"{count:,} call{'s' if count != 1 else ''}"
-
-
 def limits_in_words(*, product: Product) -> str:
     """ "5 calls per minute, 100 calls per week", or "no limits"."""
     parts = []
     if product.rate_limit_calls:
         period = period_in_words(product.rate_limit_period_seconds)
-        parts.append(f"{_calls(product.rate_limit_calls)} per {period}")
+        parts.append(f"{calls_in_words(product.rate_limit_calls)} per {period}")
     if product.quota_calls:
         period = period_in_words(product.quota_period_seconds)
-        parts.append(f"{_calls(product.quota_calls)} per {period}")
+        parts.append(f"{calls_in_words(product.quota_calls)} per {period}")
     return ", ".join(parts) or "no limits"
 
 

@@ -499,23 +499,13 @@ def _read_body(call: IncomingCall) -> bytes:
 
 
 def _refuse_by_limits(*, admission: Admission, product: Product) -> NoReturn:
-    if admission.refused_by == "rate":
-        raise _Refusal(
-            429,
-            "RateLimitExceeded",
-            f"Rate limit exceeded: at most {product.rate_limit_calls} calls every "
-            f"{product.rate_limit_period_seconds} seconds. Try again in "
-            f"{admission.retry_after} seconds.",
-            outcome=CallOutcome.RATE_LIMITED,
-            headers=admission.headers(),
-        )
+    refusal = limits.limit_refusal(admission=admission, product=product)
+    wait = "Try again in" if admission.refused_by == "rate" else "The quota renews in"
     raise _Refusal(
-        403,
-        "QuotaExceeded",
-        f"Quota exceeded: at most {product.quota_calls} calls every "
-        f"{product.quota_period_seconds} seconds. The quota renews in "
-        f"{admission.retry_after} seconds.",
-        outcome=CallOutcome.QUOTA_EXCEEDED,
+        refusal.status,
+        refusal.code,
+        f"{refusal.message} {wait} {admission.retry_after} seconds.",
+        outcome=refusal.outcome,
         headers=admission.headers(),
     )
 

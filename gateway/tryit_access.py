@@ -23,7 +23,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from gateway import access
-from gateway.limits import Admission, admit
+from gateway.limits import Admission, admit, limit_refusal
 from gateway.models import (
     CallOutcome,
     CallSource,
@@ -34,6 +34,7 @@ from gateway.models import (
 )
 from gateway.recording import record_call
 from gateway.selectors import products_requiring_key, subscriptions_for_api
+from gateway.wording import calls_in_words, format_duration
 from operations.masking import mask_url
 from operations.models import Api, Operation
 from operations.outbound import ErrorKind, SendResult
@@ -130,39 +131,20 @@ def without_key_header(*, api: Api, headers: list[tuple[str, str]]) -> list[tupl
 # --- Remaining calls, as the result panel says them -------------------------------------
 
 
-def format_duration(seconds: int) -> str:
-    """ "6 d 23 h", "5 h 3 min", "4 min 10 s", "42 s": the two largest units."""
-    seconds = max(0, int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    return f"{secs} s"
-
-
-def _calls(count: int) -> str:
-    return "1 call" if count == 1 else f"{count} calls"
-
-
 def usage_lines(*, admission: Admission, product: Product) -> list[str]:
     """ "Rate limit: 4 of 5 calls left (per 60 s)", "Quota: 99 of 100 calls left this
     week, renews in 6 d 23 h"; nothing for a product without limits."""
     lines = []
     if admission.rate_limit:
         lines.append(
-            f"Rate limit: {admission.rate_remaining} of {_calls(admission.rate_limit)} left "
-            f"(per {admission.rate_period} s)"
+            f"Rate limit: {admission.rate_remaining} of "
+            f"{calls_in_words(admission.rate_limit)} left (per {admission.rate_period} s)"
         )
     if admission.quota_limit:
         period = product.quota_period_seconds
         words = _QUOTA_WORDS.get(period, f"in this period of {format_duration(period)}")
         lines.append(
-            f"Quota: {admission.quota_remaining} of {_calls(admission.quota_limit)} left "
+            f"Quota: {admission.quota_remaining} of {calls_in_words(admission.quota_limit)} left "
             f"{words}, renews in {format_duration(admission.quota_reset)}"
         )
     return lines
@@ -261,21 +243,6 @@ def record_refused(
     )
 
 
-def _limits_refusal(*, admission: Admission, product: Product) -> tuple[int, str, str, str]:
-    """(status, code, outcome, message) for a call the rate limit or the quota refused."""
-    if admission.refused_by == "rate":
-        message = (
-            f"Rate limit exceeded: at most {_calls(product.rate_limit_calls)} every "
-            f"{product.rate_limit_period_seconds} seconds."
-        )
-        return 429, "RateLimitExceeded", CallOutcome.RATE_LIMITED, message
-    message = (
-        f"Quota exceeded: at most {_calls(product.quota_calls)} every "
-        f"{format_duration(product.quota_period_seconds)}."
-    )
-    return 403, "QuotaExceeded", CallOutcome.QUOTA_EXCEEDED, message
-
-
 def check_call(
     *, operation: Operation, request: OutboundRequest, key: str
 ) -> GatewayPass | GatewayRefusal | None:
@@ -310,14 +277,14 @@ def check_call(
     admission = admit(subscription=subscription, product=product)
     usage = usage_lines(admission=admission, product=product)
     if not admission.allowed:
-        status, code, outcome, message = _limits_refusal(admission=admission, product=product)
+        limit = limit_refusal(admission=admission, product=product)
         return refused(
-            status=status,
-            code=code,
-            message=message,
+            status=limit.status,
+            code=limit.code,
+            message=limit.message,
             retry_after=admission.retry_after,
             usage=usage,
-            outcome=outcome,
+            outcome=limit.outcome,
             subscription=subscription,
         )
     return GatewayPass(

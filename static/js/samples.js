@@ -29,50 +29,9 @@
     if (inTryItForm(event.target)) refresh();
   });
 
-  const flash = (button, text) => {
-    const label = button.dataset.label || button.textContent;
-    button.dataset.label = label;
-    button.textContent = text;
-    window.clearTimeout(Number(button.dataset.timer || 0));
-    button.dataset.timer = String(
-      window.setTimeout(() => {
-        button.textContent = label;
-      }, 1500),
-    );
-  };
-
-  // navigator.clipboard needs a secure context (https or localhost); elsewhere the
-  // older selection-and-copy way is tried.
-  const copyWithSelection = (text) => {
-    const area = document.createElement("textarea");
-    area.value = text;
-    area.setAttribute("readonly", "");
-    area.className = "samples-clipboard";
-    document.body.appendChild(area);
-    area.select();
-    let copied = false;
-    try {
-      copied = document.execCommand("copy");
-    } catch {
-      copied = false;
-    }
-    area.remove();
-    return copied;
-  };
-
   const copy = async (text, button) => {
-    let copied = false;
-    if (navigator.clipboard && window.isSecureContext) {
-      try {
-        await navigator.clipboard.writeText(text);
-        copied = true;
-      } catch {
-        copied = copyWithSelection(text);
-      }
-    } else {
-      copied = copyWithSelection(text);
-    }
-    flash(button, copied ? "Copied" : "Copy failed");
+    const { copy: copyText, flash } = window.portalClipboard;
+    flash(button, (await copyText(text)) ? "Copied" : "Copy failed");
   };
 
   document.addEventListener("click", (event) => {

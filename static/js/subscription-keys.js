@@ -43,49 +43,6 @@
     toggle.setAttribute("aria-pressed", "false");
   };
 
-  const flash = (button, text) => {
-    const label = button.dataset.label || button.textContent;
-    button.dataset.label = label;
-    button.textContent = text;
-    window.clearTimeout(Number(button.dataset.timer || 0));
-    button.dataset.timer = String(
-      window.setTimeout(() => {
-        button.textContent = label;
-      }, 1500),
-    );
-  };
-
-  // navigator.clipboard needs a secure context (https or localhost); elsewhere the
-  // older selection-and-copy way is tried, with the key in the page for a moment only.
-  const copyWithSelection = (text) => {
-    const area = document.createElement("textarea");
-    area.value = text;
-    area.setAttribute("readonly", "");
-    area.className = "key-clipboard";
-    document.body.appendChild(area);
-    area.select();
-    let copied = false;
-    try {
-      copied = document.execCommand("copy");
-    } catch {
-      copied = false;
-    }
-    area.remove();
-    return copied;
-  };
-
-  const copy = async (text) => {
-    if (navigator.clipboard && window.isSecureContext) {
-      try {
-        await navigator.clipboard.writeText(text);
-        return true;
-      } catch {
-        return copyWithSelection(text);
-      }
-    }
-    return copyWithSelection(text);
-  };
-
   document.addEventListener("click", async (event) => {
     const target = event.target;
     if (!(target instanceof Element)) return;
@@ -109,6 +66,7 @@
       if (toggle) {
         reveal(row, key);
       } else {
+        const { copy, flash } = window.portalClipboard;
         flash(copyButton, (await copy(key)) ? "Copied" : "Copy failed");
       }
     } catch (error) {
