@@ -17,9 +17,9 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # with 2 x 64, 125-202 ms with 4 x 32. Each keeps 64 threads all the same: a connection
 # stays with the worker that accepted it, and connections do not spread evenly (26, 17,
 # 12 and 9 of the bench's 64 in one run), so one worker must be able to hold every call
-# in flight, as one of 2 x 64 could. Threads start only when needed; each thread that
-# queries keeps a database connection (PostgreSQL's max_connections must allow for
-# them). Without REDIS_URL each worker has its own cache and rate-limit counters: with
+# in flight, as one of 2 x 64 could. Threads start only when needed. On PostgreSQL the
+# threads of a process share a pool of DATABASE_POOL_MAX_SIZE connections (16), which
+# a call waiting on its backend does not hold (portal/database.py). Without REDIS_URL each worker has its own cache and rate-limit counters: with
 # more than one process, set REDIS_URL to share them.
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 worker_class = "gthread"

@@ -46,6 +46,7 @@ from operations.headers import TOKEN, is_refused_name
 from operations.masking import MASK, mask_url
 from operations.models import ErrorKind as ErrorKindChoice
 from operations.templating import BindError, bind
+from portal.database import release_while_waiting
 
 __all__ = ["GatewayAnswer", "IncomingCall", "forget_subscription", "handle_call"]
 
@@ -254,6 +255,7 @@ def _forward(*, call: IncomingCall, record: _Record) -> tuple[GatewayAnswer, str
             _refuse_by_limits(admission=admission, product=decision.product)
         usage = admission.headers()
 
+    release_while_waiting()
     result = outbound.send(request)
     record.backend_duration_ms = result.duration_ms
     return _backend_answer(result=result, api=api, usage=usage), CallOutcome.FORWARDED, ""

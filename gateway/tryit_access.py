@@ -119,8 +119,15 @@ def own_key(*, user: AbstractBaseUser | AnonymousUser | None, api: Api) -> str:
 
 
 def key_required(*, api: Api) -> bool:
-    """Whether calls from the portal (Try it, replay) go through the gateway for this API."""
-    return bool(products_requiring_key(api=api))
+    """Whether calls from the portal (Try it, replay) go through the gateway for this API.
+
+    Kept on the instance (operations.selectors.get_operation sets it with the operation):
+    a Try it call asks once for its console and once for the call.
+    """
+    known = getattr(api, "requires_subscription_key", None)
+    if known is None:
+        known = api.requires_subscription_key = bool(products_requiring_key(api=api))
+    return known
 
 
 def without_key_header(*, api: Api, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -53,6 +53,7 @@ from operations.models import (
 )
 from operations.templating import BindError, OutboundRequest
 from operations.variables import VARIABLE, UndefinedVariable, names_used, substitute_values
+from portal.database import release_while_waiting
 
 # Bounds on what a saved request may ask for, whatever its fields say: a poll loop
 # must end, and a run must not hold a worker for hours.
@@ -485,6 +486,7 @@ def _send_tries(
             on_try(admitted)
             break
         # outbound.send is looked up at each call, so that tests can watch it.
+        release_while_waiting()
         result = outbound.send(prepared.request)
         gateway_pass = admitted.gateway_pass if admitted is not None else None
         finished = time.perf_counter()

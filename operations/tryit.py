@@ -21,6 +21,7 @@ from operations.templating import (
     bind,
     parse_template,
 )
+from portal.database import release_while_waiting
 
 
 def secret_names_of(operation: Operation) -> frozenset[str]:
@@ -184,6 +185,7 @@ def try_operation(
             user=user,
             address=address,
         )
+    release_while_waiting()
     result = outbound.send(request)
     if gateway_pass is not None:
         tryit_access.record_sent(

@@ -109,6 +109,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# On PostgreSQL each process keeps a pool of connections instead of one per thread: a
+# burst of requests on new threads does not wait to open connections, and the portal
+# holds at most workers x DATABASE_POOL_MAX_SIZE of them (PostgreSQL allows 100 by
+# default). 0 turns the pool off; connections are then kept DATABASE_CONN_MAX_AGE.
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 16)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX_SIZE:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(env_int("DATABASE_POOL_MIN_SIZE", 4), DATABASE_POOL_MAX_SIZE),
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        # How long a request waits for a free connection before it fails.
+        "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Readers do not wait for the writer, and commits do not wait for every fsync.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
@@ -122,6 +135,13 @@ CACHES = {
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+# Sessions are read from Redis and written through to the database, which spares a query
+# on every request. Local memory would let processes hold different copies of a session.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

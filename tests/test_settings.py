@@ -75,3 +75,67 @@ def test_backends_may_reach_only_public_addresses_unless_networks_are_listed(env
         **env,
     )
     assert result.stdout.splitlines()[-1] == expected, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "expected"),
+    [
+        ("", "django.contrib.sessions.backends.db"),
+        ("redis://127.0.0.1:6379/0", "django.contrib.sessions.backends.cached_db"),
+    ],
+)
+def test_sessions_are_read_from_redis_when_there_is_one(redis_url, expected):
+    result = manage(
+        "shell",
+        "-v0",
+        "-c",
+        "from django.conf import settings; print(settings.SESSION_ENGINE)",
+        SECRET_KEY="k",
+        REDIS_URL=redis_url,
+    )
+    assert result.stdout.splitlines()[-1] == expected, result.stderr
+
+
+PRINT_DATABASE = (
+    "from django.conf import settings; d = settings.DATABASES['default']; "
+    "print(d['CONN_MAX_AGE'], d.get('OPTIONS', {}).get('pool'))"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "0 {'min_size': 4, 'max_size': 16, 'timeout': 10.0}"),
+        (
+            {"DATABASE_POOL_MAX_SIZE": "8", "DATABASE_POOL_MIN_SIZE": "2"},
+            "0 {'min_size': 2, 'max_size': 8, 'timeout': 10.0}",
+        ),
+        # The pool never starts with more connections than it may hold.
+        ({"DATABASE_POOL_MAX_SIZE": "2"}, "0 {'min_size': 2, 'max_size': 2, 'timeout': 10.0}"),
+        ({"DATABASE_POOL_MAX_SIZE": "0"}, "60 None"),
+        ({"DATABASE_POOL_MAX_SIZE": "0", "DATABASE_CONN_MAX_AGE": "5"}, "5 None"),
+    ],
+)
+def test_postgresql_connections_come_from_a_pool_unless_it_is_turned_off(env, expected):
+    result = manage(
+        "shell",
+        "-v0",
+        "-c",
+        PRINT_DATABASE,
+        SECRET_KEY="k",
+        DATABASE_URL="postgres://portal:secret@db.example.com:5432/portal",
+        **env,
+    )
+    assert result.stdout.splitlines()[-1] == expected, result.stderr
+
+
+def test_sqlite_keeps_its_connections_without_a_pool(tmp_path):
+    result = manage(
+        "shell",
+        "-v0",
+        "-c",
+        PRINT_DATABASE,
+        SECRET_KEY="k",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+    )
+    assert result.stdout.splitlines()[-1] == "60 None", result.stderr
