@@ -19,8 +19,9 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # 12 and 9 of the bench's 64 in one run), so one worker must be able to hold every call
 # in flight, as one of 2 x 64 could. Threads start only when needed. On PostgreSQL the
 # threads of a process share a pool of DATABASE_POOL_MAX_SIZE connections (16), which
-# a call waiting on its backend does not hold (portal/database.py). Without REDIS_URL each worker has its own cache and rate-limit counters: with
-# more than one process, set REDIS_URL to share them.
+# a call waiting on its backend does not hold (portal/database.py). Without REDIS_URL
+# each worker has its own cache and rate-limit counters: with more than one process, set
+# REDIS_URL to share them.
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "64"))
