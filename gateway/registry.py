@@ -112,6 +112,8 @@ class _Snapshot:
     # one attribute, so that a thread never sees one without the other.
     suffixes: tuple[dict[tuple[str, ...], int], int] | None = None
     apis: dict[int, ApiEntry | None] = field(default_factory=dict)
+    # The ids of the APIs in a product that needs a subscription key.
+    keyed_apis: frozenset[int] | None = None
 
 
 _snapshot: _Snapshot | None = None
@@ -180,6 +182,22 @@ def api_entry(api_id: int) -> ApiEntry | None:
     return _api(_current(), api_id)
 
 
+def configuration_generation() -> str:
+    """A token that changes with every change of an API, an operation, a parameter or a
+    product, seen by this process within GENERATION_CHECK_SECONDS: what is rendered from
+    them can be kept under a key that holds it (the catalog's cards)."""
+    return _current().generation
+
+
+def requires_key(api_id: int) -> bool:
+    """Whether the API, published or not, is in a product that needs a subscription key:
+    calls from the portal to it then go through the gateway (gateway.tryit_access)."""
+    snapshot = _current()
+    if snapshot.keyed_apis is None:
+        snapshot.keyed_apis = _load_keyed_apis()
+    return api_id in snapshot.keyed_apis
+
+
 def _api(snapshot: _Snapshot, api_id: int) -> ApiEntry | None:
     if api_id not in snapshot.apis:
         snapshot.apis[api_id] = _load_api(api_id)
@@ -198,6 +216,11 @@ def _load_suffixes() -> tuple[dict[tuple[str, ...], int], int]:
         if segments:
             suffixes.setdefault(segments, api_id)
     return suffixes, max((len(s) for s in suffixes), default=0)
+
+
+def _load_keyed_apis() -> frozenset[int]:
+    memberships = Product.apis.through.objects.filter(product__subscription_required=True)
+    return frozenset(memberships.values_list("api_id", flat=True))
 
 
 def _load_api(api_id: int) -> ApiEntry | None:

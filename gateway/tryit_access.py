@@ -22,7 +22,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import Http404
 from django.urls import reverse
 
-from gateway import access
+from gateway import access, registry
 from gateway.limits import Admission, admit, limit_refusal
 from gateway.models import (
     CallOutcome,
@@ -121,13 +121,10 @@ def own_key(*, user: AbstractBaseUser | AnonymousUser | None, api: Api) -> str:
 def key_required(*, api: Api) -> bool:
     """Whether calls from the portal (Try it, replay) go through the gateway for this API.
 
-    Kept on the instance (operations.selectors.get_operation sets it with the operation):
-    a Try it call asks once for its console and once for the call.
+    Every operation page and Try it call asks, twice for a call: the process's gateway
+    registry answers without a query, as it does for the gateway itself.
     """
-    known = getattr(api, "requires_subscription_key", None)
-    if known is None:
-        known = api.requires_subscription_key = bool(products_requiring_key(api=api))
-    return known
+    return registry.requires_key(api.pk)
 
 
 def without_key_header(*, api: Api, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -231,8 +231,7 @@ def api_operations(
 def get_operation(
     *, user: AbstractBaseUser | AnonymousUser, api_slug: str, operation_slug: str
 ) -> Operation:
-    """The operation with its API and parameters, in two queries, and whether the API
-    needs a subscription key.
+    """The operation with its API and parameters, in two queries.
 
     Every caller needs the parameters (the Try it form is built from them). The
     documented responses are not prefetched: only the operation page lists them, in one
@@ -243,22 +242,13 @@ def get_operation(
     operations = (
         Operation.objects.current()
         .select_related("api")
-        .annotate(
-            api_requires_key=Exists(
-                Api.objects.filter(pk=OuterRef("api_id"), products__subscription_required=True)
-            )
-        )
         .prefetch_related(
             Prefetch("parameters", queryset=Parameter.objects.order_by("order", "id"))
         )
     )
     if not sees_unpublished(user):  # visible_apis, as a condition on the joined API
         operations = operations.filter(api__published=True)
-    operation = get_object_or_404(operations, api__slug=api_slug, slug=operation_slug)
-    # Read by gateway.tryit_access.key_required, which every Try it page and call asks:
-    # the answer comes with the operation instead of costing a query of its own.
-    operation.api.requires_subscription_key = operation.api_requires_key
-    return operation
+    return get_object_or_404(operations, api__slug=api_slug, slug=operation_slug)
 
 
 def paginate(items, *, page: str | None, per_page: int) -> tuple[Page, list[int | str]]:

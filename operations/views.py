@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
+from gateway import registry
 from gateway.tryit_access import GatewayRefused, try_it_console
 from operations import selectors
 from operations.forms import TryItForm
@@ -36,7 +38,15 @@ def catalog(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     apis = selectors.catalog_apis(user=request.user, search=search)
     page, page_links = selectors.paginate(apis, page=request.GET.get("page"), per_page=24)
-    context = {"page": page, "page_links": page_links, "search": search}
+    context = {
+        "page": page,
+        "page_links": page_links,
+        "search": search,
+        "generation": registry.configuration_generation(),
+        # Changes that send no signal (bulk statements) show as late as in the gateway.
+        "cards_seconds": settings.PORTAL_GATEWAY_ROUTE_CACHE_SECONDS,
+        "sees_unpublished": selectors.sees_unpublished(request.user),
+    }
     return render(request, "operations/catalog.html", context)
 
 

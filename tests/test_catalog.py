@@ -1,9 +1,18 @@
+import re
+import time
+
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from gateway import registry
 from operations.models import Api, Operation
 
 pytestmark = pytest.mark.django_db
+
+URL = "https://api.example.com"
 
 
 @pytest.fixture
@@ -147,3 +156,77 @@ def test_a_card_counts_current_operations_only(client, other_api):
     response = client.get("/")
     assert [(api.slug, api.operation_count) for api in response.context["page"]] == [("weather", 2)]
     assert b"2 operations" in response.content
+
+
+# --- The cards are kept until the configuration changes ------------------------------
+
+
+def card_names(response) -> list[str]:
+    return re.findall(r'class="stretched-link[^"]*">([^<]+)</a>', response.content.decode())
+
+
+def test_a_second_visit_reads_no_api_but_the_count(client, other_api):
+    assert card_names(client.get("/")) == ["Weather"]
+    with CaptureQueriesContext(connection) as captured:
+        assert card_names(client.get("/")) == ["Weather"]
+    assert [q["sql"].split(" FROM ")[0] for q in captured.captured_queries] == [
+        'SELECT COUNT(*) AS "__count"'
+    ]
+
+
+def test_a_renamed_api_an_added_operation_and_an_unpublished_api_show_at_once(
+    client, other_api, demo_api
+):
+    assert card_names(client.get("/")) == ["AzureML Demo API", "Weather"]
+    other_api.name = "Weather Plus"
+    other_api.save()
+    assert card_names(client.get("/")) == ["AzureML Demo API", "Weather Plus"]
+    Operation.objects.create(api=other_api, name="Get alerts", slug="alerts", url_template="/a")
+    assert b"2 operations" in client.get("/").content
+    demo_api.published = False
+    demo_api.save()
+    assert card_names(client.get("/")) == ["Weather Plus"]
+
+
+def test_staff_and_visitors_never_get_each_others_cards(client, admin_client, other_api):
+    other_api.published = False
+    other_api.save()
+    for _ in range(2):  # in either order, kept or not
+        assert b"unpublished" in admin_client.get("/").content
+        assert card_names(client.get("/")) == []
+
+
+def test_each_page_of_the_catalog_is_kept_apart(client):
+    for number in range(30):
+        Api.objects.create(name=f"API {number:02d}", slug=f"api-{number:02d}", service_url=URL)
+    first, second = client.get("/"), client.get("/?page=2")
+    assert card_names(first)[0] == "API 00"
+    assert card_names(second) == [f"API {n}" for n in range(24, 30)]
+    assert card_names(client.get("/")) == card_names(first)
+
+
+def test_a_bulk_change_shows_once_the_cache_time_has_passed(client, other_api, settings):
+    settings.PORTAL_GATEWAY_ROUTE_CACHE_SECONDS = 1
+    assert card_names(client.get("/")) == ["Weather"]
+    Api.objects.filter(pk=other_api.pk).update(name="Renamed in bulk")  # sends no signal
+    assert card_names(client.get("/")) == ["Weather"]
+    time.sleep(1.1)
+    assert card_names(client.get("/")) == ["Renamed in bulk"]
+
+
+def test_a_change_made_by_another_process_shows_after_the_check_interval(
+    client, other_api, monkeypatch
+):
+    monkeypatch.setattr(registry, "GENERATION_CHECK_SECONDS", 60)
+    assert card_names(client.get("/")) == ["Weather"]
+    Api.objects.filter(pk=other_api.pk).update(name="Renamed elsewhere")
+    cache.set(registry.GENERATION_KEY, "from-another-process", timeout=None)
+    assert card_names(client.get("/")) == ["Weather"]  # not read yet
+    monkeypatch.setattr(registry, "GENERATION_CHECK_SECONDS", 0)
+    assert card_names(client.get("/")) == ["Renamed elsewhere"]
+
+
+def test_search_results_are_not_kept(client, other_api):
+    assert card_names(client.get("/?q=weather")) == ["Weather"]
+    Api.objects.filter(pk=other_api.pk).update(name="Weather, renamed")
+    assert card_names(client.get("/?q=weather")) == ["Weather, renamed"]

@@ -89,6 +89,37 @@ def test_a_product_asks_for_keys_at_once(client, backend, api):
     assert status(client, "/gateway/shop/ping") == 200
 
 
+def test_whether_an_api_needs_a_key_follows_its_products_at_once(api):
+    """Try it and replays go through the gateway exactly when the gateway asks for keys."""
+    other = Api.objects.create(name="Other", slug="other", service_url="https://other.example")
+    assert not registry.requires_key(api.pk)
+    product = make_product(slug="gold")
+    assert not registry.requires_key(api.pk)
+    product.apis.add(api)
+    assert registry.requires_key(api.pk)
+    assert not registry.requires_key(other.pk)
+    product.subscription_required = False
+    product.save()
+    assert not registry.requires_key(api.pk)
+    product.subscription_required = True
+    product.save()
+    assert registry.requires_key(api.pk)
+    product.apis.remove(api)
+    assert not registry.requires_key(api.pk)
+    product.apis.add(api)
+    product.delete()
+    assert not registry.requires_key(api.pk)
+
+
+def test_whether_an_api_needs_a_key_is_read_once_per_snapshot(api, django_assert_num_queries):
+    make_product(api, slug="gold")
+    with django_assert_num_queries(1):
+        assert registry.requires_key(api.pk)
+    with django_assert_num_queries(0):
+        assert registry.requires_key(api.pk)
+        assert not registry.requires_key(api.pk + 1000)
+
+
 def test_bulk_changes_wait_for_the_cache_time(client, backend, api, settings):
     assert status(client, "/gateway/shop/ping") == 200
     # A bulk update sends no signal: the kept routes still hold...

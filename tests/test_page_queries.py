@@ -48,6 +48,9 @@ def big_api() -> Api:
 
 
 def queries(client, url: str) -> int:
+    """The queries of a page once the process has loaded what it keeps (the gateway's
+    registry answers whether an API needs a key), as in a portal that has been running."""
+    client.get(url)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200, url
