@@ -27,10 +27,9 @@ def _configuration_changed(**_: object) -> None:
     transaction.on_commit(registry.forget_everything)
 
 
-for _model in (Api, Operation, Product):
+for _model in (Api, Operation, Parameter, Product):
     post_save.connect(_configuration_changed, sender=_model, dispatch_uid=f"gw-save-{_model}")
     post_delete.connect(_configuration_changed, sender=_model, dispatch_uid=f"gw-del-{_model}")
-post_save.connect(_configuration_changed, sender=Parameter, dispatch_uid="gw-save-parameter")
 m2m_changed.connect(
     _configuration_changed, sender=Product.apis.through, dispatch_uid="gw-product-apis"
 )

@@ -71,6 +71,15 @@ def test_a_query_parameter_declared_is_accepted_at_once(client, backend, api):
     assert status(client, "/gateway/shop/ping?verbose=1") == 200
 
 
+def test_a_query_parameter_deleted_is_refused_at_once(client, backend, api):
+    parameter = Parameter.objects.create(
+        operation=api.operations.get(), name="verbose", location=ParameterLocation.QUERY
+    )
+    assert status(client, "/gateway/shop/ping?verbose=1") == 200
+    parameter.delete()
+    assert status(client, "/gateway/shop/ping?verbose=1") == 400
+
+
 def test_a_new_suffix_applies_at_once(client, backend, api):
     assert status(client, "/gateway/shop/ping") == 200
     api.url_suffix = "store/v2"
