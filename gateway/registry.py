@@ -20,7 +20,9 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from django.conf import settings
@@ -45,6 +47,10 @@ GENERATION_KEY = "gw-config-generation"
 # How often a process reads the shared generation: once a second rather than on every
 # call saves a round trip to Redis per call.
 GENERATION_CHECK_SECONDS = 1.0
+# The most values kept() holds in a process before it starts again from none.
+KEPT_ENTRIES = 4096
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ class _Snapshot:
     apis: dict[int, ApiEntry | None] = field(default_factory=dict)
     # The ids of the APIs in a product that needs a subscription key.
     keyed_apis: frozenset[int] | None = None
+    kept: dict[tuple, Any] = field(default_factory=dict)  # see kept()
 
 
 _snapshot: _Snapshot | None = None
@@ -187,6 +194,22 @@ def configuration_generation() -> str:
     product, seen by this process within GENERATION_CHECK_SECONDS: what is rendered from
     them can be kept under a key that holds it (the catalog's cards)."""
     return _current().generation
+
+
+def kept(key: tuple, load: Callable[[], T]) -> T:
+    """What load() returns, kept by this process until the configuration changes, like
+    the routes. The value is shared by the process's threads: only for objects that
+    nobody changes. An exception from load() is raised and nothing is kept."""
+    snapshot = _current()
+    try:
+        return snapshot.kept[key]
+    except KeyError:
+        pass
+    value = load()
+    if len(snapshot.kept) >= KEPT_ENTRIES:  # a bound for catalogs of many operations
+        snapshot.kept.clear()
+    snapshot.kept[key] = value
+    return value
 
 
 def requires_key(api_id: int) -> bool:

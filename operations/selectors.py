@@ -16,6 +16,7 @@ from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404
 from django.utils.text import slugify
 
+from gateway import registry
 from operations.models import Api, ApiQuerySet, Operation, Parameter
 
 UNTAGGED = "Operations"
@@ -231,14 +232,24 @@ def api_operations(
 def get_operation(
     *, user: AbstractBaseUser | AnonymousUser, api_slug: str, operation_slug: str
 ) -> Operation:
-    """The operation with its API and parameters, in two queries.
+    """The operation with its API and parameters; Http404 when the user cannot see it.
 
-    Every caller needs the parameters (the Try it form is built from them). The
-    documented responses are not prefetched: only the operation page lists them, in one
-    query when its template reads them, so a Try it call or a code sample does not pay
-    for them. A Try it call costs the CPU it spends before its backend answers to every
-    other visitor of its worker, 64 at once in bench/concurrency.py.
+    Kept by the process until an API, operation, parameter or product changes
+    (gateway.registry.kept): the operation page, every Try it call and every code sample
+    start here, and a call that needs less CPU before it waits on its backend holds up
+    the other visitors of its worker less (bench/concurrency.py). The instance is shared
+    by the process's threads: callers read it and never change it.
     """
+    staff = sees_unpublished(user)
+    return registry.kept(
+        ("operation", api_slug, operation_slug, staff),
+        lambda: _load_operation(api_slug=api_slug, operation_slug=operation_slug, staff=staff),
+    )
+
+
+def _load_operation(*, api_slug: str, operation_slug: str, staff: bool) -> Operation:
+    """Two queries. The documented responses are not prefetched: only the operation page
+    lists them, in one query when its template reads them."""
     operations = (
         Operation.objects.current()
         .select_related("api")
@@ -246,7 +257,7 @@ def get_operation(
             Prefetch("parameters", queryset=Parameter.objects.order_by("order", "id"))
         )
     )
-    if not sees_unpublished(user):  # visible_apis, as a condition on the joined API
+    if not staff:  # visible_apis, as a condition on the joined API
         operations = operations.filter(api__published=True)
     return get_object_or_404(operations, api__slug=api_slug, slug=operation_slug)
 

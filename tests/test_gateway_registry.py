@@ -184,3 +184,36 @@ def test_api_entry_finds_unpublished_apis(api):
         [api.operations.get().pk],
     )
     assert registry.api_entry(api.pk + 1000) is None
+
+
+def test_kept_values_last_until_the_configuration_changes(api):
+    loads = []
+
+    def load() -> str:
+        loads.append(1)
+        return f"value {len(loads)}"
+
+    assert registry.kept(("thing",), load) == "value 1"
+    assert registry.kept(("thing",), load) == "value 1"
+    assert registry.kept(("other",), load) == "value 2"
+    api.name = "Shop, renamed"
+    api.save()
+    assert registry.kept(("thing",), load) == "value 3"
+
+
+def test_a_failed_load_keeps_nothing(api):
+    def failing() -> str:
+        raise LookupError("not there")
+
+    with pytest.raises(LookupError):
+        registry.kept(("missing",), failing)
+    assert registry.kept(("missing",), lambda: "found") == "found"
+
+
+def test_kept_values_are_bounded(monkeypatch):
+    monkeypatch.setattr(registry, "KEPT_ENTRIES", 3)
+    for number in range(3):
+        registry.kept((number,), lambda number=number: number)
+    assert registry.kept((0,), lambda: "loaded again") == 0
+    registry.kept((3,), lambda: 3)  # the fourth starts again from none
+    assert registry.kept((0,), lambda: "loaded again") == "loaded again"

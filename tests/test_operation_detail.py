@@ -1,6 +1,8 @@
 import pytest
 from bs4 import BeautifulSoup
 
+from operations.models import Parameter, ParameterLocation
+
 pytestmark = pytest.mark.django_db
 
 URL = "/apis/azureml-demo/operations/rrs-execute/"
@@ -94,3 +96,30 @@ def test_deprecated_operations_are_marked(client, demo_api):
     demo_api.operations.filter(slug="bes-status").update(deprecated=True)
     soup = page(client, "/apis/azureml-demo/operations/bes-status/")
     assert soup.select_one("h1 .badge").get_text() == "deprecated"
+
+
+# --- The process keeps the operation until the configuration changes -----------------
+
+
+def test_an_added_or_deleted_parameter_shows_at_once(client, demo_api):
+    assert page(client).select_one("#try-it label[for$=verbose]") is None
+    operation = demo_api.operations.get(slug="rrs-execute")
+    parameter = Parameter.objects.create(
+        operation=operation, name="verbose", location=ParameterLocation.QUERY
+    )
+    assert page(client).select_one("#try-it label[for$=verbose]") is not None
+    parameter.delete()
+    assert page(client).select_one("#try-it label[for$=verbose]") is None
+
+
+def test_an_edited_operation_and_an_unpublished_api_show_at_once(client, admin_client, demo_api):
+    assert page(client).select_one("h1").get_text(strip=True).startswith("RRS Execute")
+    operation = demo_api.operations.get(slug="rrs-execute")
+    operation.name = "Score rows"
+    operation.save()
+    assert page(client).select_one("h1").get_text(strip=True).startswith("Score rows")
+    demo_api.published = False
+    demo_api.save()
+    assert client.get(URL).status_code == 404
+    assert admin_client.get(URL).status_code == 200  # staff keep seeing it
+    assert client.get(URL).status_code == 404  # and visitors still do not
