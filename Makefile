@@ -108,6 +108,7 @@ lint: install-dev
 bench: install-dev
 	$(PY) bench/hostile.py
 	$(PY) bench/replay.py
+	$(PY) bench/import.py
 	$(PY) bench/tryit_overhead.py
 	$(PY) bench/catalog_scale.py
 	$(PY) bench/concurrency.py

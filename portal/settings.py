@@ -122,6 +122,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
         # How long a request waits for a free connection before it fails.
         "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Values travel apart from the statement, bytes as bytes: a 5 MB response body kept in
+    # the history is not first spelled out as 10 MB of hex inside the SQL text.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Readers do not wait for the writer, and commits do not wait for every fsync.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (

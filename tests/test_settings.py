@@ -139,3 +139,16 @@ def test_sqlite_keeps_its_connections_without_a_pool(tmp_path):
         DATABASE_URL=f"sqlite:///{tmp_path / 'portal.sqlite3'}",
     )
     assert result.stdout.splitlines()[-1] == "60 None", result.stderr
+
+
+def test_postgresql_binds_values_on_the_server():
+    result = manage(
+        "shell",
+        "-v0",
+        "-c",
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['OPTIONS'].get('server_side_binding'))",
+        SECRET_KEY="k",
+        DATABASE_URL="postgres://portal:secret@db.example.com:5432/portal",
+    )
+    assert result.stdout.splitlines()[-1] == "True", result.stderr
