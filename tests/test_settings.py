@@ -67,14 +67,16 @@ def test_without_secret_key_and_debug_the_portal_refuses_to_start():
     ],
 )
 def test_backends_may_reach_only_public_addresses_unless_networks_are_listed(env, expected):
+    assert setting("settings.PORTAL_OUTBOUND_ALLOWED_NETWORKS", **env) == expected
+
+
+def setting(expression: str, **env: str) -> str:
+    """What `expression` prints in the settings' namespace, under `env`."""
     result = manage(
-        "shell",
-        "-v0",
-        "-c",
-        "from django.conf import settings; print(settings.PORTAL_OUTBOUND_ALLOWED_NETWORKS)",
-        **env,
+        "shell", "-v0", "-c", f"from django.conf import settings; print({expression})", **env
     )
-    assert result.stdout.splitlines()[-1] == expected, result.stderr
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[-1]
 
 
 @pytest.mark.parametrize(
@@ -85,20 +87,13 @@ def test_backends_may_reach_only_public_addresses_unless_networks_are_listed(env
     ],
 )
 def test_sessions_are_read_from_redis_when_there_is_one(redis_url, expected):
-    result = manage(
-        "shell",
-        "-v0",
-        "-c",
-        "from django.conf import settings; print(settings.SESSION_ENGINE)",
-        SECRET_KEY="k",
-        REDIS_URL=redis_url,
-    )
-    assert result.stdout.splitlines()[-1] == expected, result.stderr
+    assert setting("settings.SESSION_ENGINE", SECRET_KEY="k", REDIS_URL=redis_url) == expected
 
 
-PRINT_DATABASE = (
-    "from django.conf import settings; d = settings.DATABASES['default']; "
-    "print(d['CONN_MAX_AGE'], d.get('OPTIONS', {}).get('pool'))"
+POSTGRESQL = "postgres://portal:secret@db.example.com:5432/portal"
+CONNECTIONS = (
+    "settings.DATABASES['default']['CONN_MAX_AGE'], "
+    "settings.DATABASES['default'].get('OPTIONS', {}).get('pool')"
 )
 
 
@@ -117,38 +112,14 @@ PRINT_DATABASE = (
     ],
 )
 def test_postgresql_connections_come_from_a_pool_unless_it_is_turned_off(env, expected):
-    result = manage(
-        "shell",
-        "-v0",
-        "-c",
-        PRINT_DATABASE,
-        SECRET_KEY="k",
-        DATABASE_URL="postgres://portal:secret@db.example.com:5432/portal",
-        **env,
-    )
-    assert result.stdout.splitlines()[-1] == expected, result.stderr
+    assert setting(CONNECTIONS, SECRET_KEY="k", DATABASE_URL=POSTGRESQL, **env) == expected
 
 
 def test_sqlite_keeps_its_connections_without_a_pool(tmp_path):
-    result = manage(
-        "shell",
-        "-v0",
-        "-c",
-        PRINT_DATABASE,
-        SECRET_KEY="k",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'portal.sqlite3'}",
-    )
-    assert result.stdout.splitlines()[-1] == "60 None", result.stderr
+    sqlite = f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+    assert setting(CONNECTIONS, SECRET_KEY="k", DATABASE_URL=sqlite) == "60 None"
 
 
 def test_postgresql_binds_values_on_the_server():
-    result = manage(
-        "shell",
-        "-v0",
-        "-c",
-        "from django.conf import settings; "
-        "print(settings.DATABASES['default']['OPTIONS'].get('server_side_binding'))",
-        SECRET_KEY="k",
-        DATABASE_URL="postgres://portal:secret@db.example.com:5432/portal",
-    )
-    assert result.stdout.splitlines()[-1] == "True", result.stderr
+    options = "settings.DATABASES['default']['OPTIONS'].get('server_side_binding')"
+    assert setting(options, SECRET_KEY="k", DATABASE_URL=POSTGRESQL) == "True"
