@@ -48,7 +48,7 @@ GENERATION_KEY = "gw-config-generation"
 # call saves a round trip to Redis per call.
 GENERATION_CHECK_SECONDS = 1.0
 # The most values kept() holds in a process before it starts again from none.
-KEPT_ENTRIES = 4096
+KEPT_ENTRIES = 1024
 
 T = TypeVar("T")
 
