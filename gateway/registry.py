@@ -3,7 +3,9 @@
 Matching a call needs the published APIs' URL suffixes, an API's operations with their
 parameters, and the products through which the API needs a key. Reading them from the
 database on every call would cost more than the rest of the call, so each process keeps
-them, compiled, in a snapshot that it drops:
+them, compiled, in a snapshot. The portal's own pages keep there what they read first
+on every visit (kept(): the operation a Try it call or an operation page shows;
+requires_key(): whether Try it goes through the gateway). A process drops its snapshot:
 
 - when the shared cache's generation changes: every save or delete of an API, an
   operation, a parameter or a product (and every change of a product's APIs) sets a

@@ -485,8 +485,8 @@ def _send_tries(
             results.append(admitted)
             on_try(admitted)
             break
-        # outbound.send is looked up at each call, so that tests can watch it.
         release_while_waiting()
+        # outbound.send is looked up at each call, so that tests can watch it.
         result = outbound.send(prepared.request)
         gateway_pass = admitted.gateway_pass if admitted is not None else None
         finished = time.perf_counter()
