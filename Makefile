@@ -102,7 +102,7 @@ test-e2e: install-dev chromium
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py makemigrations --check --dry-run
 
 # Each script starts its own portal on loopback and prints its figures; see bench/README.md.
 bench: install-dev

@@ -24,17 +24,16 @@ TEST_RUN_VARIABLES = {
 }
 
 
-def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+def run_python(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in TEST_RUN_VARIABLES}
     clean.update({"ALLOWED_HOSTS": "portal.example.com", **env})
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        [sys.executable, *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
     )
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return run_python("manage.py", *args, **env)
 
 
 def test_production_defaults_pass_check_deploy():
@@ -50,9 +49,24 @@ def test_production_defaults_pass_check_deploy():
 
 
 def test_without_secret_key_and_debug_the_portal_refuses_to_start():
-    result = manage("check")
+    """What gunicorn and runserver load is the WSGI application: it refuses at once."""
+    result = run_python("-c", "import portal.wsgi")
     assert result.returncode != 0
     assert "Set SECRET_KEY (or DEBUG=true for local development)." in result.stderr
+
+
+def test_without_secret_key_the_deployment_check_says_so():
+    result = manage("check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0
+    assert "security.W009" in result.stdout + result.stderr
+
+
+def test_without_secret_key_commands_that_need_none_still_run():
+    """makemigrations and collectstatic sign nothing; Django refuses an empty key only
+    where something uses it."""
+    result = manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
 
 
 @pytest.mark.parametrize(
