@@ -595,6 +595,22 @@ class Backend:
         return f"http://127.0.0.1:{self.port}"
 
 
+def direct_call(port: int) -> float:
+    """Seconds for one GET /fast straight to the backend on a new connection, as the
+    portal opens one per call: the yardstick of the overhead benches."""
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/fast", headers={"Accept": "*/*"})
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"the backend answered {response.status}")
+    finally:
+        connection.close()
+    return time.perf_counter() - started
+
+
 @contextlib.contextmanager
 def backend() -> Iterator[Backend]:
     """The backend routes served by another Python process on a loopback port."""

@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     Report,
     backend,
+    direct_call,
     free_port,
     gunicorn,
     load_average,
@@ -121,20 +122,6 @@ def register(backend_url: str, *, limit: int) -> tuple[str, str]:
         )
         keys.append(subscription.key("primary"))
     return keys[0], keys[1]
-
-
-def direct_call(port: int) -> float:
-    started = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", "/fast", headers={"Accept": "*/*"})
-        response = connection.getresponse()
-        response.read()
-        if response.status != 200:
-            raise SystemExit(f"the backend answered {response.status}")
-    finally:
-        connection.close()
-    return time.perf_counter() - started
 
 
 class Client:

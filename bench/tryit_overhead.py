@@ -15,7 +15,6 @@ goals (10 ms and 30 ms). Exits 1 when a goal is missed.
 from __future__ import annotations
 
 import argparse
-import http.client
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from common import (
     Browser,
     Report,
     backend,
+    direct_call,
     gunicorn,
     load_average,
     ms,
@@ -39,20 +39,6 @@ from common import (
 GOAL_P50 = 0.010
 GOAL_P99 = 0.030
 WARM_UP = 30
-
-
-def direct_call(port: int) -> float:
-    started = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", "/fast", headers={"Accept": "*/*"})
-        response = connection.getresponse()
-        response.read()
-        if response.status != 200:
-            raise SystemExit(f"the backend answered {response.status}")
-    finally:
-        connection.close()
-    return time.perf_counter() - started
 
 
 def portal_call(browser: Browser) -> float:

@@ -401,6 +401,30 @@ class TopRow:
     p95: float | None = None
     filter_params: dict[str, int] = field(default_factory=dict)  # to narrow the page to it
 
+    @classmethod
+    def of(
+        cls,
+        grouped: tuple,
+        *,
+        label: str,
+        detail: str,
+        p95: float | None = None,
+        filter_params: dict[str, int] | None = None,
+    ) -> TopRow:
+        """A line from a row of _grouped_top: (key, calls, errors, bytes in, bytes out)."""
+        key, calls, errors, bytes_in, bytes_out = grouped
+        return cls(
+            key=key,
+            label=label,
+            detail=detail,
+            calls=calls,
+            errors=errors,
+            bytes_in=bytes_in,
+            bytes_out=bytes_out,
+            p95=p95,
+            filter_params=filter_params or {},
+        )
+
     @property
     def error_rate(self) -> float:
         return self.errors / self.calls if self.calls else 0.0
@@ -449,26 +473,16 @@ def top_operations(
     for _created_at, operation_id, duration in sample.rows:
         durations[operation_id].append(duration)
     rows = []
-    for operation_id, count, errors, bytes_in, bytes_out in grouped:
+    for row in grouped:
+        operation_id = row[0]
         operation = by_id.get(operation_id) if operation_id is not None else None
         if operation is not None:
             label, detail = operation.name, f"{operation.api.name} · {operation.method}"
             params = {"api": operation.api_id, "operation": operation.pk}
         else:
             label, detail, params = "No operation matched", "unknown paths, refused early", {}
-        rows.append(
-            TopRow(
-                key=operation_id,
-                label=label,
-                detail=detail,
-                calls=count,
-                errors=errors,
-                bytes_in=bytes_in,
-                bytes_out=bytes_out,
-                p95=Latency.of(durations.get(operation_id, ())).p95,
-                filter_params=params,
-            )
-        )
+        p95 = Latency.of(durations.get(operation_id, ())).p95
+        rows.append(TopRow.of(row, label=label, detail=detail, p95=p95, filter_params=params))
     return rows
 
 
@@ -478,26 +492,15 @@ def top_subscriptions(*, calls: QuerySet[GatewayCall], limit: int = TOP_LIMIT) -
     subscriptions = Subscription.objects.select_related("user", "product").filter(pk__in=ids)
     by_id = {subscription.pk: subscription for subscription in subscriptions}
     rows = []
-    for subscription_id, count, errors, bytes_in, bytes_out in grouped:
-        subscription = by_id.get(subscription_id) if subscription_id is not None else None
+    for row in grouped:
+        subscription = by_id.get(row[0]) if row[0] is not None else None
         if subscription is not None:
             label = subscription.name
             detail = f"{subscription.user.get_username()} · {subscription.product.name}"
             params = {"subscription": subscription.pk}
         else:
             label, detail, params = "No subscription", "calls without a valid key", {}
-        rows.append(
-            TopRow(
-                key=subscription_id,
-                label=label,
-                detail=detail,
-                calls=count,
-                errors=errors,
-                bytes_in=bytes_in,
-                bytes_out=bytes_out,
-                filter_params=params,
-            )
-        )
+        rows.append(TopRow.of(row, label=label, detail=detail, filter_params=params))
     return rows
 
 
@@ -507,23 +510,13 @@ def top_users(*, calls: QuerySet[GatewayCall], limit: int = TOP_LIMIT) -> list[T
     users = get_user_model().objects.filter(pk__in=ids)
     by_id = {user.pk: user for user in users}
     rows = []
-    for user_id, count, errors, bytes_in, bytes_out in grouped:
-        user = by_id.get(user_id) if user_id is not None else None
+    for row in grouped:
+        user = by_id.get(row[0]) if row[0] is not None else None
         if user is not None:
             label, detail = user.get_username(), user.email
         else:
             label, detail = "Anonymous", "calls without a valid key"
-        rows.append(
-            TopRow(
-                key=user_id,
-                label=label,
-                detail=detail,
-                calls=count,
-                errors=errors,
-                bytes_in=bytes_in,
-                bytes_out=bytes_out,
-            )
-        )
+        rows.append(TopRow.of(row, label=label, detail=detail))
     return rows
 
 
