@@ -8,11 +8,13 @@ PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 REDIS_SERVER ?= /usr/bin/redis-server
 
-.PHONY: help install install-dev run serve migrate demo test test-fast test-e2e lint format chromium redis-server clean bench
+.PHONY: help install install-dev run serve migrate demo test test-fast test-e2e test-postgres \
+	test-tools test-tools-fast test-tools-e2e lint format clean bench
 
 help:
 	@echo "make run     install, migrate, load the demo data and serve http://$(HOST):$(PORT)"
 	@echo "make test    install what the tests need and run them all (browser tests included)"
+	@echo "make test-postgres  the same on PostgreSQL 15 and Redis (installed and started as root)"
 	@echo "make serve   the production profile: gunicorn, DEBUG off, DATABASE_URL and REDIS_URL"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make format  ruff format and ruff check --fix"
@@ -66,38 +68,64 @@ serve: install
 	@echo "Serving the production profile at http://$(HOST):$(PORT)/"
 	$(SERVE_ENV) $(BIN)/gunicorn -c gunicorn.conf.py portal.wsgi
 
-# Browser tests drive Debian's Chromium; Playwright cannot download browsers here.
-chromium:
-	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "Installing Debian's chromium for the browser tests..."; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	else \
-		echo "The browser tests need Chromium at $(CHROMIUM)."; \
-		echo "Install it with: sudo apt-get install chromium  (or set CHROMIUM=/path/to/chromium)"; \
-		exit 1; \
-	fi
+# Commands the tests run, each with the Debian package that has it: Chromium for the
+# browser tests (Playwright cannot download browsers here), redis-server for the
+# gateway's tests, curl, Node.js and a JDK for the code samples' tests.
+E2E_TOOLS := $(CHROMIUM):chromium
+FAST_TOOLS := $(REDIS_SERVER):redis-server curl:curl node:nodejs javac:default-jdk-headless \
+	java:default-jdk-headless
 
-# The gateway's tests start redis-servers of their own (Debian's package).
-redis-server:
-	@if [ -x "$(REDIS_SERVER)" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "Installing Debian's redis-server for the gateway's tests..."; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
-	else \
-		echo "The gateway's tests need redis-server at $(REDIS_SERVER)."; \
-		echo "Install it with: sudo apt-get install redis-server"; \
-		exit 1; \
-	fi
+# Installs the packages of the tools in $(1) that are missing, with apt-get when root;
+# otherwise names them and stops.
+define install_missing
+@missing=""; for tool in $(1); do \
+	command -v "$${tool%%:*}" >/dev/null 2>&1 || missing="$$missing $${tool#*:}"; \
+done; \
+missing=$$(printf '%s\n' $$missing | sort -u | tr '\n' ' '); \
+if [ -z "$${missing% }" ]; then exit 0; fi; \
+if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	echo "Installing Debian's $${missing% } for the tests..."; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+else \
+	echo "The tests need Debian's packages: $${missing% }"; \
+	echo "Install them with: sudo apt-get install $${missing% }"; \
+	exit 1; \
+fi
+endef
 
-test: install-dev chromium redis-server
+test-tools:
+	$(call install_missing,$(E2E_TOOLS) $(FAST_TOOLS))
+
+test-tools-fast:
+	$(call install_missing,$(FAST_TOOLS))
+
+test-tools-e2e:
+	$(call install_missing,$(E2E_TOOLS))
+
+test: install-dev test-tools
 	CHROMIUM=$(CHROMIUM) REDIS_SERVER=$(REDIS_SERVER) $(BIN)/pytest
 
-test-fast: install-dev redis-server
+test-fast: install-dev test-tools-fast
 	REDIS_SERVER=$(REDIS_SERVER) $(BIN)/pytest -m "not e2e"
 
-test-e2e: install-dev chromium
+test-e2e: install-dev test-tools-e2e
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m e2e
+
+# The whole suite again on the production services: PostgreSQL 15 and Redis from
+# Debian's packages, installed and started by .ci/services (as root).
+POSTGRES_TEST_URL ?= postgres://portal:portal@127.0.0.1:5432/portal
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
+
+test-postgres:
+	@if [ "$$(id -u)" != "0" ]; then \
+		echo "make test-postgres installs and starts PostgreSQL 15 and Redis, which needs root."; \
+		echo "As another user: sudo apt-get install postgresql-15 redis-server, start both, create"; \
+		echo "the role and database of POSTGRES_TEST_URL ($(POSTGRES_TEST_URL)), then run"; \
+		echo "DATABASE_URL=$(POSTGRES_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) make test"; \
+		exit 1; \
+	fi
+	.ci/services
+	DATABASE_URL=$(POSTGRES_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) $(MAKE) test
 
 lint: install-dev
 	$(BIN)/ruff check .
