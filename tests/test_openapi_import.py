@@ -9,7 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
+from openapi_spec_validator import (
+    OpenAPIV2SpecValidator,
+    OpenAPIV30SpecValidator,
+    OpenAPIV31SpecValidator,
+    validate,
+)
 
 from operations import replay
 from operations.models import (
@@ -31,32 +36,32 @@ from operations.openapi import (
 )
 from operations.templating import parse_template
 from tests import openapi_generator as generator
+from tests.sample_specs import SPECS, spec_files
 
 pytestmark = pytest.mark.django_db
 
-SPECS = Path(settings.BASE_DIR).parent / "shared" / "specs"
 SERVICE_URL = "https://api.example.com/v1"
 # Sample documents without a server: imported with SERVICE_URL.
 WITHOUT_SERVER = {
-    "oas30-api-with-examples.yaml",
-    "oas30-callback-example.yaml",
-    "oas30-link-example.yaml",
-    "oas31-webhook-example.yaml",
+    "oas30-callbacks.yaml",
+    "oas30-examples.yaml",
+    "oas30-links.yaml",
+    "oas31-webhooks.json",
 }
 OPERATION_COUNTS = {
-    "oas30-api-with-examples.yaml": 2,
-    "oas30-callback-example.yaml": 1,
-    "oas30-link-example.yaml": 6,
-    "oas30-petstore-expanded.yaml": 4,
-    "oas30-petstore.yaml": 3,
-    "oas30-uspto.yaml": 3,
-    "oas31-webhook-example.yaml": 1,
-    "swagger20-petstore-expanded.json": 4,
+    "oas30-bookshop.yaml": 3,
+    "oas30-callbacks.yaml": 1,
+    "oas30-examples.yaml": 2,
+    "oas30-library.yaml": 5,
+    "oas30-links.yaml": 6,
+    "oas30-weather.yaml": 3,
+    "oas31-scoring.yaml": 6,
+    "oas31-webhooks.json": 1,
+    "swagger20-catalogue.json": 4,
 }
 
 
 def spec(name: str) -> dict:
-    assert SPECS.is_dir(), f"the sample specs are expected beside the clone, in {SPECS}"
     return load_document(text=(SPECS / name).read_bytes())
 
 
@@ -111,9 +116,24 @@ def snapshot() -> list:
 # --- The sample specs ----------------------------------------------------------------
 
 
-def test_the_sample_specs_are_beside_the_clone():
-    assert SPECS.is_dir()
-    assert set(OPERATION_COUNTS) <= {path.name for path in SPECS.iterdir()}
+def test_the_sample_documents_are_in_the_repository():
+    assert [path.name for path in spec_files()] == sorted(OPERATION_COUNTS)
+    versions = {
+        (str(spec(name).get("openapi") or spec(name)["swagger"])[:3], Path(name).suffix)
+        for name in OPERATION_COUNTS
+    }
+    assert versions == {("2.0", ".json"), ("3.0", ".yaml"), ("3.1", ".yaml"), ("3.1", ".json")}
+
+
+@pytest.mark.parametrize("name", sorted(OPERATION_COUNTS))
+def test_each_sample_document_is_valid_per_openapi_spec_validator(name):
+    document = spec(name)
+    expected = {
+        "2.0": OpenAPIV2SpecValidator,
+        "3.0": OpenAPIV30SpecValidator,
+        "3.1": OpenAPIV31SpecValidator,
+    }[str(document.get("openapi") or document["swagger"])[:3]]
+    validate(document, cls=expected)
 
 
 @pytest.mark.parametrize("name", sorted(OPERATION_COUNTS))
@@ -142,196 +162,443 @@ def test_every_sample_spec_imports(name):
     assert not again.created_api
 
 
-def test_petstore_30():
-    summary = import_spec("oas30-petstore.yaml")
+def test_bookshop_30():
+    summary = import_spec("oas30-bookshop.yaml")
     api = summary.api
     assert (api.name, api.slug, api.url_suffix, api.version) == (
-        "Swagger Petstore",
-        "swagger-petstore",
-        "swagger-petstore",
-        "1.0.0",
+        "Corner Bookshop",
+        "corner-bookshop",
+        "corner-bookshop",
+        "1.2.0",
     )
-    assert api.service_url == "http://petstore.swagger.io/v1"
+    assert api.service_url == "https://shop.example.com/api/v1"
     assert summary.headline == (
-        'Imported "Swagger Petstore" (swagger-petstore): 3 added, 0 changed, 0 removed.'
+        'Imported "Corner Bookshop" (corner-bookshop): 3 added, 0 changed, 0 removed.'
     )
     assert list(api.operations.values_list("slug", "name", "method", "url_template")) == [
-        ("list-pets", "List all pets", "GET", "/pets"),
-        ("create-pets", "Create a pet", "POST", "/pets"),
-        ("show-pet-by-id", "Info for a specific pet", "GET", "/pets/{petId}"),
+        ("list-books", "List the books on the shelves", "GET", "/books"),
+        ("shelve-book", "Put a book on the shelves", "POST", "/books"),
+        ("show-book-by-isbn", "One book by its ISBN", "GET", "/books/{isbn}"),
     ]
-    list_pets = operation(api, "list-pets")
-    assert (list_pets.operation_id, list_pets.tags, list_pets.request_content_type) == (
-        "listPets",
-        "pets",
+    list_books = operation(api, "list-books")
+    assert (list_books.operation_id, list_books.tags, list_books.request_content_type) == (
+        "listBooks",
+        "books",
         "",
     )
-    limit = parameters(list_pets)[("query", "limit")]
-    assert (limit.type, limit.required, limit.description) == (
+    assert list(parameters(list_books)) == [("query", "pageSize")]
+    page_size = parameters(list_books)[("query", "pageSize")]
+    assert (page_size.type, page_size.required, page_size.default, page_size.description) == (
         "integer",
         False,
-        "How many items to return at one time (max 100)",
+        "",
+        "How many books a page holds (at most 50)",
     )
-    listed = responses(list_pets)
+    listed = responses(list_books)
     assert set(listed) == {200}
-    assert listed[200].content_type == "application/json"
-    assert json.loads(listed[200].example) == [{"id": 0, "name": "string", "tag": "string"}]
+    assert (listed[200].description, listed[200].content_type) == (
+        "One page of books",
+        "application/json",
+    )
+    assert json.loads(listed[200].example) == [{"isbn": "string", "title": "string", "pages": 0}]
     # The default response has no status code: it is described in the operation.
-    assert "**Other responses**" in list_pets.description
-    assert "`default`: unexpected error" in list_pets.description
+    assert list_books.description == (
+        "**Other responses**\n\n- `default`: the shop could not answer"
+    )
 
-    create = operation(api, "create-pets")
-    assert create.request_content_type == "application/json"
-    assert json.loads(create.body_example) == {"id": 0, "name": "string", "tag": "string"}
-    assert create.body_example.startswith("{\n  ")  # pretty JSON
-    assert (responses(create)[201].description, responses(create)[201].example) == (
-        "Null response",
+    shelve = operation(api, "shelve-book")
+    assert shelve.request_content_type == "application/json"
+    assert json.loads(shelve.body_example) == {"isbn": "string", "title": "string", "pages": 0}
+    assert shelve.body_example.startswith("{\n  ")  # pretty JSON
+    assert list(parameters(shelve)) == []
+    assert (responses(shelve)[201].description, responses(shelve)[201].example) == (
+        "On the shelf",
         "",
     )
 
-    show = operation(api, "show-pet-by-id")
-    pet_id = parameters(show)[("template", "petId")]
-    assert (pet_id.required, pet_id.type, pet_id.description) == (
+    show = operation(api, "show-book-by-isbn")
+    assert list(parameters(show)) == [("template", "isbn")]
+    isbn = parameters(show)[("template", "isbn")]
+    assert (isbn.required, isbn.type, isbn.description) == (
         True,
         "string",
-        "The id of the pet to retrieve",
+        "The book's ISBN-13, digits only",
     )
 
 
-def test_petstore_expanded_30_merges_all_of():
-    api = import_spec("oas30-petstore-expanded.yaml").api
-    assert api.service_url == "https://petstore.swagger.io/v2"
-    assert list(api.operations.values_list("slug", flat=True)) == [
-        "find-pets",
-        "add-pet",
-        "find-pet-by-id",  # operationId "find pet by id"
-        "delete-pet",
-    ]
-    add = operation(api, "add-pet")
-    assert json.loads(add.body_example) == {"name": "string", "tag": "string"}
-    found = operation(api, "find-pet-by-id")
-    # Pet = allOf [NewPet, {id}].
-    assert json.loads(responses(found)[200].example) == {"name": "string", "tag": "string", "id": 0}
-    assert parameters(found)[("template", "id")].type == "integer"
-    tags = parameters(operation(api, "find-pets"))[("query", "tags")]
-    assert tags.type == "string"  # an array is typed as text
-
-
-def test_swagger_20_petstore_expanded():
-    summary = import_spec("swagger20-petstore-expanded.json")
-    api = summary.api
-    # "swagger": 2.0 as a number is accepted; schemes: [http] only.
-    assert api.service_url == "http://petstore.swagger.wordnik.com/api"
-    assert api.description.startswith("A sample API that uses a petstore")
+def test_library_30_references_path_parameters_all_of_and_recursion():
+    api = import_spec("oas30-library.yaml").api
+    # The first of two servers.
+    assert api.service_url == "https://library.example.org/v2"
     assert list(api.operations.values_list("slug", "method", "url_template")) == [
-        ("find-pets", "GET", "/pets"),
-        ("add-pet", "POST", "/pets"),
-        ("find-pet-by-id", "GET", "/pets/{id}"),
-        ("delete-pet", "DELETE", "/pets/{id}"),
+        ("find-loans", "GET", "/members/{memberId}/loans"),
+        ("borrow-book", "POST", "/members/{memberId}/loans"),
+        ("find-loan-by-id", "GET", "/members/{memberId}/loans/{loanId}"),  # "find loan by id"
+        ("return-book", "DELETE", "/members/{memberId}/loans/{loanId}"),
+        ("get-shelves", "GET", "/branches/{branch}/shelves"),
     ]
-    find = parameters(operation(api, "find-pets"))
-    assert set(find) == {("query", "tags"), ("query", "limit")}
-    assert find[("query", "limit")].type == "integer"
-    add = operation(api, "add-pet")
+    # A path-level parameter ($ref to components/parameters) comes first.
+    find = operation(api, "find-loans")
+    assert list(parameters(find)) == [
+        ("template", "memberId"),
+        ("query", "branches"),
+        ("query", "limit"),
+    ]
+    found = parameters(find)
+    assert (found[("template", "memberId")].description, found[("template", "memberId")].type) == (
+        "The member's card number",
+        "string",
+    )
+    assert found[("query", "branches")].type == "string"  # an array is typed as text
+    limit = found[("query", "limit")]
+    assert (limit.type, limit.default, limit.required) == ("integer", "20", False)
+    # A response given by $ref to components/responses.
+    assert find.description.endswith(
+        "\n\n**Other responses**\n\n- `default`: the library could not do it"
+    )
+    # Loan = allOf [NewLoan, {id}].
+    assert json.loads(responses(find)[200].example) == [
+        {"isbn": "string", "due": "2024-01-01", "id": 0}
+    ]
+
+    # A request body given by $ref to components/requestBodies.
+    borrow = operation(api, "borrow-book")
+    assert borrow.request_content_type == "application/json"
+    assert json.loads(borrow.body_example) == {"isbn": "string", "due": "2024-01-01"}
+    assert list(parameters(borrow)) == [("template", "memberId")]
+    assert json.loads(responses(borrow)[201].example) == {
+        "isbn": "string",
+        "due": "2024-01-01",
+        "id": 0,
+    }
+
+    loan = operation(api, "find-loan-by-id")
+    assert loan.operation_id == "find loan by id"
+    assert [(p.name, p.type, p.description) for p in loan.parameters.all()] == [
+        ("memberId", "string", "The member's card number"),
+        ("loanId", "integer", "The loan's number"),
+    ]
+    not_found = responses(loan)[404]
+    assert (not_found.description, json.loads(not_found.example)) == (
+        "no such loan",
+        {"code": 0, "message": "string"},
+    )
+
+    # The operation's loanId replaces the path's, in the path's place.
+    returned = operation(api, "return-book")
+    assert [(p.name, p.description) for p in returned.parameters.all()] == [
+        ("memberId", "The member's card number"),
+        ("loanId", "The loan to close"),
+    ]
+    assert (responses(returned)[204].description, responses(returned)[204].example) == (
+        "returned",
+        "",
+    )
+
+    # Shelf holds shelves: the recursion is written as {}.
+    shelves = operation(api, "get-shelves")
+    assert json.loads(responses(shelves)[200].example) == {"label": "string", "shelves": [{}]}
+    assert parameters(shelves)[("template", "branch")].choices == ["central", "harbour"]
+
+
+def test_swagger_20_catalogue():
+    summary = import_spec("swagger20-catalogue.json")
+    api = summary.api
+    # schemes: [http] only.
+    assert api.service_url == "http://catalogue.example.org/api"
+    assert api.description.startswith("The catalogue of a lending library")
+    assert list(api.operations.values_list("slug", "method", "url_template")) == [
+        ("find-titles", "GET", "/titles"),
+        ("add-title", "POST", "/titles"),
+        ("find-title-by-id", "GET", "/titles/{id}"),
+        ("withdraw-title", "DELETE", "/titles/{id}"),
+    ]
+    # The document's security: an API key in the query string.
+    find = parameters(operation(api, "find-titles"))
+    assert list(find) == [("query", "subjects"), ("query", "limit"), ("query", "key")]
+    assert (find[("query", "subjects")].type, find[("query", "limit")].type) == (
+        "string",
+        "integer",
+    )
+    key = find[("query", "key")]
+    assert (key.required, key.secret, key.default, key.description) == (
+        True,
+        True,
+        "",
+        "API key. The reader's key, from the library's web site.",
+    )
+    assert json.loads(responses(operation(api, "find-titles"))[200].example) == [
+        {"id": 0, "name": "string", "subject": "string"}
+    ]
+    # The operation's security (basic) replaces the document's.
+    add = operation(api, "add-title")
     assert add.request_content_type == "application/json"
-    # newPet = allOf [{"$ref": "pet"} (the old bare-name form), {required, id}].
-    assert json.loads(add.body_example) == {"id": 0, "name": "string", "tag": "string"}
-    assert json.loads(responses(operation(api, "find-pets"))[200].example) == [
-        {"id": 0, "name": "string", "tag": "string"}
+    # newTitle = allOf [title, {required, id}].
+    assert json.loads(add.body_example) == {"id": 0, "name": "string", "subject": "string"}
+    assert list(parameters(add)) == [("header", "Authorization")]
+    login = parameters(add)[("header", "Authorization")]
+    assert (login.required, login.secret, login.default) == (True, True, "Basic ")
+    assert login.description == (
+        "HTTP Basic credentials: Basic base64(user:password). A librarian's login."
+    )
+    # A parameter from #/parameters and a response from #/responses.
+    by_id = operation(api, "find-title-by-id")
+    title_id = parameters(by_id)[("template", "id")]
+    assert (title_id.required, title_id.type, title_id.description) == (
+        True,
+        "integer",
+        "The title's catalogue number",
+    )
+    assert list(parameters(by_id)) == [("template", "id"), ("query", "key")]
+    not_found = responses(by_id)[404]
+    assert (not_found.description, json.loads(not_found.example)) == (
+        "no title has that number",
+        {"code": 0, "message": "string"},
+    )
+    withdraw = operation(api, "withdraw-title")
+    assert list(parameters(withdraw)) == [("template", "id"), ("header", "Authorization")]
+    assert "`default`: the catalogue could not do it" in withdraw.description
+
+
+def test_swagger_20_version_as_a_number_and_bare_definition_names():
+    strict = import_spec("swagger20-catalogue.json", api_slug="strict").api
+    loose = spec("swagger20-catalogue.json")
+    # What older tools write, and openapi-spec-validator refuses.
+    loose["swagger"] = 2.0
+    loose["definitions"]["newTitle"]["allOf"][0] = {"$ref": "title"}
+    loose["paths"]["/titles"]["get"]["responses"]["200"]["schema"]["items"] = {"$ref": "title"}
+    loose_api = import_openapi(document=loose, api_slug="loose").api
+    fields = ("slug", "method", "url_template", "body_example", "description")
+    assert list(loose_api.operations.values_list(*fields)) == list(
+        strict.operations.values_list(*fields)
+    )
+    assert [
+        (r.status_code, r.example)
+        for r in ResponseDoc.objects.filter(operation__api=loose_api).order_by("pk")
+    ] == [
+        (r.status_code, r.example)
+        for r in ResponseDoc.objects.filter(operation__api=strict).order_by("pk")
     ]
-    assert parameters(operation(api, "delete-pet"))[("template", "id")].required
+    assert json.loads(operation(loose_api, "add-title").body_example) == {
+        "id": 0,
+        "name": "string",
+        "subject": "string",
+    }
 
 
-def test_uspto():
-    api = import_spec("oas30-uspto.yaml").api
+def test_weather_30():
+    api = import_spec("oas30-weather.yaml").api
     # The server variable {scheme} takes its default.
-    assert api.service_url == "https://developer.uspto.gov/ds-api"
-    assert api.name == "USPTO Data Set API"
+    assert api.service_url == "https://weather.example.net/stations-api"
+    assert api.name == "Weather Stations API"
     assert list(api.operations.values_list("slug", "operation_id", "tags")) == [
-        ("list-data-sets", "list-data-sets", "metadata"),
-        ("list-searchable-fields", "list-searchable-fields", "metadata"),
-        ("perform-search", "perform-search", "search"),
+        ("list-networks", "list-networks", "networks"),
+        ("list-reading-fields", "list-reading-fields", "networks"),
+        ("search-readings", "search-readings", "readings"),
     ]
-    listing = operation(api, "list-data-sets")
+    listing = operation(api, "list-networks")
     assert listing.url_template == "/"
+    # The media type's literal example, not one generated from the schema.
     example = json.loads(responses(listing)[200].example)
     assert example["total"] == 2
-    assert example["apis"][0]["apiKey"] == "oa_citations"
+    assert [network["networkKey"] for network in example["networks"]] == ["coastal", "alpine"]
 
-    fields = operation(api, "list-searchable-fields")
-    assert fields.url_template == "/{dataset}/{version}/fields"
+    fields = operation(api, "list-reading-fields")
+    assert fields.url_template == "/{network}/{version}/fields"
     found = parameters(fields)
-    assert (found[("template", "dataset")].default, found[("template", "version")].default) == (
-        "oa_citations",
+    # The parameters' examples become their defaults.
+    assert (found[("template", "network")].default, found[("template", "version")].default) == (
+        "coastal",
         "v1",
     )
     assert set(responses(fields)) == {200, 404}
+    assert responses(fields)[404].example == '"string"'
 
-    search = operation(api, "perform-search")
-    assert search.method == "POST"
+    search = operation(api, "search-readings")
+    assert (search.method, search.url_template) == ("POST", "/{network}/{version}/readings")
     assert search.request_content_type == "application/x-www-form-urlencoded"
-    assert search.body_example == "criteria=*:*&start=0&rows=100"
-    assert "**Form fields**" in search.description
-    assert "`criteria` (string, required)" in search.description
-    assert parameters(search)[("template", "version")].default == "v1"
+    assert search.body_example == "criteria=station:*&offset=0&rows=50"
+    assert search.description == (
+        "The readings that match the criteria, as objects keyed by field name.\n\n"
+        "**Form fields** (`application/x-www-form-urlencoded`)\n\n"
+        "- `criteria` (string, required): field:value pairs; station:* matches every station\n"
+        "- `offset` (integer): The first reading to return, from 0.\n"
+        "- `rows` (integer): How many readings to return."
+    )
+    # Declared version before network; the template's order wins.
+    assert [(p.name, p.default) for p in search.parameters.all()] == [
+        ("network", "coastal"),
+        ("version", "v1"),
+    ]
     assert responses(search)[404].example == ""
     assert json.loads(responses(search)[200].example) == [{"additionalProp1": {}}]
 
 
-def test_callback_example():
-    summary = import_spec("oas30-callback-example.yaml")
+def test_callbacks_30():
+    summary = import_spec("oas30-callbacks.yaml")
     op = summary.api.operations.get()
     # No operationId and no summary: named after the verb and path.
-    assert (op.slug, op.name, op.operation_id) == ("post-streams", "POST /streams", "")
-    callback = parameters(op)[("query", "callbackUrl")]
-    assert callback.required
-    assert callback.default == "https://tonys-server.com"
-    assert "**Callbacks**" in op.description
-    assert "`onData`: POST `{$request.query.callbackUrl}/data`" in op.description
+    assert (op.slug, op.name, op.operation_id) == ("post-subscriptions", "POST /subscriptions", "")
+    assert list(parameters(op)) == [("query", "notifyUrl")]
+    notify = parameters(op)[("query", "notifyUrl")]
+    assert notify.required
+    assert notify.default == "https://listener.example.com/scores"
+    # One callback inline, one by $ref to components/callbacks.
+    assert op.description == (
+        "subscribes a listener to the events of the matches it follows\n\n"
+        "**Callbacks** (requests the API sends; not imported)\n\n"
+        "- `onGoal`: POST `{$request.query.notifyUrl}/goals`\n"
+        "- `onFinalWhistle`: PUT `{$request.query.notifyUrl}/final`"
+    )
     created = responses(op)[201]
-    assert json.loads(created.example) == {"subscriptionId": "2531329f-fb09-4ef7-887e-84e648214436"}
-    assert any("callback" in note for note in summary.notes)
+    assert json.loads(created.example) == {"subscriptionId": "7c1e4b2a-90d3-4f6e-b8a5-1d2c3e4f5a6b"}
+    assert summary.notes == [
+        "2 callback(s) are described in their operations' descriptions and not imported: they "
+        "are requests the API sends, not operations to try."
+    ]
 
 
-def test_link_example():
-    api = import_spec("oas30-link-example.yaml").api
+def test_links_30():
+    api = import_spec("oas30-links.yaml").api
     assert api.service_url == SERVICE_URL
-    user = operation(api, "get-user-by-name")
-    assert user.url_template == "/2.0/users/{username}"
-    description = responses(user)[200].description
-    assert description.startswith("The User")
-    assert "userRepositories → `getRepositoriesByOwner`" in description
-    merge = operation(api, "merge-pull-request")
-    assert merge.url_template == "/2.0/repositories/{username}/{slug}/pullrequests/{pid}/merge"
-    assert [p.name for p in merge.parameters.all()] == ["username", "slug", "pid"]
-    pulls = operation(api, "get-pull-requests-by-repository")
-    state = parameters(pulls)[("query", "state")]
-    assert state.choices == ["open", "merged", "declined"]
-    repository = json.loads(responses(operation(api, "get-repository"))[200].example)
-    assert repository == {"slug": "string", "owner": {"username": "string", "uuid": "string"}}
+    reader = operation(api, "get-reader-by-handle")
+    assert reader.url_template == "/readers/{handle}"
+    # Links by $ref to components/links.
+    assert responses(reader)[200].description == (
+        "The reader\n\nLinks:\n- readerLists → `getListsByReader`"
+    )
+    # And one written in place, by operationRef.
+    assert responses(operation(api, "get-list"))[200].description == (
+        "The list\n\nLinks:\n- listEntries → `getEntriesByList`\n"
+        "- listOwner → `#/paths/~1readers~1{handle}/get`"
+    )
+    finish = operation(api, "finish-entry")
+    assert finish.url_template == "/readers/{handle}/lists/{listId}/entries/{entryId}/finish"
+    assert [p.name for p in finish.parameters.all()] == ["handle", "listId", "entryId"]
+    entries = operation(api, "get-entries-by-list")
+    progress = parameters(entries)[("query", "progress")]
+    assert progress.choices == ["to-read", "reading", "finished"]
+    reading_list = json.loads(responses(operation(api, "get-list"))[200].example)
+    assert reading_list == {
+        "listId": "string",
+        "owner": {"handle": "string", "joined": "2024-01-01"},
+    }
 
 
 def test_webhooks_are_skipped_and_said_so():
-    summary = import_spec("oas31-webhook-example.yaml")
-    assert list(summary.api.operations.values_list("slug", flat=True)) == ["list-pets"]
-    assert any("webhook" in note and "newPet" in note for note in summary.notes)
-    assert any(line.startswith("Note: 1 webhook(s) skipped (newPet)") for line in summary.lines())
+    summary = import_spec("oas31-webhooks.json")
+    assert list(summary.api.operations.values_list("slug", flat=True)) == ["list-matches"]
+    assert any(
+        "webhook" in note and "goalScored" in note and "matchFinished" in note
+        for note in summary.notes
+    )
+    assert any(
+        line.startswith("Note: 2 webhook(s) skipped (goalScored, matchFinished)")
+        for line in summary.lines()
+    )
+    # 3.1 schemas: a type list with null, and examples as a list.
+    matches = responses(operation(summary.api, "list-matches"))[200]
+    assert json.loads(matches.example) == [
+        {"id": 0, "home": "string", "away": "string", "score": "0-0"}
+    ]
 
 
 def test_examples_from_examples_maps():
-    api = import_spec("oas30-api-with-examples.yaml").api
-    versions = operation(api, "list-versionsv2")
-    found = responses(versions)
+    api = import_spec("oas30-examples.yaml").api
+    models = operation(api, "list-modelsv3")
+    found = responses(models)
     assert set(found) == {200, 300}
-    assert json.loads(found[200].example)["versions"][0]["id"] == "v2.0"
+    assert [model["id"] for model in json.loads(found[200].example)["models"]] == [
+        "coast-3",
+        "coast-4",
+    ]
     # A string example of a JSON media type is parsed and pretty-printed.
-    assert json.loads(found[300].example)["versions"][1]["status"] == "EXPERIMENTAL"
+    assert json.loads(found[300].example)["models"][1]["status"] == "TRIAL"
     assert found[300].example.startswith("{\n  ")
-    assert set(responses(operation(api, "get-version-detailsv2"))) == {200, 203}
+    details = operation(api, "get-model-detailsv3")
+    assert set(responses(details)) == {200, 203}
+    # An example by $ref to components/examples.
+    outputs = json.loads(responses(details)[200].example)["model"]["outputs"]
+    assert [output["base"] for output in outputs] == ["application/json", "text/csv"]
+    assert json.loads(responses(details)[203].example)["model"]["mirror"] == (
+        "https://mirror.forecast.example.net/v3/"
+    )
+    # A parameter's first example becomes its default.
+    assert parameters(details)[("query", "region")].default == "north-sea"
+
+
+def _wire(op: Operation) -> list[tuple[str, str, bool, bool, str]]:
+    return [(p.location, p.name, p.required, p.secret, p.default) for p in op.parameters.all()]
+
+
+def test_security_schemes_of_the_31_sample():
+    api = import_spec("oas31-scoring.yaml").api
+    assert api.service_url == "https://scoring.example.com/v3"
+    # The document's security: a header key, or the same key in the query string.
+    listing = operation(api, "list-scores")
+    assert _wire(listing) == [
+        ("query", "round", False, False, ""),
+        ("header", "X-Request-Id", False, False, ""),
+        ("header", "X-Club-Key", False, True, ""),
+    ]
+    assert parameters(listing)[("query", "round")].type == "integer"  # [integer, "null"]
+    assert parameters(listing)[("header", "X-Club-Key")].description == (
+        "API key. The club's key, from the league office. Alternatives: clubKeyQuery."
+    )
+    # http bearer; the body by $ref, readOnly left out of the request, writeOnly out of
+    # the response (given by $ref to components/responses).
+    record = operation(api, "record-score")
+    assert _wire(record) == [("header", "Authorization", True, True, "Bearer ")]
+    assert parameters(record)[("header", "Authorization")].description == (
+        "Bearer token (JWT). The scorers' app's token."
+    )
+    assert json.loads(record.body_example) == {
+        "matchId": 0,
+        "home": 0,
+        "away": 0,
+        "note": "after extra time",
+        "scorerPin": "string",
+    }
+    stored = responses(record)[201]
+    assert stored.description == "The score as stored"
+    assert json.loads(stored.example) == {
+        "id": "string",
+        "matchId": 0,
+        "home": 0,
+        "away": 0,
+        "note": "after extra time",
+    }
+    # apiKey in the query string; the path parameter from the path item, by $ref.
+    assert _wire(operation(api, "get-score")) == [
+        ("template", "scoreId", True, False, ""),
+        ("query", "club_key", True, True, ""),
+    ]
+    # oauth2: a bearer token, with where to get it.
+    correct = operation(api, "correct-score")
+    assert _wire(correct) == [
+        ("template", "scoreId", True, False, ""),
+        ("header", "Authorization", True, True, "Bearer "),
+    ]
+    assert parameters(correct)[("header", "Authorization")].description == (
+        "Bearer access token (oauth2): obtain the token elsewhere "
+        "(https://login.example.com/oauth2/token) and paste it after 'Bearer '. "
+        "The league office's sign-in."
+    )
+    # One requirement of two schemes: http basic and the header key, both required.
+    strike = operation(api, "strike-score")
+    assert (strike.deprecated, strike.tags) == (True, "referees")
+    assert _wire(strike) == [
+        ("template", "scoreId", True, False, ""),
+        ("header", "Authorization", True, True, "Basic "),
+        ("header", "X-Club-Key", True, True, ""),
+    ]
+    # security: [] asks for nothing; 3.1 allows an operation without responses.
+    health = operation(api, "health")
+    assert (_wire(health), list(responses(health))) == ([], [])
 
 
 def test_a_document_without_a_server_needs_a_service_url():
-    problems = problems_of(spec("oas30-link-example.yaml"))
+    problems = problems_of(spec("oas30-links.yaml"))
     assert problems == [
         "/servers: the document has no server; give the service URL (--service-url or the "
         "admin field)"
@@ -1532,12 +1799,15 @@ def test_the_shared_generator_document_imports():
 
 
 def test_json_and_yaml_load_the_same():
-    from_yaml = spec("oas30-petstore.yaml")
+    from_yaml = spec("oas30-bookshop.yaml")
     text = json.dumps(from_yaml)
     assert load_document(text=text) == from_yaml
     assert load_document(text=text.encode()) == from_yaml
     assert load_document(text=b"\xef\xbb\xbf" + text.encode()) == from_yaml
     assert load_document(text=text.encode("utf-16")) == from_yaml
+    # A JSON sample reads as json reads it.
+    as_json = (SPECS / "oas31-webhooks.json").read_bytes()
+    assert load_document(text=as_json) == json.loads(as_json)
     # JSON that json refuses but YAML reads (a trailing comma is not one of those).
     assert load_document(text="{openapi: 3.0.0, info: {title: x}}") == {
         "openapi": "3.0.0",

@@ -1,6 +1,6 @@
 """Import, export, import again: the second registration sends what the first sends.
 
-Each sample document in ../shared/specs is imported, exported as OpenAPI 3.0 and the
+Each sample document in tests/specs is imported, exported as OpenAPI 3.0 and the
 export imported under another slug; so is the demo registration. The two
 registrations are compared operation by operation: method, path, name, slug and
 operationId; parameters (name, location, required, type, allowed values, default);
@@ -13,7 +13,6 @@ body examples and response examples, compared as parsed JSON.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -25,12 +24,12 @@ from operations.masking import is_secret_name
 from operations.models import Api, Operation, Parameter, ParameterLocation, ParameterType
 from operations.openapi_export import export_document, export_json, export_yaml
 from operations.templating import Placeholder, bind, parse_template
+from tests.sample_specs import spec_files
 from tests.test_openapi_export import add_operation, make_api
 
 pytestmark = pytest.mark.django_db
 
-SPECS = Path(settings.BASE_DIR).parent / "shared" / "specs"
-SPEC_FILES = sorted(path for path in SPECS.iterdir() if path.suffix in {".yaml", ".yml", ".json"})
+SPEC_FILES = spec_files()
 SERVICE_URL = "https://api.example.com/base"
 # Header parameters the export turns into something else: Content-Type is the request
 # body's media type; credentials are security schemes.
