@@ -3,11 +3,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 
-from operations import openapi
+from operations import openapi_admin
 from operations.models import Api, Exchange, Operation, Parameter, ResponseDoc
 from operations.registration import (
     create_missing_template_parameters,
@@ -126,37 +124,6 @@ class OperationInline(admin.TabularInline):
     prepopulated_fields = {"slug": ("name",)}
 
 
-class OpenApiImportForm(forms.Form):
-    document = forms.FileField(
-        label="OpenAPI document",
-        help_text="JSON or YAML: Swagger 2.0, OpenAPI 3.0, 3.1 or 3.2, in one file (external "
-        "$refs are refused: bundle the document first).",
-    )
-    api_slug = forms.SlugField(
-        label="API slug",
-        required=False,
-        max_length=100,
-        help_text="Empty: the slug of the document's title. An existing API with this slug is "
-        "updated: operations added, changed, or marked removed when gone from the document.",
-    )
-    service_url = forms.CharField(
-        label="Service URL",
-        required=False,
-        max_length=500,
-        help_text="Base URL of the backend, instead of the document's first server (needed when "
-        "the document has none or a relative one).",
-    )
-
-    def clean_document(self):
-        upload = self.cleaned_data["document"]
-        limit = openapi.max_document_bytes()
-        if upload.size > limit:
-            raise forms.ValidationError(
-                f"The file is larger than the limit of {limit // (1024 * 1024)} MB."
-            )
-        return upload
-
-
 @admin.register(Api)
 class ApiAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "service_url", "version", "published")
@@ -184,38 +151,12 @@ class ApiAdmin(admin.ModelAdmin):
         )
 
     def import_openapi_view(self, request: HttpRequest) -> HttpResponse:
-        """Upload an OpenAPI document: create or synchronise the API it describes."""
+        """Upload an OpenAPI document, preview what it changes, confirm: create or sync the API."""
         if not self.can_import(request):
             raise PermissionDenied
-        if request.method == "POST":
-            form = OpenApiImportForm(request.POST, request.FILES)
-            if form.is_valid():
-                data = form.cleaned_data
-                try:
-                    document = openapi.load_document(text=data["document"].read())
-                    summary = openapi.import_openapi(
-                        document=document,
-                        api_slug=data["api_slug"] or None,
-                        service_url=data["service_url"].strip() or None,
-                    )
-                except openapi.OpenApiError as error:
-                    for problem in error.problems:
-                        form.add_error(None, problem)
-                else:
-                    self.message_user(request, summary.headline, messages.SUCCESS)
-                    for note in summary.notes:
-                        self.message_user(request, note, messages.INFO)
-                    return redirect(reverse("admin:operations_api_change", args=[summary.api.pk]))
-        else:
-            form = OpenApiImportForm(initial={"api_slug": request.GET.get("api", "")})
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Import OpenAPI",
-            "form": form,
-            "problem_count": len(form.non_field_errors()),
-        }
-        return TemplateResponse(request, "admin/operations/api/import_openapi.html", context)
+        if request.method == "POST" and "token" in request.POST:
+            return openapi_admin.confirm(request, model_admin=self)
+        return openapi_admin.upload(request, model_admin=self)
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         extra_context = {**(extra_context or {}), "can_import_openapi": self.can_import(request)}

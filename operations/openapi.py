@@ -48,10 +48,14 @@ Decisions (where OpenAPI and the portal's model differ):
   aside); a changed one has its parameters and responses replaced; one gone from the
   document is marked removed (kept, so saved requests can say so) and comes back
   un-removed (listed as added and restored). Order alone does not count as a change.
+- Preview: preview_import computes the changes the write would make, from the same code,
+  and writes nothing; write_plan(expected=...) recomputes them under a row lock and
+  refuses (PlanChanged) when they are not the previewed ones.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -161,6 +165,8 @@ class ImportSummary:
     notes: list[str] = field(default_factory=list)
     # slug → "GET /pets", for the lines.
     labels: dict[str, str] = field(default_factory=dict)
+    # The API's own fields that change ('version: 1.0 → 2.0'); none for a new API.
+    api_changes: list[str] = field(default_factory=list)
 
     @property
     def headline(self) -> str:
@@ -170,7 +176,11 @@ class ImportSummary:
         )
 
     def lines(self) -> list[str]:
-        lines = [self.headline]
+        return [self.headline, *self.change_lines()]
+
+    def change_lines(self) -> list[str]:
+        """One line per change of the API and of each operation, then the notes."""
+        lines = [f"  {'api':<8} {change}" for change in self.api_changes]
         restored = set(self.restored)
         for kind, slugs in (("added", self.added), ("changed", self.changed)):
             for slug in slugs:
@@ -182,6 +192,11 @@ class ImportSummary:
             lines.append(f"  {self.unchanged} unchanged.")
         lines.extend(f"Note: {note}" for note in self.notes)
         return lines
+
+    def fingerprint(self) -> str:
+        """Equal for two summaries that make the same changes to the same API."""
+        text = json.dumps([self.api.slug, self.created_api, self.lines()], ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 # --- Loading ---------------------------------------------------------------------------
@@ -1853,7 +1868,7 @@ def _pretty(value: Any) -> str:
 # --- Writing: the plan → the database --------------------------------------------------
 
 
-def _normalised_path(template: str) -> str:
+def normalised_path(template: str) -> str:
     return _PLACEHOLDER.sub("{}", template.partition("?")[0])
 
 
@@ -1898,50 +1913,94 @@ def _chunks(items: list, size: int = BATCH_SIZE) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def _write(plan: ApiPlan) -> ImportSummary:
-    api = Api.objects.select_for_update().filter(slug=plan.slug).first()
+@dataclass
+class _Sync:
+    """What writing a plan changes, computed from the database without writing."""
+
+    api: Api
+    summary: ImportSummary
+    to_create: list[Operation]
+    to_update: list[Operation]
+    to_reorder: list[Operation]
+    gone: list[Operation]
+    replaced: list[int]
+    detail_owners: list[tuple[Operation, OperationPlan]]
+
+
+def _api_changes(api: Api, plan: ApiPlan) -> list[str]:
+    def shown(value: str) -> str:
+        return value or "(none)"
+
+    changes = []
+    if api.name != plan.name:
+        changes.append(f'name: "{api.name}" → "{plan.name}"')
+    if api.version != plan.version:
+        changes.append(f"version: {shown(api.version)} → {shown(plan.version)}")
+    if api.service_url != plan.service_url:
+        changes.append(f"service URL: {shown(api.service_url)} → {plan.service_url}")
+    if api.description != plan.description:
+        changes.append("description changed")
+    return changes
+
+
+def _sync(plan: ApiPlan, api: Api | None) -> _Sync:
     created_api = api is None
     if api is None:
         api = Api(slug=plan.slug, url_suffix=plan.slug)
+    api_changes = [] if created_api else _api_changes(api, plan)
     api.name = plan.name
     api.description = plan.description
     api.version = plan.version
     api.service_url = plan.service_url
     if not api.url_suffix:
         api.url_suffix = plan.slug
-    api.save()
 
-    existing = list(
-        Operation.objects.filter(api=api).only("id", "slug", "removed", "order", *OPERATION_FIELDS)
-    )
+    existing: list[Operation] = []
     parameters: dict[int, list[tuple]] = {}
-    rows = (
-        Parameter.objects.filter(operation__api=api)
-        .order_by("operation", "order", "id")
-        .values_list("operation_id", *PARAMETER_FIELDS)
-    )
-    for operation_id, *values in rows:
-        parameters.setdefault(operation_id, []).append(tuple(values))
     responses: dict[int, list[tuple]] = {}
-    rows = (
-        ResponseDoc.objects.filter(operation__api=api)
-        .order_by("operation", "id")
-        .values_list("operation_id", *RESPONSE_FIELDS)
-    )
-    for operation_id, *values in rows:
-        responses.setdefault(operation_id, []).append(tuple(values))
+    if not created_api:
+        existing = list(
+            Operation.objects.filter(api=api).only(
+                "id", "slug", "removed", "order", *OPERATION_FIELDS
+            )
+        )
+        rows = (
+            Parameter.objects.filter(operation__api=api)
+            .order_by("operation", "order", "id")
+            .values_list("operation_id", *PARAMETER_FIELDS)
+        )
+        for operation_id, *values in rows:
+            parameters.setdefault(operation_id, []).append(tuple(values))
+        rows = (
+            ResponseDoc.objects.filter(operation__api=api)
+            .order_by("operation", "id")
+            .values_list("operation_id", *RESPONSE_FIELDS)
+        )
+        for operation_id, *values in rows:
+            responses.setdefault(operation_id, []).append(tuple(values))
 
     matches = _match(plan.operations, existing)
     taken = {operation.slug for operation in existing}
     summary = ImportSummary(
-        api=api, created_api=created_api, added=[], changed=[], removed=[], unchanged=0
+        api=api,
+        created_api=created_api,
+        added=[],
+        changed=[],
+        removed=[],
+        unchanged=0,
+        api_changes=api_changes,
     )
     summary.notes = list(plan.notes)
-    to_create: list[Operation] = []
-    to_update: list[Operation] = []
-    to_reorder: list[Operation] = []
-    replaced: list[int] = []
-    detail_owners: list[tuple[Operation, OperationPlan]] = []
+    sync = _Sync(
+        api=api,
+        summary=summary,
+        to_create=[],
+        to_update=[],
+        to_reorder=[],
+        gone=[],
+        replaced=[],
+        detail_owners=[],
+    )
     for operation_plan in plan.operations:
         fields = operation_plan.fields()
         operation = matches.get(id(operation_plan))
@@ -1957,8 +2016,8 @@ def _write(plan: ApiPlan) -> ImportSummary:
                 order=operation_plan.order,
                 **fields,
             )
-            to_create.append(operation)
-            detail_owners.append((operation, operation_plan))
+            sync.to_create.append(operation)
+            sync.detail_owners.append((operation, operation_plan))
             summary.added.append(operation.slug)
             summary.labels[operation.slug] = operation_plan.label
             continue
@@ -1972,7 +2031,7 @@ def _write(plan: ApiPlan) -> ImportSummary:
             summary.unchanged += 1
             if operation.order != operation_plan.order:
                 operation.order = operation_plan.order
-                to_reorder.append(operation)
+                sync.to_reorder.append(operation)
             continue
         if operation.removed:
             summary.added.append(operation.slug)
@@ -1983,33 +2042,37 @@ def _write(plan: ApiPlan) -> ImportSummary:
             setattr(operation, name, value)
         operation.order = operation_plan.order
         operation.removed = False
-        to_update.append(operation)
+        sync.to_update.append(operation)
         if not same:
-            replaced.append(operation.pk)
-            detail_owners.append((operation, operation_plan))
+            sync.replaced.append(operation.pk)
+            sync.detail_owners.append((operation, operation_plan))
 
     matched_ids = {operation.pk for operation in matches.values()}
-    gone = [op for op in existing if op.pk not in matched_ids and not op.removed]
-    for operation in gone:
+    sync.gone = [op for op in existing if op.pk not in matched_ids and not op.removed]
+    for operation in sync.gone:
         summary.removed.append(operation.slug)
         summary.labels[operation.slug] = f"{operation.method} {operation.url_template}"
+    return sync
 
-    Operation.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
-    if to_update:
+
+def _write(sync: _Sync) -> ImportSummary:
+    sync.api.save()
+    Operation.objects.bulk_create(sync.to_create, batch_size=BATCH_SIZE)
+    if sync.to_update:
         Operation.objects.bulk_update(
-            to_update, [*OPERATION_FIELDS, "order", "removed"], batch_size=BATCH_SIZE
+            sync.to_update, [*OPERATION_FIELDS, "order", "removed"], batch_size=BATCH_SIZE
         )
-    if to_reorder:
-        Operation.objects.bulk_update(to_reorder, ["order"], batch_size=BATCH_SIZE)
-    for chunk in _chunks([operation.pk for operation in gone]):
+    if sync.to_reorder:
+        Operation.objects.bulk_update(sync.to_reorder, ["order"], batch_size=BATCH_SIZE)
+    for chunk in _chunks([operation.pk for operation in sync.gone]):
         Operation.objects.filter(pk__in=chunk).update(removed=True)
-    for chunk in _chunks(replaced):
+    for chunk in _chunks(sync.replaced):
         Parameter.objects.filter(operation_id__in=chunk).delete()
         ResponseDoc.objects.filter(operation_id__in=chunk).delete()
     Parameter.objects.bulk_create(
         (
             Parameter(operation=operation, **{name: getattr(p, name) for name in PARAMETER_FIELDS})
-            for operation, operation_plan in detail_owners
+            for operation, operation_plan in sync.detail_owners
             for p in operation_plan.parameters
         ),
         batch_size=BATCH_SIZE * 2,
@@ -2017,12 +2080,12 @@ def _write(plan: ApiPlan) -> ImportSummary:
     ResponseDoc.objects.bulk_create(
         (
             ResponseDoc(operation=operation, **{name: getattr(r, name) for name in RESPONSE_FIELDS})
-            for operation, operation_plan in detail_owners
+            for operation, operation_plan in sync.detail_owners
             for r in operation_plan.responses
         ),
         batch_size=BATCH_SIZE * 2,
     )
-    return summary
+    return sync.summary
 
 
 def _match(plans: list[OperationPlan], existing: list[Operation]) -> dict[int, Operation]:
@@ -2033,7 +2096,7 @@ def _match(plans: list[OperationPlan], existing: list[Operation]) -> dict[int, O
     for operation in sorted(existing, key=lambda op: (op.removed, op.order, op.pk)):
         if operation.operation_id:
             by_id.setdefault(operation.operation_id, operation)
-        key = (operation.method, _normalised_path(operation.url_template))
+        key = (operation.method, normalised_path(operation.url_template))
         by_path.setdefault(key, []).append(operation)
     matches: dict[int, Operation] = {}
     used: set[int] = set()
@@ -2045,7 +2108,7 @@ def _match(plans: list[OperationPlan], existing: list[Operation]) -> dict[int, O
     for plan in plans:
         if id(plan) in matches:
             continue
-        candidates = by_path.get((plan.method, _normalised_path(plan.url_template)), [])
+        candidates = by_path.get((plan.method, normalised_path(plan.url_template)), [])
         operation = next((op for op in candidates if op.pk not in used), None)
         if operation is not None:
             matches[id(plan)] = operation
@@ -2068,17 +2131,33 @@ def read_document(
     )
 
 
-def import_openapi(
-    *, document: dict, api_slug: str | None = None, service_url: str | None = None
-) -> ImportSummary:
-    """Create or synchronise the API a document describes, in one transaction.
+def preview_import(*, plan: ApiPlan) -> ImportSummary:
+    """What writing the plan would change (its api unsaved when new); writes nothing."""
+    return _sync(plan, Api.objects.filter(slug=plan.slug).first()).summary
 
-    Raises OpenApiError listing every problem found; then nothing has changed.
+
+class PlanChanged(OpenApiError):
+    """The API changed between a preview and the write; nothing was written."""
+
+
+def write_plan(*, plan: ApiPlan, expected: str | None = None) -> ImportSummary:
+    """Create or synchronise the API a read document describes, in one transaction.
+
+    With `expected` (a previewed summary's fingerprint), raises PlanChanged instead of
+    writing when the changes differ from the preview's. Raises OpenApiError when another
+    import wrote the API at the same moment; then nothing has changed.
     """
-    plan = read_document(document=document, api_slug=api_slug, service_url=service_url)
     try:
         with transaction.atomic():
-            return _write(plan)
+            sync = _sync(plan, Api.objects.select_for_update().filter(slug=plan.slug).first())
+            if expected is not None and sync.summary.fingerprint() != expected:
+                raise PlanChanged(
+                    [
+                        f"api: the API {plan.slug!r} changed since the preview; nothing was "
+                        "imported, review the new plan"
+                    ]
+                )
+            return _write(sync)
     except IntegrityError:
         # Another import created the API (or its operations) at the same moment.
         raise OpenApiError(
@@ -2087,3 +2166,15 @@ def import_openapi(
                 "import again"
             ]
         ) from None
+
+
+def import_openapi(
+    *, document: dict, api_slug: str | None = None, service_url: str | None = None
+) -> ImportSummary:
+    """Create or synchronise the API a document describes, in one transaction.
+
+    Raises OpenApiError listing every problem found; then nothing has changed.
+    """
+    return write_plan(
+        plan=read_document(document=document, api_slug=api_slug, service_url=service_url)
+    )

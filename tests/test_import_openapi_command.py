@@ -5,17 +5,14 @@ from __future__ import annotations
 import io
 import json
 import sys
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from operations.models import Api, Operation
+from tests.sample_specs import SPECS
 
 pytestmark = pytest.mark.django_db
-
-SPECS = Path(settings.BASE_DIR).parent / "shared" / "specs"
 
 
 def run(*args: str) -> str:
@@ -25,42 +22,41 @@ def run(*args: str) -> str:
 
 
 def test_imports_a_sample_spec_and_prints_the_summary():
-    assert SPECS.is_dir()
-    output = run(str(SPECS / "oas30-petstore.yaml"), "--api", "petstore")
+    output = run(str(SPECS / "oas30-bookshop.yaml"), "--api", "bookshop")
     lines = output.splitlines()
-    assert lines[0] == 'Imported "Swagger Petstore" (petstore): 3 added, 0 changed, 0 removed.'
+    assert lines[0] == 'Imported "Corner Bookshop" (bookshop): 3 added, 0 changed, 0 removed.'
     assert lines[1:] == [
-        "  added    list-pets  GET /pets",
-        "  added    create-pets  POST /pets",
-        "  added    show-pet-by-id  GET /pets/{petId}",
+        "  added    list-books  GET /books",
+        "  added    shelve-book  POST /books",
+        "  added    show-book-by-isbn  GET /books/{isbn}",
     ]
-    api = Api.objects.get(slug="petstore")
-    assert api.service_url == "http://petstore.swagger.io/v1"
+    api = Api.objects.get(slug="bookshop")
+    assert api.service_url == "https://shop.example.com/api/v1"
     assert api.operations.count() == 3
     # Again: nothing changes.
-    again = run(str(SPECS / "oas30-petstore.yaml"), "--api", "petstore").splitlines()
+    again = run(str(SPECS / "oas30-bookshop.yaml"), "--api", "bookshop").splitlines()
     assert again == [
-        'Imported "Swagger Petstore" (petstore): 0 added, 0 changed, 0 removed.',
+        'Imported "Corner Bookshop" (bookshop): 0 added, 0 changed, 0 removed.',
         "  3 unchanged.",
     ]
 
 
 def test_service_url_option_and_notes():
-    output = run(
-        str(SPECS / "oas31-webhook-example.yaml"), "--service-url", "https://hooks.example.com/"
-    )
-    assert output.splitlines()[0] == (
-        'Imported "Webhook Example" (webhook-example): 1 added, 0 changed, 0 removed.'
-    )
-    assert "Note: 1 webhook(s) skipped (newPet)" in output
+    output = run(str(SPECS / "oas31-webhooks.json"), "--service-url", "https://hooks.example.com/")
+    assert output.splitlines() == [
+        'Imported "Match Feed" (match-feed): 1 added, 0 changed, 0 removed.',
+        "  added    list-matches  GET /matches",
+        "Note: 2 webhook(s) skipped (goalScored, matchFinished): webhooks are requests the API "
+        "sends to you, not operations to try.",
+    ]
     assert Api.objects.get().service_url == "https://hooks.example.com"
 
 
 def test_problems_are_listed_and_nothing_is_imported():
     with pytest.raises(CommandError) as caught:
-        run(str(SPECS / "oas30-link-example.yaml"))
+        run(str(SPECS / "oas30-links.yaml"))
     assert str(caught.value) == (
-        f"{SPECS / 'oas30-link-example.yaml'}: nothing imported, 1 problem:\n"
+        f"{SPECS / 'oas30-links.yaml'}: nothing imported, 1 problem:\n"
         "  /servers: the document has no server; give the service URL (--service-url or the "
         "admin field)"
     )
@@ -101,8 +97,8 @@ def test_a_file_that_is_not_a_document(tmp_path):
 
 
 def test_reads_standard_input(monkeypatch):
-    data = (SPECS / "swagger20-petstore-expanded.json").read_bytes()
+    data = (SPECS / "swagger20-catalogue.json").read_bytes()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
-    output = run("-", "--api", "old-pets")
-    assert output.startswith('Imported "Swagger Petstore" (old-pets): 4 added')
-    assert Operation.objects.filter(api__slug="old-pets").count() == 4
+    output = run("-", "--api", "old-catalogue")
+    assert output.startswith('Imported "Library Catalogue" (old-catalogue): 4 added')
+    assert Operation.objects.filter(api__slug="old-catalogue").count() == 4

@@ -1,21 +1,19 @@
-"""The admin's Import OpenAPI page: upload a document, see the summary or the problems."""
+"""The admin's Import OpenAPI page: upload, confirm, see the summary or the problems."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from operations.models import Api, Operation
+from tests.sample_specs import SPECS
 
 pytestmark = pytest.mark.django_db
 
-SPECS = Path(settings.BASE_DIR).parent / "shared" / "specs"
 IMPORT_URL = "/admin/operations/api/import-openapi/"
 
 
@@ -29,6 +27,13 @@ def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
+def confirm(client, preview, **choice: str):
+    """Post the preview page's confirmation (tests/test_openapi_admin_preview.py: the step)."""
+    form = preview.context["form"]
+    data = {"token": form["token"].value(), "fingerprint": form["fingerprint"].value(), **choice}
+    return client.post(IMPORT_URL, data)
+
+
 def test_the_api_list_has_an_import_button(admin_client):
     response = admin_client.get(reverse("admin:operations_api_changelist"))
     assert response.status_code == 200
@@ -38,45 +43,51 @@ def test_the_api_list_has_an_import_button(admin_client):
 
 
 def test_the_upload_page(admin_client):
-    response = admin_client.get(IMPORT_URL, {"api": "petstore"})
+    response = admin_client.get(IMPORT_URL, {"api": "bookshop"})
     assert response.status_code == 200
     page = response.content.decode()
     assert 'enctype="multipart/form-data"' in page
     assert 'name="document"' in page
-    assert 'name="api_slug"' in page and 'value="petstore"' in page
+    assert 'name="api_slug"' in page and 'value="bookshop"' in page
     assert 'name="service_url"' in page
 
 
 def test_uploading_a_spec_creates_the_api(admin_client):
-    response = admin_client.post(
-        IMPORT_URL, {"document": upload("oas30-petstore.yaml"), "api_slug": "", "service_url": ""}
+    preview = admin_client.post(
+        IMPORT_URL, {"document": upload("oas30-bookshop.yaml"), "api_slug": "", "service_url": ""}
     )
-    api = Api.objects.get(slug="swagger-petstore")
+    assert preview.status_code == 200
+    assert not Api.objects.exists()
+    response = confirm(admin_client, preview)
+    api = Api.objects.get(slug="corner-bookshop")
     assert response.status_code == 302
     assert response.url == reverse("admin:operations_api_change", args=[api.pk])
     assert api.operations.count() == 3
     page = admin_client.get(response.url)
-    assert 'Imported "Swagger Petstore" (swagger-petstore): 3 added, 0 changed, 0 removed.' in (
+    assert 'Imported "Corner Bookshop" (corner-bookshop): 3 added, 0 changed, 0 removed.' in (
         messages_of(page)
     )
 
 
 def test_updating_an_api_with_a_service_url_and_notes(admin_client):
     Api.objects.create(name="Hooks", slug="hooks", service_url="https://old.example.com")
-    response = admin_client.post(
+    preview = admin_client.post(
         IMPORT_URL,
         {
-            "document": upload("oas31-webhook-example.yaml"),
+            "document": upload("oas31-webhooks.json"),
             "api_slug": "hooks",
             "service_url": "https://hooks.example.com",
         },
-        follow=True,
     )
+    # Another origin than the API's: updating it is a choice to make.
+    assert preview.context["plan"].mismatches
+    response = confirm(admin_client, preview, target="update")
+    response = admin_client.get(response.url)
     api = Api.objects.get(slug="hooks")
-    assert (api.name, api.service_url) == ("Webhook Example", "https://hooks.example.com")
+    assert (api.name, api.service_url) == ("Match Feed", "https://hooks.example.com")
     shown = messages_of(response)
-    assert 'Imported "Webhook Example" (hooks): 1 added, 0 changed, 0 removed.' in shown
-    assert any("webhook(s) skipped (newPet)" in message for message in shown)
+    assert 'Imported "Match Feed" (hooks): 1 added, 0 changed, 0 removed.' in shown
+    assert any("2 webhook(s) skipped (goalScored, matchFinished)" in message for message in shown)
 
 
 def test_problems_are_listed_on_the_form(admin_client):
@@ -105,7 +116,8 @@ def test_a_file_that_does_not_parse(admin_client):
 
 def test_a_file_over_the_limit_is_refused(admin_client, settings):
     settings.PORTAL_OPENAPI_MAX_BYTES = 1024
-    response = admin_client.post(IMPORT_URL, {"document": upload("oas30-petstore.yaml")})
+    assert (SPECS / "oas30-bookshop.yaml").stat().st_size > 1024
+    response = admin_client.post(IMPORT_URL, {"document": upload("oas30-bookshop.yaml")})
     assert response.status_code == 200
     assert "The file is larger than the limit" in response.content.decode()
     assert not Operation.objects.exists()
