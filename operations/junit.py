@@ -4,6 +4,8 @@ One <testsuite> per run (named after its collection), one <testcase> per saved
 request. A request whose checks failed carries <failure>; one that could not be
 sent or answered (a connection refused, an undefined variable) carries <error>;
 a request the run never reached (it stopped at the first failure) is <skipped>.
+<system-out> holds what went out and came back, and what the request did about a
+Retry-After ("429, Retry-After 34 s: waited and retried").
 Jenkins, GitLab and GitHub read the testsuite counts and the failure messages.
 """
 
@@ -14,6 +16,7 @@ from collections.abc import Iterable
 
 from operations.models import Run, RunStep
 from operations.replay import is_gateway_refusal
+from operations.retry_after import is_stored_note
 
 
 def junit_xml(*, runs: list[Run]) -> str:
@@ -95,7 +98,9 @@ def _case(step: RunStep, *, classname: str) -> ET.Element:
         message = _check_line(failed[0]) if failed else "failed"
         element = ET.SubElement(case, "failure", message=message)
         element.text = "\n".join(_check_line(r) for r in failed) or message
-    output = _exchange_line(step)
+    # What the step did about a Retry-After (a failed note is also the failure above).
+    notes = [r.get("label", "") for r in step.check_results or [] if is_stored_note(r)]
+    output = "\n".join(line for line in [_exchange_line(step), *notes] if line)
     if output:
         ET.SubElement(case, "system-out").text = output
     return case

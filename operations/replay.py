@@ -14,6 +14,11 @@ taken out before binding so the backend never sees it, and the try is a GatewayC
 source "replay". A refusal sends nothing and fails the step with the gateway's status,
 code, message and Retry-After; a repeat-until loop stops there.
 
+An answer that asks to wait (429 or 503 with Retry-After, from the backend or the
+gateway's rate limit) is waited out and the try sent again, once per step, when the
+wait is within PORTAL_RUN_RETRY_AFTER_MAX_SECONDS (operations/retry_after.py); the
+step's check results say so.
+
 This module never imports requests, and never raises for anything a backend or a saved
 request's values do: such faults become a failed step with a plain message.
 """
@@ -28,6 +33,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 from django.utils import timezone
@@ -51,6 +57,7 @@ from operations.models import (
     RunStep,
     SavedRequest,
 )
+from operations.retry_after import STORED_MARK, RetryNote, RetryVerdict, decide
 from operations.templating import BindError, OutboundRequest
 from operations.variables import VARIABLE, UndefinedVariable, names_used, substitute_values
 from portal.database import release_while_waiting
@@ -464,41 +471,103 @@ def _through_gateway(prepared: _Prepared) -> _Try | None:
     return _Try(gateway_pass=decision)
 
 
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """The tries of a step, the repeat condition on the last answer, and what the step
+    did about a Retry-After (None when no answer asked it to wait)."""
+
+    results: list[_Try]
+    until: CheckResult | None
+    retry: RetryVerdict | None
+
+
+def _retry_verdict(
+    *, saved: SavedRequest, status: int, retry_after: str | None, waited: int | None
+) -> RetryVerdict | None:
+    return decide(
+        status=status,
+        retry_after=retry_after,
+        limit=settings.PORTAL_RUN_RETRY_AFTER_MAX_SECONDS,
+        expected_status=saved.expected_status,
+        waited=waited,
+        now=time.time(),
+    )
+
+
+def _refusal_retry_after(refusal: GatewayRefusal) -> str | None:
+    return str(refusal.retry_after) if refusal.retry_after else None
+
+
 def _send_tries(
     *,
     saved: SavedRequest,
     prepared: _Prepared,
     on_try: Callable[[_Try], None],
-) -> tuple[list[_Try], CheckResult | None]:
+    sleep: Sleep,
+) -> _Sent:
     """Send, and again while the repeat condition does not hold, each try through the
-    gateway's step when the API needs a key. No database writes (the key check may read),
-    so that it can run in a worker thread; on_try sees each try as it comes."""
+    gateway's step when the API needs a key. An answer asking to wait within the limit
+    (operations/retry_after.py) is waited out with `sleep` and the same try sent again,
+    once per step, without using up one of the repeat's tries. No database writes
+    (the key check may read), so that it can run in a worker thread; on_try sees each
+    try as it comes."""
     until = saved.repeat_until or None
     tries, delay = _bounded_tries(saved), _bounded_delay(saved)
     results: list[_Try] = []
     until_result: CheckResult | None = None
-    for attempt in range(1, tries + 1):
+    retry: RetryVerdict | None = None
+    waited: int | None = None
+    attempt = 1
+    while True:
         admitted = _through_gateway(prepared)
         if admitted is not None and admitted.refusal is not None:
-            # Refused: nothing is sent and the step fails with the gateway's answer; a
-            # poll loop stops rather than wait out a Retry-After of up to a quota period.
+            # Refused: nothing is sent. The step fails with the gateway's answer unless
+            # it asks for a wait within the limit (a quota's 403 never does).
             results.append(admitted)
             on_try(admitted)
+            refusal = admitted.refusal
+            verdict = _retry_verdict(
+                saved=saved,
+                status=refusal.status,
+                retry_after=_refusal_retry_after(refusal),
+                waited=waited,
+            )
+        else:
+            release_while_waiting()
+            # outbound.send is looked up at each call, so that tests can watch it.
+            result = outbound.send(prepared.request)
+            gateway_pass = admitted.gateway_pass if admitted is not None else None
+            finished = time.perf_counter()
+            results.append(_Try(result=result, gateway_pass=gateway_pass, finished=finished))
+            on_try(results[-1])
+            if not result.ok:
+                break
+            response = result.response
+            assert response is not None
+            verdict = _retry_verdict(
+                saved=saved,
+                status=response.status_code,
+                retry_after=response.header("Retry-After"),
+                waited=waited,
+            )
+            until_result = _evaluate(until, result) if until else None
+            if verdict is None:
+                if until_result is None or until_result.passed or attempt == tries:
+                    break
+                attempt += 1
+                sleep(delay)
+                continue
+        retry = verdict if verdict is not None else retry
+        if verdict is None or verdict.wait is None:
+            # A refusal, or an answer that asks to wait past the limit or again: done.
             break
+        waited = verdict.wait
         release_while_waiting()
-        # outbound.send is looked up at each call, so that tests can watch it.
-        result = outbound.send(prepared.request)
-        gateway_pass = admitted.gateway_pass if admitted is not None else None
-        finished = time.perf_counter()
-        results.append(_Try(result=result, gateway_pass=gateway_pass, finished=finished))
-        on_try(results[-1])
-        if not result.ok:
-            break
-        until_result = _evaluate(until, result) if until else None
-        if until_result is None or until_result.passed or attempt == tries:
-            break
-        time.sleep(delay)
-    return results, until_result
+        sleep(verdict.wait)
+    return _Sent(results=results, until=until_result, retry=retry)
 
 
 def _bounded_tries(saved: SavedRequest) -> int:
@@ -616,18 +685,21 @@ def _begin(*, saved: SavedRequest, chained: Mapping[str, str], user: User) -> _S
     return step
 
 
-def _judge(
-    step: _Step,
-    *,
-    results: list[_Try],
-    until: CheckResult | None,
-) -> None:
-    """Checks, diff and extraction on the last try (its exchange already recorded)."""
+def _judge(step: _Step, *, sent: _Sent) -> None:
+    """Checks, diff and extraction on the last try (its exchange already recorded).
+
+    What the step did about a Retry-After comes first among the check results; when the
+    gateway refused the last try, it ends the error instead."""
     outcome, saved = step.outcome, step.outcome.saved
+    results, until, retry = sent.results, sent.until, sent.retry
     outcome.tries = len(results)
     if results[-1].refusal is not None:
         outcome.error = _refusal_error(results[-1].refusal, tries=outcome.tries)
+        if retry is not None:
+            outcome.error += f" {retry.note.label}."
         return
+    if retry is not None:
+        outcome.check_results.append(retry.note)
     last = results[-1].result
     assert last is not None
     if not last.ok:
@@ -661,12 +733,17 @@ def _finish(step: _Step) -> StepOutcome:
 
 
 def replay_saved_request(
-    *, saved: SavedRequest, user: User, variables: Mapping[str, str] | None = None
+    *,
+    saved: SavedRequest,
+    user: User,
+    variables: Mapping[str, str] | None = None,
+    sleep: Sleep = time.sleep,
 ) -> StepOutcome:
-    """Send a saved request (repeating it while its repeat condition does not hold),
-    judge the last answer by its checks, compare it with the baseline and extract
-    variables. `variables` (values extracted by earlier steps) override the
-    collection's. Never raises for a backend fault or bad saved values."""
+    """Send a saved request (repeating it while its repeat condition does not hold, and
+    once more after a Retry-After within the limit), judge the last answer by its
+    checks, compare it with the baseline and extract variables. `variables` (values
+    extracted by earlier steps) override the collection's; `sleep` does every wait.
+    Never raises for a backend fault or bad saved values."""
     step = _begin(saved=saved, chained=dict(variables or {}), user=user)
     prepared = step.prepared
     if prepared is not None:
@@ -677,8 +754,8 @@ def replay_saved_request(
             if exchange is not None:
                 step.outcome.exchange = exchange
 
-        results, until = _send_tries(saved=saved, prepared=prepared, on_try=record)
-        _judge(step, results=results, until=until)
+        sent = _send_tries(saved=saved, prepared=prepared, on_try=record, sleep=sleep)
+        _judge(step, sent=sent)
     return _finish(step)
 
 
@@ -734,6 +811,11 @@ def _finish_run(run: Run, *, passed: bool) -> None:
     run.save(update_fields=["status", "finished_at"])
 
 
+def _stored_result(result: CheckResult) -> dict:
+    stored = dataclasses.asdict(result)
+    return {**stored, STORED_MARK: True} if isinstance(result, RetryNote) else stored
+
+
 def _record_step(*, run: Run, order: int, outcome: StepOutcome) -> RunStep:
     return RunStep.objects.create(
         run=run,
@@ -742,7 +824,7 @@ def _record_step(*, run: Run, order: int, outcome: StepOutcome) -> RunStep:
         order=order,
         exchange=outcome.exchange,
         passed=outcome.passed,
-        check_results=[dataclasses.asdict(result) for result in outcome.check_results],
+        check_results=[_stored_result(result) for result in outcome.check_results],
         diff=outcome.diff.as_dict() if outcome.diff else {},
         error=outcome.error,
         tries=outcome.tries,
@@ -758,13 +840,15 @@ def run_collection(
     fail_fast: bool = False,
     run: Run | None = None,
     on_step: Callable[[StepOutcome], None] | None = None,
+    sleep: Sleep = time.sleep,
 ) -> Run:
     """Run the collection's saved requests in order and record each step as it ends.
 
     Values extracted by a step are variables for the steps after it. A failed step
     does not stop the run unless fail_fast. With concurrency > 1 and no extraction
     rules, up to that many steps run at once (clamped to MAX_CONCURRENCY); with
-    extraction rules the order matters, so they run one after the other.
+    extraction rules the order matters, so they run one after the other. `sleep` does
+    the waits between a repeat's tries and for a Retry-After.
     """
     steps = list(collection.requests.select_related("collection"))
     run = _start_run(run=run, collection=collection, user=user, total=len(steps))
@@ -779,6 +863,7 @@ def run_collection(
             concurrency=min(concurrency, MAX_CONCURRENCY),
             fail_fast=fail_fast,
             on_step=on_step,
+            sleep=sleep,
         )
     finally:
         # Also after a bug: a page polling the run must see it end.
@@ -802,11 +887,12 @@ def _run_in_order(
     concurrency: int,
     fail_fast: bool,
     on_step: Callable[[StepOutcome], None] | None,
+    sleep: Sleep,
 ) -> bool:
     chained: dict[str, str] = {}
     passed = True
     for order, saved in enumerate(steps):
-        outcome = replay_saved_request(saved=saved, user=user, variables=chained)
+        outcome = replay_saved_request(saved=saved, user=user, variables=chained, sleep=sleep)
         chained.update(outcome.extracted)
         _step_done(run=run, order=order, outcome=outcome, on_step=on_step)
         passed = passed and outcome.passed
@@ -815,11 +901,9 @@ def _run_in_order(
     return passed
 
 
-def _send_in_worker(
-    *, saved: SavedRequest, prepared: _Prepared
-) -> tuple[list[_Try], CheckResult | None]:
+def _send_in_worker(*, saved: SavedRequest, prepared: _Prepared, sleep: Sleep) -> _Sent:
     try:
-        return _send_tries(saved=saved, prepared=prepared, on_try=lambda attempt: None)
+        return _send_tries(saved=saved, prepared=prepared, on_try=lambda attempt: None, sleep=sleep)
     finally:
         # The gateway's key check may read the database: leave no connection open.
         connection.close()
@@ -833,6 +917,7 @@ def _run_parallel(
     concurrency: int,
     fail_fast: bool,
     on_step: Callable[[StepOutcome], None] | None,
+    sleep: Sleep,
 ) -> bool:
     """Only the sending runs in worker threads; preparing, recording and judging stay
     in this thread. Several threads writing at once is what SQLite (the default
@@ -856,18 +941,20 @@ def _run_parallel(
                 if step.prepared is None:
                     report(order, _finish(step))
                     continue
-                future = pool.submit(_send_in_worker, saved=saved, prepared=step.prepared)
+                future = pool.submit(
+                    _send_in_worker, saved=saved, prepared=step.prepared, sleep=sleep
+                )
                 pending[future] = (order, step)
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 order, step = pending.pop(future)
-                results, until = future.result()
+                sent = future.result()
                 assert step.prepared is not None
-                for attempt in results:
+                for attempt in sent.results:
                     exchange = _record_try(prepared=step.prepared, attempt=attempt, user=user)
                     if exchange is not None:
                         step.outcome.exchange = exchange
-                _judge(step, results=results, until=until)
+                _judge(step, sent=sent)
                 report(order, _finish(step))
     return passed
 

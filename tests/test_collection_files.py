@@ -90,8 +90,8 @@ def test_export_of_the_demo_collection_reads_like_the_documented_format(batch) -
     assert start["template"]["jobid"] == "{{jobid}}"
     assert status["repeat"] == {
         "until": "json $.StatusCode = Finished",
-        "max_tries": 30,
-        "delay_seconds": 1.0,
+        "max_tries": 2,
+        "delay_seconds": 3.0,
     }
     assert status["expect"]["checks"] == [
         "json $.StatusCode = Finished",

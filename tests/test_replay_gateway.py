@@ -42,6 +42,13 @@ KEY_HEADER = "Ocp-Apim-Subscription-Key"
 BODY = b'{"StatusCode": "Running"}'
 
 
+@pytest.fixture(autouse=True)
+def refusals_as_they_come(settings):
+    """These tests are about the refusal itself: no Retry-After is waited out here
+    (tests/test_replay_retry_after.py covers waiting)."""
+    settings.PORTAL_RUN_RETRY_AFTER_MAX_SECONDS = 0
+
+
 @pytest.fixture
 def backend():
     with scripted_server(

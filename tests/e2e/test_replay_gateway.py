@@ -4,8 +4,11 @@ gateway's refusal on the step it refused."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from playwright.sync_api import Page, expect
 
 from gateway.models import CallSource, GatewayCall
@@ -50,6 +53,8 @@ def test_a_keyed_apis_samples_call_the_gateway(page: Page, live_server, live_dem
     page.problems.assert_none()
 
 
+# A refusal's Retry-After here is 30 s or more: over this limit, so the step fails at once.
+@override_settings(PORTAL_RUN_RETRY_AFTER_MAX_SECONDS=10)
 def test_a_run_past_the_rate_limit_shows_the_refused_step(
     page: Page, live_server, live_demo_api
 ) -> None:
@@ -94,10 +99,12 @@ def test_a_run_past_the_rate_limit_shows_the_refused_step(
     expect(steps.nth(1)).to_have_attribute("data-passed", "true")
     third = steps.nth(2)
     expect(third).to_have_attribute("data-passed", "false")
-    expect(third.locator("[data-step-error]")).to_contain_text(
+    error = third.locator("[data-step-error]")
+    expect(error).to_contain_text(
         "The gateway refused the call: 429 RateLimitExceeded: Rate limit exceeded: at most "
         "2 calls every 60 seconds. Retry-After:"
     )
+    expect(error).to_contain_text(re.compile(r"Retry-After \d+ s is over the 10 s limit"))
     screenshot(page, "replay-run-refused-by-the-gateway")
     page.problems.assert_none()
     assert list(GatewayCall.objects.values_list("source", flat=True)) == [CallSource.REPLAY] * 3

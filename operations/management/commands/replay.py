@@ -21,6 +21,7 @@ from operations import replay
 from operations.collection_files import CollectionNotFound, find_collection
 from operations.junit import junit_xml
 from operations.models import Collection, Run, RunStatus
+from operations.retry_after import RetryNote
 
 
 class Command(BaseCommand):
@@ -151,7 +152,8 @@ def _count(number: int, noun: str) -> str:
 
 
 def step_line(outcome: replay.StepOutcome, *, width: int = 0) -> str:
-    """PASS  BES Submit  200  35 ms, or FAIL with what failed at the end."""
+    """PASS  BES Submit  200  35 ms, or FAIL with what failed at the end; a passed step
+    that waited out a Retry-After says so at the end."""
     exchange = outcome.exchange
     if exchange is not None and exchange.status_code is not None:
         answer = str(exchange.status_code)
@@ -169,6 +171,8 @@ def step_line(outcome: replay.StepOutcome, *, width: int = 0) -> str:
         parts[-1] += f" ({outcome.tries} tries)"
     if not outcome.passed:
         parts.append(failure_text(outcome))
+    else:
+        parts += [r.label for r in outcome.check_results if isinstance(r, RetryNote)]
     return "  ".join(parts)
 
 
