@@ -214,3 +214,27 @@ class GatewayCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} → {self.status_code or self.outcome}"
+
+
+class TryItChoice(models.Model):
+    """The subscription a user last sent Try it calls to an API with; none for "(none)".
+
+    The operation pages of the API open with it selected while it is still one of the
+    user's active subscriptions for the API (gateway.tryit_choice).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    api = models.ForeignKey("operations.Api", on_delete=models.CASCADE, related_name="+")
+    # A deleted subscription takes the choice with it: the page falls back to the rule.
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "api"], name="gateway_tryitchoice_user_api")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.api}: {self.subscription or '(none)'}"

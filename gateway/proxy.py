@@ -30,6 +30,7 @@ from gateway import access, limits, registry
 from gateway.access import forget_subscription
 from gateway.limits import Admission
 from gateway.models import CallOutcome, CallSource, Product, Subscription
+from gateway.public_urls import backend_failure_message
 from gateway.recording import record_call_later
 from gateway.registry import ApiEntry, OperationEntry
 from gateway.routing import (
@@ -44,7 +45,6 @@ from gateway.routing import (
 from operations import outbound
 from operations.headers import TOKEN, is_refused_name
 from operations.masking import MASK, mask_url
-from operations.models import ErrorKind as ErrorKindChoice
 from operations.templating import BindError, bind
 from portal.database import release_while_waiting
 
@@ -108,10 +108,6 @@ ANSWER_HEADERS = (
 
 MAX_QUERY_FIELDS = 200
 MAX_RECORDED_PATH = 4096
-
-_BACKEND_MESSAGES = {
-    kind.value: f"The backend call failed: {kind.label.lower()}." for kind in ErrorKindChoice
-}
 
 
 @dataclass(frozen=True)
@@ -529,7 +525,7 @@ def _backend_failure(result: outbound.SendResult, *, usage: list[tuple[str, str]
     return _Refusal(
         504 if timeout else 502,
         "BackendTimeout" if timeout else "BackendError",
-        _BACKEND_MESSAGES.get(kind.value, "The backend call failed."),
+        backend_failure_message(kind.value),
         outcome=CallOutcome.BACKEND_ERROR,
         headers=usage,
         error_kind=kind.value,

@@ -122,6 +122,8 @@ class _Snapshot:
     apis: dict[int, ApiEntry | None] = field(default_factory=dict)
     # The ids of the APIs in a product that needs a subscription key.
     keyed_apis: frozenset[int] | None = None
+    # The ids of the APIs that hold their URL suffix: the APIs on the gateway.
+    gateway_apis: frozenset[int] | None = None
     kept: dict[tuple, Any] = field(default_factory=dict)  # see kept()
 
 
@@ -171,12 +173,16 @@ def forget_local() -> None:
 # --- Reading ----------------------------------------------------------------------------
 
 
+def _suffixes(snapshot: _Snapshot) -> tuple[dict[tuple[str, ...], int], int]:
+    if snapshot.suffixes is None:
+        snapshot.suffixes = _load_suffixes()
+    return snapshot.suffixes
+
+
 def find_api(segments: list[str]) -> SuffixMatch[ApiEntry] | None:
     """The published API whose URL suffix is the longest prefix of the path's segments."""
     snapshot = _current()
-    if snapshot.suffixes is None:
-        snapshot.suffixes = _load_suffixes()
-    suffixes, longest = snapshot.suffixes
+    suffixes, longest = _suffixes(snapshot)
     found = find_by_suffix(segments=segments, suffixes=suffixes, longest=longest)
     if found is None:
         return None
@@ -184,6 +190,15 @@ def find_api(segments: list[str]) -> SuffixMatch[ApiEntry] | None:
     if entry is None:
         return None
     return SuffixMatch(target=entry, suffix=found.suffix, remaining=found.remaining)
+
+
+def on_gateway(api_id: int) -> bool:
+    """Whether the gateway answers for the API under its URL suffix: it is published, its
+    suffix is not blank, and no older API holds the same suffix."""
+    snapshot = _current()
+    if snapshot.gateway_apis is None:
+        snapshot.gateway_apis = frozenset(_suffixes(snapshot)[0].values())
+    return api_id in snapshot.gateway_apis
 
 
 def api_entry(api_id: int) -> ApiEntry | None:

@@ -34,6 +34,7 @@ from gateway.models import (
 )
 from gateway.recording import record_call
 from gateway.selectors import products_requiring_key, subscriptions_for_api
+from gateway.tryit_choice import opening_choice
 from gateway.wording import calls_in_words, format_duration
 from operations.masking import mask_url
 from operations.models import Api, Operation
@@ -64,12 +65,18 @@ class TryItConsole:
 
 
 def try_it_console(
-    *, api: Api, user: AbstractBaseUser | AnonymousUser, selected: str = ""
+    *, api: Api, user: AbstractBaseUser | AnonymousUser, selected: str | None = None
 ) -> TryItConsole:
+    """`selected` is the select's posted value after a Send, kept when it is one of the
+    listed subscriptions; None when the page opens, which then selects the user's
+    remembered or only subscription (gateway.tryit_choice)."""
     if not key_required(api=api):
         return TryItConsole(required=False)
     subscriptions = subscriptions_for_api(user=user, api=api)
-    chosen = selected if any(str(s.pk) == selected for s in subscriptions) else ""
+    if selected is None:
+        chosen = opening_choice(user=user, api=api, subscriptions=subscriptions)
+    else:
+        chosen = selected if any(str(s.pk) == selected for s in subscriptions) else ""
     return TryItConsole(
         required=True,
         key_header=api.subscription_key_header,
@@ -166,9 +173,11 @@ class GatewayRefusal:
     message: str
     retry_after: int = 0
     usage: list[str] = field(default_factory=list)
-    # The request as it would have gone out, masked: shown, never sent.
+    # The request as it would have gone out, masked: shown, never sent. `path` is the
+    # gateway's (recorded), `url` the backend's (shown as public_urls.call_address says).
     method: str = ""
     path: str = ""
+    url: str = ""
     # For the GatewayCall that records the refusal.
     outcome: str = ""
     subscription: Subscription | None = field(default=None, compare=False)
@@ -263,7 +272,13 @@ def check_call(
 
     def refused(**fields: object) -> GatewayRefusal:
         duration_ms = (time.perf_counter() - started) * 1000
-        return GatewayRefusal(method=request.method, path=path, duration_ms=duration_ms, **fields)
+        return GatewayRefusal(
+            method=request.method,
+            path=path,
+            url=mask_url(request.url, secret_names=request.secret_names),
+            duration_ms=duration_ms,
+            **fields,
+        )
 
     # Looked up on the module, so that a test watching access.check_key sees every key.
     decision = access.check_key(api=api, key=key)

@@ -1,8 +1,8 @@
 """POST /subscriptions/<id>/try-it-key: the key Try it fills in when a subscription is chosen.
 
 The operation page lists the user's subscriptions by name only; the key reaches the
-browser when one is chosen, from this view, which serves the primary key of the
-caller's own active subscription and a 404 for any other.
+browser when one is chosen, or the page opens with one chosen, from this view, which
+serves the primary key of the caller's own active subscription and a 404 for any other.
 """
 
 from __future__ import annotations

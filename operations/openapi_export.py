@@ -532,8 +532,10 @@ def _unique_operation_id(operation: Operation, *, used: set[str]) -> str:
     return candidate
 
 
-def export_document(*, api: Api) -> dict:
-    """The API as an OpenAPI 3.0.3 document (a dict ready for JSON or YAML)."""
+def export_document(*, api: Api, server_url: str | None = None) -> dict:
+    """The API as an OpenAPI 3.0.3 document (a dict ready for JSON or YAML), served at
+    `server_url` (the service URL when None; the pages give the public URL,
+    gateway.public_urls.public_base)."""
     operations = (
         api.operations.current()
         .order_by("order", "name", "id")
@@ -579,7 +581,7 @@ def export_document(*, api: Api) -> dict:
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": info,
-        "servers": [{"url": api.service_url}],
+        "servers": [{"url": api.service_url if server_url is None else server_url}],
     }
     if tags:
         document["tags"] = [{"name": tag} for tag in tags]

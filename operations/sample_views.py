@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from gateway import public_urls
 from operations import selectors
 from operations.forms import TryItForm
 from operations.samples import LANGUAGE_KEYS, SampleError, build_samples, share_url
@@ -50,8 +51,8 @@ def operation_samples(request: HttpRequest, api_slug: str, operation_slug: str) 
                 operation=operation,
                 values=form.values(),
                 reveal=reveal,
-                # For an API behind a key, samples call the gateway at this portal's URL.
-                portal_url=request.build_absolute_uri("/"),
+                # For an API on the gateway, samples call the gateway at this portal's URL.
+                portal_url=public_urls.portal_url(request),
             )
         except BindError as error:
             form.add_bind_error(error)

@@ -30,10 +30,11 @@ send other bytes. Per language:
 - PHP and Ruby: single quotes with \\\\ and \\' escaped; double quotes with $ (PHP) or
   # (Ruby) escaped when the text has control characters.
 
-An API whose calls need a subscription key is called as a developer calls it: through
-the portal's gateway, `<portal>/gateway/<URL suffix><path and query>`, with the key in the
-API's key header read from an environment variable (written out only when revealed). The
-header is sent even when the form's key row is empty or missing: the gateway needs it.
+An API on the gateway is called as a developer calls it: through the portal's gateway,
+`<portal>/gateway/<URL suffix><path and query>` (gateway/public_urls.py). When it needs a
+subscription key, the key goes in the API's key header, read from an environment variable
+(written out only when revealed); the header is sent even when the form's key row is empty
+or missing: the gateway needs it. Other APIs' samples call the service URL, as Try it does.
 
 Share links: `?p.<parameter>=value&h.<Header>=value&body=...` (see share_query and
 prefill_from_link). Secret values are never put in a link nor taken from one.
@@ -57,7 +58,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
-from gateway import tryit_access
+from gateway import public_urls, tryit_access
 from operations.forms import TryItValues, field_name
 from operations.headers import MAX_HEADER_COUNT
 from operations.masking import is_secret_name
@@ -160,10 +161,10 @@ class Sample:
 
 @dataclass(frozen=True)
 class GatewayTarget:
-    """Where samples call an API behind a subscription key, and the header of the key."""
+    """Where samples call an API on the gateway, and the header of its key."""
 
     url: str  # <portal>/gateway/<URL suffix>, without a trailing "/"
-    key_header: str
+    key_header: str  # "" when the API needs no key
 
 
 @dataclass(frozen=True)
@@ -260,15 +261,13 @@ def _header_text(name: str, value: str, *, names: frozenset, env: _Variables) ->
 
 
 def gateway_target(*, api: Api, portal_url: str) -> GatewayTarget | None:
-    """Where a developer calls the API: None when it needs no key (the backend itself)."""
-    if not tryit_access.key_required(api=api):
+    """Where a developer calls an API on the gateway, with the header of its key when it
+    needs one; None for an API that is not on the gateway (the backend itself)."""
+    url = public_urls.gateway_base(api=api, portal_url=portal_url)
+    if url is None:
         return None
-    prefix = reverse("gateway:gateway", kwargs={"rest": ""}).rstrip("/")
-    suffix = api.url_suffix.strip("/")
-    return GatewayTarget(
-        url=f"{portal_url.rstrip('/')}{prefix}{'/' + suffix if suffix else ''}",
-        key_header=api.subscription_key_header,
-    )
+    key_header = api.subscription_key_header if tryit_access.key_required(api=api) else ""
+    return GatewayTarget(url=url, key_header=key_header)
 
 
 def _with_key_row(values: TryItValues, *, key_header: str) -> TryItValues:
@@ -299,8 +298,8 @@ def sample_request(
     *, operation: Operation, values: TryItValues, reveal: bool, portal_url: str
 ) -> SampleRequest:
     """The request Try it would send for these values, secrets marked unless `reveal`;
-    for an API behind a subscription key, the call through the gateway at `portal_url`
-    (the portal's base URL) with the key header.
+    for an API on the gateway, the call through the gateway at `portal_url` (the portal's
+    base URL), with the key header when the API needs a key.
 
     Raises templating.BindError (a value cannot be used) or SampleError.
     """
@@ -314,6 +313,12 @@ def _sample_request(
     key_header = gateway.key_header if gateway else ""
     if key_header:
         values = _with_key_row(values, key_header=key_header)
+    elif tryit_access.key_required(api=operation.api):
+        # Not on the gateway: Try it sends the call to the backend without the key.
+        values = replace(
+            values,
+            headers=tryit_access.without_key_header(api=operation.api, headers=values.headers),
+        )
     request = build_request(operation=operation, values=values)
     body = None
     if request.body is not None:

@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gateway import registry
 from gateway.tryit_access import GatewayRefused, try_it_console
+from gateway.tryit_choice import remember_choice
 from operations import selectors
 from operations.forms import TryItForm
 from operations.models import Exchange
@@ -79,8 +80,9 @@ def operation_try(request: HttpRequest, api_slug: str, operation_slug: str) -> H
     operation = selectors.get_operation(
         user=request.user, api_slug=api_slug, operation_slug=operation_slug
     )
+    posted_subscription = request.POST.get("subscription")  # None: the form had no select
     console = try_it_console(
-        api=operation.api, user=request.user, selected=request.POST.get("subscription", "")
+        api=operation.api, user=request.user, selected=posted_subscription or ""
     )
     form = TryItForm(request.POST, operation=operation, key_header=console.key_header)
     result = refusal = None
@@ -101,6 +103,13 @@ def operation_try(request: HttpRequest, api_slug: str, operation_slug: str) -> H
             retry_after = error.retry_after
         except GatewayRefused as error:  # shown in the result panel, like a backend's answer
             refusal = error.refusal
+    if result or refusal:  # sent, or refused by the gateway: later pages open with this choice
+        remember_choice(
+            user=request.user,
+            api=operation.api,
+            subscriptions=console.subscriptions,
+            posted=posted_subscription,
+        )
     exchange = result.exchange if result else None
     context = {
         "operation": operation,

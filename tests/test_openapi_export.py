@@ -588,7 +588,9 @@ def test_json_and_yaml_are_served_inline(client, demo_api):
     assert response["Content-Type"] == "application/json"
     assert response["Content-Disposition"] == 'inline; filename="azureml-demo-openapi.json"'
     document = json.loads(response.content)
-    assert document == export_document(api=demo_api)
+    # The page's document is served at the gateway, where developers call the API.
+    gateway = "http://testserver/gateway/azureml-demo"
+    assert document == export_document(api=demo_api, server_url=gateway)
 
     response = client.get("/apis/azureml-demo/openapi.yaml")
     assert response.status_code == 200
@@ -596,6 +598,47 @@ def test_json_and_yaml_are_served_inline(client, demo_api):
     assert response["Content-Disposition"] == 'inline; filename="azureml-demo-openapi.yaml"'
     assert yaml.safe_load(response.content.decode("utf-8")) == document
     assert settings.PORTAL_DEMO_API_KEY.encode() not in response.content
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "developer", "staff"])
+@pytest.mark.parametrize("suffix", ["yaml", "json"])
+def test_the_exported_server_is_the_gateway_for_everyone(client, demo_api, viewer, suffix):
+    """The export is a public document: the gateway's URL, never the backend's, staff
+    included."""
+    if viewer != "anonymous":
+        user = User.objects.create_user(viewer, password="pw", is_staff=viewer == "staff")
+        client.force_login(user)
+    response = client.get(f"/apis/azureml-demo/openapi.{suffix}", HTTP_HOST="localhost:8000")
+    assert response.status_code == 200
+    document = yaml.safe_load(response.content.decode("utf-8"))
+    assert document["servers"] == [{"url": "http://localhost:8000/gateway/azureml-demo"}]
+    assert b"127.0.0.1:9" not in response.content
+    assert b"demo-backend" not in response.content
+
+
+@pytest.mark.parametrize(
+    ("fields", "server"),
+    [
+        ({"url_suffix": ""}, "https://api.example.com/v1"),
+        ({"url_suffix": "  /  "}, "https://api.example.com/v1"),
+        ({"url_suffix": "shop/v1"}, "http://testserver/gateway/shop/v1"),
+        ({"url_suffix": "/shop/v1/"}, "http://testserver/gateway/shop/v1"),
+    ],
+    ids=["no suffix", "blank suffix", "suffix", "suffix with slashes"],
+)
+def test_an_api_off_the_gateway_is_exported_at_its_service_url(client, fields, server):
+    make_api(**fields)
+    response = client.get("/apis/everything/openapi.json")
+    assert json.loads(response.content)["servers"] == [{"url": server}]
+
+
+def test_an_api_whose_suffix_an_older_api_holds_is_exported_at_its_service_url(client):
+    make_api(slug="older", url_suffix="shop", service_url="https://older.example.com")
+    make_api(slug="newer", url_suffix="shop", service_url="https://newer.example.com")
+    older = json.loads(client.get("/apis/older/openapi.json").content)
+    newer = json.loads(client.get("/apis/newer/openapi.json").content)
+    assert older["servers"] == [{"url": "http://testserver/gateway/shop"}]
+    assert newer["servers"] == [{"url": "https://newer.example.com"}]
 
 
 def test_unpublished_api_is_exported_to_staff_only(client, demo_api):
@@ -606,7 +649,10 @@ def test_unpublished_api_is_exported_to_staff_only(client, demo_api):
     assert client.get("/apis/nope/openapi.json").status_code == 404
     staff = User.objects.create_user("staff", password="pw", is_staff=True)
     client.force_login(staff)
-    assert client.get("/apis/azureml-demo/openapi.json").status_code == 200
+    response = client.get("/apis/azureml-demo/openapi.json")
+    assert response.status_code == 200
+    # Unpublished, it is not on the gateway: its only URL is the service URL.
+    assert json.loads(response.content)["servers"] == [{"url": "http://127.0.0.1:9/demo-backend"}]
     assert client.get("/apis/azureml-demo/openapi.yaml").status_code == 200
 
 

@@ -76,10 +76,12 @@ def backend():
 def test_rrs_execute_against_the_sample_backend(client, live_demo_api, live_server):
     soup = soup_of(client.post(RRS_TRY, rrs_form(), headers={"HX-Request": "true"}))
     assert soup.select_one("[data-status]").get_text(strip=True) == "200 OK"
+    # The demo API is on the gateway: the URL a developer calls, at the portal's host.
     assert soup.select_one("[data-requested-url]").get_text() == (
-        f"{live_server.url}/demo-backend/workspaces/ws1/services/svc1/execute"
+        "http://testserver/gateway/azureml-demo/workspaces/ws1/services/svc1/execute"
         "?api-version=2.0&details=true"
     )
+    assert soup.select_one("[data-backend-url]") is None
     headers = {row.th.get_text(): row.td.get_text() for row in soup.select(".response-headers tr")}
     assert headers["Content-Type"] == "application/json"
     body = json.loads(soup.select_one("[data-body-kind=json]").get_text())

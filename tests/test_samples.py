@@ -507,8 +507,9 @@ def test_panel_samples_use_the_url_try_it_builds(client, demo_api):
     soup, _ = panel(client, rrs_form(**{"param-template-workspace": "my ws/1"}))
     python = soup.select_one("#sample-python pre").get_text()
     assert (
-        'url = "http://127.0.0.1:9/demo-backend/workspaces/my%20ws%2F1/services/svc1/execute'
-        '?api-version=2.0&details=true"'
+        # The demo API is on the gateway: Try it's path and query, under the gateway.
+        'url = "http://testserver/gateway/azureml-demo/workspaces/my%20ws%2F1/services/svc1/'
+        'execute?api-version=2.0&details=true"'
     ) in python
 
 
@@ -774,20 +775,63 @@ def test_a_custom_key_header_is_the_one_the_samples_send(client):
     assert GATEWAY_KEY not in html
 
 
-def test_apis_without_a_key_keep_the_backend_url(client, demo_api):
-    soup, _ = panel(client, rrs_form())
-    assert soup.select_one("[data-samples-gateway]") is None
-    assert "http://127.0.0.1:9/demo-backend/workspaces/" in sample_text(soup, "curl")
-    assert "/gateway/" not in soup.get_text()
+def test_an_api_on_the_gateway_without_a_key_is_called_there_without_one(client, demo_api):
+    soup, html = panel(client, rrs_form())
+    note = soup.select_one("[data-samples-gateway]")
+    assert note.get_text(" ", strip=True) == (
+        "This API is called through the portal's gateway, http://testserver/gateway/azureml-demo/ ."
+    )
+    curl = sample_text(soup, "curl")
+    assert "'http://testserver/gateway/azureml-demo/workspaces/ws1/services/svc1/execute" in curl
+    assert "Ocp-Apim-Subscription-Key" not in html
+    assert "127.0.0.1:9" not in html
+    assert "demo-backend" not in html
 
 
-def test_a_product_that_needs_no_subscription_keeps_the_backend_url(client):
+def test_a_product_that_needs_no_subscription_calls_the_gateway_without_a_key(client):
     operation = keyed_operation()
     operation.api.products.update(subscription_required=False)
     soup, _ = keyed_panel(client, keyed_form(key=None))
     curl = sample_text(soup, "curl")
+    assert "'http://testserver/gateway/keyed/v1/items/7?mode=fast'" in curl
+    assert "Ocp-Apim-Subscription-Key" not in curl
+    assert "api.example.com" not in str(soup)
+    assert soup.select_one("[data-samples-gateway] [data-gateway-url]").get_text() == (
+        "http://testserver/gateway/keyed/v1/"
+    )
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["no key", "behind a key"])
+def test_an_api_without_a_url_suffix_keeps_the_backend_url(client, keyed):
+    """Not on the gateway: the samples send what Try it sends, to the service URL (Try it
+    takes the key out before it sends the call)."""
+    operation = keyed_operation(suffix="")
+    operation.api.products.update(subscription_required=keyed)
+    soup, html = keyed_panel(client, keyed_form(key=GATEWAY_KEY if keyed else None))
+    curl = sample_text(soup, "curl")
     assert "'https://api.example.com/v1/items/7?mode=fast'" in curl
     assert "Ocp-Apim-Subscription-Key" not in curl
+    assert "OCP_APIM_SUBSCRIPTION_KEY" not in html
+    assert soup.select_one("[data-samples-gateway]") is None
+    assert "/gateway/" not in html
+    assert GATEWAY_KEY not in html
+
+
+def test_an_unpublished_api_is_not_on_the_gateway_so_staff_see_the_backend_url(admin_client):
+    operation = keyed_operation()
+    Api.objects.filter(pk=operation.api_id).update(published=False)
+    soup, _ = keyed_panel(admin_client, keyed_form())
+    assert "'https://api.example.com/v1/items/7?mode=fast'" in sample_text(soup, "curl")
+    assert soup.select_one("[data-samples-gateway]") is None
+
+
+def test_of_two_apis_with_one_suffix_the_newer_keeps_the_backend_url(client):
+    Api.objects.create(
+        name="Older", slug="older", service_url="https://o.example.com", url_suffix="keyed/v1"
+    )
+    keyed_operation()
+    soup, _ = keyed_panel(client, keyed_form())
+    assert "'https://api.example.com/v1/items/7?mode=fast'" in sample_text(soup, "curl")
     assert soup.select_one("[data-samples-gateway]") is None
 
 

@@ -210,9 +210,10 @@ def test_no_key_is_a_401_and_nothing_is_sent(client, operation, subscription, ba
         "retry_text": None,
     }
     assert "nothing was sent to the backend" in soup.select_one("#result").get_text()
-    assert soup.select_one("#result [data-gateway-path]").get_text() == (
-        "/gateway/scripted/items/42"
+    assert soup.select_one("#result [data-requested-url]").get_text() == (
+        "http://testserver/gateway/scripted/items/42"
     )
+    assert soup.select_one("#result [data-backend-url]") is None
     assert backend.requests == []
     assert Exchange.objects.count() == 0
     call = GatewayCall.objects.get()

@@ -1,7 +1,9 @@
 // Try it through the gateway (templates/operations/_subscription_select.html): choosing
 // a subscription fills the subscription key header row with its primary key, asked
 // from the portal only then, so the page itself never holds a key; "(none)" clears it.
-// Delegated listener, so it keeps working after htmx swaps the Try it card.
+// A page that opens with a subscription selected asks for its key the same way, unless
+// the row already holds one. Send waits while a key is asked for, so that the call
+// goes out with it. Delegated listener, so it keeps working after htmx swaps the card.
 (() => {
   const keyInput = (form, headerName) => {
     const wanted = headerName.toLowerCase();
@@ -30,18 +32,29 @@
     if (status) status.textContent = text;
   };
 
-  document.addEventListener("change", async (event) => {
-    const select = event.target;
-    if (!(select instanceof HTMLSelectElement) || !select.matches("[data-subscription-select]")) {
-      return;
+  // Send is held only by this script, and let go only if this script held it.
+  const holdSend = (select, held) => {
+    const button = select.form.querySelector("button[type=submit]");
+    if (!button) return;
+    if (held) {
+      button.disabled = true;
+      button.dataset.waitsForKey = "";
+    } else if ("waitsForKey" in button.dataset) {
+      button.disabled = false;
+      delete button.dataset.waitsForKey;
     }
+  };
+
+  const load = async (select) => {
     say(select, "");
     const option = select.selectedOptions[0];
     if (!option || !option.dataset.keyUrl) {
       fill(select, "");
+      holdSend(select, false);
       return;
     }
     const token = select.form.querySelector("input[name=csrfmiddlewaretoken]");
+    holdSend(select, true);
     try {
       const response = await fetch(option.dataset.keyUrl, {
         method: "POST",
@@ -58,6 +71,22 @@
         fill(select, "");
         say(select, "The key of this subscription could not be loaded; reload the page.");
       }
+    } finally {
+      // The last choice made enables Send again once its key is in (or failed to come).
+      if (select.value === option.value) holdSend(select, false);
+    }
+  };
+
+  document.addEventListener("change", (event) => {
+    const select = event.target;
+    if (select instanceof HTMLSelectElement && select.matches("[data-subscription-select]")) {
+      load(select);
     }
   });
+
+  // The page opened with a subscription selected (the remembered or the only one).
+  for (const select of document.querySelectorAll("[data-subscription-select]")) {
+    const input = keyInput(select.form, select.dataset.keyHeader);
+    if (select.value && input && !input.value) load(select);
+  }
 })();

@@ -30,8 +30,10 @@ POLL_SECONDS = 20
 
 
 def test_batch_job_from_submit_to_delete(page: Page, live_server, live_demo_api) -> None:
+    # The demo API is on the gateway: the result panel shows the URL a developer calls.
     jobs_url = (
-        f"{live_server.url}/demo-backend/workspaces/demo-workspace/services/text-features/jobs"
+        f"{live_server.url}/gateway/azureml-demo/workspaces/demo-workspace/services/"
+        "text-features/jobs"
     )
 
     # Submit: the answer is the new job's id as a JSON string.

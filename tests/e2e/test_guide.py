@@ -88,7 +88,7 @@ def test_guide_rrs_execute_shows_the_hashed_features_without_reloading(
     expect(page.locator("#result")).to_be_visible()
     assert result_status(page) == "200 OK"
     assert requested_url(page) == (
-        f"{live_server.url}/demo-backend/workspaces/ws-e2e/services/svc-e2e/execute"
+        f"{live_server.url}/gateway/azureml-demo/workspaces/ws-e2e/services/svc-e2e/execute"
         "?api-version=2.0&details=true"
     )
     assert response_headers(page)["Content-Type"] == "application/json"
@@ -126,8 +126,8 @@ def test_guide_without_javascript_answers_the_whole_page(
     expect(page.get_by_role("heading", level=1)).to_have_text("RRS Execute")
     assert result_status(page) == "200 OK"
     assert requested_url(page) == (
-        f"{live_server.url}/demo-backend/workspaces/ws-nojs/services/text-features/execute"
-        "?api-version=2.0&details=true"
+        f"{live_server.url}/gateway/azureml-demo/workspaces/ws-nojs/services/text-features/"
+        "execute?api-version=2.0&details=true"
     )
     assert_hashed_table(response_json(page))
     expect(param_input(page, "workspace")).to_have_value("ws-nojs")

@@ -131,7 +131,8 @@ def test_the_quick_start_from_anonymous_send_to_analytics(
     screenshot(page, "newcomer-3-subscribed")
     page.problems.assert_none()
 
-    # 4. APIs -> AzureML Demo API -> RRS Execute, with the subscription chosen.
+    # 4. APIs -> AzureML Demo API -> RRS Execute: the only subscription is already chosen,
+    # its key filled in (never in the page's HTML), and the first Send goes through.
     nav(page).get_by_role("link", name="APIs").click()
     page.get_by_role("link", name=API_NAME, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(API_NAME)
@@ -139,7 +140,17 @@ def test_the_quick_start_from_anonymous_send_to_analytics(
     expect(page.get_by_role("heading", level=1)).to_have_text("RRS Execute")
     choice = page.locator("[data-subscription-choice]")
     expect(choice.get_by_role("heading")).to_have_text(re.compile("Subscription", re.IGNORECASE))
-    choice.get_by_role("combobox").select_option(label=f"{subscription_name} (Starter)")
+    select = choice.get_by_role("combobox")
+    expect(select).to_have_value(str(subscription.pk))
+    expect(select.locator("option:checked")).to_have_text(f"{subscription_name} (Starter)")
+    key_value = (
+        page.locator("[data-header-rows] .header-row")
+        .filter(has=page.locator("input[name=header_name][value='Ocp-Apim-Subscription-Key']"))
+        .locator("input[name=header_value]")
+    )
+    expect(key_value).to_have_value(subscription.key("primary"))
+    expect(key_value).to_have_attribute("type", "password")
+    assert subscription.key("primary") not in page.content()
     send(page)
     assert result_status(page) == "200 OK"
     body = page.locator('#result [data-body-kind="json"]')

@@ -45,7 +45,7 @@ def places_holding(html: str, secret: str) -> list[str]:
 
 
 def test_a_path_value_stays_in_its_segment(page: Page, live_server, live_demo_api) -> None:
-    service_path = f"{live_server.url}/demo-backend/workspaces"
+    service_path = f"{live_server.url}/gateway/azureml-demo/workspaces"  # the public URL
     page.goto(live_server.url + RRS_PATH)
 
     # A value with dot segments is refused before anything is sent: a backend that

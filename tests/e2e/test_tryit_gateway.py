@@ -46,11 +46,10 @@ def test_try_it_with_a_subscription(page: Page, live_server, live_demo_api) -> N
     open_operation(page, base_url=base, api_name=API_NAME, operation_name="RRS Execute")
     assert key not in page.content()
 
+    # The only subscription is chosen as the page opens, and its key asked for.
     value, toggle = key_row_value(page)
-    expect(value).to_have_attribute("type", "password")
-    expect(value).to_have_value("")
     select = page.get_by_label("Call through the gateway with")
-    select.select_option(label="My app (Starter)")
+    expect(select).to_have_value(str(subscription.pk))
     expect(value).to_have_value(key)
     expect(value).to_have_attribute("type", "password")
     screenshot(page, "tryit-gateway-subscription-chosen")
@@ -74,8 +73,9 @@ def test_try_it_with_a_subscription(page: Page, live_server, live_demo_api) -> N
     assert result_status(page) == "200 OK"
     usage = page.locator("#result [data-gateway-usage]")
     expect(usage).to_contain_text("Rate limit: 4 of 5 calls left (per 60 s)")
+    # A quota week ends at a fixed time: within its last day it renews "in 17 h 25 min".
     expect(usage).to_contain_text(
-        re.compile(r"Quota: 99 of 100 calls left this week, renews in \d+ d( \d+ h)?")
+        re.compile(r"Quota: 99 of 100 calls left this week, renews in \d+ (d|h|min|s)\b")
     )
     # The choice and the masked key stay for the next call.
     expect(page.get_by_label("Call through the gateway with")).to_have_value(str(subscription.pk))
@@ -92,6 +92,43 @@ def test_try_it_with_a_subscription(page: Page, live_server, live_demo_api) -> N
         200,
         subscription.pk,
     )
+
+
+def test_the_next_operation_opens_with_the_subscription_last_used(
+    page: Page, live_server, live_demo_api
+) -> None:
+    developer = make_user("ada")
+    a = make_subscription(
+        user=developer, product=make_product(live_demo_api, slug="starter"), name="A"
+    )
+    b = make_subscription(
+        user=developer, product=make_product(live_demo_api, slug="unlimited", order=1), name="B"
+    )
+    base = live_server.url
+    sign_in(page, base, "ada")
+
+    # Two subscriptions and none used yet: "(none)", the key row empty.
+    open_operation(page, base_url=base, api_name=API_NAME, operation_name="RRS Execute")
+    select = page.get_by_label("Call through the gateway with")
+    expect(select).to_have_value("")
+    expect(key_row_value(page)[0]).to_have_value("")
+    select.select_option(label="B (Unlimited)")
+    expect(key_row_value(page)[0]).to_have_value(b.key("primary"))
+    send(page)
+    assert result_status(page) == "200 OK"
+
+    # Operation 2 of the API opens with B, its key filled in, and sends with it.
+    open_operation(page, base_url=base, api_name=API_NAME, operation_name="BES Submit")
+    expect(page.get_by_label("Call through the gateway with")).to_have_value(str(b.pk))
+    expect(key_row_value(page)[0]).to_have_value(b.key("primary"))
+    assert b.key("primary") not in page.content()
+    assert a.key("primary") not in page.content()
+    screenshot(page, "tryit-gateway-last-used-subscription")
+    send(page)
+    assert result_status(page) == "200 OK"
+    page.problems.assert_none()
+    calls = GatewayCall.objects.order_by("id").values_list("operation__slug", "subscription_id")
+    assert list(calls) == [("rrs-execute", b.pk), ("bes-submit", b.pk)]
 
 
 def test_without_a_key_the_gateway_refuses(page: Page, live_server, live_demo_api) -> None:
