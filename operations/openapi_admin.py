@@ -65,7 +65,8 @@ class OpenApiConfirmForm(forms.Form):
     target = forms.ChoiceField(
         label="Import into",
         choices=[(UPDATE, "Update the existing API"), (NEW, "Create a new API")],
-        widget=forms.RadioSelect,
+        # The admin's radio list class: its choices take their own width, not the label's.
+        widget=forms.RadioSelect(attrs={"class": "radiolist"}),
         required=False,
     )
     new_slug = forms.SlugField(label="New API's slug", max_length=100, required=False)
