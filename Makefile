@@ -5,14 +5,17 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The development settings manage.py reads (README, Settings).
+ENV_FILE ?= .env
 CHROMIUM ?= /usr/bin/chromium
 REDIS_SERVER ?= /usr/bin/redis-server
 
-.PHONY: help install install-dev run serve migrate demo test test-fast test-e2e test-postgres \
+.PHONY: help install install-dev env-file run serve migrate demo test test-fast test-e2e test-postgres \
 	test-tools test-tools-fast test-tools-e2e lint format clean bench
 
 help:
 	@echo "make run     install, migrate, load the demo data and serve http://$(HOST):$(PORT)"
+	@echo "             (make run PORT=8123 HOST=0.0.0.0 serves elsewhere; .env keeps the settings)"
 	@echo "make test    install what the tests need and run them all (browser tests included)"
 	@echo "make test-postgres  the same on PostgreSQL 15 and Redis (installed and started as root)"
 	@echo "make serve   the production profile: gunicorn, DEBUG off, DATABASE_URL and REDIS_URL"
@@ -36,20 +39,37 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
-migrate: install
-	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+# The development settings: written from .env.example the first time, with a secret key
+# of its own, then left to the developer; every run records the HOST and PORT it serves
+# on, so that manage.py commands run later (replay...) agree with the server.
+$(ENV_FILE): | $(PY)
+	@umask 077; sed "s|^SECRET_KEY=.*|SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')|" \
+		.env.example > $@.tmp && mv $@.tmp $@
+	@echo "Wrote $@: the development settings (DEBUG=true, a new SECRET_KEY) that manage.py reads."
+
+env-file: $(ENV_FILE)
+	@umask 077; awk -v host='$(HOST)' -v port='$(PORT)' \
+		'/^HOST=/ { print "HOST=" host; h = 1; next } /^PORT=/ { print "PORT=" port; p = 1; next } { print } \
+		END { if (!h) print "HOST=" host; if (!p) print "PORT=" port }' \
+		$(ENV_FILE) > $(ENV_FILE).tmp && mv $(ENV_FILE).tmp $(ENV_FILE)
+
+migrate: install env-file
+	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	DEBUG=$${DEBUG:-true} $(PY) manage.py load_demo
+	$(PY) manage.py load_demo
 
 run: demo
-	@echo "Serving the portal at http://$(HOST):$(PORT)/"
-	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Serving the portal at http://$(HOST):$(PORT)/ (settings: $(ENV_FILE))"
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The production profile on this machine: gunicorn with threaded workers, static files
 # through whitenoise, DEBUG off, against whatever DATABASE_URL and REDIS_URL say. Plain
-# http on loopback, so the HTTPS-only settings are relaxed unless given.
-SERVE_ENV = DEBUG=false \
+# http on loopback, so the HTTPS-only settings are relaxed unless given. It reads no
+# .env (PORTAL_ENV_FILE may name one), and its commands share one SECRET_KEY: load_demo
+# stores the demo's keys encrypted with it, for gunicorn to read.
+SERVE_ENV = PORTAL_ENV_FILE=$${PORTAL_ENV_FILE:-} \
+	DEBUG=false \
 	SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost} \
 	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
@@ -62,11 +82,12 @@ SERVE_ENV = DEBUG=false \
 	GUNICORN_BIND=$${GUNICORN_BIND:-$(HOST):$(PORT)}
 
 serve: install
-	$(SERVE_ENV) $(PY) manage.py collectstatic --noinput -v0
-	$(SERVE_ENV) $(PY) manage.py migrate --noinput
-	$(SERVE_ENV) $(PY) manage.py load_demo
-	@echo "Serving the production profile at http://$(HOST):$(PORT)/"
-	$(SERVE_ENV) $(BIN)/gunicorn -c gunicorn.conf.py portal.wsgi
+	export $(SERVE_ENV) && \
+	$(PY) manage.py collectstatic --noinput -v0 && \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py load_demo && \
+	echo "Serving the production profile at http://$(HOST):$(PORT)/" && \
+	exec $(BIN)/gunicorn -c gunicorn.conf.py portal.wsgi
 
 # Commands the tests run, each with the Debian package that has it: Chromium for the
 # browser tests (Playwright cannot download browsers here), redis-server for the

@@ -155,6 +155,8 @@ class Workspace:
             **inherited,
             "DEBUG": "false",
             "SECRET_KEY": SECRET_KEY,
+            # A developer's .env (what manage.py would read) is not the bench's profile.
+            "PORTAL_ENV_FILE": "",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SECURE_SSL_REDIRECT": "false",
             "SESSION_COOKIE_SECURE": "false",

@@ -8,8 +8,25 @@ from pathlib import Path
 
 import dj_database_url
 import xstatic.pkg.bootstrap
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def read_env_file() -> None:
+    """Add the variables of the file PORTAL_ENV_FILE names to the environment; those
+    already set win. manage.py names the development file (BASE_DIR/.env) when there is
+    one; the WSGI application and the tests read no file unless PORTAL_ENV_FILE says so."""
+    name = os.environ.get("PORTAL_ENV_FILE", "").strip()
+    if not name:
+        return
+    if not Path(name).is_file():
+        raise ImproperlyConfigured(f"PORTAL_ENV_FILE names {name}, which is not a file.")
+    load_dotenv(name, override=False, interpolate=False)
+
+
+read_env_file()
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -40,7 +57,32 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_port(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
+        raise ImproperlyConfigured(f"{name} must be a port number from 1 to 65535, not {value!r}.")
+    return int(value)
+
+
+# A server listening on every address is reached on loopback.
+_WILDCARD_TO_LOOPBACK = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}  # noqa: S104
+
+
+def served_url(*, host: str, port: int) -> str:
+    """The address of a server listening on host:port."""
+    host = _WILDCARD_TO_LOOPBACK.get(host, host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 DEBUG = env_bool("DEBUG", False)
+# Where `make run` serves the portal (it records both in .env): the sample backend's
+# default address follows them, and so does the port development lets backends use.
+HOST = env_str("HOST", "127.0.0.1").strip()
+PORT = env_port("PORT", 8000)
 
 # A fixed key is only acceptable on a developer's machine; production must set one.
 # Without one Django refuses at the key's first use, so that commands needing none
@@ -224,9 +266,10 @@ PORTAL_OUTBOUND_ALLOWED_NETWORKS = env_list(
     "PORTAL_OUTBOUND_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"] if DEBUG else []
 )
 # Ports a backend may listen on; "*" allows any. The development setup adds the
-# sample backend's 8000.
+# portal's own PORT, where the sample backend answers.
 PORTAL_OUTBOUND_ALLOWED_PORTS = env_list(
-    "PORTAL_OUTBOUND_ALLOWED_PORTS", ["80", "443", "8080", "8443", *(["8000"] if DEBUG else [])]
+    "PORTAL_OUTBOUND_ALLOWED_PORTS",
+    list(dict.fromkeys(["80", "443", "8080", "8443", *([str(PORT)] if DEBUG else [])])),
 )
 PORTAL_OUTBOUND_CONNECT_TIMEOUT = env_float("PORTAL_OUTBOUND_CONNECT_TIMEOUT", 5.0)
 PORTAL_OUTBOUND_READ_TIMEOUT = env_float("PORTAL_OUTBOUND_READ_TIMEOUT", 30.0)
@@ -258,11 +301,17 @@ PORTAL_TRY_IT_RATE_WINDOW = env_int("PORTAL_TRY_IT_RATE_WINDOW", 60)
 # page shows their progress; off, the request waits for the run (tests).
 PORTAL_RUNS_IN_BACKGROUND = env_bool("PORTAL_RUNS_IN_BACKGROUND", True)
 
+# The longest Retry-After (seconds) a replay or collection run waits out before sending a
+# request again, once per step, after a 429 or 503; 0 never waits.
+PORTAL_RUN_RETRY_AFTER_MAX_SECONDS = env_int("PORTAL_RUN_RETRY_AFTER_MAX_SECONDS", 60)
+
 # The largest OpenAPI document an import reads, in bytes.
 PORTAL_OPENAPI_MAX_BYTES = env_int("PORTAL_OPENAPI_MAX_BYTES", 50 * 1024 * 1024)
 
 # --- The built-in sample backend ---------------------------------------------
-PORTAL_DEMO_BACKEND_URL = env_str("PORTAL_DEMO_BACKEND_URL", "http://127.0.0.1:8000/demo-backend")
+PORTAL_DEMO_BACKEND_URL = env_str(
+    "PORTAL_DEMO_BACKEND_URL", served_url(host=HOST, port=PORT) + "/demo-backend"
+)
 PORTAL_DEMO_API_KEY = env_str("PORTAL_DEMO_API_KEY", "demo-key-0123456789abcdef")
 # How long a demo batch job stays Running after Start, in seconds.
 PORTAL_DEMO_JOB_SECONDS = env_float("PORTAL_DEMO_JOB_SECONDS", 2.0)

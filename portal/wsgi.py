@@ -1,3 +1,6 @@
+"""The WSGI application gunicorn serves. It reads no development .env (manage.py
+does): its settings are the environment, plus the file PORTAL_ENV_FILE names, if any."""
+
 import os
 
 from django.conf import settings

@@ -1,0 +1,29 @@
+"""load_demo registers the demo API where PORTAL_DEMO_BACKEND_URL says, at every run."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from operations.models import Api
+
+pytestmark = pytest.mark.django_db
+
+
+def load_demo() -> str:
+    out = StringIO()
+    call_command("load_demo", stdout=out, no_color=True)
+    return out.getvalue()
+
+
+def test_a_new_address_moves_the_registered_demo_api(settings):
+    settings.PORTAL_DEMO_BACKEND_URL = "http://127.0.0.1:8000/demo-backend"
+    load_demo()
+    settings.PORTAL_DEMO_BACKEND_URL = "http://127.0.0.1:8123/demo-backend/"
+    printed = load_demo()
+    assert list(Api.objects.values_list("slug", "service_url")) == [
+        ("azureml-demo", "http://127.0.0.1:8123/demo-backend")
+    ]
+    assert printed.splitlines()[0] == (
+        "Registered AzureML Demo API (5 operations) at http://127.0.0.1:8123/demo-backend."
+    )
