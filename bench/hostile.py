@@ -1,12 +1,17 @@
-"""Hostile backends and hostile form input against a live portal process.
+"""Hostile backends, hostile form input and hostile gateway calls against live portals.
 
 Starts the portal (`manage.py migrate`, then `manage.py runserver --noreload`) on a free
 loopback port with a temporary SQLite database, starts scripted backends in this process
 (tests/backends.py), registers an API for each, and sends every case through real HTTP
-POSTs to the Try it view, as a browser with htmx would. Prints how many cases ran, how
-many reached a host other than the registered one, how many answered 5xx, and how much
-the portal's resident memory grew while it handled a 1 GB body, a gzip bomb and 6 MB of
-text with one emoji.
+POSTs to the Try it view, as a browser with htmx would. A second portal process, under
+gunicorn (the production server, which decodes chunked bodies) on the same database,
+takes the gateway cases, sent on raw sockets: a malformed chunked body, a backend's
+Location outside its own URL in every spelling, method overrides and Max-Forwards, and
+a number out of range for the sample backend (directly, through the gateway and through
+Try it). Prints how many cases ran, how many reached a host other than the registered
+one, how many answered 5xx (the gateway's own 502 and 504 errors excepted), and how much
+the Try it portal's resident memory grew while it handled a 1 GB body, a gzip bomb and
+6 MB of text with one emoji.
 
     .venv/bin/python bench/hostile.py        (or: make bench)
 
@@ -20,10 +25,12 @@ does not resolve" case sends no DNS query.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import http.cookiejar
 import json
 import os
 import re
+import socket
 import ssl
 import subprocess
 import sys
@@ -85,8 +92,12 @@ PORTAL_ENV = {
     "PORTAL_OUTBOUND_DEADLINE": "2",
     "PORTAL_OUTBOUND_MAX_RESPONSE_BYTES": str(5 * MB),
     "PORTAL_TRY_IT_RATE_LIMIT": "0",  # the bench is one client sending ~100 calls
+    "PORTAL_DEMO_API_KEY": "bench-demo-key",
     "LOG_LEVEL": "WARNING",
 }
+DEMO_KEY = PORTAL_ENV["PORTAL_DEMO_API_KEY"]
+# The gateway's own answers for a failed backend, which are 5xx by design.
+GATEWAY_BACKEND_ERRORS = ("BackendError", "BackendTimeout", "BackendResponseTooLarge")
 # Seconds the bench waits for one answer from the portal; the portal's own deadline is 2.
 ANSWER_TIMEOUT = 15.0
 
@@ -123,16 +134,23 @@ _socket.getaddrinfo = _loopback_only
 
 REGISTER = """
 import json, os
-from operations.models import Api, Operation
+from operations.models import Api, Operation, Parameter, ParameterLocation
 from operations.registration import create_missing_template_parameters
 for spec in json.loads(os.environ["BENCH_APIS"]):
-    api = Api.objects.create(name=spec["slug"], slug=spec["slug"], service_url=spec["url"])
+    api = Api.objects.create(
+        name=spec["slug"], slug=spec["slug"], service_url=spec["url"],
+        url_suffix=spec.get("suffix", ""),
+    )
     for slug, method, template in spec["operations"]:
         operation = Operation.objects.create(
             api=api, name=slug, slug=slug, method=method, url_template=template,
             request_content_type="application/json",
         )
         create_missing_template_parameters(operation=operation)
+        for name in spec.get("headers", []):
+            Parameter.objects.create(
+                operation=operation, name=name, location=ParameterLocation.HEADER
+            )
 """
 
 
@@ -154,6 +172,17 @@ class Answer:
     def shown_status(self) -> int | None:
         found = re.search(r"data-status>(\d{3}) ", self.html)
         return int(found.group(1)) if found else None
+
+
+@dataclass
+class GatewayCase:
+    """One request to the gunicorn portal, sent on a raw socket as it is."""
+
+    name: str
+    request: bytes
+    check: Callable[[Answer], str | None]
+    # Sent, then the sending side closed: a body that ends early.
+    half_close: bool = False
 
 
 @dataclass
@@ -212,16 +241,23 @@ class World:
     apis: dict[str, str] = field(default_factory=dict)  # slug -> service URL
     backends: dict[str, ScriptedServer] = field(default_factory=dict)  # one per behaviour
 
+    # slug -> URL suffix, for the APIs on the gateway
+    suffixes: dict[str, str] = field(default_factory=dict)
+    # slug -> (operations, declared header parameters), for APIs not shaped like the rest
+    shapes: dict[str, tuple[list[tuple[str, str, str]], list[str]]] = field(default_factory=dict)
+
     def serve(
         self,
         slug: str,
         handler: Callable[[Backend], None],
         ssl_context: ssl.SSLContext | None = None,
+        *,
+        base: str = "",
     ) -> str:
         server = self.stack.enter_context(scripted_server(handler, ssl_context=ssl_context))
         # TLS backends are reached by name, so that the certificate check has one to match.
         host = "localhost" if ssl_context else server.host
-        self.apis[slug] = f"{server.scheme}://{host}:{server.port}"
+        self.apis[slug] = f"{server.scheme}://{host}:{server.port}{base}"
         self.backends[slug] = server
         return slug
 
@@ -477,6 +513,272 @@ def stayed_inside(world: World) -> list[str]:
     return outside + repeated
 
 
+# --- Hostile calls to the gateway, under gunicorn ----------------------------------------
+
+# A number no double holds: it would read as infinity, which is not JSON.
+OUT_OF_RANGE = '{"Inputs": {"input1": {"ColumnNames": ["A"], "Values": [[%s]]}}}'
+DEMO_SERVICE = "/workspaces/ws/services/svc"
+
+
+def http_request(
+    method: str,
+    path: str,
+    *,
+    headers: tuple[tuple[str, str], ...] = (),
+    body: bytes | None = None,
+    chunked: bytes | None = None,
+) -> bytes:
+    """An HTTP/1.1 request as bytes; `chunked` is sent as it is after the head."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    payload = b""
+    if chunked is not None:
+        lines.append("Transfer-Encoding: chunked")
+        payload = chunked
+    elif body is not None:
+        lines.append(f"Content-Length: {len(body)}")
+        payload = body
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
+
+
+def error_of(answer: Answer) -> dict:
+    try:
+        error = json.loads(answer.html)["error"]
+    except (ValueError, KeyError, TypeError):
+        return {}
+    return error if isinstance(error, dict) else {}
+
+
+def gateway_error(
+    code: int, name: str, *, kind: str = "", quiet: ScriptedServer | None = None
+) -> Callable[[Answer], str | None]:
+    """The gateway's own JSON error, no Location; `quiet` saw no connection at all."""
+
+    def check(answer: Answer) -> str | None:
+        error = error_of(answer)
+        found = (answer.status, error.get("code"), error.get("kind", ""))
+        if found != (code, name, kind):
+            return f"expected {(code, name, kind)}, got {found} {answer.html[:80]!r}"
+        if any(header.lower() == "location" for header, _ in answer.headers):
+            return "the answer has a Location"
+        if quiet is not None and quiet.connections:
+            return f"the backend saw {quiet.connections} connection(s)"
+        return None
+
+    return check
+
+
+def moved_to(location: str) -> Callable[[Answer], str | None]:
+    def check(answer: Answer) -> str | None:
+        found = [value for name, value in answer.headers if name.lower() == "location"]
+        if (answer.status, found) != (302, [location]):
+            return f"expected a 302 to {location}, got {answer.status} to {found}"
+        return None
+
+    return check
+
+
+def forwarded_without(
+    server: ScriptedServer, method: str, names: tuple[str, ...]
+) -> Callable[[Answer], str | None]:
+    """Forwarded (200), as `method`, with none of the headers `names`."""
+
+    def check(answer: Answer) -> str | None:
+        if answer.status != 200 or len(server.requests) != 1:
+            return f"expected one call forwarded, got {answer.status}, {len(server.requests)}"
+        sent = server.requests[0]
+        leaked = [name for name in names if sent.header(name) is not None]
+        if sent.method != method or leaked:
+            return f"the backend got {sent.method} with {leaked}"
+        return None
+
+    return check
+
+
+def demo_refusal(code: str, message: str) -> Callable[[Answer], str | None]:
+    """The sample backend's 400 with this detail code, its message containing `message`."""
+
+    def check(answer: Answer) -> str | None:
+        error = error_of(answer)
+        details = [detail.get("code") for detail in error.get("details", [])]
+        if answer.status != 400 or details != [code] or message not in error.get("message", ""):
+            return f"expected a 400 {code} naming {message!r}, got {answer.status} {error}"
+        return None
+
+    return check
+
+
+def panel_refusal(message: str) -> Callable[[Answer], str | None]:
+    """Try it's result panel with the backend's 400, its body naming `message`."""
+
+    def check(answer: Answer) -> str | None:
+        if answer.shown_status() != 400:
+            return f"expected status 400, got {answer.shown_status() or answer.error_kind()}"
+        panel = answer.html[answer.html.find('id="result"') :]
+        return None if message in panel else f"{message!r} is not in the result panel"
+
+    return check
+
+
+def gateway_cases(world: World) -> list[GatewayCase]:
+    """Malformed chunked bodies, Locations outside the backend's URL, method overrides
+    and Max-Forwards, each to an API of its own on the gateway."""
+    query = "?api-version=1&q=1"
+    other = world.other.url.removeprefix("http://")
+    off_origin = [
+        ("on another host", f"http://{other}/x"),
+        ("on another port", f"{world.decoy.url}/x"),
+        ("scheme-relative //host", f"//{other}/x"),
+        ("javascript:", "javascript:alert(1)"),
+        ("data:", "data:text/html,<script>alert(1)</script>"),
+        ("\\\\host", f"\\\\{other}\\x"),
+        ("http:/\\host", f"http:/\\{other}/x"),
+        ("/x, outside the base path", "/x"),
+        ("%2e%2e segments", "/base/%2e%2e/%2e%2e/admin/"),
+    ]
+    cases: list[GatewayCase] = []
+    for index, (label, location) in enumerate(off_origin):
+        slug = world.serve(f"g{index}", redirect(302, location), base="/base")
+        world.suffixes[slug] = slug
+        cases.append(
+            GatewayCase(
+                f"gateway: Location {label}",
+                http_request("GET", f"/gateway/{slug}/items/1{query}"),
+                gateway_error(502, "BackendError", kind="redirect"),
+            )
+        )
+    slug = world.serve("g-kept", redirect(302, "2?page=3"), base="/base")
+    world.suffixes[slug] = slug
+    cases.append(
+        GatewayCase(
+            "gateway: relative Location under the backend",
+            http_request("GET", f"/gateway/{slug}/items/1{query}"),
+            moved_to(f"/gateway/{slug}/items/2?page=3"),
+        )
+    )
+    world.serve("g-chunked", reply_with(200))
+    world.suffixes["g-chunked"] = "g-chunked"
+    chunked_backend = world.backends["g-chunked"]
+    chunked = [
+        ("chunk size zz", b"zz\r\n", False),
+        ("chunk without its CRLF", b"4\r\nabcdXX", False),
+        ("chunked body cut short", b"5\r\nab", True),
+        ("chunk size line of 70 KB", b"1" * 70_000, False),
+    ]
+    for label, body, half_close in chunked:
+        cases.append(
+            GatewayCase(
+                f"gateway: {label}",
+                http_request(
+                    "POST",
+                    "/gateway/g-chunked/items/1",
+                    headers=(("Content-Type", "text/plain"),),
+                    chunked=body,
+                ),
+                gateway_error(400, "InvalidRequest", quiet=chunked_backend),
+                half_close=half_close,
+            )
+        )
+    overrides = (
+        ("X-HTTP-Method-Override", "DELETE"),
+        ("X-HTTP-Method", "PUT"),
+        ("X-Method-Override", "PATCH"),
+        ("Max-Forwards", "0"),
+    )
+    names = tuple(name for name, _ in overrides)
+    for method, body in (("POST", b"{}"), ("GET", None)):
+        slug = world.serve(f"g-override-{method.lower()}", reply_with(200, body=b"{}"))
+        world.suffixes[slug] = slug
+        path = f"/gateway/{slug}/items/1" + ("" if body else query)
+        headers = (*overrides, ("Content-Type", "application/json")) if body else overrides
+        cases.append(
+            GatewayCase(
+                f"gateway: {method} with method overrides and Max-Forwards: 0",
+                http_request(method, path, headers=headers, body=body),
+                forwarded_without(world.backends[slug], method, names),
+            )
+        )
+    slug = world.serve("g-options", reply_with(200))
+    world.suffixes[slug] = slug
+    cases.append(
+        GatewayCase(
+            "gateway: OPTIONS with Max-Forwards: 0",
+            http_request("OPTIONS", f"/gateway/{slug}/items/1", headers=(("Max-Forwards", "0"),)),
+            gateway_error(405, "MethodNotAllowed", quiet=world.backends[slug]),
+        )
+    )
+    return cases + demo_cases(world)
+
+
+def demo_cases(world: World) -> list[GatewayCase]:
+    """Numbers out of range for the sample backend, directly and through the gateway
+    (the same process serves both); the Try it one is in demo_try_it_cases."""
+    world.suffixes["demo"] = "demo"
+    world.shapes["demo"] = (
+        [
+            ("jobs", "POST", f"{DEMO_SERVICE}/jobs?api-version={{v}}"),
+            ("execute", "POST", f"{DEMO_SERVICE}/execute?api-version={{v}}"),
+        ],
+        ["Authorization"],
+    )
+    headers = (("Authorization", f"Bearer {DEMO_KEY}"), ("Content-Type", "application/json"))
+    cases = []
+    for number, operation in (("1e999", "jobs"), ("-1e999", "execute"), ("1E+400", "jobs")):
+        body = (OUT_OF_RANGE % number).encode()
+        path = f"{DEMO_SERVICE}/{operation}?api-version=2.0"
+        check = demo_refusal("NumberOutOfRange", f"Inputs.input1.Values[0][0] is {number}")
+        for where, prefix in (("sample backend", "/demo-backend"), ("gateway", "/gateway/demo")):
+            cases.append(
+                GatewayCase(
+                    f"{where}: {number} in {operation}",
+                    http_request("POST", prefix + path, headers=headers, body=body),
+                    check,
+                )
+            )
+    for constant in ("NaN", "-Infinity"):
+        cases.append(
+            GatewayCase(
+                f"gateway: {constant} in jobs",
+                http_request(
+                    "POST",
+                    f"/gateway/demo{DEMO_SERVICE}/jobs?api-version=2.0",
+                    headers=headers,
+                    body=(OUT_OF_RANGE % constant).encode(),
+                ),
+                demo_refusal("InvalidJson", f"{constant} is not allowed"),
+            )
+        )
+    return cases
+
+
+def demo_try_it_cases() -> list[Case]:
+    form: list[tuple[str, FormValue]] = [
+        ("param-template-v", "2.0"),
+        ("header_name", "Authorization"),
+        ("header_value", f"Bearer {DEMO_KEY}"),
+        ("body", OUT_OF_RANGE % "1e999"),
+    ]
+    check = panel_refusal("Inputs.input1.Values[0][0] is 1e999")
+    return [
+        Case(f"Try it: 1e999 in {operation}", "demo", operation, list(form), check)
+        for operation in ("jobs", "execute")
+    ]
+
+
+def raw_call(port: int, case: GatewayCase) -> Answer:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=ANSWER_TIMEOUT) as sock:
+            sock.sendall(case.request)
+            if case.half_close:
+                sock.shutdown(socket.SHUT_WR)
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+            body = response.read()
+            return Answer(response.status, body.decode(errors="replace"), response.getheaders())
+    except (OSError, http.client.HTTPException):
+        return Answer(None)
+
+
 # --- The portal process -----------------------------------------------------------------
 
 
@@ -510,19 +812,28 @@ def manage(env: dict[str, str], *args: str, extra_env: dict[str, str] | None = N
 
 
 @contextlib.contextmanager
-def portal(env: dict[str, str], workdir: Path) -> Iterator[tuple[str, int]]:
-    """Run the portal; yields its base URL and process id."""
-    port = free_port()
-    log = (workdir / "portal.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+def portal(
+    env: dict[str, str], workdir: Path, *, port: int | None = None, gunicorn: bool = False
+) -> Iterator[tuple[str, int]]:
+    """Run the portal (runserver, or gunicorn with one worker); yields its base URL and
+    process id (gunicorn's master's)."""
+    port = port or free_port()
+    name = "gunicorn" if gunicorn else "portal"
+    log = (workdir / f"{name}.log").open("w")
+    if gunicorn:
+        command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "portal.wsgi"]
+        env = {
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": "1",
+            "GUNICORN_THREADS": "4",
+        }
+    else:
+        command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base, process, workdir)
+        wait_until_up(base, process, workdir / f"{name}.log")
         yield base, process.pid
     finally:
         process.terminate()
@@ -534,7 +845,7 @@ def portal(env: dict[str, str], workdir: Path) -> Iterator[tuple[str, int]]:
         log.close()
 
 
-def wait_until_up(base: str, process: subprocess.Popen, workdir: Path) -> None:
+def wait_until_up(base: str, process: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -546,7 +857,7 @@ def wait_until_up(base: str, process: subprocess.Popen, workdir: Path) -> None:
             if response.status == 200:
                 return
         time.sleep(0.2)
-    log = (workdir / "portal.log").read_text()[-3000:]
+    log = log_path.read_text()[-3000:]
     raise SystemExit(f"the portal did not start:\n{log}")
 
 
@@ -655,11 +966,27 @@ def encode_form(pairs: list[tuple[str, FormValue]]) -> bytes:
 @dataclass
 class Tally:
     tried: int = 0
+    gateway: int = 0  # of which sent to the gateway portal (gunicorn)
     reached_other_host: list[str] = field(default_factory=list)
     server_errors: list[str] = field(default_factory=list)
     no_answer: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     growth: dict[str, float] = field(default_factory=dict)
+
+
+def run_gateway_case(port: int, world: World, case: GatewayCase, tally: Tally) -> None:
+    decoys = (world.decoy.connections, world.other.connections)
+    answer = raw_call(port, case)
+    tally.tried += 1
+    tally.gateway += 1
+    if (world.decoy.connections, world.other.connections) != decoys:
+        tally.reached_other_host.append(case.name)
+    if answer.status is None:
+        tally.no_answer.append(case.name)
+    elif answer.status >= 500 and error_of(answer).get("code") not in GATEWAY_BACKEND_ERRORS:
+        tally.server_errors.append(f"{case.name}: {answer.status}")
+    elif problem := case.check(answer):
+        tally.unexpected.append(f"{case.name}: {problem}")
 
 
 def run_case(
@@ -693,9 +1020,9 @@ def report(tally: Tally, elapsed: float) -> bool:
         for item in found:
             print(f"  - {item}")
 
-    print(f"cases tried: {tally.tried}")
+    print(f"cases tried: {tally.tried} ({tally.gateway} of them on the gunicorn portal)")
     line("reached another host", tally.reached_other_host)
-    line("5xx answers", tally.server_errors)
+    line("5xx answers (the gateway's own 502 and 504 errors excepted)", tally.server_errors)
     line(f"no answer within {ANSWER_TIMEOUT:g} s", tally.no_answer)
     line("unexpected outcomes", tally.unexpected)
     for name, growth in tally.growth.items():
@@ -723,12 +1050,18 @@ def main() -> int:
             other=stack.enter_context(scripted_server(reply_with(200), host="127.0.0.2")),
             inputs=stack.enter_context(scripted_server(reply_with(200, body=b"{}"))),
         )
-        cases = input_cases(world) + behaviour_cases(world)
+        gateway_port = free_port()
+        world.apis["demo"] = f"http://127.0.0.1:{gateway_port}/demo-backend"
+        cases = input_cases(world) + behaviour_cases(world) + demo_try_it_cases()
+        calls = gateway_cases(world)
         env = portal_env(workdir, ca_bundle)
         manage(env, "migrate", "--noinput")
         manage(env, "shell", "-c", REGISTER, extra_env={"BENCH_APIS": registrations(world)})
         tally = Tally()
-        with portal(env, workdir) as (base, pid):
+        with (
+            portal(env, workdir) as (base, pid),
+            portal(env, workdir, port=gateway_port, gunicorn=True),
+        ):
             session = Session(base)
             session.open_operation("inputs", "get")
             # One ordinary call first: imports, templates and connections are set up once
@@ -738,6 +1071,8 @@ def main() -> int:
             # The measured cases first, before the rest leaves memory resident.
             for case in sorted(cases, key=lambda case: not case.measure):
                 run_case(session, world, portal_memory, case, tally)
+            for call in calls:
+                run_gateway_case(gateway_port, world, call, tally)
         tally.unexpected += stayed_inside(world)
     return 0 if report(tally, time.monotonic() - started) else 1
 
@@ -748,7 +1083,16 @@ def registrations(world: World) -> str:
         ("post", "POST", "/items/{item}"),
     ]
     return json.dumps(
-        [{"slug": slug, "url": url, "operations": operations} for slug, url in world.apis.items()]
+        [
+            {
+                "slug": slug,
+                "url": url,
+                "operations": world.shapes.get(slug, (operations, []))[0],
+                "headers": world.shapes.get(slug, (operations, []))[1],
+                "suffix": world.suffixes.get(slug, ""),
+            }
+            for slug, url in world.apis.items()
+        ]
     )
 
 

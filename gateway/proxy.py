@@ -32,6 +32,7 @@ from gateway.limits import Admission
 from gateway.models import CallOutcome, CallSource, Product, Subscription
 from gateway.public_urls import backend_failure_message
 from gateway.recording import record_call_later
+from gateway.redirects import gateway_location
 from gateway.registry import ApiEntry, OperationEntry
 from gateway.routing import (
     MethodNotAllowed,
@@ -48,7 +49,13 @@ from operations.masking import MASK, mask_url
 from operations.templating import BindError, bind
 from portal.database import release_while_waiting
 
-__all__ = ["GatewayAnswer", "IncomingCall", "forget_subscription", "handle_call"]
+__all__ = [
+    "GatewayAnswer",
+    "IncomingCall",
+    "UnreadableBody",
+    "forget_subscription",
+    "handle_call",
+]
 
 GATEWAY_PREFIX = "/gateway/"
 
@@ -64,7 +71,8 @@ FORWARDED_REQUEST_HEADERS = (
 # Response headers that stay behind. Hop-by-hop and framing headers describe the
 # backend's connection, not ours (the body is decoded, so its encoding goes too).
 # The rest would act on the portal's origin, which the gateway shares: cookies, the
-# page policies the portal sets itself, HSTS, Clear-Site-Data, alternative services.
+# page policies the portal sets itself, HSTS, Clear-Site-Data, alternative services,
+# Refresh (a redirect by another name; Location is checked, see gateway/redirects.py).
 # Cache-Control is replaced: a keyed answer must not be cached.
 DROPPED_RESPONSE_HEADERS = frozenset(
     {
@@ -92,6 +100,7 @@ DROPPED_RESPONSE_HEADERS = frozenset(
         "strict-transport-security",
         "clear-site-data",
         "alt-svc",
+        "refresh",
         "cache-control",
         "server",
         "date",
@@ -105,6 +114,9 @@ ANSWER_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
     ("Cache-Control", "no-store"),
 )
+
+# The error kind of an answer whose Location points outside the backend's URL.
+REDIRECT_KIND = "redirect"
 
 MAX_QUERY_FIELDS = 200
 MAX_RECORDED_PATH = 4096
@@ -121,9 +133,15 @@ class IncomingCall:
     headers: Mapping[str, str]  # case-insensitive, as Django's request.headers
     content_length: int | None  # None when the body's length is not announced
     chunked: bool  # Transfer-Encoding: chunked
-    # Reads at most n bytes of the body; None when a chunked body cannot be read.
+    # Reads at most n bytes of the body (UnreadableBody when the server cannot decode
+    # it); None when a chunked body cannot be delimited.
     read_body: Callable[[int], bytes] | None
     client_address: str
+
+
+class UnreadableBody(Exception):
+    """Raised by IncomingCall.read_body when the server cannot decode the body it is
+    reading (a malformed chunked encoding, a body cut short)."""
 
 
 @dataclass(frozen=True)
@@ -310,10 +328,13 @@ def _backend_answer(
             headers=usage,
             error_kind=outbound.ErrorKind.TOO_LARGE.value,
         )
+    location = _location(result=result, api=api, usage=usage)
     return GatewayAnswer(
         status=response.status_code,
         reason=response.reason,
-        headers=_merge(_answer_headers(response.headers, api=api), [*usage, *ANSWER_HEADERS]),
+        headers=_merge(
+            _answer_headers(response.headers, location=location), [*usage, *ANSWER_HEADERS]
+        ),
         body=response.body,
         content_type=response.header("Content-Type"),
     )
@@ -487,7 +508,14 @@ def _read_body(call: IncomingCall) -> bytes:
             "Send the request body with a Content-Length.",
             outcome=CallOutcome.BAD_REQUEST,
         )
-    body = call.read_body(limit + 1)
+    try:
+        body = call.read_body(limit + 1)
+    except UnreadableBody as error:
+        raise _bad_request(
+            "InvalidRequest",
+            "The request body could not be read: its chunked encoding is malformed "
+            "or it ends early.",
+        ) from error
     if len(body) > limit:
         raise too_large
     return body
@@ -553,9 +581,41 @@ def _error_answer(refusal: _Refusal) -> GatewayAnswer:
     )
 
 
-def _answer_headers(received: Sequence[tuple[str, str]], *, api: ApiEntry) -> list:
+def _location(
+    *, result: outbound.SendResult, api: ApiEntry, usage: list[tuple[str, str]]
+) -> str | None:
+    """The answer's Location under the gateway, None without one; an answer pointing
+    anywhere else is refused (gateway/redirects.py)."""
+    assert result.response is not None
+    found = [value for name, value in result.response.headers if name.lower() == "location"]
+    if not found:
+        return None
+    moved = None
+    if len(found) == 1:
+        moved = gateway_location(
+            location=found[0],
+            request_url=result.request.url,
+            service_url=api.service_url,
+            base=GATEWAY_PREFIX + "/".join(api.suffix),
+        )
+    if moved is None:
+        raise _Refusal(
+            502,
+            "BackendError",
+            "The backend answered with a Location outside its own URL; the gateway does "
+            "not pass it on.",
+            outcome=CallOutcome.BACKEND_ERROR,
+            headers=usage,
+            error_kind=REDIRECT_KIND,
+            kind=REDIRECT_KIND,
+        )
+    return moved
+
+
+def _answer_headers(received: Sequence[tuple[str, str]], *, location: str | None) -> list:
     """The backend's headers a caller gets: one line per name (repeated ones joined, as
-    RFC 9110 allows for every header but Set-Cookie, which stays behind anyway)."""
+    RFC 9110 allows for every header but Set-Cookie, which stays behind anyway), with
+    `location` for the backend's Location."""
     # Connection may name more hop-by-hop headers.
     named = {
         token.strip().lower()
@@ -570,22 +630,14 @@ def _answer_headers(received: Sequence[tuple[str, str]], *, api: ApiEntry) -> li
             continue
         if not TOKEN.match(name):
             continue
-        if lowered == "location":
-            value = _gateway_location(value, api=api)
+        if lowered == "location" and location is not None:
+            value = location
         if lowered in combined:
             first, previous = combined[lowered]
             combined[lowered] = (first, f"{previous}, {value}")
         else:
             combined[lowered] = (name, value)
     return list(combined.values())
-
-
-def _gateway_location(location: str, *, api: ApiEntry) -> str:
-    """A redirect to the backend's own URL points at the same place under the gateway."""
-    base = api.service_url.rstrip("/")
-    if location == base or location.startswith((base + "/", base + "?")):
-        return GATEWAY_PREFIX + "/".join(api.suffix) + location[len(base) :]
-    return location
 
 
 def _merge(

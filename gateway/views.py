@@ -6,13 +6,15 @@ session, no cookies.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote, unquote_to_bytes
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.encoding import repercent_broken_unicode
 from django.views.decorators.csrf import csrf_exempt
+from gunicorn.http.errors import ParseException
 
-from gateway.proxy import GATEWAY_PREFIX, IncomingCall, handle_call
+from gateway.proxy import GATEWAY_PREFIX, IncomingCall, UnreadableBody, handle_call
 
 
 @csrf_exempt
@@ -35,9 +37,9 @@ def incoming_call(request: HttpRequest, *, rest: str) -> IncomingCall:
         # Django reads only Content-Length bodies; a server that ends the input stream
         # at the body's end (gunicorn) lets a chunked body be read from it directly.
         stream = meta.get("wsgi.input")
-        read_body = stream.read if meta.get("wsgi.input_terminated") and stream else None
+        read_body = _reader(stream.read) if meta.get("wsgi.input_terminated") and stream else None
     else:
-        read_body = request.read
+        read_body = _reader(request.read)
     try:
         content_length: int | None = int(meta.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -52,6 +54,19 @@ def incoming_call(request: HttpRequest, *, rest: str) -> IncomingCall:
         read_body=read_body,
         client_address=meta.get("REMOTE_ADDR", ""),
     )
+
+
+def _reader(read: Callable[[int], bytes]) -> Callable[[int], bytes]:
+    """`read`, with the server's failure to decode the body (a chunk size that is not
+    hexadecimal, a missing chunk terminator, a body cut short) as UnreadableBody."""
+
+    def read_body(size: int) -> bytes:
+        try:
+            return read(size)
+        except (ParseException, OSError) as error:
+            raise UnreadableBody(str(error)) from error
+
+    return read_body
 
 
 def raw_rest(request: HttpRequest, *, rest: str) -> str:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 from django.test import Client
 from django.utils import timezone
 
@@ -129,6 +130,22 @@ def test_execute_with_no_rows_answers_an_empty_table(client: Client) -> None:
 
     assert value["ColumnNames"] == ["Col2", *FEATURES]
     assert value["Values"] == []
+
+
+def test_the_largest_double_and_an_underflow_are_numbers(client: Client) -> None:
+    raw = (
+        b'{"Inputs": {"input1": {"ColumnNames": ["A"], '
+        b'"Values": [[1.7976931348623157e308], [1e-999]]}}}'
+    )
+
+    response = call(client, "POST", EXECUTE, raw=raw)
+    submitted = call(client, "POST", JOBS, raw=raw)
+
+    assert response.status_code == 200
+    values = response.json()["Results"]["output1"]["value"]["Values"]
+    assert values == [["1.7976931348623157e+308"], ["0.0"]]
+    assert submitted.status_code == 200
+    assert DemoJob.objects.get().inputs["input1"]["Values"] == [[1.7976931348623157e308], [0.0]]
 
 
 def test_execute_needs_no_csrf_token(settings: Any) -> None:
@@ -263,6 +280,24 @@ BAD_BODIES = [
     ({**table(["Col2"], [["a"]] * 4), "GlobalParameters": {"Hashing bitsize": 16}},
      "ResultTooLarge", "The result would have 262148 cells, more than the limit of 200000; "
      "use a smaller Hashing bitsize or fewer rows."),
+    # Numbers no double holds would read as infinity, which is not JSON.
+    (b'{"Inputs": {"input1": {"ColumnNames": ["A"], "Values": [[1], [1e999]]}}}',
+     "NumberOutOfRange", "Inputs.input1.Values[1][0] is 1e999, a number out of range; "
+     "a number must be at most about 1.8e308 in magnitude."),
+    (b'{"Inputs": {"input1": {"ColumnNames": ["A"], "Values": [[-1E+999]]}}}',
+     "NumberOutOfRange", "Inputs.input1.Values[0][0] is -1E+999, a number out of range; "
+     "a number must be at most about 1.8e308 in magnitude."),
+    (b'{"Inputs": {"input1": {"ColumnNames": ["A"], "Values": [["a"]]}}, '
+     b'"GlobalParameters": {"Hashing bitsize": 2, "x": ' + b"9" * 400 + b'.0}}',
+     "NumberOutOfRange", "GlobalParameters.x is " + "9" * 37 + "..., a number out of range; "
+     "a number must be at most about 1.8e308 in magnitude."),
+    (b'{"Inputs": {"input1": {"ColumnNames": ["A"], "Values": [[NaN]]}}}', "InvalidJson",
+     "The request body is not valid JSON: NaN is not allowed."),
+    (b'{"Inputs": {"input1": {"ColumnNames": ["A"], "Values": [[Infinity]]}}}', "InvalidJson",
+     "The request body is not valid JSON: Infinity is not allowed."),
+    (b'{"Inputs": {"input1": {"ColumnNames": ["A"], "Values": [[-Infinity]]}}}', "InvalidJson",
+     "The request body is not valid JSON: -Infinity is not allowed."),
+    (b"[1e999]", "InvalidJson", "The request body must be a JSON object, not array."),
 ]  # fmt: skip
 
 
@@ -524,3 +559,57 @@ def test_a_stored_job_that_no_longer_validates_reports_failed(client: Client) ->
     assert status["Results"] is None
     assert status["Details"] == "Inputs.input1.Values[0] has 2 values but ColumnNames has 1."
     assert status["EndTime"] is not None
+
+
+# --- The same refusal through the gateway and through Try it --------------------------------
+
+OUT_OF_RANGE = b'{"Inputs": {"input1": {"ColumnNames": ["A"], "Values": [[1e999]]}}}'
+OUT_OF_RANGE_MESSAGE = (
+    "Inputs.input1.Values[0][0] is 1e999, a number out of range; "
+    "a number must be at most about 1.8e308 in magnitude."
+)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["execute?api-version=2.0", "jobs?api-version=2.0"])
+def test_a_number_out_of_range_through_the_gateway_is_the_backends_400(
+    client: Client, live_demo_api: Any, path: str
+) -> None:
+    response = client.post(
+        f"/gateway/azureml-demo/workspaces/ws1/services/svc1/{path}",
+        OUT_OF_RANGE,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
+
+    assert response.status_code == 400
+    assert error_of(response) == ("BadArgument", OUT_OF_RANGE_MESSAGE)
+    assert DemoJob.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("operation", ["rrs-execute", "bes-submit"])
+def test_a_number_out_of_range_in_try_it_shows_the_backends_400(
+    client: Client, live_demo_api: Any, operation: str
+) -> None:
+    form = {
+        "param-template-workspace": "ws1",
+        "param-template-service": "svc1",
+        "param-template-apiversion": "2.0",
+        "param-template-details": "true",
+        "header_name": ["Content-Type", "Authorization"],
+        "header_value": ["application/json", f"Bearer {KEY}"],
+        "body": OUT_OF_RANGE.decode(),
+    }
+
+    response = client.post(
+        f"/apis/azureml-demo/operations/{operation}/try", form, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert soup.select_one("[data-status]").get_text(strip=True) == "400 Bad Request"
+    shown = json.loads(soup.select_one("[data-body-kind=json]").get_text())
+    assert shown["error"]["message"] == OUT_OF_RANGE_MESSAGE
+    assert shown["error"]["details"][0]["target"] == "Inputs.input1.Values[0][0]"
+    assert DemoJob.objects.count() == 0

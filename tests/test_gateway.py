@@ -233,6 +233,28 @@ def test_only_declared_and_standard_headers_reach_the_backend(client, backend, a
     assert sent.header("Accept-Language") == "fr"
 
 
+def test_method_overrides_and_max_forwards_stay_behind(client, backend, api, key):
+    response = client.post(
+        "/gateway/shop/v1/items",
+        data=b"{}",
+        content_type="application/json",
+        headers={
+            KEY_HEADER: key,
+            "X-Tenant": "acme",
+            "X-HTTP-Method-Override": "DELETE",
+            "X-HTTP-Method": "DELETE",
+            "X-Method-Override": "DELETE",
+            "Max-Forwards": "0",
+        },
+    )
+    assert response.status_code == 200
+    [sent] = backend.requests
+    assert (sent.method, sent.target) == ("POST", "/base/items")
+    names = {name.lower() for name in sent.header_names}
+    assert not names & {"x-http-method-override", "x-http-method", "x-method-override"}
+    assert "max-forwards" not in names
+
+
 def test_no_content_type_goes_without_a_body(client, backend, api, key):
     client.generic(
         "DELETE", "/gateway/shop/v1/items/7", headers={KEY_HEADER: key}, CONTENT_TYPE="text/plain"
@@ -285,28 +307,129 @@ def test_query_placeholders_with_text_around_them(client, backend, api, key):
     assert backend.requests[0].target == "/base/search?filter=name:bob%26co&format=json"
 
 
-def test_a_redirect_to_the_backend_points_under_the_gateway(client, api, key):
-    locations: list[str] = []
+def answering_with(*headers: tuple[str, str], status: int = 302):
+    """A backend answering every call with `status` and these headers."""
+    return scripted_server(reply_with(status, headers=[*headers, ("Content-Type", "text/plain")]))
+
+
+# The backend is called at {backend}/base/items/latest ({backend}: http://{netloc}); each
+# Location as the backend sends it, and where the caller is sent.
+KEPT_LOCATIONS = [
+    ("{backend}/base/items/9?x=1", "/gateway/shop/v1/items/9?x=1"),
+    ("{backend}/base", "/gateway/shop/v1"),
+    ("{backend}/base?page=2", "/gateway/shop/v1?page=2"),
+    ("{backend}/base/items/9#part", "/gateway/shop/v1/items/9#part"),
+    ("HTTP://{netloc}/base/items/9", "/gateway/shop/v1/items/9"),
+    # Relative to the URL the gateway called, as a client resolves them.
+    ("9", "/gateway/shop/v1/items/9"),
+    ("../other/1", "/gateway/shop/v1/other/1"),
+    ("/base/items/9", "/gateway/shop/v1/items/9"),
+    ("?page=2", "/gateway/shop/v1/items/latest?page=2"),
+    ("http:9", "/gateway/shop/v1/items/9"),
+]
+REFUSED_LOCATIONS = [
+    "http://127.0.0.2:9999/x",
+    "https://elsewhere.example/items/9",
+    "//elsewhere.example/x",
+    "///elsewhere.example/x",
+    "javascript:alert(1)",
+    "JavaScript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "\\\\elsewhere.example\\x",
+    "http:/\\elsewhere.example/x",
+    "/\\elsewhere.example/x",
+    "https:elsewhere.example",
+    "\tjavascript:alert(1)",
+    "{backend}/basement",
+    "{backend}/",
+    "/x",
+    "/",
+    "../../x",
+    "{backend}/base/../admin",
+    "{backend}/base/%2e%2e/%2E%2e/admin",
+    "{backend}/base/./items",
+    "https://{netloc}/base/items/9",
+    "http://user@{netloc}/base/items/9",
+    "http://{netloc}:80/base/items/9",
+    "http://127.0.0.1:notaport/base",
+]
+
+
+def spelled(location: str, server) -> str:
+    netloc = server.url.removeprefix("http://")
+    return location.format(backend=server.url, netloc=netloc)
+
+
+@pytest.mark.parametrize(("location", "expected"), KEPT_LOCATIONS)
+def test_a_location_under_the_backends_url_points_under_the_gateway(
+    client, api, key, location, expected
+):
+    holder: list[str] = []
 
     def handler(exchange: Exchange) -> None:
-        exchange.respond(302, headers=[("Location", locations[-1])])
+        exchange.respond(302, headers=[("Location", holder[0])])
 
     with scripted_server(handler) as server:
         api.service_url = f"{server.url}/base"
         api.save()
-        locations.append(f"{server.url}/base/items/9?x=1")
+        holder.append(spelled(location, server))
         response = client.get("/gateway/shop/v1/items/latest", headers={KEY_HEADER: key})
-        assert (response.status_code, response["Location"]) == (
-            302,
-            "/gateway/shop/v1/items/9?x=1",
-        )
-        # Anywhere else is left as the backend said it.
-        locations.append("https://elsewhere.example/items/9")
+
+    assert (response.status_code, response["Location"]) == (302, expected)
+    assert last_call().outcome == CallOutcome.FORWARDED
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308, 201])
+@pytest.mark.parametrize("location", REFUSED_LOCATIONS)
+def test_a_location_anywhere_else_is_a_502_without_it(client, api, key, location, status):
+    with scripted_server() as decoy:
+        holder: list[str] = []
+
+        def handler(exchange: Exchange) -> None:
+            exchange.respond(status, headers=[("Location", holder[0])], body=b"moved")
+
+        with scripted_server(handler) as server:
+            api.service_url = f"{server.url}/base"
+            api.save()
+            holder.append(spelled(location, server))
+            response = client.get("/gateway/shop/v1/items/latest", headers={KEY_HEADER: key})
+            assert len(server.requests) == 1
+
+    assert response.status_code == 502
+    assert "Location" not in response
+    assert error_of(response) == {
+        "code": "BackendError",
+        "message": "The backend answered with a Location outside its own URL; the gateway "
+        "does not pass it on.",
+        "kind": "redirect",
+    }
+    assert response["X-RateLimit-Remaining"] == "4"
+    assert decoy.connections == 0
+    call = last_call()
+    assert (call.outcome, call.status_code, call.error_kind) == (
+        CallOutcome.BACKEND_ERROR,
+        502,
+        "redirect",
+    )
+
+
+def test_two_locations_are_a_502(client, api, key):
+    with answering_with(("Location", "/base/a"), ("Location", "/base/b")) as server:
+        api.service_url = f"{server.url}/base"
+        api.save()
         response = client.get("/gateway/shop/v1/items/latest", headers={KEY_HEADER: key})
-        assert response["Location"] == "https://elsewhere.example/items/9"
-        locations.append(f"{server.url}/basement")
+    assert response.status_code == 502
+    assert "Location" not in response
+    assert error_of(response)["kind"] == "redirect"
+
+
+def test_a_refresh_header_stays_behind(client, api, key):
+    with answering_with(("Refresh", "0; url=https://elsewhere.example/"), status=200) as server:
+        api.service_url = f"{server.url}/base"
+        api.save()
         response = client.get("/gateway/shop/v1/items/latest", headers={KEY_HEADER: key})
-        assert response["Location"] == f"{server.url}/basement"
+    assert response.status_code == 200
+    assert "Refresh" not in response
 
 
 def test_an_api_in_no_product_needs_no_key(client, backend, api):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import socket
 import sqlite3
@@ -241,3 +242,63 @@ def test_gunicorn_keeps_encoded_slashes_and_reads_chunked_bodies(backend, redis_
     assert first.target == "/base/items/a%2Fb%3Fc"
     assert (second.method, second.body) == ("POST", b"chunk one, chunk two")
     assert second.header("Content-Length") == "20"
+
+
+def recorded_calls(database_url: str) -> list[tuple[str, str, int]]:
+    """(path, outcome, status) of the calls the servers recorded under /gateway/shop/."""
+    query = (
+        "SELECT path, outcome, status_code FROM gateway_gatewaycall "
+        "WHERE path LIKE '/gateway/shop/%' ORDER BY created_at, id"
+    )
+    if database_url.startswith("sqlite:///"):
+        with contextlib.closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as db:
+            return [tuple(row) for row in db.execute(query).fetchall()]
+    return list(
+        GatewayCall.objects.filter(path__startswith="/gateway/shop/")
+        .order_by("created_at", "id")
+        .values_list("path", "outcome", "status_code")
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"zz\r\n", b"4\r\nabcdXX", b"5\r\nab"],
+    ids=["size-not-hex", "chunk-without-terminator", "cut-short"],
+)
+def test_a_malformed_chunked_body_is_a_400_and_nothing_is_forwarded(
+    backend, redis_url, tmp_path, body
+):
+    key = register(backend)
+    database_url = shared_database_url(tmp_path)
+    head = (
+        "POST /gateway/shop/items HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"{KEY_HEADER}: {key}\r\nContent-Type: text/plain\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    with portal(
+        name="a", database_url=database_url, redis_url=redis_url, tmp_path=tmp_path
+    ) as server:
+        wait_until_serving(server)
+        # A body cut short ends when the client stops sending: half-close the connection.
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        try:
+            sock.sendall(head + body)
+            sock.shutdown(socket.SHUT_WR)
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+            answer = response.read()
+        finally:
+            sock.close()
+        log = server.log.read_text()
+    assert response.status == 400, log[-3000:]
+    assert response.getheader("Content-Type") == "application/json"
+    assert json.loads(answer) == {
+        "error": {
+            "code": "InvalidRequest",
+            "message": "The request body could not be read: its chunked encoding is "
+            "malformed or it ends early.",
+        }
+    }
+    assert "Traceback" not in log
+    assert backend.connections == 0
+    assert recorded_calls(database_url) == [("/gateway/shop/items", CallOutcome.BAD_REQUEST, 400)]

@@ -7,6 +7,7 @@ carrying the status and AzureML-style error body the real service would send.
 
 import hmac
 import json
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -83,10 +84,13 @@ def _json_type(value: Any) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
+def _bounded(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 3] + "..."
+
+
 def _shown(value: Any) -> str:
     """A caller-supplied value for an error message, bounded in length."""
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return _bounded(json.dumps(value, ensure_ascii=False), 40)
 
 
 # --- Checks every call passes -------------------------------------------------
@@ -132,6 +136,30 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not allowed")
 
 
+class _OutOfRange(float):
+    """A JSON number no double holds (1e999 reads as infinity), with its spelling."""
+
+    literal = ""
+
+
+def _first_out_of_range(payload: Any) -> tuple[str, str] | None:
+    """The path (Inputs.input1.Values[0][1]) and spelling of the first number out of
+    range, in document order; a loop, not recursion, whatever the nesting."""
+    stack: list[tuple[str, Any]] = [("", payload)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _OutOfRange):
+            return path, value.literal
+        if isinstance(value, dict):
+            items = [(f"{path}.{key}" if path else str(key), item) for key, item in value.items()]
+        elif isinstance(value, list):
+            items = [(f"{path}[{index}]", item) for index, item in enumerate(value)]
+        else:
+            continue
+        stack.extend(reversed(items))
+    return None
+
+
 def parse_body(*, body: bytes) -> dict[str, Any]:
     if not body.strip():
         raise bad_argument(
@@ -139,8 +167,21 @@ def parse_body(*, body: bytes) -> dict[str, Any]:
             detail_code="InvalidJson",
             target="body",
         )
+    out_of_range: list[str] = []
+
+    def parse_float(text: str) -> float:
+        value = float(text)
+        if math.isfinite(value):
+            return value
+        out_of_range.append(text)
+        number = _OutOfRange(value)
+        number.literal = text
+        return number
+
     try:
-        payload = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+        payload = json.loads(
+            body.decode("utf-8"), parse_constant=_refuse_constant, parse_float=parse_float
+        )
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise bad_argument(
             message=f"The request body is not valid JSON: {error}.",
@@ -152,6 +193,17 @@ def parse_body(*, body: bytes) -> dict[str, Any]:
             message=f"The request body must be a JSON object, not {_json_type(payload)}.",
             detail_code="InvalidJson",
             target="body",
+        )
+    found = _first_out_of_range(payload) if out_of_range else None
+    if found is not None:
+        # It would read as infinity, which is not JSON: neither stored nor answered.
+        path, literal = found
+        path = _bounded(path, 120)
+        raise bad_argument(
+            message=f"{path or 'The request body'} is {_bounded(literal, 40)}, a number out "
+            "of range; a number must be at most about 1.8e308 in magnitude.",
+            detail_code="NumberOutOfRange",
+            target=path or "body",
         )
     return payload
 
