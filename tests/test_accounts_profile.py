@@ -107,6 +107,9 @@ def test_a_new_address_takes_effect_only_once_confirmed(client: Client, ada, mai
     ada.refresh_from_db()
     assert ada.email == "ada@example.org"
     assert addresses(ada) == [("ada@example.org", True, True)]
+    # The old address is told.
+    assert [m.to for m in mailoutbox[1:]] == [["ada@example.com"]]
+    assert "ada@example.org" in mailoutbox[1].body
 
 
 def test_a_signed_in_session_without_the_password_cannot_change_the_address(
