@@ -104,6 +104,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "crispy_forms",
     "crispy_bootstrap5",
+    "allauth",
+    "allauth.account",
     "portal",
     "operations",
     "operations.demo",
@@ -119,6 +121,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -218,7 +221,7 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 # Mail: sign-up confirmations and password resets. The console backend prints them in
 # development; production names an SMTP server.
 EMAIL_BACKEND = env_str(
@@ -235,6 +238,62 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "API portal <portal@localhost>")
 LOGIN_REDIRECT_URL = "operations:catalog"
 LOGOUT_REDIRECT_URL = "operations:catalog"
+
+# --- Accounts: django-allauth's account app (README, Accounts) -------------------
+AUTHENTICATION_BACKENDS = [
+    # The admin's sign-in; the account pages sign in through allauth's backend.
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+# Where the portal is reached, as https://portal.example.com: the links in emails are
+# built on it, never on the Host header of the request that sent them. Development
+# defaults to the address `make run` serves; production sends no link without it
+# (the deployment check says so).
+PORTAL_SITE_URL = env_str("PORTAL_SITE_URL", served_url(host=HOST, port=PORT) if DEBUG else "")
+ACCOUNT_ADAPTER = "portal.account_adapter.PortalAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# A new account lands on its profile once confirmed.
+ACCOUNT_SIGNUP_REDIRECT_URL = "profile"
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+# One address per account; a new one replaces it only once its link is opened.
+ACCOUNT_CHANGE_EMAIL = True
+# Changing the address or the password asks for the password again after
+# REAUTHENTICATION_TIMEOUT seconds from the last sign-in.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# The old address hears of a new one, and the user of a changed or reset password.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Sign-up with an address in use answers as for a new one and mails the owner instead.
+ACCOUNT_PREVENT_ENUMERATION = True
+# A reset asked for an address without an account mails nobody.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = True
+# Counted in the cache (shared by every process with REDIS_URL). A refused attempt
+# answers "Too many failed login attempts. Try again later."
+ACCOUNT_RATE_LIMITS = {
+    # Wrong passwords: 5 per username in 5 minutes, 10 a minute per IP address. A right
+    # password does not reset the count.
+    "login_failed": "10/m/ip,5/300s/key",
+    "login": "30/m/ip",
+    # Reset requests: 5 a minute per address, 20 a minute per IP address.
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "signup": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    # One confirmation mail per address in 3 minutes.
+    "confirm_email": "1/180s/key",
+}
+# Proxies in front of the portal that add X-Forwarded-For: the client's IP address is
+# read from that header, else the connection's address counts.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
 
 # Security headers; HTTPS-only settings follow SECURE_SSL_REDIRECT so that the
 # demo works over plain http on a developer's machine.

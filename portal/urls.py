@@ -1,55 +1,34 @@
+from allauth.account import views as allauth_views
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from portal import account_views
 
+
+def moved(to: str) -> RedirectView:
+    """An earlier account path, sent on (with its query) to allauth's page."""
+    return RedirectView.as_view(pattern_name=to, permanent=True, query_string=True)
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # Django's sign-in with a form that says why an inactive account cannot sign in.
-    path("accounts/login/", account_views.sign_in, name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/signup/", account_views.signup, name="signup"),
-    path("accounts/signup/done/", account_views.signup_done, name="signup_done"),
+    path("accounts/profile/", account_views.profile, name="profile"),
+    # The link in confirmation mails: allauth's view on the portal's own path.
+    path("accounts/confirm/<str:key>/", allauth_views.confirm_email, name="confirm_email"),
     path(
         "accounts/confirm/<uidb64>/<token>/",
-        account_views.confirm_account,
-        name="confirm_account",
+        account_views.old_confirmation_link,
+        name="old_confirmation_link",
     ),
-    path(
-        "accounts/resend-confirmation/",
-        account_views.resend_confirmation,
-        name="resend_confirmation",
-    ),
-    path(
-        "accounts/resend-confirmation/done/",
-        account_views.resend_confirmation_done,
-        name="resend_confirmation_done",
-    ),
-    path("accounts/profile/", account_views.profile, name="profile"),
-    # The names below are Django's: its auth views reverse them.
-    path("accounts/password_change/", account_views.password_change, name="password_change"),
-    path(
-        "accounts/password_change/done/",
-        account_views.password_change_done,
-        name="password_change_done",
-    ),
-    path("accounts/password_reset/", account_views.password_reset, name="password_reset"),
-    path(
-        "accounts/password_reset/done/",
-        account_views.password_reset_done,
-        name="password_reset_done",
-    ),
-    path(
-        "accounts/reset/<uidb64>/<token>/",
-        account_views.password_reset_confirm,
-        name="password_reset_confirm",
-    ),
-    path(
-        "accounts/reset/done/",
-        account_views.password_reset_complete,
-        name="password_reset_complete",
-    ),
+    path("accounts/password_reset/", moved("account_reset_password")),
+    path("accounts/password_reset/done/", moved("account_reset_password_done")),
+    path("accounts/password_change/", moved("account_change_password")),
+    path("accounts/password_change/done/", moved("account_change_password")),
+    # Signing in to an account that is not confirmed mails a new link.
+    path("accounts/resend-confirmation/", moved("account_login")),
+    path("accounts/signup/done/", moved("account_email_verification_sent")),
+    path("accounts/", include("allauth.account.urls")),
     path("demo-backend/", include("operations.demo.urls")),
     path("", include("gateway.urls")),
     path("", include("operations.urls")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
@@ -11,8 +12,12 @@ from operations.models import Api
 PASSWORD = "correct horse battery staple"
 
 
-def make_user(username: str = "dev", *, staff: bool = False, **fields) -> AbstractBaseUser:
-    return get_user_model().objects.create_user(
+def make_user(
+    username: str = "dev", *, staff: bool = False, verified: bool = True, **fields
+) -> AbstractBaseUser:
+    """An account with PASSWORD; its address (if any) is its primary one in allauth's
+    table, confirmed unless `verified` is false."""
+    user = get_user_model().objects.create_user(
         username=username,
         email=fields.pop("email", f"{username}@example.com"),
         password=PASSWORD,
@@ -20,6 +25,11 @@ def make_user(username: str = "dev", *, staff: bool = False, **fields) -> Abstra
         is_superuser=staff,
         **fields,
     )
+    if user.email:
+        EmailAddress.objects.create(
+            user=user, email=user.email.lower(), primary=True, verified=verified
+        )
+    return user
 
 
 def make_product(

@@ -1,207 +1,80 @@
-"""portal.accounts: inactive accounts, confirmation tokens, who may sign in or reset."""
+"""The account adapter's links and names in emails, PORTAL_SITE_URL, the deployment
+check and the migration that gives existing accounts their allauth address."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+import importlib
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import default_token_generator
-from django.contrib.sessions.backends.db import SessionStore
-from django.core import mail
-from django.test import RequestFactory
+from allauth.account.models import EmailAddress
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
-from portal import accounts
-from tests.factories import PASSWORD, make_user
+from portal.checks import check_site_url
+from portal.site_url import absolute_url, site_domain, site_url
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
-User = get_user_model()
+migration = importlib.import_module("portal.migrations.0001_email_addresses")
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        ("https://portal.example.com", "https://portal.example.com"),
+        ("https://portal.example.com/", "https://portal.example.com"),
+        (" http://127.0.0.1:8123/ ", "http://127.0.0.1:8123"),
+    ],
+)
+def test_site_url_is_the_setting_without_its_slash(settings, configured, expected) -> None:
+    settings.PORTAL_SITE_URL = configured
+    assert site_url() == expected
+    assert absolute_url(path="/accounts/login/") == expected + "/accounts/login/"
 
 
-class FailingEmailBackend:
-    """A mail server that refuses everything."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        pass
-
-    def send_messages(self, messages) -> int:
-        raise OSError("connection refused")
-
-
-def signup_request():
-    return RequestFactory().post("/accounts/signup/")
+@pytest.mark.parametrize("configured", ["", "portal.example.com", "ftp://portal.example.com"])
+def test_no_link_is_built_without_a_usable_site_url(settings, configured) -> None:
+    settings.PORTAL_SITE_URL = configured
+    with pytest.raises(ImproperlyConfigured, match="Set PORTAL_SITE_URL"):
+        absolute_url(path="/accounts/login/")
+    [warning] = check_site_url(None)
+    assert warning.id == "portal.W001"
 
 
-def uid_of(user) -> str:
-    return urlsafe_base64_encode(force_bytes(user.pk))
+def test_the_deployment_check_is_quiet_with_a_site_url(settings) -> None:
+    settings.PORTAL_SITE_URL = "https://portal.example.com"
+    assert check_site_url(None) == []
+    assert site_domain() == "portal.example.com"
 
 
-def signed_in_request():
-    """A request with a real session, as accounts.confirm_account signs the user in."""
-    request = RequestFactory().get("/accounts/confirm/")
-    request.session = SessionStore()
-    return request
-
-
-def test_create_inactive_user_is_inactive_with_the_domain_lowercased() -> None:
-    user = accounts.create_inactive_user(username="ada", email="Ada@Example.COM", password=PASSWORD)
-    user.refresh_from_db()
-    assert user.is_active is False
-    assert user.email == "Ada@example.com"
-    assert user.check_password(PASSWORD)
-    assert accounts.is_awaiting_confirmation(user=user)
-
-
-def test_sign_up_sends_one_mail_with_the_link_on_the_request_host() -> None:
-    user = accounts.sign_up(
-        request=signup_request(), username="ada", email="ada@example.com", password=PASSWORD
+def test_the_migration_gives_each_account_its_primary_address() -> None:
+    active = make_user("active", email="Active@Example.COM")
+    pending = make_user("pending", email="pending@example.com", is_active=False)
+    disabled = make_user(
+        "disabled", email="gone@example.com", is_active=False, last_login=timezone.now()
     )
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
-    assert message.to == ["ada@example.com"]
-    assert message.subject == "Confirm your API portal account"
-    assert f"http://testserver/accounts/confirm/{uid_of(user)}/" in message.body
-    assert "expires in 3 days" in message.body
+    twin = make_user("twin", email="ACTIVE@example.com", verified=False)
+    make_user("nomail", email="")
+    EmailAddress.objects.all().delete()
 
+    migration.add_email_addresses(apps, None)
 
-def test_sign_up_creates_nothing_when_the_mail_cannot_be_sent(settings) -> None:
-    settings.EMAIL_BACKEND = "tests.test_accounts.FailingEmailBackend"
-    with pytest.raises(accounts.ConfirmationNotSent):
-        accounts.sign_up(
-            request=signup_request(), username="ada", email="ada@example.com", password=PASSWORD
-        )
-    assert not User.objects.filter(username="ada").exists()
-
-
-def test_confirm_account_activates_and_signs_in_once() -> None:
-    user = accounts.create_inactive_user(username="ada", email="a@example.com", password=PASSWORD)
-    token = accounts.confirmation_tokens.make_token(user)
-    request = signed_in_request()
-
-    confirmed = accounts.confirm_account(request=request, uidb64=uid_of(user), token=token)
-
-    assert confirmed == user
-    user.refresh_from_db()
-    assert user.is_active and user.last_login is not None
-    assert request.session["_auth_user_id"] == str(user.pk)
-    again = accounts.confirm_account(request=signed_in_request(), uidb64=uid_of(user), token=token)
-    assert again is None
-
-
-def test_a_password_reset_token_does_not_confirm_an_account() -> None:
-    user = accounts.create_inactive_user(username="ada", email="a@example.com", password=PASSWORD)
-    reset_token = default_token_generator.make_token(user)
-    result = accounts.confirm_account(
-        request=signed_in_request(), uidb64=uid_of(user), token=reset_token
-    )
-    assert result is None
-    user.refresh_from_db()
-    assert user.is_active is False
-
-
-def test_an_expired_link_confirms_nothing(monkeypatch, settings) -> None:
-    user = accounts.create_inactive_user(username="ada", email="a@example.com", password=PASSWORD)
-    four_days_ago = datetime.now() - timedelta(days=4)
-    monkeypatch.setattr(accounts.confirmation_tokens, "_now", lambda: four_days_ago)
-    token = accounts.confirmation_tokens.make_token(user)
-    monkeypatch.undo()
-
-    result = accounts.confirm_account(request=signed_in_request(), uidb64=uid_of(user), token=token)
-
-    assert result is None
-    user.refresh_from_db()
-    assert user.is_active is False
-
-
-def test_an_account_an_admin_disabled_cannot_be_confirmed_back() -> None:
-    user = make_user("ada", is_active=False, last_login=timezone.now())
-    token = accounts.confirmation_tokens.make_token(user)
-    result = accounts.confirm_account(request=signed_in_request(), uidb64=uid_of(user), token=token)
-    assert result is None
-    user.refresh_from_db()
-    assert user.is_active is False
-
-
-@pytest.mark.parametrize("uidb64", ["", "!!!", "bm90LWEtbnVtYmVy", urlsafe_base64_encode(b"999")])
-def test_user_from_uidb64_answers_none_for_garbage(uidb64: str) -> None:
-    assert accounts.user_from_uidb64(uidb64=uidb64) is None
-
-
-def test_inactive_account_for_credentials() -> None:
-    pending = accounts.create_inactive_user(
-        username="ada", email="a@example.com", password=PASSWORD
-    )
-    make_user("bob")
-    assert accounts.inactive_account_for_credentials(username="ada", password=PASSWORD) == pending
-    assert accounts.inactive_account_for_credentials(username="ada", password="wrong") is None
-    assert accounts.inactive_account_for_credentials(username="bob", password=PASSWORD) is None
-    assert accounts.inactive_account_for_credentials(username="nobody", password=PASSWORD) is None
-
-
-def test_password_reset_recipients_are_active_or_awaiting_confirmation() -> None:
-    active = make_user("active", email="same@example.com")
-    pending = accounts.create_inactive_user(
-        username="pending", email="SAME@example.com", password=PASSWORD
-    )
-    make_user("disabled", email="same@example.com", is_active=False, last_login=timezone.now())
-    no_password = make_user("nopass", email="same@example.com")
-    no_password.set_unusable_password()
-    no_password.save()
-
-    recipients = accounts.password_reset_recipients(email="Same@Example.com")
-
-    assert sorted(user.username for user in recipients) == sorted([active.username, "pending"])
-    assert pending in recipients
-
-
-def test_password_reset_recipients_compare_addresses_the_unicode_way() -> None:
-    make_user("mike", email="mike@example.org")
-    # Some databases' iexact treat the dotless i (U+0131) as i; the address is not the same.
-    assert accounts.password_reset_recipients(email="m\u0131ke@example.org") == []
-
-
-def test_set_password_from_reset_confirms_an_account_awaiting_confirmation() -> None:
-    user = accounts.create_inactive_user(username="ada", email="a@example.com", password=PASSWORD)
-    accounts.set_password_from_reset(user=user, password="a new and long password")
-    user.refresh_from_db()
-    assert user.is_active is True
-    assert user.check_password("a new and long password")
-
-
-def test_resend_is_throttled_per_account() -> None:
-    accounts.create_inactive_user(username="ada", email="a@example.com", password=PASSWORD)
-    accounts.resend_confirmation(request=signup_request(), email="A@example.com")
-    accounts.resend_confirmation(request=signup_request(), email="a@example.com")
-    assert len(mail.outbox) == 1
-    assert re.search(r"/accounts/confirm/[^/]+/[^/]+/", mail.outbox[0].body)
-
-
-def test_resend_after_a_mail_failure_is_not_throttled(settings) -> None:
-    accounts.create_inactive_user(username="ada", email="a@example.com", password=PASSWORD)
-    settings.EMAIL_BACKEND = "tests.test_accounts.FailingEmailBackend"
-    accounts.resend_confirmation(request=signup_request(), email="a@example.com")
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    accounts.resend_confirmation(request=signup_request(), email="a@example.com")
-    assert len(mail.outbox) == 1
-
-
-def test_link_lifetime_follows_the_setting(settings) -> None:
-    settings.PASSWORD_RESET_TIMEOUT = 2 * 3600
-    assert accounts.link_lifetime() == "2 hours"
-
-
-def test_update_profile_strips_and_normalizes() -> None:
-    user = make_user("ada")
-    accounts.update_profile(user=user, first_name=" Ada ", last_name="Lovelace", email="A@X.ORG")
-    user.refresh_from_db()
-    assert (user.first_name, user.last_name, user.email) == ("Ada", "Lovelace", "A@x.org")
+    rows = {
+        row.user.username: (row.email, row.primary, row.verified)
+        for row in EmailAddress.objects.select_related("user")
+    }
+    assert rows == {
+        "active": ("active@example.com", True, True),
+        "pending": ("pending@example.com", True, False),
+        "disabled": ("gone@example.com", True, True),
+        # The address is the older account's; the newer one has to confirm it.
+        "twin": ("active@example.com", True, False),
+    }
+    for user in (active, pending, disabled):
+        user.refresh_from_db()
+    assert (active.is_active, pending.is_active, disabled.is_active) == (True, True, False)
+    assert active.email == "active@example.com"
+    twin.refresh_from_db()
+    assert twin.is_active is True

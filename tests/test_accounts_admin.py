@@ -8,9 +8,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from portal import accounts
 from portal.admin import PortalUserAdmin
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +25,7 @@ def fast_password_hashing(settings) -> None:
 def admin_client_with_users(client: Client) -> Client:
     client.force_login(make_user("root", staff=True))
     make_user("bob", email="bob@example.com")
-    accounts.create_inactive_user(username="ada", email="ada@example.com", password=PASSWORD)
+    make_user("ada", email="ada@example.com", is_active=False)
     return client
 
 

@@ -99,7 +99,7 @@ def totals(response):
 def test_anonymous_visitors_are_asked_to_sign_in(client) -> None:
     response = client.get(URL)
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={URL}"
+    assert response["Location"] == f"{reverse('account_login')}?next={URL}"
     csv_response = client.get(URL + "?export=csv")
     assert csv_response.status_code == 302
 

@@ -159,7 +159,7 @@ def test_product_page_for_a_visitor(client, starter) -> None:
     assert "Be <em>nice</em>." in html
     assert "5 calls per minute, 100 calls per week" in html
     assert 'href="/apis/azureml-demo/"' in html
-    login = reverse("login")
+    login = reverse("account_login")
     assert f'href="{login}?next=/products/starter/">Sign in to subscribe</a>' in html
     assert '<form method="post" action="/products/starter/subscribe"' not in html
 
@@ -266,7 +266,7 @@ def test_subscribe_permission_matrix(starter) -> None:
     url = _subscribe_url(starter)
     anonymous = Client().post(url, {"name": "x", "accept_terms": "on"})
     assert anonymous.status_code == 302
-    assert anonymous.url == f"{reverse('login')}?next=/products/starter/"
+    assert anonymous.url == f"{reverse('account_login')}?next=/products/starter/"
     assert not Subscription.objects.exists()
     for user in (make_user("bob"), make_user("root", staff=True)):
         response = _signed_in(user).post(url, {"name": "x", "accept_terms": "on"})

@@ -24,7 +24,13 @@ TEST_RUN_VARIABLES = {
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 # And those of the development profile, which a developer's shell may hold.
-DEVELOPMENT_VARIABLES = {"HOST", "PORT", "PORTAL_DEMO_BACKEND_URL", "PORTAL_ENV_FILE"}
+DEVELOPMENT_VARIABLES = {
+    "HOST",
+    "PORT",
+    "PORTAL_DEMO_BACKEND_URL",
+    "PORTAL_ENV_FILE",
+    "PORTAL_SITE_URL",
+}
 
 
 def run_python(
@@ -53,9 +59,35 @@ def test_production_defaults_pass_check_deploy():
         "--fail-level",
         "WARNING",
         SECRET_KEY="p" * 20 + "-x8#Kq2!vLz9@Wm4$Rt7^Yb1&Nc5*Hd3",
+        PORTAL_SITE_URL="https://portal.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_without_a_site_url_the_deployment_check_says_so():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY="p" * 20 + "-x8#Kq2!vLz9@Wm4$Rt7^Yb1&Nc5*Hd3",
+    )
+    assert result.returncode != 0
+    assert "portal.W001" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"DEBUG": "true"}, "http://127.0.0.1:8000"),
+        ({"DEBUG": "true", "HOST": "0.0.0.0", "PORT": "8123"}, "http://127.0.0.1:8123"),
+        ({"DEBUG": "true", "PORTAL_SITE_URL": "https://dev.example"}, "https://dev.example"),
+        ({"SECRET_KEY": "k"}, ""),
+    ],
+)
+def test_the_site_url_defaults_to_where_development_serves(env, expected):
+    assert setting("settings.PORTAL_SITE_URL", **env) == expected
 
 
 def test_without_secret_key_and_debug_the_portal_refuses_to_start():

@@ -62,7 +62,7 @@ def test_reveal_permission_matrix(subscription) -> None:
     url = _key_url(subscription, "primary")
     anonymous = Client().get(url)
     assert anonymous.status_code == 302
-    assert anonymous.url == f"{reverse('login')}?next={url}"
+    assert anonymous.url == f"{reverse('account_login')}?next={url}"
     assert subscription.key("primary") not in anonymous.content.decode()
     for stranger in (make_user("bob"), make_user("root", staff=True)):
         response = _signed_in(stranger).get(url)
@@ -179,7 +179,7 @@ def test_regenerate_permission_matrix(subscription) -> None:
     old = subscription.key("primary")
     anonymous = Client().post(url)
     assert anonymous.status_code == 302
-    assert anonymous.url.startswith(reverse("login"))
+    assert anonymous.url.startswith(reverse("account_login"))
     for stranger in (make_user("bob"), make_user("root", staff=True)):
         assert _signed_in(stranger).post(url).status_code == 404
         assert _signed_in(stranger).get(url).status_code == 404

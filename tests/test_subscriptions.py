@@ -358,7 +358,7 @@ def test_pages_permission_matrix(owner, product, page) -> None:
     )
     anonymous = Client().get(url)
     assert anonymous.status_code == 302
-    assert anonymous.url == f"{reverse('login')}?next={url}"
+    assert anonymous.url == f"{reverse('account_login')}?next={url}"
     assert _signed_in(owner).get(url).status_code == 200
     for stranger in (make_user("bob"), make_user("root", staff=True)):
         response = _signed_in(stranger).get(url)
@@ -420,7 +420,7 @@ def test_cancel_permission_matrix(owner, product) -> None:
     url = reverse("gateway:cancel_subscription", args=[subscription.pk])
     anonymous = Client().post(url)
     assert anonymous.status_code == 302
-    assert anonymous.url.startswith(reverse("login"))
+    assert anonymous.url.startswith(reverse("account_login"))
     for stranger in (make_user("bob"), make_user("root", staff=True)):
         assert _signed_in(stranger).post(url).status_code == 404
         assert _signed_in(stranger).get(url).status_code == 404

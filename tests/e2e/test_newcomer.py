@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 API_NAME = "AzureML Demo API"
 USERNAME = "newcomer"
 PASSWORD = "a long passphrase for the quick start"
-CONFIRM_LINK = re.compile(r"https?://\S+/accounts/confirm/[^/\s]+/[^/\s]+/")
+CONFIRM_LINK = re.compile(r"https?://\S+/accounts/confirm/[^/\s]+/")
 MASKED = re.compile(r"^•{28}[0-9a-f]{4}$")
 HASHED_COLUMNS = [f"Col2_HashingFeature.{index}" for index in range(8)]
 
@@ -38,9 +38,10 @@ def fast_password_hashing(settings) -> None:
 
 @pytest.fixture
 def demo_loaded(live_server, settings) -> None:
-    """What `make run` does before serving: `manage.py load_demo`, the demo backend on
-    the portal's own address."""
+    """What `make run` does before serving: `manage.py load_demo`, the demo backend and
+    the emailed links on the portal's own address."""
     settings.PORTAL_DEMO_BACKEND_URL = f"{live_server.url}/demo-backend"
+    settings.PORTAL_SITE_URL = live_server.url
     call_command("load_demo")
 
 
@@ -101,9 +102,10 @@ def test_the_quick_start_from_anonymous_send_to_analytics(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [f"{USERNAME}@example.com"]
     page.goto(CONFIRM_LINK.search(mail.outbox[0].body).group(0))
+    page.get_by_role("button", name="Confirm").click()
     expect(page).to_have_url(base + "/accounts/profile/")
-    expect(page.locator("main .alert-success")).to_have_text(
-        f"Your account is confirmed. Welcome, {USERNAME}!"
+    expect(page.locator("main .alert-success").first).to_have_text(
+        f"You have confirmed {USERNAME}@example.com."
     )
     expect(nav(page).locator(".navbar-text")).to_have_text(USERNAME)
     page.problems.assert_none()
