@@ -162,6 +162,7 @@ class Workspace:
             "SESSION_COOKIE_SECURE": "false",
             "CSRF_COOKIE_SECURE": "false",
             "SECURE_HSTS_SECONDS": "0",
+            "PORTAL_SITE_URL": "http://127.0.0.1",
             "PORTAL_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1/32",
             # The bench's backends listen on ports the system picks.
             "PORTAL_OUTBOUND_ALLOWED_PORTS": "*",
