@@ -67,7 +67,8 @@ run: demo
 # through whitenoise, DEBUG off, against whatever DATABASE_URL and REDIS_URL say. Plain
 # http on loopback, so the HTTPS-only settings are relaxed unless given. It reads no
 # .env (PORTAL_ENV_FILE may name one), and its commands share one SECRET_KEY: load_demo
-# stores the demo's keys encrypted with it, for gunicorn to read.
+# stores the demo's keys encrypted with it, for gunicorn to read. Without REDIS_URL
+# gunicorn runs one worker, the limits being counted in its memory (gunicorn.conf.py).
 SERVE_ENV = PORTAL_ENV_FILE=$${PORTAL_ENV_FILE:-} \
 	DEBUG=false \
 	SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')} \

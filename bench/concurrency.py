@@ -11,12 +11,13 @@ meanwhile 4 readers load the catalog again and again until the last call is back
 Goals: every call answered with the backend's 200 within 2.5 s of the start, and the
 catalog's p99 during that window under 250 ms.
 
-gunicorn has GUNICORN_WORKERS x GUNICORN_THREADS threads (gunicorn.conf.py: 4 x 64). A
-Try it call holds its thread while it waits for the backend, and a connection stays with
-the worker that accepted it: a worker holding more calls than it has threads makes the
-rest wait for one. Set GUNICORN_WORKERS and GUNICORN_THREADS in the environment to try
-other values (the bench prints what it ran with). A failed call is described (status,
-error panel) along with the errors of gunicorn's log. Exits 1 when a goal is missed.
+gunicorn has GUNICORN_WORKERS x GUNICORN_THREADS threads (gunicorn.conf.py: 4 x 64 with
+REDIS_URL, 1 x 64 without). A Try it call holds its thread while it waits for the
+backend, and a connection stays with the worker that accepted it: a worker holding more
+calls than it has threads makes the rest wait for one. Set GUNICORN_WORKERS and
+GUNICORN_THREADS in the environment to try other values (the bench prints what it ran
+with). A failed call is described (status, error panel) along with the errors of
+gunicorn's log. Exits 1 when a goal is missed.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 import contextlib
 import json
+import logging
 import os
 import shutil
 import socket
@@ -9,7 +10,10 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import redis
 from django.conf import settings
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core import mail
 from django.core.cache import cache
 from django.db.models.signals import post_save
 
@@ -19,6 +23,7 @@ from operations import outbound
 from operations.demo.registration import register_demo_api
 from operations.masking import is_secret_name
 from operations.models import Api, Exchange
+from tests import log_scan
 
 
 @pytest.fixture(autouse=True)
@@ -118,6 +123,58 @@ def secrets_are_never_stored(monkeypatch):
     assert leaked == [], f"secret values stored in exchanges or gateway calls: {leaked}"
 
 
+def _logged_text(records: list[logging.LogRecord]) -> str:
+    lines = []
+    for record in records:
+        with contextlib.suppress(Exception):  # arguments that do not fit the message
+            lines.append(record.getMessage())
+        if record.exc_info:
+            lines.append(logging.Formatter().formatException(record.exc_info))
+    return "\n".join(lines)
+
+
+@pytest.fixture(autouse=True)
+def secrets_are_never_logged(caplog, monkeypatch):
+    """After every test: no subscription key saved and no account token made (nor one
+    in a link of a mail sent) during the test appears in a log record of the test.
+
+    Every such key and token is also remembered for the scan of the output of the
+    servers the suite starts (tests/log_scan.py).
+    """
+    created: set[str] = set()
+
+    def keep(value: str) -> None:
+        created.add(value)
+        log_scan.remember(value)
+
+    real_make_token = PasswordResetTokenGenerator.make_token
+
+    def recording_make_token(self, user):
+        token = real_make_token(self, user)
+        keep(token)
+        return token
+
+    def record_keys(sender, instance, **kwargs):
+        for slot in ("primary", "secondary"):
+            if getattr(instance, f"{slot}_key_encrypted", ""):
+                keep(instance.key(slot))
+
+    # Every generator of the portal's (confirmation, reset) inherits make_token.
+    monkeypatch.setattr(PasswordResetTokenGenerator, "make_token", recording_make_token)
+    post_save.connect(record_keys, sender=Subscription, weak=False, dispatch_uid="log-scan")
+    try:
+        yield
+    finally:
+        post_save.disconnect(sender=Subscription, dispatch_uid="log-scan")
+    for message in getattr(mail, "outbox", []):
+        for body in (message.body, *(c for c, _ in getattr(message, "alternatives", []))):
+            for token in log_scan.link_tokens(str(body)):
+                keep(token)
+    logged = _logged_text(caplog.get_records("setup") + caplog.get_records("call"))
+    leaked = log_scan.leaked(text=logged, secrets=created)
+    assert leaked == [], f"keys or account tokens logged: {leaked}"
+
+
 @pytest.fixture
 def demo_api(db) -> Api:
     """The demo registration, pointing at an address nothing listens on."""
@@ -180,3 +237,13 @@ def redis_server(tmp_path_factory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """A database of the run's own redis-server, emptied: no counter of another test."""
+    url = f"{redis_server}/3"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url

@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests import log_scan
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 # What pyproject.toml sets for the test run, or a developer's shell may hold: none of it
@@ -96,6 +98,11 @@ class ServerOutput:
     def text(self) -> str:
         with self._lock:
             return "".join(self._lines)
+
+    def read_to_the_end(self, *, timeout: float = 10) -> str:
+        """Everything, once the server has closed its output."""
+        self._thread.join(timeout)
+        return self.text
 
     def wait_for(self, pattern: re.Pattern[str], *, timeout: float = 10) -> re.Match[str]:
         deadline = time.monotonic() + timeout
@@ -179,3 +186,22 @@ def demo_portal(directory: Path) -> Iterator[DemoPortal]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+    log_scan.assert_server_output_clean(
+        text=portal.output.read_to_the_end(),
+        server="runserver",
+        own_secrets=subscription_keys(portal),
+    )
+
+
+def subscription_keys(portal: DemoPortal) -> list[str]:
+    """Every subscription key in the portal's database (load_demo's, the tests')."""
+    done = portal.manage(
+        "shell",
+        "-v0",
+        "-c",
+        "from gateway.models import Subscription\n"
+        "for s in Subscription.objects.all():\n"
+        "    print(s.key('primary'), s.key('secondary'))",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.split()

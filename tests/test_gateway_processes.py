@@ -23,13 +23,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 
 from gateway.models import CallOutcome, GatewayCall
 from operations.models import Api, Operation
+from tests import log_scan
 from tests.backends import ScriptedServer, reply_with, scripted_server
 from tests.factories import make_product, make_subscription
 
@@ -44,16 +44,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@pytest.fixture
-def redis_url(redis_server) -> str:
-    """A database of the run's own redis-server, emptied: no counter of another test."""
-    url = f"{redis_server}/3"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
-    return url
 
 
 def shared_database_url(tmp_path: Path) -> str:
@@ -110,12 +100,12 @@ class Portal:
             client.close()
 
 
-@contextlib.contextmanager
-def portal(*, name: str, database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Portal]:
-    port = free_port()
-    log = tmp_path / f"{name}.log"
-    env = {
-        **os.environ,
+def gunicorn_environment(*, port: int, database_url: str, redis_url: str) -> dict[str, str]:
+    """The production profile on loopback; REDIS_URL empty: none."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
+    inherited.pop("REDIS_URL", None)
+    return {
+        **inherited,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "DEBUG": "false",
         "SECRET_KEY": settings.SECRET_KEY,
@@ -124,26 +114,38 @@ def portal(*, name: str, database_url: str, redis_url: str, tmp_path: Path) -> I
         "DATABASE_URL": database_url,
         # Each request closes its connection: nothing is left open on the test database.
         "DATABASE_CONN_MAX_AGE": "0",
-        "REDIS_URL": redis_url,
+        **({"REDIS_URL": redis_url} if redis_url else {}),
         "PORTAL_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1/32",
         "PORTAL_OUTBOUND_ALLOWED_PORTS": "*",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "1",
         "GUNICORN_THREADS": "4",
     }
+
+
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "portal.wsgi"]
+
+
+@contextlib.contextmanager
+def portal(
+    *, name: str, database_url: str, redis_url: str, tmp_path: Path, workers: str = "1"
+) -> Iterator[Portal]:
+    """gunicorn -c gunicorn.conf.py portal.wsgi on a free port; workers "": the
+    configuration's default. Its output is scanned for secrets once it has stopped."""
+    port = free_port()
+    log = tmp_path / f"{name}.log"
+    env = gunicorn_environment(port=port, database_url=database_url, redis_url=redis_url)
+    if workers:
+        env["GUNICORN_WORKERS"] = workers
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "portal.wsgi"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
+            GUNICORN, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
         )
     server = Portal(process, port, log)
     try:
         yield server
     finally:
         _stop(process)
+    log_scan.assert_server_output_clean(text=log.read_text(), server=f"gunicorn {name}")
 
 
 def wait_until_serving(*servers: Portal) -> None:
