@@ -2,10 +2,13 @@
 
 A request line travels with everything a client put in it: a subscription key in the
 query (`?subscription-key=...`, or whatever query name an API reads its key from), an
-API's secret query parameters, the token of a confirmation or password reset link.
+API's secret query parameters, the key of a confirmation or password reset link.
 Every query value is masked, so that no API's own secret names need to be known, and
-so is the secret segment of each account link, in the shapes of Django's auth views
-and of django-allauth. Names, paths and everything else stay as they were sent.
+so is every path segment after the fixed part of an account link (portal/urls.py
+mounts django-allauth's): the key may hold ":" (a signed confirmation key,
+`<pk>:<timestamp>:<signature>`), "-" or even "/" (a reset key), and a path that runs
+on past the key (a 404) keeps nothing of it. Names, paths and everything else stay as
+they were sent.
 """
 
 from __future__ import annotations
@@ -20,16 +23,23 @@ _END = "\\s\"'<>"
 # A query string: a "?" right after a path character, up to the end of the URL (a
 # fragment, which no browser sends, is masked with the last value).
 _QUERY = re.compile(rf"(?<=[^{_END}])\?([^{_END}]*)")
-_SEGMENT = rf"[^/?#{_END}]+"
-# The step after a reset link, where the token has already moved to the session.
+# The rest of a URL's path.
+_REST = rf"[^?#{_END}]+"
+# The step after a reset link, where the key has already moved to the session.
 _NOT_SET_PASSWORD = rf"(?!set-password(?:[/?#{_END}]|\Z))"
 _ACCOUNT_LINKS = re.compile(
-    # Django: /accounts/confirm/<uidb64>/<token>/, /accounts/reset/<uidb64>/<token>/
-    rf"(?P<django>/accounts/(?:confirm|reset)/{_SEGMENT}/){_NOT_SET_PASSWORD}{_SEGMENT}"
-    # django-allauth: /accounts/confirm-email/<key>/
-    rf"|(?P<allauth_confirm>/accounts/confirm-email/){_SEGMENT}"
-    # django-allauth: /accounts/password/reset/key/<uidb36>-<key>/
-    rf"|(?P<allauth_reset>/accounts/password/reset/key/[0-9A-Za-z]+-){_NOT_SET_PASSWORD}{_SEGMENT}"
+    r"(?P<kept>"
+    # The confirmation link of the mails: /accounts/confirm/<key>/; and the links
+    # mailed before django-allauth, /accounts/confirm/<uidb64>/<token>/, which redirect
+    # to sign-in.
+    r"/accounts/confirm/"
+    # django-allauth's own mount of it: /accounts/confirm-email/<key>/
+    r"|/accounts/confirm-email/"
+    # django-allauth's reset link: /accounts/password/reset/key/<uidb36>-<key>/
+    rf"|/accounts/password/reset/key/[0-9A-Za-z]+-{_NOT_SET_PASSWORD}"
+    # Django's reset link, mailed before django-allauth: /accounts/reset/<uidb64>/<token>/
+    rf"|/accounts/reset/[^/?#{_END}]+/{_NOT_SET_PASSWORD}"
+    rf")(?P<secret>{_REST})"
 )
 
 
@@ -46,12 +56,13 @@ def mask_query_string(*, query: str) -> str:
 
 
 def _mask_link(match: re.Match[str]) -> str:
-    kept = match.group("django") or match.group("allauth_confirm") or match.group("allauth_reset")
-    return kept + MASK
+    """Each segment of the rest of the path masked; its slashes kept."""
+    segments = match.group("secret").split("/")
+    return match.group("kept") + "/".join(MASK if segment else "" for segment in segments)
 
 
 def mask_log_text(*, text: str) -> str:
-    """`text` with the query values of every URL in it and the account links' tokens
+    """`text` with the query values of every URL in it and the account links' keys
     masked."""
     if "?" not in text and "/accounts/" not in text:
         return text

@@ -11,6 +11,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import redis
+from allauth.account import app_settings as allauth_settings
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailConfirmationHMAC
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import mail
@@ -135,32 +138,48 @@ def _logged_text(records: list[logging.LogRecord]) -> str:
 
 @pytest.fixture(autouse=True)
 def secrets_are_never_logged(caplog, monkeypatch):
-    """After every test: no subscription key saved and no account token made (nor one
-    in a link of a mail sent) during the test appears in a log record of the test.
+    """After every test: no subscription key saved and no account key made (nor one in
+    a link of a mail sent) during the test appears in a log record of the test.
 
-    Every such key and token is also remembered for the scan of the output of the
-    servers the suite starts (tests/log_scan.py).
+    Account keys are django-allauth's: its confirmation keys, signed
+    (EmailConfirmationHMAC.key) or random (EmailConfirmation's, the adapter's
+    generate_emailconfirmation_key), and the reset tokens of its generator and of
+    Django's default_token_generator. Every such key is also remembered for the scan of
+    the output of the servers the suite starts (tests/log_scan.py).
     """
     created: set[str] = set()
 
     def keep(value: str) -> None:
-        created.add(value)
-        log_scan.remember(value)
+        for part in log_scan.secret_parts(value):
+            created.add(part)
+            log_scan.remember(part)
 
-    real_make_token = PasswordResetTokenGenerator.make_token
+    def recording(real):
+        def record(*args, **kwargs):
+            value = real(*args, **kwargs)
+            keep(value)
+            return value
 
-    def recording_make_token(self, user):
-        token = real_make_token(self, user)
-        keep(token)
-        return token
+        return record
+
+    generators = {PasswordResetTokenGenerator, allauth_settings.PASSWORD_RESET_TOKEN_GENERATOR}
+    for generator in generators:
+        if "make_token" in vars(generator):
+            monkeypatch.setattr(generator, "make_token", recording(generator.make_token))
+    monkeypatch.setattr(
+        EmailConfirmationHMAC, "key", property(recording(EmailConfirmationHMAC.key.fget))
+    )
+    monkeypatch.setattr(
+        DefaultAccountAdapter,
+        "generate_emailconfirmation_key",
+        recording(DefaultAccountAdapter.generate_emailconfirmation_key),
+    )
 
     def record_keys(sender, instance, **kwargs):
         for slot in ("primary", "secondary"):
             if getattr(instance, f"{slot}_key_encrypted", ""):
                 keep(instance.key(slot))
 
-    # Every generator of the portal's (confirmation, reset) inherits make_token.
-    monkeypatch.setattr(PasswordResetTokenGenerator, "make_token", recording_make_token)
     post_save.connect(record_keys, sender=Subscription, weak=False, dispatch_uid="log-scan")
     try:
         yield

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 # Shorter values would match by chance; keys are 32 characters and tokens longer.
 MIN_LENGTH = 16
@@ -32,16 +33,27 @@ def remember(value: str) -> None:
         _known.add(value)
 
 
+def secret_parts(value: str) -> set[str]:
+    """`value` and its long parts around ":" and "-": the signature of a signed
+    confirmation key (`<pk>:<timestamp>:<signature>`), the hash of a reset token
+    (`<timestamp>-<hash>`), either found even where the rest is written otherwise (a
+    ":" percent-encoded)."""
+    parts = {value, *re.split("[:-]", value)}
+    if value.count(":") == 2:
+        parts.add(value.rpartition(":")[2])
+    return {part for part in parts if len(part) >= MIN_LENGTH}
+
+
 def link_tokens(text: str) -> set[str]:
     """The long path segments of the links in `text` (mails) that hold a digit, as random
-    tokens do and page names do not, and their long parts around "-" (a reset link's
-    segment is `<uid>-<key>` in django-allauth)."""
+    keys do and page names do not, and their secret parts (a reset link's segment is
+    `<uid>-<timestamp>-<hash>`, a confirmation link's `<pk>:<timestamp>:<signature>`)."""
     tokens: set[str] = set()
     for link in _LINK.findall(text):
-        path = re.sub(r"^https?://[^/]*", "", link).partition("?")[0]
-        for segment in path.split("/"):
-            tokens.update(part for part in (segment, *segment.split("-")) if part)
-    return {t for t in tokens if len(t) >= MIN_LENGTH and any(c.isdigit() for c in t)}
+        path = unquote(re.sub(r"^https?://[^/]*", "", link).partition("?")[0])
+        for segment in filter(None, path.split("/")):
+            tokens.update(secret_parts(segment))
+    return {t for t in tokens if any(c.isdigit() for c in t)}
 
 
 def leaked(*, text: str, secrets: Iterable[str]) -> list[str]:

@@ -3,9 +3,10 @@ portal/gunicorn_logging.py).
 
 An attacker who reads the server's log (a shared log service, a support ticket with a
 pasted log, a backup) must find no subscription key sent in a query and no account
-link's token. The servers are started for real: gunicorn with the project's
+link's key. The servers are started for real: gunicorn with the project's
 gunicorn.conf.py, and runserver as `make run` serves; requests carry a real key, a
-real reset link and a real confirmation link, and the whole output is read after.
+real reset link and a real confirmation link (django-allauth's), and the whole output
+is read after.
 """
 
 from __future__ import annotations
@@ -21,8 +22,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from secrets import token_hex
 
 import pytest
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import default_token_generator as reset_tokens
+from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+from allauth.account.utils import user_pk_to_url_str
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -31,7 +37,6 @@ from django.utils.http import urlsafe_base64_encode
 from gunicorn.config import Config
 
 from operations.masking import MASK
-from portal import accounts
 from portal.gunicorn_logging import MaskingLogger
 from portal.log_masking import mask_log_text
 from tests import log_scan
@@ -62,20 +67,41 @@ from tests.test_gateway_processes import (
         ("/a?0123abcd&b=&c=3", f"/a?{MASK}&b=&c={MASK}"),
         ("/a?b=1#fragment", f"/a?b={MASK}"),
         ("http://h/a?k=v x", f"http://h/a?k={MASK} x"),
-        ("/accounts/confirm/MQ/cz1b2c-0123abcd/", f"/accounts/confirm/MQ/{MASK}/"),
-        ("/accounts/reset/MQ/cz1b2c-0123abcd/", f"/accounts/reset/MQ/{MASK}/"),
-        ("/accounts/reset/MQ/cz1b2c-0123abcd", f"/accounts/reset/MQ/{MASK}"),
-        ("/accounts/reset/MQ/cz1b2c-0123abcd/x?n=1", f"/accounts/reset/MQ/{MASK}/x?n={MASK}"),
-        ("/accounts/confirm-email/MQ:1tZ:abc01/", f"/accounts/confirm-email/{MASK}/"),
+        # The mails' confirmation link: a signed key, <pk>:<timestamp>:<signature>.
+        ("/accounts/confirm/MQ:1xYeS6:zUx82gn-j5BpfwxS/", f"/accounts/confirm/{MASK}/"),
+        ("/accounts/confirm/MQ%3A1xYeS6%3AzUx82gn/", f"/accounts/confirm/{MASK}/"),
+        ("http://h/accounts/confirm/MQ:1xYeS6:zUx8 x", f"http://h/accounts/confirm/{MASK} x"),
+        # A path that runs on past the key (a 404) keeps nothing of it.
+        ("/accounts/confirm/MQ:1xYeS6:zUx8/more/", f"/accounts/confirm/{MASK}/{MASK}/"),
+        ("/accounts/confirm-email/MQ:1xYeS6:zUx8/", f"/accounts/confirm-email/{MASK}/"),
+        ("/accounts/confirm-email/MQ:1xYeS6:zUx8/x", f"/accounts/confirm-email/{MASK}/{MASK}"),
+        # The reset link: <uidb36>-<timestamp>-<hash>; the key may run over a "/".
         ("/accounts/password/reset/key/1-cz1b2c-0123/", f"/accounts/password/reset/key/1-{MASK}/"),
-        # The steps after a reset link name no token; nor do the other account pages.
-        ("/accounts/reset/MQ/set-password/", "/accounts/reset/MQ/set-password/"),
+        ("/accounts/password/reset/key/1-cz1b2c-0123", f"/accounts/password/reset/key/1-{MASK}"),
+        (
+            "/accounts/password/reset/key/1-cz1b2c-0123/x/?n=1",
+            f"/accounts/password/reset/key/1-{MASK}/{MASK}/?n={MASK}",
+        ),
+        # The links mailed before: confirmation (redirected to sign-in) and reset.
+        ("/accounts/confirm/MQ/cz1b2c-0123abcd/", f"/accounts/confirm/{MASK}/{MASK}/"),
+        ("/accounts/reset/MQ/cz1b2c-0123abcd/", f"/accounts/reset/MQ/{MASK}/"),
+        ("/accounts/reset/MQ/cz1b2c-0123abcd/x?n=1", f"/accounts/reset/MQ/{MASK}/{MASK}?n={MASK}"),
+        # A link inside a query is masked with the query.
+        (
+            "/accounts/login/?next=/accounts/confirm/MQ:1xYeS6:zUx8/",
+            f"/accounts/login/?next={MASK}",
+        ),
+        # The steps after a reset link name no key; nor do the other account pages.
         (
             "/accounts/password/reset/key/1-set-password/",
             "/accounts/password/reset/key/1-set-password/",
         ),
+        ("/accounts/reset/MQ/set-password/", "/accounts/reset/MQ/set-password/"),
+        ("/accounts/password/reset/key/done/", "/accounts/password/reset/key/done/"),
+        ("/accounts/password/reset/done/", "/accounts/password/reset/done/"),
         ("/accounts/reset/done/", "/accounts/reset/done/"),
         ("/accounts/confirm-email/", "/accounts/confirm-email/"),
+        ("/accounts/confirm/", "/accounts/confirm/"),
         ("Not Found: /apis/shop/", "Not Found: /apis/shop/"),
         ("Is it there? Yes.", "Is it there? Yes."),
     ],
@@ -101,19 +127,27 @@ SECRET_PARAMETER = re.compile(r"(?:^|_)(?:token|key)(?:$|_)")
 
 
 def test_every_account_link_with_a_token_is_masked():
-    """Each URL of the portal with a token or key in its path (Django's auth views,
-    django-allauth's when installed) is logged without it."""
+    """Each URL of the portal with a token or key in its path (django-allauth's, the
+    portal's mount of its confirmation link, the links mailed before it) is logged
+    without it, in the shapes of both keys: signed, and timestamp-hash."""
     linked = []
     for name, entry in _patterns(get_resolver()):
         parameters = _parameters(entry)
         secret = [p for p in parameters if SECRET_PARAMETER.search(p)]
         if not secret:
             continue
-        values = {p: "cz1b2c-0123456789abcdef" if p in secret else "MQ" for p in parameters}
-        path = reverse(name, kwargs=values)
-        assert "0123456789abcdef" not in mask_log_text(text=f'"GET {path} HTTP/1.1"'), path
+        for key in ("MQ:1xYeS6:0123456789abcdef-Zz_9", "cz1b2c-0123456789abcdef"):
+            values = {p: key if p in secret else "MQ" for p in parameters}
+            path = reverse(name, kwargs=values)
+            logged = mask_log_text(text=f'"GET {path} HTTP/1.1"')
+            assert not re.search("0123456789abcdef|1xYeS6|cz1b2c", logged), path
         linked.append(name)
-    assert {"confirm_account", "password_reset_confirm"} <= set(linked)
+    assert sorted(linked) == [
+        "account_confirm_email",
+        "account_reset_password_from_key",
+        "confirm_email",
+        "old_confirmation_link",
+    ]
 
 
 def test_gunicorn_masks_every_atom_a_format_may_name():
@@ -177,42 +211,49 @@ def test_gunicorns_error_log_names_a_failed_requests_uri_masked():
 # --- Django's request loggers, in this process ----------------------------------------
 
 
+def confirmation_key(user) -> str:
+    """The key of the link mailed to confirm `user`'s address."""
+    return EmailConfirmationHMAC(EmailAddress.objects.get(user=user)).key
+
+
 @pytest.fixture
 def reset_link(db) -> tuple[str, str, str]:
     user = make_user("reader")
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    return f"/accounts/reset/{uid}/{token}/", uid, token
+    uid = user_pk_to_url_str(user)
+    token = reset_tokens.make_token(user)
+    return f"/accounts/password/reset/key/{uid}-{token}/", uid, token
 
 
-def test_a_404_under_a_reset_link_is_logged_without_its_token(client, caplog, reset_link):
-    link, uid, token = reset_link
-    assert client.get(link + "nothing-here").status_code == 404
-    assert f"Not Found: /accounts/reset/{uid}/{MASK}/nothing-here" in caplog.messages
-    assert token not in caplog.text
+@pytest.mark.parametrize("mount", ["/accounts/confirm/", "/accounts/confirm-email/"])
+def test_a_404_on_a_used_confirmation_link_is_logged_without_its_key(db, client, caplog, mount):
+    key = confirmation_key(make_user("confirmed"))
+    assert client.post(f"{mount}{key}/").status_code == 404
+    assert f"Not Found: {mount}{MASK}/" in caplog.messages
+    assert key.rpartition(":")[2] not in caplog.text
 
 
-def test_a_500_on_a_confirmation_link_is_logged_without_its_token(db, client, caplog, monkeypatch):
-    user = make_user("pending", is_active=False)
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = accounts.confirmation_tokens.make_token(user)
+def test_a_500_on_a_confirmation_link_is_logged_without_its_key(db, client, caplog, monkeypatch):
+    key = confirmation_key(make_user("pending", verified=False))
 
-    def fails(**kwargs):
+    def fails(cls, key):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(accounts, "confirm_account", fails)
+    monkeypatch.setattr(EmailConfirmationHMAC, "from_key", classmethod(fails))
     client.raise_request_exception = False
-    assert client.get(f"/accounts/confirm/{uid}/{token}/").status_code == 500
-    assert f"Internal Server Error: /accounts/confirm/{uid}/{MASK}/" in caplog.messages
-    assert token not in caplog.text
+    assert client.get(f"/accounts/confirm/{key}/").status_code == 500
+    assert f"Internal Server Error: /accounts/confirm/{MASK}/" in caplog.messages
+    assert key.rpartition(":")[2] not in caplog.text
 
 
-def test_a_csrf_refusal_on_a_reset_link_is_logged_without_its_token(caplog, reset_link):
+def test_a_csrf_refusal_on_a_reset_link_is_logged_without_its_key(caplog, reset_link):
     link, uid, token = reset_link
-    response = Client(enforce_csrf_checks=True).post(link, {"new_password1": "x"})
+    response = Client(enforce_csrf_checks=True).post(link, {"password1": "x", "password2": "x"})
     assert response.status_code == 403
-    assert f"Forbidden (CSRF cookie not set.): /accounts/reset/{uid}/{MASK}/" in caplog.messages
-    assert token not in caplog.text
+    assert (
+        f"Forbidden (CSRF cookie not set.): /accounts/password/reset/key/{uid}-{MASK}/"
+        in caplog.messages
+    )
+    assert token.rpartition("-")[2] not in caplog.text
 
 
 # --- Real servers ---------------------------------------------------------------------
@@ -225,12 +266,14 @@ class Secrets:
     key: str
     reset_uid: str
     reset_token: str
-    confirm_uid: str
-    confirm_token: str
+    confirm_key: str
+    old_confirm_uid: str
+    old_confirm_token: str
 
     @property
     def all(self) -> list[str]:
-        return [self.key, self.reset_token, self.confirm_token]
+        signature = self.confirm_key.rpartition(":")[2]
+        return [self.key, self.reset_token, self.confirm_key, signature, self.old_confirm_token]
 
 
 @pytest.fixture
@@ -243,25 +286,45 @@ def backend() -> Iterator[ScriptedServer]:
 def secrets(backend) -> Secrets:
     key = register(backend)
     reader = make_user("reader")
-    pending = make_user("pending", is_active=False)
+    pending = make_user("pending", verified=False)
+    old_token = f"cz1b2c-{token_hex(16)}"
+    log_scan.remember(old_token)
     return Secrets(
         key=key,
-        reset_uid=urlsafe_base64_encode(force_bytes(reader.pk)),
-        reset_token=default_token_generator.make_token(reader),
-        confirm_uid=urlsafe_base64_encode(force_bytes(pending.pk)),
-        confirm_token=accounts.confirmation_tokens.make_token(pending),
+        reset_uid=user_pk_to_url_str(reader),
+        reset_token=reset_tokens.make_token(reader),
+        confirm_key=confirmation_key(pending),
+        old_confirm_uid=urlsafe_base64_encode(force_bytes(pending.pk)),
+        old_confirm_token=old_token,
     )
+
+
+# A CSRF cookie and the form's field holding the same secret, as a browser sends them.
+CSRF_SECRET = "a" * 32
+
+
+def post_form(server: Portal, path: str) -> int:
+    headers = {
+        "Cookie": f"csrftoken={CSRF_SECRET}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    body = f"csrfmiddlewaretoken={CSRF_SECRET}"
+    return server.request("POST", path, headers=headers, body=body)[0]
 
 
 def send_everything(server: Portal, secrets: Secrets) -> None:
     """The requests a real visitor sends with secrets in their target."""
-    reset = f"/accounts/reset/{secrets.reset_uid}/{secrets.reset_token}/"
-    confirm = f"/accounts/confirm/{secrets.confirm_uid}/{secrets.confirm_token}/"
+    reset = f"/accounts/password/reset/key/{secrets.reset_uid}-{secrets.reset_token}/"
+    confirmation = f"/accounts/confirm/{secrets.confirm_key}/"
+    old = f"/accounts/confirm/{secrets.old_confirm_uid}/{secrets.old_confirm_token}/"
     status, _, _ = server.request("GET", f"/gateway/shop/items/1?subscription-key={secrets.key}")
     assert status == 200
     assert server.request("GET", reset)[0] == 302  # on to .../set-password/
-    assert server.request("GET", reset + "missing")[0] == 404
-    assert server.request("GET", confirm)[0] == 302  # confirmed, on to the profile
+    assert server.request("POST", confirmation)[0] == 403  # no CSRF cookie
+    assert post_form(server, confirmation) == 302  # confirmed, on to the profile
+    assert post_form(server, confirmation) == 404  # used
+    assert server.request("GET", f"/accounts/confirm-email/{secrets.confirm_key}/x")[0] == 404
+    assert server.request("GET", old)[0] == 302  # on to sign-in
     # A page reached from a link: the referrer repeats it.
     assert (
         server.request("GET", "/gateway/", headers={"Referer": f"http://127.0.0.1{reset}"})[0]
@@ -272,9 +335,13 @@ def send_everything(server: Portal, secrets: Secrets) -> None:
 def assert_logged_masked(output: str, secrets: Secrets) -> None:
     assert [s for s in secrets.all if s in output] == []
     assert f"GET /gateway/shop/items/1?subscription-key={MASK} HTTP/1.1" in output
-    assert f"GET /accounts/reset/{secrets.reset_uid}/{MASK}/ HTTP/1.1" in output
-    assert f"Not Found: /accounts/reset/{secrets.reset_uid}/{MASK}/missing" in output
-    assert f"GET /accounts/confirm/{secrets.confirm_uid}/{MASK}/ HTTP/1.1" in output
+    uid = secrets.reset_uid
+    assert f"GET /accounts/password/reset/key/{uid}-{MASK}/ HTTP/1.1" in output
+    assert f"Forbidden (CSRF cookie not set.): /accounts/confirm/{MASK}/" in output
+    assert f"Not Found: /accounts/confirm-email/{MASK}/{MASK}" in output
+    assert f"POST /accounts/confirm/{MASK}/ HTTP/1.1" in output
+    assert f"Not Found: /accounts/confirm/{MASK}/" in output
+    assert f"GET /accounts/confirm/{MASK}/{MASK}/ HTTP/1.1" in output
 
 
 @pytestmark_servers
@@ -287,7 +354,7 @@ def test_gunicorn_logs_no_key_nor_token(secrets, tmp_path):
         send_everything(server, secrets)
     output = server.log.read_text()
     assert_logged_masked(output, secrets)
-    assert f'"http://127.0.0.1/accounts/reset/{secrets.reset_uid}/{MASK}/"' in output
+    assert f'"http://127.0.0.1/accounts/password/reset/key/{secrets.reset_uid}-{MASK}/"' in output
 
 
 @contextlib.contextmanager
@@ -331,24 +398,62 @@ def test_runserver_logs_no_key_nor_token(secrets, tmp_path):
 
 # --- The suite's scan of the servers' output (tests/log_scan.py) ----------------------
 
-PRINTED_MAIL = (
+# django-allauth's keys, as the mails of a server print them.
+SIGNATURE = "zUx82gnhEczptkzf0q8q9_j5BpfwxS6oYjvHZxZEQgY"
+CONFIRM_KEY = f"MQ:1xYeS6:{SIGNATURE}"
+RESET_HASH = "f20e876f1b2c27635cae033e1b2c2763"
+PRINTED_MAILS = "".join(
     "Content-Type: text/plain; charset=utf-8\n"
-    "Subject: Confirm your account\n\n"
-    "Open http://127.0.0.1:8123/accounts/confirm/MQ/diy617-f20e876f1b2c27635cae033e/\n"
-    + "-" * 79
-    + "\n"
+    f"Subject: {subject}\n\n"
+    f"Open http://127.0.0.1:8123{path}\n" + "-" * 79 + "\n"
+    for subject, path in [
+        ("Confirm your account", f"/accounts/confirm/{CONFIRM_KEY}/"),
+        ("Reset your password", f"/accounts/password/reset/key/1-cz1b2c-{RESET_HASH}/"),
+    ]
 )
 
 
-def test_the_scan_finds_a_printed_mails_token_repeated_outside_it():
-    leak = '"GET /accounts/confirm/MQ/diy617-f20e876f1b2c27635cae033e/ HTTP/1.1" 302 0\n'
-    with pytest.raises(AssertionError, match="f20e876f1b2c27635cae033e"):
-        log_scan.assert_server_output_clean(text=PRINTED_MAIL + leak, server="runserver")
+@pytest.mark.parametrize(
+    ("leak", "secret"),
+    [
+        (f"/accounts/confirm/{CONFIRM_KEY}/", SIGNATURE),
+        # The key's ":" percent-encoded: its signature is still found.
+        (f"/accounts/confirm/MQ%3A1xYeS6%3A{SIGNATURE}/", SIGNATURE),
+        (f"/accounts/password/reset/key/1-cz1b2c-{RESET_HASH}/", RESET_HASH),
+        (f"/accounts/confirm-email/1-cz1b2c-{RESET_HASH}/", RESET_HASH),
+    ],
+)
+def test_the_scan_finds_a_printed_mails_key_repeated_outside_it(leak, secret):
+    line = f'"GET {leak} HTTP/1.1" 302 0\n'
+    with pytest.raises(AssertionError, match=secret):
+        log_scan.assert_server_output_clean(text=PRINTED_MAILS + line, server="runserver")
 
 
-def test_the_scan_leaves_the_printed_mail_and_masked_lines_alone():
-    masked = f'"GET /accounts/confirm/MQ/{MASK}/ HTTP/1.1" 302 0\n'
-    log_scan.assert_server_output_clean(text=PRINTED_MAIL + masked, server="runserver")
+def test_the_scan_leaves_the_printed_mails_and_masked_lines_alone():
+    masked = (
+        f'"GET /accounts/confirm/{MASK}/ HTTP/1.1" 302 0\n'
+        f'"GET /accounts/password/reset/key/1-{MASK}/ HTTP/1.1" 302 0\n'
+    )
+    log_scan.assert_server_output_clean(text=PRINTED_MAILS + masked, server="runserver")
+
+
+def test_the_suite_remembers_every_account_key_made_in_its_process(db):
+    """The keys django-allauth makes here (and Django's reset tokens) are looked for in
+    every server's output, and each test's log records, by their secret part too."""
+    user = make_user("pending", verified=False)
+    address = EmailAddress.objects.get(user=user)
+    signed = EmailConfirmationHMAC(address).key
+    made = [
+        signed,
+        signed.rpartition(":")[2],
+        get_adapter().generate_emailconfirmation_key(address.email),
+        reset_tokens.make_token(user),
+        reset_tokens.make_token(user).rpartition("-")[2],
+        default_token_generator.make_token(user),
+    ]
+    for value in made:
+        with pytest.raises(AssertionError, match=re.escape(value)):
+            log_scan.assert_server_output_clean(text=f"GET /x/{value}/", server="runserver")
 
 
 def test_the_scan_finds_a_servers_own_key():
