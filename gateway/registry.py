@@ -40,6 +40,7 @@ from gateway.routing import (
     find_by_suffix,
     suffix_segments,
 )
+from operations.masking import is_secret_name
 from operations.models import Api, Operation, Parameter, ParameterLocation
 from operations.templating import ParsedTemplate, Placeholder, TemplateError, parse_template
 
@@ -353,9 +354,13 @@ def _operation_entry(
     header_parameters = by_location.get(ParameterLocation.HEADER, [])
     secret = {p.name.lower() for p in parameters if p.secret}
     for item in parsed.query:
-        # "?api_key={apikey}" masks the value of api_key when apikey is secret.
-        if any(isinstance(p, Placeholder) and p.name.lower() in secret for p in item.value):
+        # "?api_key={apikey}" masks the value of api_key when apikey is secret, and
+        # "?token={t}" the value of t (as operations.tryit.secret_names_of).
+        placeholders = {p.name.lower() for p in item.value if isinstance(p, Placeholder)}
+        if placeholders & secret:
             secret.add(unquote(item.key).lower())
+        if is_secret_name(unquote(item.key)):
+            secret |= placeholders
     return OperationEntry(
         id=operation.pk,
         name=operation.name,

@@ -34,7 +34,7 @@ from functools import lru_cache
 
 from operations import jsonpath
 from operations.headers import TOKEN
-from operations.masking import is_secret_name
+from operations.masking import is_secret
 from operations.rendering import decode_text, parse_content_type
 from operations.variables import NAME as VARIABLE_NAME
 
@@ -149,7 +149,7 @@ def _header_detail(*, kind: str, name: str, expected: str, headers: HeaderList) 
     if kind == "header_present" or expected.strip() in (v.strip() for v in values):
         return None
     # A credential header's value is not copied into run reports.
-    if is_secret_name(name):
+    if is_secret(name, values[0]) or is_secret(name, expected):
         return "the header has another value (not shown: it is secret)"
     return f"got {_shown(values[0])}"
 

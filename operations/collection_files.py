@@ -73,7 +73,7 @@ from operations.checks import (
     parse_extract,
 )
 from operations.headers import TOKEN, is_refused_name
-from operations.masking import is_secret_name
+from operations.masking import is_secret
 from operations.models import (
     Api,
     Collection,
@@ -86,7 +86,7 @@ from operations.secrets import PREFIX as ENCRYPTED_PREFIX
 from operations.secrets import decrypt, encrypt
 from operations.templating import TemplateError, parse_template
 from operations.variables import NAME as VARIABLE_NAME
-from operations.variables import VARIABLE
+from operations.variables import VARIABLE, refers_only
 
 FORMAT_VERSION = 1
 FORMATS = ("yaml", "json")
@@ -96,8 +96,6 @@ MAX_FILE_CHARS = 10_000_000
 # Bounds of the saved request form, so an imported request can be edited as it is.
 MAX_TRIES = 100
 MAX_DELAY_SECONDS = 60.0
-# An auth scheme word ("Bearer", "Basic") before a variable reference is not secret.
-_SCHEME_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,19}\Z")
 
 
 class CollectionFileError(ValueError):
@@ -208,19 +206,11 @@ def collection_document(*, collection: Collection) -> dict[str, Any]:
     }
 
 
-def _refers_only(value: str) -> bool:
-    """True when a value is variable references, perhaps after a scheme word."""
-    if not VARIABLE.search(value):
-        return False
-    rest = VARIABLE.sub(" ", value).split()
-    return not rest or (len(rest) == 1 and bool(_SCHEME_WORD.match(rest[0])))
-
-
 def _exported_value(*, name: str, value: str, secret: bool, secrets: _SecretVariables) -> str:
     if not (secret or value.startswith(ENCRYPTED_PREFIX)):
         return value
     plain = decrypt(value)
-    if not plain or _refers_only(plain):
+    if not plain or refers_only(plain):
         return plain
     return secrets.reference_for(name)
 
@@ -239,12 +229,10 @@ def _request_document(*, saved: SavedRequest, secrets: _SecretVariables) -> dict
     values = saved.values or {}
     template = values.get("template") or {}
 
-    def export(name: str, value: str, *, header: bool = False) -> str:
-        secret = (
-            is_secret_name(name, secret_names=secret_names)
-            if header
-            else name.lower() in secret_names
-        )
+    def export(name: str, value: str) -> str:
+        # As the history masks: by name (a parameter marked secret, a credential header
+        # or word) or by an auth scheme in the value, in any section.
+        secret = is_secret(name, str(value), secret_names=secret_names)
         return _exported_value(name=name, value=str(value), secret=secret, secrets=secrets)
 
     document: dict[str, Any] = {"name": saved.name}
@@ -258,9 +246,7 @@ def _request_document(*, saved: SavedRequest, secrets: _SecretVariables) -> dict
         name: export(name, template[name]) for name in _template_order(operation, template)
     }
     document["query"] = [_FlowList([k, export(k, v)]) for k, v in values.get("query") or []]
-    document["headers"] = [
-        _FlowList([n, export(n, v, header=True)]) for n, v in values.get("headers") or []
-    ]
+    document["headers"] = [_FlowList([n, export(n, v)]) for n, v in values.get("headers") or []]
     document["body"] = values.get("body")
     expect: dict[str, Any] = {}
     if saved.expected_status is not None:
@@ -756,7 +742,7 @@ def _unique_name(*, owner: AbstractBaseUser, name: str) -> str:
 
 def _stored(value: str, *, secret: bool) -> str:
     """A literal secret is kept encrypted; a reference to variables is kept readable."""
-    if secret and value and not _refers_only(value):
+    if secret and value and not refers_only(value):
         return encrypt(value)
     return value
 
@@ -786,15 +772,14 @@ def _write(*, plan: _Plan, owner: AbstractBaseUser) -> Collection:
 def _saved_request(*, collection: Collection, order: int, request: _RequestPlan) -> SavedRequest:
     operation = request.operation
     secret_names = {p.name.lower() for p in operation.parameters.all() if p.secret}
+
+    def stored(name: str, value: str) -> str:
+        return _stored(value, secret=is_secret(name, value, secret_names=secret_names))
+
     values = {
-        "template": {
-            k: _stored(v, secret=k.lower() in secret_names) for k, v in request.template.items()
-        },
-        "query": [[k, _stored(v, secret=k.lower() in secret_names)] for k, v in request.query],
-        "headers": [
-            [n, _stored(v, secret=is_secret_name(n, secret_names=secret_names))]
-            for n, v in request.headers
-        ],
+        "template": {k: stored(k, v) for k, v in request.template.items()},
+        "query": [[k, stored(k, v)] for k, v in request.query],
+        "headers": [[n, stored(n, v)] for n, v in request.headers],
         "body": request.body,
     }
     return SavedRequest(

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils.html import escape
 
 from operations.headers import HeaderError, validate_headers
+from operations.masking import is_secret
 from operations.models import Operation, Parameter, ParameterLocation, ParameterType
 from operations.templating import BindError
 
@@ -180,7 +181,7 @@ class TryItForm(forms.Form):
                 HeaderRow(
                     name=name,
                     value=value,
-                    secret=name.lower() in secret_names,
+                    secret=is_secret(name, value, secret_names=secret_names),
                     fixed=name.lower() in fixed_names,
                 )
                 for name, value in zip(names, values, strict=False)
@@ -191,7 +192,7 @@ class TryItForm(forms.Form):
                 HeaderRow(
                     name=name,
                     value=value,
-                    secret=name.lower() in secret_names,
+                    secret=is_secret(name, value, secret_names=secret_names),
                     fixed=name.lower() in fixed_names,
                 )
                 for name, value in self.prefill.get("headers", [])
@@ -199,7 +200,10 @@ class TryItForm(forms.Form):
         else:
             rows = [
                 HeaderRow(
-                    name=p.name, value=p.default, secret=p.name.lower() in secret_names, fixed=True
+                    name=p.name,
+                    value=p.default,
+                    secret=is_secret(p.name, p.default, secret_names=secret_names),
+                    fixed=True,
                 )
                 for p in self.header_parameters
             ]

@@ -1,7 +1,20 @@
-"""Mask secret values before anything is stored, shown, logged or exported (invariant 9)."""
+"""Mask secret values before anything is stored, shown, logged or exported (invariant 9).
+
+A value is secret when its name says so, or when it carries an auth scheme:
+
+- the name is a known credential header (operations.headers.SECRET_HEADER_NAMES), a
+  parameter marked secret (`secret_names`), or holds a credential word anywhere
+  (CREDENTIAL_WORD: `X-Api-Token`, `client_secret`, `X-Session-Id`...), whatever the
+  header or query key is called. A few standard names hold such a word and never a
+  credential (PUBLIC_NAMES: challenges and CORS flags), and `author` and `keyword` are
+  words of their own;
+- the value starts with an auth scheme followed by a space (`Bearer ...`,
+  `Basic ...`, `AWS4-HMAC-SHA256 ...`, any case), in whichever header or query key.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
@@ -9,16 +22,81 @@ from operations.headers import SECRET_HEADER_NAMES
 
 MASK = "••••••"
 
+# Searched for in lower-cased names. "auth" not in "author"/"authority" (but in
+# "authorization"), "key" not in "keyword".
+CREDENTIAL_WORD = re.compile(
+    r"token|key(?!word)|secret|passw(?:or)?d|auth(?!or(?!i[sz]))|credential|signature"
+    r"|session|cookie"
+)
+# Names of credentials that hold no credential word: Azure's shared access signature.
+SECRET_NAMES = SECRET_HEADER_NAMES | {"sig"}
+# Standard names with a credential word whose values are never credentials: a
+# challenge names schemes and parameters, the CORS flag is true or absent.
+PUBLIC_NAMES = frozenset(
+    {"www-authenticate", "proxy-authenticate", "access-control-allow-credentials"}
+)
+# HTTP authentication schemes (IANA's registry, plus the common vendor ones).
+AUTH_SCHEMES = frozenset(
+    {
+        "basic",
+        "bearer",
+        "digest",
+        "token",
+        "negotiate",
+        "ntlm",
+        "hoba",
+        "mutual",
+        "vapid",
+        "dpop",
+        "gnap",
+        "privatetoken",
+        "concealed",
+        "scram-sha-1",
+        "scram-sha-256",
+        "aws4-hmac-sha256",
+        "hmac-sha256",
+        "oauth",
+        "apikey",
+        "sharedkey",
+        "sharedkeylite",
+        "sharedaccesssignature",
+        "signature",
+        "sso-key",
+    }
+)
+_SCHEME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._~+/-]*)[ \t]+\S")
+
+
+def auth_scheme(value: str) -> str:
+    """The auth scheme word a value starts with, as written ("Bearer"), or ""."""
+    match = _SCHEME.match(value)
+    if match is None or match.group(1).lower() not in AUTH_SCHEMES:
+        return ""
+    return match.group(1)
+
 
 def is_secret_name(name: str, *, secret_names: Iterable[str] = ()) -> bool:
-    lowered = name.lower()
-    return lowered in SECRET_HEADER_NAMES or lowered in {n.lower() for n in secret_names}
+    """Whether values under this header, query key or parameter name are secret."""
+    lowered = name.strip().lower()
+    if lowered in {n.lower() for n in secret_names}:
+        return True
+    if lowered in PUBLIC_NAMES:
+        return False
+    return lowered in SECRET_NAMES or bool(CREDENTIAL_WORD.search(lowered))
+
+
+def is_secret(name: str, value: str, *, secret_names: Iterable[str] = ()) -> bool:
+    """Whether this value is secret: by its name, or because it carries an auth scheme."""
+    if is_secret_name(name, secret_names=secret_names):
+        return True
+    return name.strip().lower() not in PUBLIC_NAMES and bool(auth_scheme(value))
 
 
 def mask_value(value: str) -> str:
-    """Keep an auth scheme word such as "Bearer" so the reader sees what kind of secret it was."""
-    scheme, space, _ = value.partition(" ")
-    if space and scheme.isalpha() and len(scheme) <= 20:
+    """Keep an auth scheme word such as "Bearer" so the reader sees what kind of secret it
+    was; any other value is masked whole."""
+    scheme = auth_scheme(value)
+    if scheme:
         return f"{scheme} {MASK}"
     return MASK if value else ""
 
@@ -28,13 +106,13 @@ def mask_headers(
 ) -> list[list[str]]:
     secret = {n.lower() for n in secret_names}
     return [
-        [name, mask_value(value) if is_secret_name(name, secret_names=secret) else value]
+        [name, mask_value(value) if is_secret(name, value, secret_names=secret) else value]
         for name, value in headers
     ]
 
 
 def mask_url(url: str, *, secret_names: Iterable[str] = ()) -> str:
-    """Mask user info and the values of secret query keys, leaving the rest as sent."""
+    """Mask user info and the secret query values, leaving the rest as sent."""
     secret = {n.lower() for n in secret_names}
     try:
         parts = urlsplit(url)
@@ -45,14 +123,15 @@ def mask_url(url: str, *, secret_names: Iterable[str] = ()) -> str:
         netloc = f"{MASK}@{netloc.rpartition('@')[2]}"
     pairs = []
     for pair in parts.query.split("&") if parts.query else []:
-        key, equals, _ = pair.partition("=")
-        pairs.append(f"{key}={MASK}" if equals and unquote_plus(key).lower() in secret else pair)
+        key, equals, value = pair.partition("=")
+        hidden = equals and is_secret(unquote_plus(key), unquote_plus(value), secret_names=secret)
+        pairs.append(f"{key}={MASK}" if hidden else pair)
     return urlunsplit((parts.scheme, netloc, parts.path, "&".join(pairs), parts.fragment))
 
 
 def mask_values(values: dict[str, str], *, secret_names: Iterable[str]) -> dict[str, str]:
     secret = {n.lower() for n in secret_names}
     return {
-        key: (mask_value(value) if key.lower() in secret and value else value)
+        key: (mask_value(value) if value and is_secret(key, value, secret_names=secret) else value)
         for key, value in values.items()
     }

@@ -249,6 +249,9 @@ class Exchange(models.Model):
     # secret values themselves are kept encrypted beside them.
     values = models.JSONField(default=dict)
     secret_values = models.TextField(blank=True, help_text="Encrypted.")
+    # Made with another user's secrets (a replay of a collection shared with the caller):
+    # only the masked values are kept, and Save and Try again leave the secrets empty.
+    secrets_withheld = models.BooleanField(default=False)
     method = models.CharField(max_length=10)
     url = models.TextField()
     request_headers = models.JSONField(default=list, help_text="[name, value] pairs, masked.")

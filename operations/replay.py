@@ -3,9 +3,11 @@
 A replay takes the same path as a Try it call (DESIGN.md, "The one path"): the saved
 values, with {{variables}} filled in, are bound by tryit.build_request, sent by
 outbound.send and recorded by tryit.record_exchange, so every try is in the user's
-history with its secrets masked. Then the checks decide whether the step passed; the
-comparison with the baseline is shown but decides nothing, since responses legitimately
-change (new data, a new header) and only the tester knows which changes matter.
+history with its secrets masked. The secrets are the collection owner's: anyone else's
+try keeps the masked values only, never an encrypted copy for Save and Try again. Then
+the checks decide whether the step passed; the comparison with the baseline is shown but
+decides nothing, since responses legitimately change (new data, a new header) and only
+the tester knows which changes matter.
 
 For an API whose calls need a subscription key, every try goes through the gateway's
 step first, as Try it does (gateway/tryit_access.py): the key from the saved request's key
@@ -41,7 +43,7 @@ from django.utils import timezone
 from gateway import tryit_access
 from gateway.models import CallSource
 from gateway.tryit_access import GatewayPass, GatewayRefusal
-from operations import checks, outbound, secrets, tryit
+from operations import checks, outbound, secrets, selectors, tryit
 from operations.checks import CheckResult
 from operations.diffing import ResponseDiff, diff_responses
 from operations.forms import TryItValues
@@ -89,6 +91,12 @@ class StepOutcome:
     duration_ms: float = 0.0
 
 
+def gone_message(saved: SavedRequest) -> str:
+    """What a saved request's page and its replays say when its operation cannot be
+    called: removed, deleted, or its API unpublished (for anyone but staff)."""
+    return f"The operation {saved.operation_label} no longer exists."
+
+
 def is_gateway_refusal(error: str) -> bool:
     """Whether a step's error is a gateway's refusal (an answer from the API's gateway,
     401/403/429) rather than a fault of the request or the backend."""
@@ -120,6 +128,8 @@ class _Prepared:
     # The key from the subscription key header row when each try goes through the
     # gateway's step first ("" for none given); None when the API needs no key.
     gateway_key: str | None = None
+    # Whether the caller owns the saved request's secrets (the collection is theirs).
+    owns_secrets: bool = False
 
 
 @dataclass(frozen=True)
@@ -344,8 +354,10 @@ def _build(
 def _prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: User) -> _Prepared:
     """Everything up to sending, database reads included; raises StepFailed."""
     operation = _current_operation(saved)
-    if operation is None:
-        raise StepFailed(f"The operation {saved.operation_label} no longer exists.")
+    # An unpublished API's operations are not there for anyone but staff (their pages
+    # and the gateway answer 404): the step says what its page says.
+    if operation is None or not selectors.can_call(user=user, operation=operation):
+        raise StepFailed(gone_message(saved))
     _check_saved(saved)
     raw = saved_values(saved)
     variables = _load_variables(saved.collection)
@@ -377,7 +389,12 @@ def _prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: User) -> 
         gateway_key=_gateway_key(operation=operation, values=try_values, user=user)
         if through_gateway
         else None,
+        owns_secrets=_owns_secrets(saved=saved, user=user),
     )
+
+
+def _owns_secrets(*, saved: SavedRequest, user: User) -> bool:
+    return user is not None and user.is_authenticated and user.pk == saved.collection.owner_id
 
 
 def _gateway_key(*, operation: Operation, values: TryItValues, user: User) -> str:
@@ -426,8 +443,15 @@ def _scrubbed_for_storage(
 
 def _record(*, prepared: _Prepared, result: outbound.SendResult, user: User) -> Exchange:
     values, stored = _scrubbed_for_storage(prepared, result)
+    # The secrets are the collection owner's: only the owner's exchange keeps them for
+    # Save and Try again, a group runner's keeps the masked values only.
     return tryit.record_exchange(
-        operation=prepared.operation, values=values, result=stored, user=user, session_key=""
+        operation=prepared.operation,
+        values=values,
+        result=stored,
+        user=user,
+        session_key="",
+        kept_secrets=prepared.values if prepared.owns_secrets else None,
     )
 
 

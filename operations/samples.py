@@ -61,7 +61,7 @@ from pygments.lexers import get_lexer_by_name
 from gateway import public_urls, tryit_access
 from operations.forms import TryItValues, field_name
 from operations.headers import MAX_HEADER_COUNT
-from operations.masking import is_secret_name
+from operations.masking import auth_scheme, is_secret
 from operations.models import Api, Operation, ParameterLocation
 from operations.tryit import build_request, secret_names_of
 
@@ -218,7 +218,7 @@ def _url_text(
     tokens: dict[str, tuple[str, str]] = {}
 
     def hide(name: str, value: str) -> str:
-        if not value or not is_secret_name(name, secret_names=names):
+        if not value or not is_secret(name, value, secret_names=names):
             return value
         token = f"secret{uuid.uuid4().hex}"
         tokens[token] = (name, value)
@@ -250,13 +250,15 @@ def _url_text(
 
 
 def _header_text(name: str, value: str, *, names: frozenset, env: _Variables) -> Text:
-    if not value or not is_secret_name(name, secret_names=names):
+    if not value or not is_secret(name, value, secret_names=names):
         return (value,)
     # As masking.mask_value does: an auth scheme word such as "Bearer" stays visible.
-    scheme, space, rest = value.partition(" ")
-    if space and rest and scheme.isalpha() and len(scheme) <= 20:
+    scheme = auth_scheme(value)
+    if scheme:
+        rest = value[value.index(scheme) + len(scheme) :].lstrip(" \t")
+        shown = value[: len(value) - len(rest)]
         what = f'the {_plain_name(name)} header, after "{scheme} "'
-        return (f"{scheme} ", env.secret(name, rest, what))
+        return (shown, env.secret(name, rest, what))
     return (env.secret(name, value, f"the {_plain_name(name)} header"),)
 
 
@@ -958,7 +960,9 @@ def share_query(operation: Operation, data: QueryDict) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for parameter in _url_parameters(operation):
         value = data.get(field_name(parameter))
-        if value is None or parameter.secret or value == parameter.default:
+        if value is None or value == parameter.default:
+            continue
+        if parameter.secret or is_secret(parameter.name, value, secret_names=secret_names):
             continue
         pairs.append((LINK_PARAMETER + parameter.name, value))
     rows = [
@@ -970,7 +974,7 @@ def share_query(operation: Operation, data: QueryDict) -> list[tuple[str, str]]:
     ]
 
     def shown(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-        return [(n, "" if is_secret_name(n, secret_names=secret_names) else v) for n, v in headers]
+        return [(n, "" if is_secret(n, v, secret_names=secret_names) else v) for n, v in headers]
 
     defaults = [(p.name, p.default) for p in _header_parameters(operation)]
     if shown(rows) != shown(defaults):
@@ -999,7 +1003,7 @@ def prefill_from_link(operation: Operation, query: QueryDict) -> dict | None:
     prefill: dict = {"template": {}, "query": [], "headers": [], "body": None}
     for parameter in _url_parameters(operation):
         value = query.get(LINK_PARAMETER + parameter.name)
-        if value is None or parameter.secret:
+        if value is None or parameter.secret or is_secret(parameter.name, value):
             continue
         if parameter.location == ParameterLocation.TEMPLATE:
             prefill["template"][parameter.name] = value
@@ -1016,7 +1020,7 @@ def prefill_from_link(operation: Operation, query: QueryDict) -> dict | None:
     if not rows:
         rows = [(p.name, p.default) for p in documented.values()]
     for name, value in rows:
-        if is_secret_name(name, secret_names=secret_names):
+        if is_secret(name, value, secret_names=secret_names):
             parameter = documented.get(name.lower())
             value = parameter.default if parameter else ""
         prefill["headers"].append([name, value])

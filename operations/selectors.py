@@ -69,6 +69,15 @@ def sees_unpublished(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user.is_active and user.is_staff)
 
 
+def can_call(*, user: AbstractBaseUser | AnonymousUser | None, operation: Operation) -> bool:
+    """Whether the user may call the operation from the portal (Try it, a replay, a run):
+    exactly when its page would show (get_operation), a current operation of a published
+    API, or of any API for staff. Without a user (no one signed in), published only."""
+    if operation.removed:
+        return False
+    return operation.api.published or (user is not None and sees_unpublished(user))
+
+
 def visible_apis(*, user: AbstractBaseUser | AnonymousUser) -> ApiQuerySet:
     """Published APIs; staff also see unpublished ones so they can check them before release."""
     if sees_unpublished(user):

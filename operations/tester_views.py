@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from operations import replay, testers
+from operations import replay, selectors, testers
 from operations.collection_forms import (
     CollectionForm,
     SavedRequestForm,
@@ -17,6 +17,7 @@ from operations.collection_forms import (
 from operations.models import Collection, Exchange, Run, RunStep
 from operations.ratelimit import TooManyCalls
 from operations.rendering import render_body, render_exchange_body
+from operations.tryit import withheld_names
 
 
 def _address(request: HttpRequest) -> str:
@@ -51,7 +52,11 @@ def exchange_detail(request: HttpRequest, exchange_id: int) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     if exchange is None:
         raise Http404("No such call in your history.")
-    context = {"exchange": exchange, "rendered": render_exchange_body(exchange)}
+    context = {
+        "exchange": exchange,
+        "rendered": render_exchange_body(exchange),
+        "withheld": withheld_names(exchange),
+    }
     return render(request, "operations/exchange_detail.html", context)
 
 
@@ -74,7 +79,8 @@ def save_exchange(request: HttpRequest, exchange_id: int) -> HttpResponse:
             new_collection_name=form.cleaned_data["new_collection_name"],
         )
         return redirect(saved)
-    return render(request, "operations/save_exchange.html", {"exchange": exchange, "form": form})
+    context = {"exchange": exchange, "form": form, "withheld": withheld_names(exchange)}
+    return render(request, "operations/save_exchange.html", context)
 
 
 @login_required
@@ -206,8 +212,12 @@ def _collection_context(request: HttpRequest, collection: Collection) -> dict:
 
 
 def _saved_context(request: HttpRequest, saved) -> dict:
+    operation = saved.operation
     return {
         "saved": saved,
+        "callable": operation is not None
+        and selectors.can_call(user=request.user, operation=operation),
+        "gone": replay.gone_message(saved),
         "values": testers.shown_values(saved),
         "expected": testers.shown_expectations(saved),
         "is_owner": saved.collection.owner_id == request.user.pk,

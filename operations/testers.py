@@ -21,11 +21,12 @@ from django.shortcuts import get_object_or_404
 from operations import replay
 from operations.checks import format_check
 from operations.diffing import ResponseDiff
-from operations.masking import MASK, is_secret_name, mask_value
+from operations.masking import MASK, is_secret, mask_value
 from operations.models import Collection, Exchange, Run, RunStatus, SavedRequest
 from operations.ratelimit import TooManyCalls, give_back, take_call
 from operations.secrets import PREFIX, decrypt, encrypt
 from operations.tryit import client_key, restore_values, secret_names_of
+from operations.variables import refers_only
 
 DEFAULT_COLLECTION_NAME = "My requests"
 
@@ -79,7 +80,7 @@ def stored_values(
         if value == MASK and (section, name.lower()) in kept:
             return kept[(section, name.lower())]
         # Query values too: a secret query parameter is as much a key as a header.
-        return encrypt(value) if is_secret_name(name, secret_names=secret_names) else value
+        return encrypt(value) if is_secret(name, value, secret_names=secret_names) else value
 
     return {
         "template": {
@@ -201,22 +202,34 @@ def start_collection_run(*, collection: Collection, user: AbstractBaseUser, addr
     return run
 
 
-def _shown(value: object) -> object:
+def _shown(name: str, value: object, *, secret_names: frozenset[str]) -> object:
     # As the history shows a secret: the scheme word kept ("Bearer ••••••"). The plain
-    # value is only read to find that word; it never reaches the page.
-    if not (isinstance(value, str) and value.startswith(PREFIX)):
+    # value is only read to find that word; it never reaches the page. A secret stored
+    # in clear (saved before masking knew its name or scheme) is masked all the same.
+    if not isinstance(value, str):
         return value
-    plain = decrypt(value)
-    return mask_value(plain) if plain else MASK
+    if value.startswith(PREFIX):
+        plain = decrypt(value)
+        return mask_value(plain) if plain else MASK
+    if refers_only(value) or not is_secret(name, value, secret_names=secret_names):
+        return value
+    return mask_value(value)
 
 
 def shown_values(saved: SavedRequest) -> dict:
     """A saved request's values for a page: secrets masked."""
     values = saved.values or {}
+    names = secret_names_for(saved)
+
+    def shown(name: str, value: object) -> object:
+        return _shown(name, value, secret_names=names)
+
     return {
-        "template": {name: _shown(value) for name, value in values.get("template", {}).items()},
-        "query": [[name, _shown(value)] for name, value in values.get("query", [])],
-        "headers": [[name, _shown(value)] for name, value in values.get("headers", [])],
+        "template": {
+            name: shown(name, value) for name, value in values.get("template", {}).items()
+        },
+        "query": [[name, shown(name, value)] for name, value in values.get("query", [])],
+        "headers": [[name, shown(name, value)] for name, value in values.get("headers", [])],
         "body": values.get("body"),
     }
 

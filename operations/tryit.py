@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -10,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from gateway import tryit_access
 from operations import outbound
 from operations.forms import TryItValues
-from operations.masking import is_secret_name, mask_headers, mask_url, mask_values
+from operations.masking import MASK, is_secret, is_secret_name, mask_headers, mask_url, mask_values
 from operations.models import Exchange, Operation
 from operations.ratelimit import TooManyCalls, take_call
 from operations.secrets import decrypt_json, encrypt_json
@@ -26,7 +27,8 @@ from portal.database import release_while_waiting
 
 def secret_names_of(operation: Operation) -> frozenset[str]:
     """Secret parameter names, plus the template's query keys that carry one
-    (`?api_key={apikey}` masks the value of api_key when apikey is secret)."""
+    (`?api_key={apikey}` masks the value of api_key when apikey is secret) and the
+    placeholders under a query key that names a credential (`?token={t}` masks t)."""
     names = {p.name.lower() for p in operation.parameters.all() if p.secret}
     # The gateway's key, whatever its header or query name is called for this API.
     names |= {
@@ -38,8 +40,11 @@ def secret_names_of(operation: Operation) -> frozenset[str]:
     except TemplateError:
         query = ()
     for item in query:
-        if any(isinstance(part, Placeholder) and part.name.lower() in names for part in item.value):
+        placeholders = {part.name.lower() for part in item.value if isinstance(part, Placeholder)}
+        if placeholders & names:
             names.add(item.key.lower())
+        if is_secret_name(unquote(item.key)):
+            names |= placeholders
     return frozenset(names)
 
 
@@ -64,24 +69,54 @@ def secret_values_of(values: TryItValues, *, secret_names: frozenset[str]) -> di
         "template": {
             k: v
             for k, v in values.template_values.items()
-            if is_secret_name(k, secret_names=secret_names)
+            if is_secret(k, v, secret_names=secret_names)
         },
         "query": {
-            k: v for k, v in values.query_values if is_secret_name(k, secret_names=secret_names)
+            k: v for k, v in values.query_values if is_secret(k, v, secret_names=secret_names)
         },
-        "headers": {
-            n: v for n, v in values.headers if is_secret_name(n, secret_names=secret_names)
-        },
+        "headers": {n: v for n, v in values.headers if is_secret(n, v, secret_names=secret_names)},
     }
 
 
-def restore_values(exchange: Exchange) -> dict:
-    """The exchange's form values with the masked secrets put back."""
+def _stored_fields(exchange: Exchange) -> list[tuple[str, str, str]]:
     values = exchange.values or {}
-    secret = decrypt_json(exchange.secret_values, default={}) or {}
-    template = {**values.get("template", {}), **secret.get("template", {})}
-    query = [[k, secret.get("query", {}).get(k, v)] for k, v in values.get("query", [])]
-    headers = [[n, secret.get("headers", {}).get(n, v)] for n, v in values.get("headers", [])]
+    return [
+        *(("template", name, value) for name, value in (values.get("template") or {}).items()),
+        *(("query", name, value) for name, value in values.get("query") or []),
+        *(("headers", name, value) for name, value in values.get("headers") or []),
+    ]
+
+
+def withheld_names(exchange: Exchange) -> list[str]:
+    """The fields whose secret values a call made with another user's secrets does not
+    keep (a replay of someone else's saved request): they come back empty."""
+    if not exchange.secrets_withheld:
+        return []
+    names = [name for _, name, value in _stored_fields(exchange) if MASK in str(value)]
+    return list(dict.fromkeys(names))
+
+
+def restore_values(exchange: Exchange) -> dict:
+    """The exchange's form values with the masked secrets put back.
+
+    A secret the exchange does not keep (withheld, or no longer readable after a key
+    change) comes back empty, never as its mask: the user fills in their own."""
+    values = exchange.values or {}
+    secret = {} if exchange.secrets_withheld else decrypt_json(exchange.secret_values, default={})
+    secret = secret if isinstance(secret, dict) else {}
+
+    def restored(section: str, name: str, value: str) -> str:
+        kept = (secret.get(section) or {}).get(name)
+        if isinstance(kept, str):
+            return kept
+        return "" if MASK in value else value
+
+    template = {
+        name: restored("template", name, value)
+        for name, value in (values.get("template") or {}).items()
+    }
+    query = [[k, restored("query", k, v)] for k, v in values.get("query") or []]
+    headers = [[n, restored("headers", n, v)] for n, v in values.get("headers") or []]
     return {"template": template, "query": query, "headers": headers, "body": values.get("body")}
 
 
@@ -92,7 +127,14 @@ def record_exchange(
     result: outbound.SendResult,
     user: AbstractBaseUser | AnonymousUser | None,
     session_key: str,
+    kept_secrets: TryItValues | None,
 ) -> Exchange:
+    """Keep the call in the history with its secrets masked.
+
+    kept_secrets are the values whose secrets the exchange keeps, encrypted, for Save and
+    Try again: the caller's own. None for a call made with another user's secrets (a
+    replay of a collection shared with them): the exchange then keeps the masked values
+    only, and says so (secrets_withheld)."""
     request = result.request
     secret = request.secret_names
     response = result.response
@@ -106,7 +148,10 @@ def record_exchange(
         "body": values.body,
     }
     exchange = Exchange(
-        secret_values=encrypt_json(secret_values_of(values, secret_names=secret)),
+        secret_values=""
+        if kept_secrets is None
+        else encrypt_json(secret_values_of(kept_secrets, secret_names=secret)),
+        secrets_withheld=kept_secrets is None,
         owner=user if user is not None and user.is_authenticated else None,
         session_key="" if user is not None and user.is_authenticated else session_key,
         operation=operation,
@@ -196,6 +241,11 @@ def try_operation(
             address=address,
         )
     exchange = record_exchange(
-        operation=operation, values=values, result=result, user=user, session_key=session_key
+        operation=operation,
+        values=values,
+        result=result,
+        user=user,
+        session_key=session_key,
+        kept_secrets=values,
     )
     return TryItResult(exchange=exchange, gateway=gateway_pass)

@@ -11,6 +11,16 @@ from collections.abc import Iterator, Mapping
 
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
+_SCHEME_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,19}\Z")
+
+
+def refers_only(value: str) -> bool:
+    """True when a value is variable references, perhaps after a scheme word
+    ("Bearer {{api_key}}"): it names where a secret comes from and holds none."""
+    if not VARIABLE.search(value):
+        return False
+    rest = VARIABLE.sub(" ", value).split()
+    return not rest or (len(rest) == 1 and bool(_SCHEME_WORD.match(rest[0])))
 
 
 class UndefinedVariable(ValueError):

@@ -13,7 +13,7 @@ from operations.ratelimit import TooManyCalls
 from operations.rendering import render_exchange_body
 from operations.samples import prefill_from_link
 from operations.templating import BindError
-from operations.tryit import restore_values, try_operation
+from operations.tryit import restore_values, try_operation, withheld_names
 
 
 def _session_key(request: HttpRequest) -> str:
@@ -22,16 +22,15 @@ def _session_key(request: HttpRequest) -> str:
     return request.session.session_key or ""
 
 
-def _earlier_values(request: HttpRequest, operation) -> dict | None:
-    """The values of the caller's earlier call named by ?from=, for "Try again"."""
+def _earlier_call(request: HttpRequest, operation) -> Exchange | None:
+    """The caller's earlier call named by ?from=, for "Try again"."""
     exchange_id = request.GET.get("from", "")
     if not exchange_id.isdigit():
         return None
     visible = Exchange.objects.visible_to(
         user=request.user, session_key=request.session.session_key
     )
-    exchange = visible.filter(pk=exchange_id, operation=operation).first()
-    return restore_values(exchange) if exchange else None
+    return visible.filter(pk=exchange_id, operation=operation).first()
 
 
 @require_GET
@@ -68,10 +67,16 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
         user=request.user, api_slug=api_slug, operation_slug=operation_slug
     )
     # "Try again" (?from=<exchange>) first, else a share link's values (?p.<name>=...).
-    prefill = _earlier_values(request, operation) or prefill_from_link(operation, request.GET)
+    earlier = _earlier_call(request, operation)
+    prefill = restore_values(earlier) if earlier else prefill_from_link(operation, request.GET)
     console = try_it_console(api=operation.api, user=request.user)
     form = TryItForm(operation=operation, prefill=prefill, key_header=console.key_header)
-    context = {"operation": operation, "form": form, "console": console}
+    context = {
+        "operation": operation,
+        "form": form,
+        "console": console,
+        "withheld": withheld_names(earlier) if earlier else [],
+    }
     return render(request, "operations/operation_detail.html", context)
 
 

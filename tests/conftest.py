@@ -24,7 +24,7 @@ from gateway import access, registry
 from gateway.models import GatewayCall, Subscription
 from operations import outbound
 from operations.demo.registration import register_demo_api
-from operations.masking import is_secret_name
+from operations.masking import auth_scheme, is_secret
 from operations.models import Api, Exchange
 from tests import log_scan
 
@@ -76,8 +76,9 @@ def secrets_are_never_stored(monkeypatch):
     """After every test: no secret value that was sent appears in any stored exchange
     or gateway call.
 
-    Secrets are the values of credential headers, headers and query keys marked
-    secret, as they went out through outbound.send, every subscription key presented
+    Secrets are the values masking calls secret (by the header's or query key's name,
+    or an auth scheme in the value), as they went out through outbound.send (the part
+    after a scheme word), every subscription key presented
     to the gateway's key check, and every subscription key saved.
     """
     sent: set[str] = set()
@@ -100,10 +101,11 @@ def secrets_are_never_stored(monkeypatch):
     def recording_send(request, **kwargs):
         secret_names = request.secret_names
         for name, value in request.headers:
-            if is_secret_name(name, secret_names=secret_names):
-                sent.add(value.partition(" ")[2] if " " in value else value)
+            if is_secret(name, value, secret_names=secret_names):
+                scheme = auth_scheme(value)
+                sent.add(value.split(scheme, 1)[1].strip() if scheme else value)
         for key, value in parse_qsl(urlsplit(request.url).query):
-            if key.lower() in secret_names:
+            if is_secret(key, value, secret_names=secret_names):
                 sent.add(value)
         return real_send(request, **kwargs)
 

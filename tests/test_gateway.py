@@ -951,6 +951,28 @@ def test_secret_path_and_query_values_are_masked_in_the_record(client, backend, 
     assert last_call().path == "/gateway/shop/v1/keys/••••••?token=••••••"
 
 
+def test_values_secret_by_query_key_or_scheme_are_masked_in_the_record(client, backend, api, key):
+    # Nothing marked secret: the names and the scheme say it.
+    add_operation(api, "feed", "GET", "/feed", query=("api_token", "Session", "page", "note"))
+    add_operation(api, "by-token", "GET", "/by-token/{item}?access_token={t}")
+    response = client.get(
+        "/gateway/shop/v1/feed?api_token=tok-1111&Session=sess-2222&page=3&note=Bearer%20n-3333",
+        headers={KEY_HEADER: key},
+    )
+    assert response.status_code == 200
+    assert backend.requests[0].target == (
+        "/base/feed?api_token=tok-1111&Session=sess-2222&page=3&note=Bearer%20n-3333"
+    )
+    assert last_call().path == (
+        "/gateway/shop/v1/feed?api_token=••••••&Session=••••••&page=3&note=••••••"
+    )
+    response = client.get(
+        "/gateway/shop/v1/by-token/7?access_token=t-4444", headers={KEY_HEADER: key}
+    )
+    assert response.status_code == 200
+    assert last_call().path == "/gateway/shop/v1/by-token/7?access_token=••••••"
+
+
 def test_a_long_method_is_recorded_cut(client, backend, api, key):
     response = client.generic(
         "VERYLONGMETHOD", "/gateway/shop/v1/items/1", headers={KEY_HEADER: key}

@@ -602,6 +602,59 @@ def test_a_link_holds_what_changed_and_never_a_secret(client, demo_api):
     ]
 
 
+def test_a_link_leaves_out_values_secret_by_name_or_by_scheme(client, demo_api):
+    form = default_form()
+    form.update(
+        {
+            "header_name": [
+                "Content-Type",
+                "Authorization",
+                "X-Api-Token",
+                "X-Custom",
+                "X-Note",
+                "",
+            ],
+            "header_value": [
+                "application/json",
+                f"Bearer {KEY}",
+                "tok-secret-2222",
+                "Bearer custom-secret-1111",
+                "hello",
+                "",
+            ],
+        }
+    )
+    soup, html = panel(client, form)
+    link = link_of(soup)
+    assert parse_qsl(urlsplit(link).query, keep_blank_values=True) == [
+        ("h.Content-Type", "application/json"),
+        ("h.Authorization", ""),
+        ("h.X-Api-Token", ""),
+        ("h.X-Custom", ""),
+        ("h.X-Note", "hello"),
+    ]
+    # The samples name them as environment variables, the scheme word kept.
+    assert "tok-secret-2222" not in html and "custom-secret-1111" not in html
+    curl = soup.select_one("#sample-curl pre").get_text()
+    assert "--header 'X-Api-Token: '\"$X_API_TOKEN\"" in curl
+    assert "--header 'X-Custom: Bearer '\"$X_CUSTOM\"" in curl
+    assert "--header 'X-Note: hello'" in curl
+    # Nor does a link set them.
+    operation = demo_api.operations.get(slug="rrs-execute")
+    prefill = prefill_from_link(
+        operation, QueryDict("h.X-Api-Token=attacker&h.X-Custom=Bearer+attacker&h.X-Note=hi")
+    )
+    assert prefill["headers"] == [["X-Api-Token", ""], ["X-Custom", ""], ["X-Note", "hi"]]
+
+
+def test_a_link_leaves_out_a_value_under_a_credential_query_key(demo_api):
+    operation = golden_operation(method="GET", template="/x?access_token={t}&q={q}&n={n}")
+    data = QueryDict(mutable=True)
+    data.update({"param-template-t": "t0k-123", "param-template-q": "v", "param-template-n": ""})
+    data["param-template-n"] = "Bearer abc-999"
+    assert share_query(operation, data) == [("p.q", "v")]
+
+
 def test_opening_a_link_fills_the_form(client, demo_api):
     link = (
         RRS + "?p.workspace=ws+%26+co&p.details=false&h.Content-Type=application%2Fjson"

@@ -663,6 +663,95 @@ def test_try_again_prefills_the_form_with_the_calls_values(world: World, backend
     assert "Again" not in theirs.select_one("textarea[name=body]").get_text()
 
 
+def test_secrets_under_any_header_name_or_scheme_are_masked_kept_and_hidden_from_readers(
+    world: World, backend
+):
+    owner = world.client("owner")
+    form = rrs_form()
+    form["header_name"] = ["Content-Type", "Authorization", "X-Custom", "X-Api-Token", "X-Note", ""]
+    form["header_value"] = [
+        "application/json",
+        f"Bearer {API_KEY}",
+        "Bearer custom-secret-1111",
+        "tok-secret-2222",
+        "hello world",
+        "",
+    ]
+    assert owner.post(OPERATION_PAGE + "try", form).status_code == 200
+    exchange = Exchange.objects.latest("id")
+
+    # Stored masked, the scheme word kept.
+    assert exchange.values["headers"][2:] == [
+        ["X-Custom", f"Bearer {MASK}"],
+        ["X-Api-Token", MASK],
+        ["X-Note", "hello world"],
+    ]
+    sent = dict(exchange.request_headers)
+    assert (sent["X-Custom"], sent["X-Api-Token"]) == (f"Bearer {MASK}", MASK)
+    history = owner.get(f"/history/{exchange.pk}/").content.decode()
+    assert "custom-secret-1111" not in history and "tok-secret-2222" not in history
+    # The owner's Try again gets them back, in password inputs.
+    again = soup_of(owner.get(f"{OPERATION_PAGE}?from={exchange.pk}"))
+    rows = {
+        row.select_one("input[name=header_name]")["value"]: row.select_one(
+            "input[name=header_value]"
+        )
+        for row in again.select(".header-row")
+        if row.select_one("input[name=header_name]").get("value")
+    }
+    assert rows["X-Custom"]["value"] == "Bearer custom-secret-1111"
+    assert rows["X-Api-Token"]["value"] == "tok-secret-2222"
+    assert [rows[n]["type"] for n in ("X-Custom", "X-Api-Token", "X-Note")] == [
+        "password",
+        "password",
+        "text",
+    ]
+    # Saved, they are encrypted; a group reader sees them masked.
+    owner.post(
+        f"/history/{exchange.pk}/save",
+        {"name": "Custom", "collection": str(world.collection.pk), "new_collection_name": ""},
+    )
+    saved = SavedRequest.objects.get(name="Custom")
+    headers = dict(saved.values["headers"])
+    assert secrets.decrypt(headers["X-Custom"]) == "Bearer custom-secret-1111"
+    assert secrets.decrypt(headers["X-Api-Token"]) == "tok-secret-2222"
+    assert headers["X-Note"] == "hello world"
+    page = world.client("reader").get(saved.get_absolute_url())
+    values = {
+        row.th.get_text(strip=True): row.td.get_text(strip=True)
+        for row in soup_of(page).select("table.saved-values tr")
+    }
+    assert (values["X-Custom:"], values["X-Api-Token:"], values["X-Note:"]) == (
+        f"Bearer {MASK}",
+        MASK,
+        "hello world",
+    )
+    assert "custom-secret-1111" not in page.content.decode()
+
+
+def test_secrets_saved_in_clear_before_are_masked_for_readers(world: World):
+    values = rrs_values()
+    values["headers"] += [
+        ["X-Custom", "Bearer old-clear-3333"],
+        ["X-Session-Id", "sess-4444"],
+        ["X-Ref", "Bearer {{token}}"],
+    ]
+    saved = add_rrs(world.collection, world.api, name="Old", values=values)
+
+    page = world.client("reader").get(saved.get_absolute_url())
+
+    values = {
+        row.th.get_text(strip=True): row.td.get_text(strip=True)
+        for row in soup_of(page).select("table.saved-values tr")
+    }
+    assert values["X-Custom:"] == f"Bearer {MASK}"
+    assert values["X-Session-Id:"] == MASK
+    # A variable reference holds no secret: it stays readable.
+    assert values["X-Ref:"] == "Bearer {{token}}"
+    assert "old-clear-3333" not in page.content.decode()
+    assert "sess-4444" not in page.content.decode()
+
+
 def test_the_exchange_page_offers_try_again_and_save(world: World):
     page = soup_of(world.client("owner").get(f"/history/{world.exchange.pk}/"))
     assert page.select_one(f"a[href='{OPERATION_PAGE}?from={world.exchange.pk}']") is not None
