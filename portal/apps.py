@@ -6,4 +6,5 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
-        from portal import checks  # noqa: F401  (registers the deployment check)
+        # Registers the account signals' receivers and the deployment check.
+        from portal import account_signals, checks  # noqa: F401

@@ -254,6 +254,8 @@ ACCOUNT_ADAPTER = "portal.account_adapter.PortalAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True
+# An address is taken once an account has confirmed it (portal/email_claims.py).
+ACCOUNT_FORMS = {"signup": "portal.account_forms.PortalSignupForm"}
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 # A new account lands on its profile once confirmed.
@@ -267,8 +269,10 @@ ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 # The old address hears of a new one, and the user of a changed or reset password.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
-# Sign-up with an address in use answers as for a new one and mails the owner instead.
-ACCOUNT_PREVENT_ENUMERATION = True
+# Sign-up with an address another account confirmed answers as for a new one and
+# mails the owner instead. "strict": an address only asked for is no obstacle, so a
+# sign-up with it keeps it as the new account's primary address.
+ACCOUNT_PREVENT_ENUMERATION = "strict"
 # A reset asked for an address without an account mails nobody.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
