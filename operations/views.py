@@ -13,7 +13,7 @@ from operations.ratelimit import TooManyCalls
 from operations.rendering import render_exchange_body
 from operations.samples import prefill_from_link
 from operations.templating import BindError
-from operations.tryit import restore_values, try_operation
+from operations.tryit import retry_values, try_operation
 
 
 def _session_key(request: HttpRequest) -> str:
@@ -31,7 +31,7 @@ def _earlier_values(request: HttpRequest, operation) -> dict | None:
         user=request.user, session_key=request.session.session_key
     )
     exchange = visible.filter(pk=exchange_id, operation=operation).first()
-    return restore_values(exchange) if exchange else None
+    return retry_values(exchange) if exchange else None
 
 
 @require_GET

@@ -524,3 +524,30 @@ def test_a_stored_job_that_no_longer_validates_reports_failed(client: Client) ->
     assert status["Results"] is None
     assert status["Details"] == "Inputs.input1.Values[0] has 2 values but ColumnNames has 1."
     assert status["EndTime"] is not None
+
+
+# --- Off: PORTAL_DEMO_BACKEND_ENABLED -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("POST", EXECUTE),
+        ("POST", JOBS),
+        ("GET", f"{SERVICE}/jobs/{uuid.uuid4().hex}?api-version=2.0"),
+        ("POST", f"{SERVICE}/jobs/{uuid.uuid4().hex}/start?api-version=2.0"),
+        ("DELETE", f"{SERVICE}/jobs/{uuid.uuid4().hex}?api-version=2.0"),
+        ("GET", "/demo-backend/"),
+        ("GET", "/demo-backend/anything/else"),
+    ],
+)
+def test_when_off_every_backend_url_is_the_portals_404(
+    client: Client, settings: Any, method: str, url: str
+) -> None:
+    settings.PORTAL_DEMO_BACKEND_ENABLED = False
+    # With the right key and a valid body: it is not there at all.
+    response = call(client, method, url, SENTENCE_INPUT)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert b"NotFound" not in response.content
+    assert DemoJob.objects.count() == 0
