@@ -65,7 +65,8 @@ run: demo
 
 # The production profile on this machine: gunicorn with threaded workers, static files
 # through whitenoise, DEBUG off, against whatever DATABASE_URL and REDIS_URL say. Plain
-# http on loopback, so the HTTPS-only settings are relaxed unless given. It reads no
+# http on loopback, so the HTTPS-only settings are relaxed unless given, and a demo
+# profile: the sample backend is on (PORTAL_DEMO_BACKEND_ENABLED). It reads no
 # .env (PORTAL_ENV_FILE may name one), and its commands share one SECRET_KEY: load_demo
 # stores the demo's keys encrypted with it, for gunicorn to read. Without REDIS_URL
 # gunicorn runs one worker, the limits being counted in its memory (gunicorn.conf.py).
@@ -81,6 +82,7 @@ SERVE_ENV = PORTAL_ENV_FILE=$${PORTAL_ENV_FILE:-} \
 	PORTAL_OUTBOUND_ALLOWED_PORTS=$${PORTAL_OUTBOUND_ALLOWED_PORTS:-80,443,8080,8443,$(PORT)} \
 	PORTAL_DEMO_BACKEND_URL=$${PORTAL_DEMO_BACKEND_URL:-http://$(HOST):$(PORT)/demo-backend} \
 	PORTAL_SITE_URL=$${PORTAL_SITE_URL:-http://$(HOST):$(PORT)} \
+	PORTAL_DEMO_BACKEND_ENABLED=$${PORTAL_DEMO_BACKEND_ENABLED:-true} \
 	GUNICORN_BIND=$${GUNICORN_BIND:-$(HOST):$(PORT)}
 
 serve: install

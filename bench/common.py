@@ -164,6 +164,8 @@ class Workspace:
             "SECURE_HSTS_SECONDS": "0",
             "PORTAL_SITE_URL": "http://127.0.0.1",
             "PORTAL_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1/32",
+            # The demo profile: the sample backend answers.
+            "PORTAL_DEMO_BACKEND_ENABLED": "true",
             # The bench's backends listen on ports the system picks.
             "PORTAL_OUTBOUND_ALLOWED_PORTS": "*",
             # One client sends hundreds of calls a minute.

@@ -44,6 +44,7 @@ def portal_env(*, database: Path, port: int) -> dict[str, str]:
         "PORTAL_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1/32",
         "PORTAL_OUTBOUND_ALLOWED_PORTS": "*",
         "PORTAL_DEMO_BACKEND_URL": f"http://127.0.0.1:{port}/demo-backend",
+        "PORTAL_DEMO_BACKEND_ENABLED": "true",
         "DATABASE_URL": f"sqlite:///{database}",
         # One log line per call would measure the terminal, not the replay.
         "LOG_LEVEL": "WARNING",

@@ -36,7 +36,7 @@ from gateway.recording import record_call
 from gateway.selectors import products_requiring_key, subscriptions_for_api
 from gateway.tryit_choice import opening_choice
 from gateway.wording import calls_in_words, format_duration
-from operations.masking import mask_url
+from operations.masking import mask_request_url
 from operations.models import Api, Operation
 from operations.outbound import ErrorKind, SendResult
 from operations.templating import OutboundRequest
@@ -215,7 +215,7 @@ class GatewayPass:
 def gateway_path(*, api: Api, request: OutboundRequest) -> str:
     """The call as a gateway caller would write it, secrets masked:
     /gateway/<url suffix>/<path under the service URL>?<query>."""
-    masked = urlsplit(mask_url(request.url, secret_names=request.secret_names))
+    masked = urlsplit(mask_request_url(request))
     service_path = urlsplit(request.service_url).path.rstrip("/")
     path = masked.path[len(service_path) :] if masked.path.startswith(service_path) else ""
     suffix = api.url_suffix.strip("/")
@@ -275,7 +275,7 @@ def check_call(
         return GatewayRefusal(
             method=request.method,
             path=path,
-            url=mask_url(request.url, secret_names=request.secret_names),
+            url=mask_request_url(request),
             duration_ms=duration_ms,
             **fields,
         )

@@ -72,7 +72,7 @@ from operations.checks import (
     parse_checks,
     parse_extract,
 )
-from operations.headers import TOKEN, is_refused_name
+from operations.headers import TOKEN, refusal_reason
 from operations.masking import is_secret
 from operations.models import (
     Api,
@@ -632,8 +632,8 @@ def _read_values(
     ):
         if not TOKEN.match(header):
             problems.add(where, f"not a header name: {_shown(header)}")
-        elif is_refused_name(header):
-            problems.add(where, f"the portal sets {header} itself; it cannot be sent")
+        elif (reason := refusal_reason(header)) is not None:
+            problems.add(where, f"{reason}; it cannot be sent")
         else:
             plan.headers.append([header, value])
     body = request.get("body")

@@ -10,9 +10,11 @@ from django import forms
 from django.conf import settings
 from django.utils.html import escape
 
+from operations import stored_values
 from operations.headers import HeaderError, validate_headers
 from operations.masking import is_secret
 from operations.models import Operation, Parameter, ParameterLocation, ParameterType
+from operations.stored_values import StoredValues, shown_value, stored_values_of
 from operations.templating import BindError
 
 FIELD_PREFIX = "param-"
@@ -32,6 +34,9 @@ class TryItValues:
     query_values: list[tuple[str, str]] = field(default_factory=list)
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: str | None = None
+    # The fields sent with a stored secret value (operations.stored_values), by section
+    # ("template", "query", "headers"): never shown, not even in revealed code samples.
+    stored: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -40,26 +45,48 @@ class HeaderRow:
     value: str
     secret: bool = False
     fixed: bool = False  # a documented header parameter: its name is not edited
+    stored: bool = False  # left empty, the parameter's stored value is sent
+
+    @property
+    def placeholder(self) -> str:
+        return stored_values.PLACEHOLDER if self.stored else "Value"
+
+    @property
+    def help(self) -> str:
+        return stored_values.HELP if self.stored else ""
 
 
 def field_name(parameter: Parameter) -> str:
     return f"{FIELD_PREFIX}{parameter.location}-{parameter.name}"
 
 
-def _parameter_field(parameter: Parameter) -> forms.Field:
+def _parameter_field(parameter: Parameter, *, withheld: bool) -> forms.Field:
+    """withheld: the default is a stored secret (operations.stored_values), never put in
+    the page; the field starts empty, and empty sends the stored value."""
+    description = " ".join(
+        filter(None, [parameter.description, stored_values.HELP if withheld else ""])
+    )
     common = {
         "label": parameter.name,
-        "required": parameter.required,
-        "initial": parameter.default,
+        "required": parameter.required and not withheld,
+        "initial": "" if withheld else parameter.default,
         # Django renders help_text as HTML; an admin's description is text.
-        "help_text": escape(parameter.description),
+        "help_text": escape(description),
     }
     if parameter.choices:
         choices = [(value, value) for value in parameter.choices]
-        if not parameter.required:
+        if withheld:
+            choices.insert(0, ("", stored_values.CHOICE_LABEL))
+        elif not parameter.required:
             choices.insert(0, ("", "(none)"))
         return forms.ChoiceField(choices=choices, **common)
-    widget = forms.PasswordInput(render_value=True) if parameter.secret else forms.TextInput()
+    if withheld:
+        attrs = {"placeholder": stored_values.PLACEHOLDER, "autocomplete": "off"}
+        widget = forms.PasswordInput(render_value=True, attrs=attrs)
+    elif parameter.secret:
+        widget = forms.PasswordInput(render_value=True)
+    else:
+        widget = forms.TextInput()
     return forms.CharField(strip=False, widget=widget, **common)
 
 
@@ -138,8 +165,11 @@ class TryItForm(forms.Form):
         ]
         self.header_parameters = [p for p in parameters if p.location == ParameterLocation.HEADER]
         self.cookie_parameters = [p for p in parameters if p.location == ParameterLocation.COOKIE]
+        self.stored: StoredValues = stored_values_of(operation=operation)
         for parameter in self.url_parameters:
-            self.fields[field_name(parameter)] = _parameter_field(parameter)
+            self.fields[field_name(parameter)] = _parameter_field(
+                parameter, withheld=self._stored_value(parameter) is not None
+            )
         if operation.takes_body:
             self.fields["body"] = forms.CharField(
                 label=f"Body ({operation.request_content_type or 'text'})",
@@ -150,8 +180,12 @@ class TryItForm(forms.Form):
             )
         self.header_errors: list[str] = []
         self.cleaned_headers: list[tuple[str, str]] = []
+        self.stored_headers: list[str] = []  # header rows sent with their stored value
         if prefill is not None:
             self._apply_prefill(prefill)
+
+    def _stored_value(self, parameter: Parameter) -> str | None:
+        return self.stored.url_value(location=parameter.location, name=parameter.name)
 
     def _apply_prefill(self, prefill: dict) -> None:
         query = dict(prefill.get("query", []))
@@ -162,7 +196,10 @@ class TryItForm(forms.Form):
                 else query
             )
             if parameter.name in source:
-                self.initial[field_name(parameter)] = source[parameter.name]
+                value = shown_value(
+                    value=source[parameter.name], stored=self._stored_value(parameter)
+                )
+                self.initial[field_name(parameter)] = value
         if "body" in self.fields and prefill.get("body") is not None:
             self.initial["body"] = prefill["body"]
 
@@ -174,39 +211,31 @@ class TryItForm(forms.Form):
         if self.key_header:
             secret_names.add(self.key_header.lower())
             fixed_names.add(self.key_header.lower())
+        secret_names |= set(self.stored.headers)
+
+        def row(name: str, value: str) -> HeaderRow:
+            stored = self.stored.header(name)
+            return HeaderRow(
+                name=name,
+                # Never a stored value, whatever the rows came from.
+                value=shown_value(value=value, stored=stored),
+                secret=is_secret(name, value, secret_names=secret_names),
+                fixed=name.lower() in fixed_names,
+                stored=stored is not None,
+            )
+
         if self.is_bound:
             names = self.data.getlist("header_name")
             values = self.data.getlist("header_value")
             rows = [
-                HeaderRow(
-                    name=name,
-                    value=value,
-                    secret=is_secret(name, value, secret_names=secret_names),
-                    fixed=name.lower() in fixed_names,
-                )
+                row(name, value)
                 for name, value in zip(names, values, strict=False)
                 if name.strip() or value.strip()
             ]
         elif self.prefill is not None:
-            rows = [
-                HeaderRow(
-                    name=name,
-                    value=value,
-                    secret=is_secret(name, value, secret_names=secret_names),
-                    fixed=name.lower() in fixed_names,
-                )
-                for name, value in self.prefill.get("headers", [])
-            ]
+            rows = [row(name, value) for name, value in self.prefill.get("headers", [])]
         else:
-            rows = [
-                HeaderRow(
-                    name=p.name,
-                    value=p.default,
-                    secret=is_secret(p.name, p.default, secret_names=secret_names),
-                    fixed=True,
-                )
-                for p in self.header_parameters
-            ]
+            rows = [row(p.name, p.default) for p in self.header_parameters]
         if self.key_header and not any(r.name.lower() == self.key_header.lower() for r in rows):
             # First, under the subscription select that fills it.
             rows.insert(0, HeaderRow(name=self.key_header, value="", secret=True, fixed=True))
@@ -254,7 +283,14 @@ class TryItForm(forms.Form):
             # Rows cannot be paired safely; the form is refused, never sent without them.
             self.header_errors.append("Every header row needs a name and a value field.")
             return
-        rows = list(zip(names, values, strict=True))
+        rows = []
+        for name, value in zip(names, values, strict=True):
+            stored = self.stored.header(name)
+            if stored is not None and value.strip(" \t") == "":
+                # Left as the form shows it: the stored value goes, read here on the server.
+                self.stored_headers.append(name.strip())
+                value = stored
+            rows.append((name, value))
         missing = [
             p.name
             for p in self.header_parameters
@@ -286,12 +322,25 @@ class TryItForm(forms.Form):
         """The cleaned values, split by where they go in the request."""
         data = self.cleaned_data
         result = TryItValues(headers=list(self.cleaned_headers))
+        stored: dict[str, list[str]] = {}
+        if self.stored_headers:
+            stored[stored_values.HEADERS] = list(self.stored_headers)
         for parameter in self.url_parameters:
             value = data.get(field_name(parameter), "")
+            stored_value = self._stored_value(parameter)
+            if value == "" and stored_value is not None:
+                value = stored_value
+                section = (
+                    stored_values.TEMPLATE
+                    if parameter.location == ParameterLocation.TEMPLATE
+                    else stored_values.QUERY
+                )
+                stored.setdefault(section, []).append(parameter.name)
             if parameter.location == ParameterLocation.TEMPLATE:
                 result.template_values[parameter.name] = value
             else:
                 result.query_values.append((parameter.name, value))
+        result.stored = stored
         if self.operation.takes_body:
             body = data.get("body", "")
             result.body = body if body.strip() else None

@@ -33,6 +33,14 @@ REFUSED_NAMES = frozenset(
     }
 )
 REFUSED_PREFIXES = ("proxy-", "x-forwarded-", "sec-")
+# Headers that would have the backend, or a proxy before it, handle the call otherwise than
+# the operation says: a documented GET turned into a DELETE, a hop limit cutting it short.
+OVERRIDING_NAMES = {
+    "x-http-method-override": "would have the backend treat the call as another method",
+    "x-http-method": "would have the backend treat the call as another method",
+    "x-method-override": "would have the backend treat the call as another method",
+    "max-forwards": "would limit how far proxies forward the call",
+}
 
 # Values of these headers are credentials wherever they appear.
 SECRET_HEADER_NAMES = frozenset(
@@ -58,8 +66,18 @@ class HeaderError(ValueError):
 
 
 def is_refused_name(name: str) -> bool:
+    return refusal_reason(name) is not None
+
+
+def refusal_reason(name: str) -> str | None:
+    """Why a header cannot be sent, as a clause naming it ("the portal sets Host
+    itself"); None when it can."""
     lowered = name.lower()
-    return lowered in REFUSED_NAMES or lowered.startswith(REFUSED_PREFIXES)
+    if lowered in OVERRIDING_NAMES:
+        return f"sending {name} {OVERRIDING_NAMES[lowered]}"
+    if lowered in REFUSED_NAMES or lowered.startswith(REFUSED_PREFIXES):
+        return f"the portal sets {name} itself"
+    return None
 
 
 def validate_header(name: str, value: str) -> None:
@@ -72,8 +90,9 @@ def validate_header(name: str, value: str) -> None:
         )
     if len(name) > MAX_NAME_LENGTH:
         raise HeaderError(f"Header name {shown!r} is too long.", name=name)
-    if is_refused_name(name):
-        raise HeaderError(f"The portal sets {name} itself; it cannot be sent.", name=name)
+    reason = refusal_reason(name)
+    if reason is not None:
+        raise HeaderError(f"{reason[0].upper()}{reason[1:]}; it cannot be sent.", name=name)
     # The length first: a value of megabytes is refused without scanning it.
     if len(value) > MAX_VALUE_LENGTH:
         raise HeaderError(

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from operations.headers import SECRET_HEADER_NAMES
+
+if TYPE_CHECKING:
+    from operations.templating import OutboundRequest
 
 MASK = "••••••"
 
@@ -127,6 +131,12 @@ def mask_url(url: str, *, secret_names: Iterable[str] = ()) -> str:
         hidden = equals and is_secret(unquote_plus(key), unquote_plus(value), secret_names=secret)
         pairs.append(f"{key}={MASK}" if hidden else pair)
     return urlunsplit((parts.scheme, netloc, parts.path, "&".join(pairs), parts.fragment))
+
+
+def mask_request_url(request: OutboundRequest) -> str:
+    """The request's URL as it may be stored or shown: secret path values (masked by
+    templating.bind) and secret query values masked."""
+    return mask_url(request.masked_url or request.url, secret_names=request.secret_names)
 
 
 def mask_values(values: dict[str, str], *, secret_names: Iterable[str]) -> dict[str, str]:

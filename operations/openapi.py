@@ -69,7 +69,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from operations.headers import TOKEN as HEADER_TOKEN
-from operations.headers import is_refused_name
+from operations.headers import refusal_reason
 from operations.masking import is_secret_name
 from operations.models import (
     Api,
@@ -1063,8 +1063,9 @@ class _Reader:
         if not HEADER_TOKEN.match(name) or len(name) > 100:
             self.note(f"header {name!r} is not a valid header name; not imported.")
             return False
-        if is_refused_name(name):
-            self.note(f"header {name!r} is set by the portal itself; not imported.")
+        reason = refusal_reason(name)
+        if reason is not None:
+            self.note(f"header {name!r} cannot be sent ({reason}); not imported.")
             return False
         return True
 

@@ -42,7 +42,7 @@ from urllib3.exceptions import LocationParseError
 from urllib3.util import Timeout, parse_url
 
 from operations.headers import TOKEN, HeaderError, validate_headers
-from operations.masking import mask_url
+from operations.masking import mask_request_url
 from operations.network_policy import (
     BlockedDestination,
     NetworkPolicy,
@@ -297,9 +297,11 @@ def _port_of(url: Any) -> int | None:
 def _refuse_dot_segments(raw_path: str) -> None:
     # urllib3 removes "." and ".." even after quoting, and requests unquotes %2e back to
     # "." on the wire; a backend that decodes %2F would also see "a%2F..%2Fb" as a
-    # traversal. Refusing every decoded dot segment is the only safe answer.
+    # traversal. Refusing every decoded dot segment is the only safe answer, decoded
+    # once or twice (a path value is encoded once; some backends decode twice).
     for segment in raw_path.split("/"):
-        for piece in re.split(r"[/\\]", unquote(segment)):
+        once = unquote(segment)
+        for piece in [*re.split(r"[/\\]", once), *re.split(r"[/\\]", unquote(once))]:
             if piece in (".", ".."):
                 raise OutboundRefused("The URL path contains a '.' or '..' segment")
 
@@ -856,7 +858,7 @@ def _seconds(seconds: float) -> str:
 
 def _log(result: SendResult) -> None:
     request = result.request
-    url = mask_url(request.url, secret_names=request.secret_names)
+    url = mask_request_url(request)
     # Refused URLs may carry CR/LF; keep them from forging log lines.
     url = _BAD_URL_CHAR.sub(lambda m: f"\\x{ord(m.group()):02x}", url)
     if result.response is not None:

@@ -433,6 +433,7 @@ def _scrubbed_for_storage(
     stored_request = dataclasses.replace(
         request,
         url=_scrub(request.url, texts),
+        masked_url=_scrub(request.masked_url, texts),
         headers=tuple((name, _scrub(value, texts)) for name, value in request.headers),
         body=body,
     )

@@ -11,7 +11,8 @@ Secrets (credential headers, parameters marked secret) are read from environment
 variables unless the reader asks to see them (`reveal`): `"$AUTHORIZATION"` in the
 shell, `os.environ["AUTHORIZATION"]` in Python and so on, `<AUTHORIZATION>` in raw HTTP.
 A secret in the URL is replaced by its variable, which then holds the value as it
-appears in the URL (percent-encoded).
+appears in the URL (percent-encoded). A stored value (operations.stored_values: the form
+left a secret field empty) is a variable even when revealed: the portal never shows it.
 
 Every string literal is escaped for its language: bodies may hold quotes, backslashes,
 `$`, backticks, `%`, `&`, `|`, non-ASCII and line breaks. Code never holds a carriage
@@ -63,6 +64,7 @@ from operations.forms import TryItValues, field_name
 from operations.headers import MAX_HEADER_COUNT
 from operations.masking import auth_scheme, is_secret
 from operations.models import Api, Operation, ParameterLocation
+from operations.stored_values import HEADERS, QUERY, TEMPLATE, withholds_default
 from operations.tryit import build_request, secret_names_of
 
 # Samples are shown for bodies up to this size. Nine copies of a large body on every
@@ -102,6 +104,7 @@ class Secret:
     env: str
     value: str
     what: str  # e.g. 'Authorization header, after "Bearer "'
+    stored: bool = False  # the operation's stored value, never written out
 
 
 Part = str | Secret
@@ -173,6 +176,15 @@ class SampleSet:
     secrets: tuple[Secret, ...]  # the environment variables the samples read
     gateway: GatewayTarget | None = None  # None: the samples call the backend itself
 
+    @property
+    def revealable(self) -> bool:
+        """Whether "Show secrets" would write some of the variables' values."""
+        return any(not secret.stored for secret in self.secrets)
+
+    @property
+    def stored(self) -> bool:
+        return any(secret.stored for secret in self.secrets)
+
 
 # --- From the form's values to a SampleRequest ---------------------------------------
 
@@ -183,7 +195,7 @@ class _Variables:
     def __init__(self) -> None:
         self.secrets: list[Secret] = []
 
-    def secret(self, name: str, value: str, what: str) -> Secret:
+    def secret(self, name: str, value: str, what: str, *, stored: bool = False) -> Secret:
         base = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper() or "SECRET"
         if base[0].isdigit():
             base = f"SECRET_{base}"
@@ -192,7 +204,9 @@ class _Variables:
         while env in taken:
             number += 1
             env = f"{base}_{number}"
-        secret = Secret(env=env, value=value, what=what)
+        if stored:
+            what = f"{what}; the stored value, which the portal does not show"
+        secret = Secret(env=env, value=value, what=what, stored=stored)
         self.secrets.append(secret)
         return secret
 
@@ -207,27 +221,35 @@ def plain_text(text: Text) -> str:
 
 
 def _url_text(
-    *, operation: Operation, values: TryItValues, url: str, names: frozenset, env: _Variables
+    *,
+    operation: Operation,
+    values: TryItValues,
+    url: str,
+    names: frozenset,
+    env: _Variables,
+    reveal: bool,
 ) -> Text:
-    """The URL with secret parameter values marked.
+    """The URL with secret parameter values marked: all of them, or when `reveal` only
+    stored values (TryItValues.stored).
 
     The request is bound a second time with each secret value replaced by a token that
     encodes to itself; the tokens show where the values went. The result must give back
     the real URL exactly, or no sample is shown (a secret is never written by mistake).
     """
-    tokens: dict[str, tuple[str, str]] = {}
+    tokens: dict[str, tuple[str, str, bool]] = {}
 
-    def hide(name: str, value: str) -> str:
-        if not value or not is_secret(name, value, secret_names=names):
+    def hide(section: str, name: str, value: str) -> str:
+        stored = name in values.stored.get(section, [])
+        if not value or not (stored or (not reveal and is_secret(name, value, secret_names=names))):
             return value
         token = f"secret{uuid.uuid4().hex}"
-        tokens[token] = (name, value)
+        tokens[token] = (name, value, stored)
         return token
 
     hidden = replace(
         values,
-        template_values={k: hide(k, v) for k, v in values.template_values.items()},
-        query_values=[(k, hide(k, v)) for k, v in values.query_values],
+        template_values={k: hide(TEMPLATE, k, v) for k, v in values.template_values.items()},
+        query_values=[(k, hide(QUERY, k, v)) for k, v in values.query_values],
     )
     if not tokens:
         return (url,)
@@ -237,9 +259,9 @@ def _url_text(
     for match in re.finditer("|".join(tokens), masked):
         if match.start() > position:
             parts.append(masked[position : match.start()])
-        name, value = tokens[match.group()]
+        name, value, stored = tokens[match.group()]
         what = f"the {_plain_name(name)} parameter, percent-encoded"
-        parts.append(env.secret(name, quote(value, safe=""), what))
+        parts.append(env.secret(name, quote(value, safe=""), what, stored=stored))
         position = match.end()
     if position < len(masked):
         parts.append(masked[position:])
@@ -249,8 +271,10 @@ def _url_text(
     return text
 
 
-def _header_text(name: str, value: str, *, names: frozenset, env: _Variables) -> Text:
-    if not value or not is_secret(name, value, secret_names=names):
+def _header_text(
+    name: str, value: str, *, names: frozenset, env: _Variables, stored: bool = False
+) -> Text:
+    if not value or not (stored or is_secret(name, value, secret_names=names)):
         return (value,)
     # As masking.mask_value does: an auth scheme word such as "Bearer" stays visible.
     scheme = auth_scheme(value)
@@ -258,8 +282,8 @@ def _header_text(name: str, value: str, *, names: frozenset, env: _Variables) ->
         rest = value[value.index(scheme) + len(scheme) :].lstrip(" \t")
         shown = value[: len(value) - len(rest)]
         what = f'the {_plain_name(name)} header, after "{scheme} "'
-        return (shown, env.secret(name, rest, what))
-    return (env.secret(name, value, f"the {_plain_name(name)} header"),)
+        return (shown, env.secret(name, rest, what, stored=stored))
+    return (env.secret(name, value, f"the {_plain_name(name)} header", stored=stored),)
 
 
 def gateway_target(*, api: Api, portal_url: str) -> GatewayTarget | None:
@@ -335,16 +359,17 @@ def _sample_request(
             raise SampleError("The body is not UTF-8 text, so no sample is shown.") from error
     env = _Variables()
     names = request.secret_names
+    stored_headers = {name.lower() for name in values.stored.get(HEADERS, [])}
 
     def header_text(name: str, value: str) -> Text:
         if key_header and name.strip().lower() == key_header.lower():
             return _key_header_text(name, value, reveal=reveal, env=env)
+        if name.strip().lower() in stored_headers:
+            return _header_text(name, value, names=names, env=env, stored=True)
         return (value,) if reveal else _header_text(name, value, names=names, env=env)
 
-    url = (
-        (request.url,)
-        if reveal
-        else _url_text(operation=operation, values=values, url=request.url, names=names, env=env)
+    url = _url_text(
+        operation=operation, values=values, url=request.url, names=names, env=env, reveal=reveal
     )
     if gateway is not None:
         url = _through_gateway(url, service_url=request.service_url, gateway=gateway.url)
@@ -964,6 +989,8 @@ def share_query(operation: Operation, data: QueryDict) -> list[tuple[str, str]]:
             continue
         if parameter.secret or is_secret(parameter.name, value, secret_names=secret_names):
             continue
+        if withholds_default(parameter=parameter, api=operation.api):
+            continue
         pairs.append((LINK_PARAMETER + parameter.name, value))
     rows = [
         (name.strip(), value.strip(" \t"))
@@ -996,7 +1023,7 @@ def prefill_from_link(operation: Operation, query: QueryDict) -> dict | None:
     """A TryItForm prefill from a share link's parameters, or None without any.
 
     Secret values are never taken from a link: a secret parameter keeps its default,
-    and a secret header row gets the documented default (or stays empty).
+    and a secret header row is empty (the form sends a stored value for it, if any).
     """
     if not any(key.startswith((LINK_PARAMETER, LINK_HEADER)) or key == LINK_BODY for key in query):
         return None
@@ -1020,10 +1047,9 @@ def prefill_from_link(operation: Operation, query: QueryDict) -> dict | None:
     if not rows:
         rows = [(p.name, p.default) for p in documented.values()]
     for name, value in rows:
-        if is_secret(name, value, secret_names=secret_names):
-            parameter = documented.get(name.lower())
-            value = parameter.default if parameter else ""
-        prefill["headers"].append([name, value])
+        prefill["headers"].append(
+            [name, "" if is_secret(name, value, secret_names=secret_names) else value]
+        )
     if operation.takes_body and LINK_BODY in query:
         prefill["body"] = query[LINK_BODY]
     return prefill

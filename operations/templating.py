@@ -9,9 +9,10 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from operations.headers import HeaderError, validate_headers
+from operations.masking import MASK, is_secret_name
 
 PLACEHOLDER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 # Characters an admin may write literally in a template's path or query (RFC 3986
@@ -85,6 +86,9 @@ class OutboundRequest:
     body: bytes | None = None
     # Lower-cased names of headers and query keys whose values are masked when shown.
     secret_names: frozenset[str] = field(default_factory=frozenset)
+    # The url with the values of secret path placeholders replaced by masking.MASK ("" when
+    # it has none); masking.mask_request_url masks the query's secret values as well.
+    masked_url: str = ""
 
 
 def _parse_parts(text: str, *, offset: int, seen: set[str]) -> tuple[Part, ...]:
@@ -177,12 +181,16 @@ def encode_path_value(*, name: str, value: str) -> str:
     _check_value(name, value)
     # A backend that decodes %2F or "\\" would see "a/../b" as a traversal, so a
     # dot segment anywhere in the value is refused, not only a value of "." or "..".
-    if _has_dot_segment(value):
+    # The value is sent percent-encoded once ("%2e" as "%252e"), but a backend that
+    # decodes twice would read "%2e%2e%2f" as "../": dot segments after one round of
+    # decoding are refused too.
+    decoded = unquote(value)
+    if _has_dot_segment(value) or _has_dot_segment(decoded):
         raise BindError("'.' and '..' are not allowed as path segments.", field=name)
     # A backend that applies Unicode compatibility normalisation (NFKC) reads fullwidth
     # dots and slashes (U+FF0E, U+FF0F) or the two dot leader (U+2025) as "../": refuse
-    # what turns into a dot segment.
-    if _has_dot_segment(unicodedata.normalize("NFKC", value)):
+    # what turns into a dot segment, as typed or decoded once.
+    if any(_has_dot_segment(unicodedata.normalize("NFKC", text)) for text in (value, decoded)):
         raise BindError(
             "Characters that read as '.' or '..' (such as the fullwidth '\uff0e' or "
             "'\u2025') are not allowed as path segments.",
@@ -196,11 +204,17 @@ def encode_query_value(*, name: str, value: str) -> str:
     return quote(value, safe="")
 
 
-def _render_path(*, parts: Sequence[Part], values: Mapping[str, str]) -> str:
+def _render_path(
+    *, parts: Sequence[Part], values: Mapping[str, str], masked: frozenset[str] | None = None
+) -> str:
+    """The path with its values encoded; with `masked` (lower-cased secret names), a
+    secret placeholder's value is shown as MASK instead."""
     rendered: list[str] = []
     for part in parts:
         if isinstance(part, Placeholder):
-            rendered.append(encode_path_value(name=part.name, value=values.get(part.name, "")))
+            value = encode_path_value(name=part.name, value=values.get(part.name, ""))
+            hidden = masked is not None and is_secret_name(part.name, secret_names=masked)
+            rendered.append(MASK if hidden else value)
         else:
             rendered.append(part)
     return "".join(rendered)
@@ -257,11 +271,19 @@ def bind(
         if name not in template_values:
             raise BindError("This parameter needs a value.", field=name)
     base = urlsplit(service_url)
+    lowered_secrets = frozenset(name.lower() for name in secret_names)
+    origin = f"{base.scheme}://{base.netloc}"
     path = base.path.rstrip("/") + _render_path(parts=parsed.path, values=template_values)
     query = _render_query(items=parsed.query, values=template_values, extra=query_values)
-    url = f"{base.scheme}://{base.netloc}{path or '/'}"
+    url = f"{origin}{path or '/'}"
     if query:
         url = f"{url}?{query}"
+    masked_url = ""
+    if any(is_secret_name(name, secret_names=lowered_secrets) for name in parsed.path_names):
+        shown = base.path.rstrip("/") + _render_path(
+            parts=parsed.path, values=template_values, masked=lowered_secrets
+        )
+        masked_url = f"{origin}{shown or '/'}" + (f"?{query}" if query else "")
     try:
         checked_headers = validate_headers(headers)
     except HeaderError as error:
@@ -280,5 +302,6 @@ def bind(
         service_url=service_url,
         headers=tuple(checked_headers),
         body=body,
-        secret_names=frozenset(name.lower() for name in secret_names),
+        secret_names=lowered_secrets,
+        masked_url=masked_url,
     )

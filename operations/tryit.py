@@ -11,10 +11,18 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from gateway import tryit_access
 from operations import outbound
 from operations.forms import TryItValues
-from operations.masking import MASK, is_secret, is_secret_name, mask_headers, mask_url, mask_values
+from operations.masking import (
+    MASK,
+    is_secret,
+    is_secret_name,
+    mask_headers,
+    mask_request_url,
+    mask_values,
+)
 from operations.models import Exchange, Operation
 from operations.ratelimit import TooManyCalls, take_call
 from operations.secrets import decrypt_json, encrypt_json
+from operations.stored_values import blank_stored
 from operations.templating import (
     OutboundRequest,
     Placeholder,
@@ -64,8 +72,10 @@ def build_request(*, operation: Operation, values: TryItValues) -> OutboundReque
 
 
 def secret_values_of(values: TryItValues, *, secret_names: frozenset[str]) -> dict:
-    """The values that masking hides, kept (encrypted) so that Save and Try again work."""
+    """The values that masking hides, kept (encrypted) so that Save and Try again work,
+    and which fields were sent with a stored value, so that Try again does not show it."""
     return {
+        "stored": values.stored,
         "template": {
             k: v
             for k, v in values.template_values.items()
@@ -120,6 +130,13 @@ def restore_values(exchange: Exchange) -> dict:
     return {"template": template, "query": query, "headers": headers, "body": values.get("body")}
 
 
+def retry_values(exchange: Exchange) -> dict:
+    """ "Try again"'s form values: restore_values, except that a field sent with a stored
+    value is empty, as the form shows it (the stored value is sent again, never shown)."""
+    secret = decrypt_json(exchange.secret_values, default={}) or {}
+    return blank_stored(values=restore_values(exchange), stored=secret.get("stored") or {})
+
+
 def record_exchange(
     *,
     operation: Operation,
@@ -158,7 +175,7 @@ def record_exchange(
         operation_name=f"{operation.api.name}: {operation.name}",
         values=stored_values,
         method=request.method,
-        url=mask_url(request.url, secret_names=secret),
+        url=mask_request_url(request),
         request_headers=mask_headers(request.headers, secret_names=secret),
         request_body=(request.body or b"").decode("utf-8", "replace"),
         duration_ms=result.duration_ms,

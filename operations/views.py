@@ -13,7 +13,7 @@ from operations.ratelimit import TooManyCalls
 from operations.rendering import render_exchange_body
 from operations.samples import prefill_from_link
 from operations.templating import BindError
-from operations.tryit import restore_values, try_operation, withheld_names
+from operations.tryit import retry_values, try_operation, withheld_names
 
 
 def _session_key(request: HttpRequest) -> str:
@@ -68,7 +68,7 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
     )
     # "Try again" (?from=<exchange>) first, else a share link's values (?p.<name>=...).
     earlier = _earlier_call(request, operation)
-    prefill = restore_values(earlier) if earlier else prefill_from_link(operation, request.GET)
+    prefill = retry_values(earlier) if earlier else prefill_from_link(operation, request.GET)
     console = try_it_console(api=operation.api, user=request.user)
     form = TryItForm(operation=operation, prefill=prefill, key_header=console.key_header)
     context = {

@@ -396,6 +396,10 @@ PORTAL_RUN_RETRY_AFTER_MAX_SECONDS = env_int("PORTAL_RUN_RETRY_AFTER_MAX_SECONDS
 PORTAL_OPENAPI_MAX_BYTES = env_int("PORTAL_OPENAPI_MAX_BYTES", 50 * 1024 * 1024)
 
 # --- The built-in sample backend ---------------------------------------------
+# Whether /demo-backend/ answers at all: it accepts anyone holding the demo key, so it is
+# on by default only in development (`make serve`, the demo profile, turns it on); off,
+# its URLs are 404.
+PORTAL_DEMO_BACKEND_ENABLED = env_bool("PORTAL_DEMO_BACKEND_ENABLED", DEBUG)
 PORTAL_DEMO_BACKEND_URL = env_str(
     "PORTAL_DEMO_BACKEND_URL", served_url(host=HOST, port=PORT) + "/demo-backend"
 )

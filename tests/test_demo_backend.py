@@ -612,4 +612,30 @@ def test_a_number_out_of_range_in_try_it_shows_the_backends_400(
     shown = json.loads(soup.select_one("[data-body-kind=json]").get_text())
     assert shown["error"]["message"] == OUT_OF_RANGE_MESSAGE
     assert shown["error"]["details"][0]["target"] == "Inputs.input1.Values[0][0]"
+
+
+# --- Off: PORTAL_DEMO_BACKEND_ENABLED -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("POST", EXECUTE),
+        ("POST", JOBS),
+        ("GET", f"{SERVICE}/jobs/{uuid.uuid4().hex}?api-version=2.0"),
+        ("POST", f"{SERVICE}/jobs/{uuid.uuid4().hex}/start?api-version=2.0"),
+        ("DELETE", f"{SERVICE}/jobs/{uuid.uuid4().hex}?api-version=2.0"),
+        ("GET", "/demo-backend/"),
+        ("GET", "/demo-backend/anything/else"),
+    ],
+)
+def test_when_off_every_backend_url_is_the_portals_404(
+    client: Client, settings: Any, method: str, url: str
+) -> None:
+    settings.PORTAL_DEMO_BACKEND_ENABLED = False
+    # With the right key and a valid body: it is not there at all.
+    response = call(client, method, url, SENTENCE_INPUT)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert b"NotFound" not in response.content
     assert DemoJob.objects.count() == 0

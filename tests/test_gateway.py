@@ -255,6 +255,41 @@ def test_method_overrides_and_max_forwards_stay_behind(client, backend, api, key
     assert "max-forwards" not in names
 
 
+OVERRIDING_HEADERS = {
+    "X-HTTP-Method-Override": "DELETE",
+    "X-HTTP-Method": "DELETE",
+    "X-Method-Override": "DELETE",
+    "Max-Forwards": "0",
+}
+
+
+def test_method_overrides_and_max_forwards_never_reach_the_backend(client, backend, api, key):
+    response = client.get(
+        "/gateway/shop/v1/items/7?api-version=2", headers={KEY_HEADER: key, **OVERRIDING_HEADERS}
+    )
+    assert response.status_code == 200
+    [sent] = backend.requests
+    assert (sent.method, sent.target) == ("GET", "/base/items/7?api-version=2")
+    names = {name.lower() for name in sent.header_names}
+    assert names.isdisjoint(name.lower() for name in OVERRIDING_HEADERS)
+
+
+def test_method_overrides_stay_behind_even_when_the_operation_declares_them(
+    client, backend, api, key
+):
+    operation = api.operations.get(slug="get-item")
+    for name in OVERRIDING_HEADERS:
+        Parameter.objects.create(operation=operation, name=name, location=ParameterLocation.HEADER)
+    response = client.get(
+        "/gateway/shop/v1/items/7?api-version=2", headers={KEY_HEADER: key, **OVERRIDING_HEADERS}
+    )
+    assert response.status_code == 200
+    [sent] = backend.requests
+    assert sent.method == "GET"
+    names = {name.lower() for name in sent.header_names}
+    assert names.isdisjoint(name.lower() for name in OVERRIDING_HEADERS)
+
+
 def test_no_content_type_goes_without_a_body(client, backend, api, key):
     client.generic(
         "DELETE", "/gateway/shop/v1/items/7", headers={KEY_HEADER: key}, CONTENT_TYPE="text/plain"
@@ -785,6 +820,13 @@ def test_template_query_values_that_do_not_fit_are_400(client, backend, api, key
     [
         ("/gateway/shop/v1/items/%2E%2E?api-version=2", "item"),
         ("/gateway/shop/v1/items/a%2F..%2Fb?api-version=2", "item"),
+        # The gateway decodes a segment once; a value that decodes to a dot segment once
+        # more is refused as Try it refuses it (a backend may decode twice).
+        ("/gateway/shop/v1/items/%252e%252e?api-version=2", "item"),
+        ("/gateway/shop/v1/items/%252E.?api-version=2", "item"),
+        ("/gateway/shop/v1/items/.%252e?api-version=2", "item"),
+        ("/gateway/shop/v1/items/a%252f%252e%252e%252fb?api-version=2", "item"),
+        ("/gateway/shop/v1/items/%252e%252e%255cadmin?api-version=2", "item"),
         ("/gateway/shop/v1/items/%FF?api-version=2", "item"),
         ("/gateway/shop/v1/items/%00?api-version=2", "item"),
     ],

@@ -40,6 +40,29 @@ def test_valid_headers_pass_and_blank_rows_are_skipped():
             "Basic x",
             "The portal sets Proxy-Authorization itself; it cannot be sent.",
         ),
+        (
+            "X-HTTP-Method-Override",
+            "DELETE",
+            "Sending X-HTTP-Method-Override would have the backend treat the call as another "
+            "method; it cannot be sent.",
+        ),
+        (
+            "X-HTTP-Method",
+            "DELETE",
+            "Sending X-HTTP-Method would have the backend treat the call as another method; "
+            "it cannot be sent.",
+        ),
+        (
+            "X-Method-Override",
+            "PATCH",
+            "Sending X-Method-Override would have the backend treat the call as another method; "
+            "it cannot be sent.",
+        ),
+        (
+            "Max-Forwards",
+            "0",
+            "Sending Max-Forwards would limit how far proxies forward the call; it cannot be sent.",
+        ),
     ],
 )
 def test_refused_headers_name_the_problem(name, value, message):

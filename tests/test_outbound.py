@@ -329,6 +329,12 @@ def test_a_url_that_differs_from_the_registration_is_refused_unsent(
         "/demo-backend/x/..?q=1",
         "/demo-backend/a%2F..%2F..%2Fadmin",
         "/demo-backend/..%5Cadmin",
+        # A path value is sent encoded once; a backend that decodes twice reads these
+        # as dot segments.
+        "/demo-backend/%252e%252e/admin",
+        "/demo-backend/%252E./admin",
+        "/demo-backend/a%252f..%252fadmin",
+        "/demo-backend/%252e%252e%255cadmin",
     ],
 )
 def test_dot_segments_are_refused_unsent(backend, path):
@@ -348,6 +354,7 @@ def test_dot_segments_are_refused_unsent(backend, path):
         ("/demo-backend/.well-known/x", "/demo-backend/.well-known/x"),
         # requests unquotes unreserved characters; "..." is no dot segment.
         ("/demo-backend/%2e%2e%2E", "/demo-backend/..."),
+        ("/demo-backend/%252e%252e%252e", "/demo-backend/%252e%252e%252e"),
     ],
 )
 def test_paths_inside_the_base_path_are_sent(backend, path, wire):

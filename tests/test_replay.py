@@ -396,6 +396,24 @@ def test_a_secret_variable_is_masked_wherever_it_is_used(live_demo_api, tester):
 
 
 @live
+def test_a_secret_variable_beside_a_secret_path_value_is_masked_too(live_demo_api, tester):
+    workspace = live_demo_api.operations.get(slug="rrs-execute").parameters.get(name="workspace")
+    workspace.secret = True
+    workspace.save()
+    collection = make_collection(tester)
+    values = demo_values(body=json.dumps(SCORING_INPUT), details=True)
+    values["template"]["service"] = "svc-{{api_key}}"
+    saved = rrs(collection, live_demo_api, order=1, values=values)
+
+    _, outcome = replay.run_saved_request(saved=saved, user=tester)
+
+    assert outcome.passed
+    exchange = outcome.exchange
+    assert "/workspaces/••••••/services/svc-••••••/execute?" in exchange.url
+    assert API_KEY not in exchange.url
+
+
+@live
 def test_a_repeat_condition_that_never_holds_fails_after_its_tries(live_demo_api, tester):
     collection = make_collection(tester)
     flow = batch_flow(collection, live_demo_api)

@@ -671,21 +671,25 @@ def test_opening_a_link_fills_the_form(client, demo_api):
             form.select("[name=header_name]"), form.select("[name=header_value]"), strict=True
         )
     ]
-    # The secret header gets its documented default back, never a value from the link.
+    # The secret header is empty, saying its stored value will be used: neither a value
+    # from the link nor the stored one is in the page.
     assert rows == [
         ("Content-Type", "application/json"),
-        ("Authorization", f"Bearer {KEY}"),
+        ("Authorization", ""),
         ("X-Extra", "1"),
         ("", ""),
     ]
+    assert form.select("[name=header_value]")[1]["placeholder"] == "Stored value will be used"
     assert form.select_one("textarea[name=body]").get_text().strip() == '{"a": 1}'
+    assert KEY not in str(soup)
 
 
 def test_a_link_cannot_set_a_secret(demo_api):
     operation = demo_api.operations.get(slug="rrs-execute")
     query = QueryDict("h.Authorization=Bearer+attacker&p.workspace=w")
     prefill = prefill_from_link(operation, query)
-    assert ["Authorization", f"Bearer {KEY}"] in prefill["headers"]
+    # Empty: the form sends the stored value for it, and never shows it.
+    assert prefill["headers"] == [["Authorization", ""]]
     assert prefill_from_link(operation, QueryDict("from=3&utm=x")) is None
 
 

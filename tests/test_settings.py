@@ -21,6 +21,7 @@ TEST_RUN_VARIABLES = {
     "CSRF_COOKIE_SECURE",
     "PORTAL_OUTBOUND_ALLOWED_NETWORKS",
     "PORTAL_OUTBOUND_ALLOWED_PORTS",
+    "PORTAL_DEMO_BACKEND_ENABLED",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 # And those of the development profile, which a developer's shell may hold.
@@ -203,6 +204,34 @@ def test_postgresql_binds_values_on_the_server():
 )
 def test_the_demo_backend_is_where_the_portal_serves(env, expected):
     assert setting("settings.PORTAL_DEMO_BACKEND_URL", SECRET_KEY="k", **env) == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        # Off in production unless turned on (`make serve`, the demo profile, does).
+        ({"SECRET_KEY": "k"}, "False"),
+        ({"SECRET_KEY": "k", "PORTAL_DEMO_BACKEND_ENABLED": "true"}, "True"),
+        ({"DEBUG": "true"}, "True"),
+        ({"DEBUG": "true", "PORTAL_DEMO_BACKEND_ENABLED": "false"}, "False"),
+    ],
+)
+def test_the_sample_backend_is_off_unless_debug_or_turned_on(env, expected):
+    assert setting("settings.PORTAL_DEMO_BACKEND_ENABLED", **env) == expected
+
+
+def test_with_debug_off_the_sample_backend_urls_are_404():
+    """The production defaults, in a portal of their own: /demo-backend/ is not there."""
+    probe = (
+        "from django.test import Client; "
+        "r = Client().post('/demo-backend/workspaces/w/services/s/execute?api-version=2.0', "
+        "b'{}', content_type='application/json', "
+        "secure=True, headers={'Authorization': 'Bearer demo-key-0123456789abcdef'}); "
+        "print(r.status_code)"
+    )
+    result = manage("shell", "-v0", "-c", probe, SECRET_KEY="k", ALLOWED_HOSTS="testserver")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "404"
 
 
 @pytest.mark.parametrize(

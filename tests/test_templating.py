@@ -1,5 +1,6 @@
 import pytest
 
+from operations.masking import mask_request_url
 from operations.templating import (
     BindError,
     Placeholder,
@@ -82,7 +83,10 @@ def test_bind_builds_url_under_the_service_url():
         ("?x=1#", "%3Fx%3D1%23"),
         ("a\\b", "a%5Cb"),
         ("100%", "100%25"),
-        ("%2e%2e", "%252e%252e"),
+        # Encoded once: a percent-escape is sent as typed, "%" and all.
+        ("%2e%2e%2e", "%252e%252e%252e"),
+        ("%41%2fb", "%2541%252fb"),
+        ("%zz", "%25zz"),
         ("{service}", "%7Bservice%7D"),
         ("ｆｕｌｌ．／", "%EF%BD%86%EF%BD%95%EF%BD%8C%EF%BD%8C%EF%BC%8E%EF%BC%8F"),
     ],
@@ -98,6 +102,43 @@ def test_dot_segments_are_refused(value):
         bind_rrs(workspace=value)
     assert caught.value.field == "workspace"
     assert caught.value.message == "'.' and '..' are not allowed as path segments."
+
+
+# A backend that decodes twice reads these as dot segments; one round of decoding shows it.
+PERCENT_ENCODED_DOTS = [
+    "%2e%2e",
+    "%2E%2E",
+    "%2E.",
+    ".%2e",
+    "%2e",
+    "%2e%2e%2fadmin",
+    "%2e%2e%2Fadmin",
+    "a%2f%2e%2e%2fb",
+    "a%2f..%2fb",
+    "..%2f",
+    "%2e%2e%5cadmin",
+    "a%5C.%2E",
+    "x%2f%2e",
+    "%2e%2e/admin",
+]
+
+
+@pytest.mark.parametrize("value", PERCENT_ENCODED_DOTS)
+def test_dot_segments_after_one_round_of_decoding_are_refused(value):
+    with pytest.raises(BindError) as caught:
+        bind_rrs(workspace=value)
+    assert caught.value.field == "workspace"
+    assert caught.value.message == "'.' and '..' are not allowed as path segments."
+
+
+def test_percent_encoded_look_alike_dots_are_refused():
+    # "%EF%BC%8E%EF%BC%8E" is the fullwidth "\uff0e\uff0e", which NFKC reads as "..".
+    with pytest.raises(BindError) as caught:
+        bind_rrs(workspace="%EF%BC%8E%EF%BC%8E")
+    assert caught.value.message == (
+        "Characters that read as '.' or '..' (such as the fullwidth '\uff0e' or '\u2025') are "
+        "not allowed as path segments."
+    )
 
 
 @pytest.mark.parametrize(
@@ -239,3 +280,33 @@ def test_secret_names_are_lower_cased():
         secret_names=frozenset({"X-Key"}),
     )
     assert request.secret_names == frozenset({"x-key"})
+
+
+def test_secret_path_values_are_masked_in_the_url_shown():
+    request = bind(
+        service_url=SERVICE,
+        method="GET",
+        template="/tenants/{tenant}/items/{item}?code={code}",
+        template_values={"tenant": "t-secret", "item": "42", "code": "c-secret"},
+        secret_names=frozenset({"Tenant", "code"}),
+    )
+    assert request.url == f"{SERVICE}/tenants/t-secret/items/42?code=c-secret"
+    assert request.masked_url == f"{SERVICE}/tenants/••••••/items/42?code=c-secret"
+    assert mask_request_url(request) == f"{SERVICE}/tenants/••••••/items/42?code=••••••"
+
+
+def test_a_url_without_secret_path_values_has_no_masked_copy():
+    request = bind_rrs(workspace="w")
+    assert request.masked_url == ""
+    assert mask_request_url(request) == request.url
+
+
+def test_a_path_value_named_like_a_credential_is_sent_and_masked_when_shown():
+    request = bind(
+        service_url=SERVICE,
+        method="GET",
+        template="/keys/{apikey}",
+        template_values={"apikey": "k-123"},
+    )
+    assert request.url == f"{SERVICE}/keys/k-123"
+    assert request.masked_url == f"{SERVICE}/keys/••••••"

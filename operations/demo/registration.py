@@ -25,7 +25,8 @@ A machine-learning web service in the style of an AzureML Studio model: it score
 * **Request-Response (RRS)**: send rows, get the scored table back at once.
 * **Batch Execution (BES)**: submit a job, start it, poll its status until `Finished`, delete it.
 
-Every call needs the header `Authorization: Bearer <key>`; the Try it form fills in the demo key.
+Every call needs the header `Authorization: Bearer <key>`; Try it sends the stored demo key
+without showing it.
 """
 
 

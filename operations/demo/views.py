@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -15,6 +15,12 @@ from operations.demo.service import DemoError
 View = Callable[..., HttpResponse]
 
 
+def _refuse_unless_enabled() -> None:
+    # Off (PORTAL_DEMO_BACKEND_ENABLED), the backend is not there: the portal's own 404.
+    if not settings.PORTAL_DEMO_BACKEND_ENABLED:
+        raise Http404("The sample backend is off.")
+
+
 def endpoint(*methods: str) -> Callable[[View], View]:
     """The checks every backend URL makes, in the real service's order: verb, key,
     api-version. It is an API called with a key, not from a form, so no CSRF."""
@@ -22,6 +28,7 @@ def endpoint(*methods: str) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, **kwargs: str) -> HttpResponse:
+            _refuse_unless_enabled()
             try:
                 if request.method not in methods:
                     raise DemoError(
@@ -86,6 +93,7 @@ def job(request: HttpRequest, *, workspace: str, service: str, jobid: str) -> Ht
 
 @csrf_exempt
 def not_found(request: HttpRequest) -> HttpResponse:
+    _refuse_unless_enabled()
     # A JSON 404 for every other path, so clients of the backend never get an HTML page.
     return DemoError(
         status=404, code="NotFound", message=f"There is no resource at {request.path}."

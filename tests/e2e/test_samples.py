@@ -88,13 +88,19 @@ def test_samples_follow_the_form_and_copy_as_shown(
     assert ran.stdout.startswith("200 OK\n")
     assert "it's \\u00e9 $x" in ran.stdout or "it's é $x" in ran.stdout
 
-    # Show secrets: the key is written in; off again, it is a placeholder again.
+    # Show secrets: the stored key stays a variable, never written in.
     page.get_by_label("Show secrets").check()
-    expect(python).to_contain_text(f'"Authorization": "Bearer {KEY}"')
+    expect(samples.locator("[data-samples-stored]")).to_be_visible()
+    expect(python).to_contain_text('"Bearer " + os.environ["AUTHORIZATION"]')
+    assert KEY not in samples.inner_html()
+    # A key typed in is the reader's own: Show secrets writes it; off again, it is a
+    # variable again.
+    page.get_by_label("Authorization value").fill("Bearer typed-e2e-key")
+    expect(python).to_contain_text('"Authorization": "Bearer typed-e2e-key"')
     expect(samples.locator("[data-samples-secrets]")).to_have_count(0)
     page.get_by_label("Show secrets").uncheck()
     expect(python).to_contain_text('"Bearer " + os.environ["AUTHORIZATION"]')
-    assert KEY not in samples.inner_html()
+    assert KEY not in page.content()
 
     # The chosen language is kept for the next page.
     page.reload()
@@ -180,8 +186,12 @@ def test_copy_link_opens_the_page_filled_in_without_secrets(
     expect(param_input(other, "workspace")).to_have_value("shared ws")
     expect(param_input(other, "details")).to_have_value("false")
     expect(other.get_by_label("Body (application/json)")).to_have_value('{"a": "b & c | d 100%"}')
-    # The secret is not in the link: the recipient gets the documented default.
-    expect(other.get_by_label("Authorization value")).to_have_value(f"Bearer {KEY}")
+    # The secret is not in the link: the recipient's form sends the stored key, unseen.
+    expect(other.get_by_label("Authorization value")).to_have_value("")
+    expect(other.get_by_label("Authorization value")).to_have_attribute(
+        "placeholder", "Stored value will be used"
+    )
+    assert KEY not in other.content()
     expect(other.locator("#sample-http pre")).to_contain_text("shared%20ws")
     assert code(other, "http") == http_before
     screenshot(other, "samples-opened-from-link")

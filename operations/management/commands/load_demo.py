@@ -48,6 +48,14 @@ class Command(BaseCommand):
                 + f" with the {api.name}."
             )
         )
+        if not settings.PORTAL_DEMO_BACKEND_ENABLED:
+            self.stdout.write(
+                self.style.WARNING(
+                    "The sample backend is off (PORTAL_DEMO_BACKEND_ENABLED is false): "
+                    "/demo-backend/ answers 404, so the demo API's calls fail unless "
+                    "PORTAL_DEMO_BACKEND_URL names a portal where it is on."
+                )
+            )
         self.stdout.write(
             "Run them from the command line while the portal serves the demo backend:\n"
             f'  python manage.py replay "{BATCH_NAME}"\n'
