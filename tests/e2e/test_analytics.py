@@ -26,7 +26,7 @@ CHARTS = ("chart-calls", "chart-status", "chart-latency", "chart-bandwidth")
 def sign_in(page: Page, base_url: str, username: str) -> None:
     page.goto(base_url + "/analytics/")
     # Signing in is asked first, and leads back to the page.
-    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=login]").fill(username)
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Analytics")

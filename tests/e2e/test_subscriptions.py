@@ -12,22 +12,22 @@ from playwright.sync_api import BrowserContext, Page, expect
 from gateway.demo import register_demo_products
 from gateway.models import KeySlot, Subscription, SubscriptionState
 from tests.e2e.conftest import screenshot
+from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "developer-password-for-e2e-only"
 MASKED = re.compile(r"^•{28}[0-9a-f]{4}$")
 
 
 @pytest.fixture
-def developer(django_user_model):
-    return django_user_model.objects.create_user("dana", password=PASSWORD)
+def developer():
+    return make_user("dana")
 
 
 def sign_in(page: Page, base_url: str) -> None:
     page.goto(base_url + "/products/")
     page.get_by_role("link", name="Sign in", exact=True).click()
-    page.locator("input[name=username]").fill("dana")
+    page.locator("input[name=login]").fill("dana")
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("nav .navbar-text")).to_have_text("dana")
@@ -59,7 +59,7 @@ def test_subscribe_and_manage_keys(
     # A visitor is asked to sign in, and comes back to the product.
     page.get_by_role("link", name="Starter", exact=True).click()
     page.get_by_role("link", name="Sign in to subscribe").click()
-    page.locator("input[name=username]").fill("dana")
+    page.locator("input[name=login]").fill("dana")
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(base + "/products/starter/")

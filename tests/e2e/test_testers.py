@@ -11,19 +11,19 @@ from playwright.sync_api import Page, expect
 
 from operations.demo.collection import create_demo_collection
 from tests.e2e.conftest import open_operation, result_status, screenshot, send
+from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 API_NAME = "AzureML Demo API"
-PASSWORD = "tester-password-for-e2e-only"
 CHANGED_CELL = "$.Results.output1.value.Values[0][0]"
 # A run's Status step polls the demo job (0.3 s) a second apart: a few seconds in all.
 RUN_TIMEOUT_MS = 30_000
 
 
 @pytest.fixture
-def tester(django_user_model):
-    return django_user_model.objects.create_user("tess", password=PASSWORD)
+def tester():
+    return make_user("tess")
 
 
 def sign_in(page: Page, base_url: str) -> None:
@@ -31,7 +31,7 @@ def sign_in(page: Page, base_url: str) -> None:
     page.goto(base_url + "/")
     page.get_by_role("link", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
-    page.locator("input[name=username]").fill("tess")
+    page.locator("input[name=login]").fill("tess")
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("nav .navbar-text")).to_have_text("tess")

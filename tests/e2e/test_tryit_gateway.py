@@ -22,7 +22,7 @@ KEY_HEADER = "Ocp-Apim-Subscription-Key"
 def sign_in(page: Page, base_url: str, username: str) -> None:
     page.goto(base_url + "/")
     page.get_by_role("link", name="Sign in").click()
-    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=login]").fill(username)
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("nav .navbar-text")).to_have_text(username)
