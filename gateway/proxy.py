@@ -5,10 +5,10 @@
       -> record_call
 
 Nothing reaches the backend unless every step before sending passes, and everything
-that does goes through `templating.bind` and `outbound.send` (DESIGN.md). What the
-caller sent is read, never trusted: query keys come from the operation's definition,
-headers from a short list plus the operation's header parameters, and the
-subscription key, wherever it came from, never goes further.
+that does goes through `templating.bind` and `outbound.send` (docs/design.md, "The one
+path"). What the caller sent is read, never trusted: query keys come from the
+operation's definition, headers from a short list plus the operation's header
+parameters, and the subscription key, wherever it came from, never goes further.
 
 Framework-free: the view hands an IncomingCall and turns the GatewayAnswer into a
 response.
@@ -427,7 +427,8 @@ def _read_query(
     *, operation: OperationEntry, query: list[tuple[str, str]], key_name: str
 ) -> _QueryValues:
     """Template placeholders from the template's query keys, declared query parameters
-    as they come; any other key is refused (DESIGN.md, invariant 3)."""
+    as they come; any other key is refused (docs/design.md, "Outbound: query keys from the
+    operation")."""
     template_values: dict[str, str] = {}
     extra: list[tuple[str, str]] = []
     undeclared: list[str] = []

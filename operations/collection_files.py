@@ -6,7 +6,8 @@ portal that imports the file). Keys come in a fixed order and every list in the
 collection's own order, so two exports of the same collection are the same text
 and a change to one request is a change to a few lines.
 
-Secrets never leave the portal in a file (DESIGN.md, invariant 9):
+Secrets never leave the portal in a file (docs/design.md, "Secrets: masked wherever
+they go"):
 
 * a secret variable is written with its name and ``secret: true``, never its value;
 * a secret value stored literally in a request (an encrypted header value, or a

@@ -1,4 +1,5 @@
-"""Rules for request headers a user may send (DESIGN.md, invariant 4). Pure."""
+"""Rules for request headers a user may send (docs/design.md, "Outbound: checked headers
+only"). Pure."""
 
 from __future__ import annotations
 

@@ -11,12 +11,13 @@ Infinity (not JSON, as Pygments marks them). Punctuation and white space are lef
 the stylesheet gives `.p` and `.w` the colour of the block itself, and their spans would
 make the markup some 70% longer and the highlighting half as slow again.
 
-Escaping (DESIGN.md, invariant 8): `&`, `<` and `>` are replaced in the whole text
-before it is tokenised, so every token, and any text between tokens, is escaped before
-it is wrapped; the result is marked safe only after that. Quotes need no escaping in
-element content and stay as they are, as Pygments leaves them. Characters outside ASCII
-are written as character references, so that the markup is ASCII: Python then keeps it
-at one byte a character (one emoji would make it four), and its length is its size.
+Escaping (docs/design.md, "Rendering: backend content never runs"): `&`, `<` and `>` are
+replaced in the whole text before it is tokenised, so every token, and any text between
+tokens, is escaped before it is wrapped; the result is marked safe only after that.
+Quotes need no escaping in element content and stay as they are, as Pygments leaves
+them. Characters outside ASCII are written as character references, so that the markup
+is ASCII: Python then keeps it at one byte a character (one emoji would make it four),
+and its length is its size.
 
 The text of the markup is the input plus a final newline, as Pygments writes it.
 `json.dumps` escapes line breaks inside strings, so every newline in its output lies

@@ -1,4 +1,5 @@
-"""Mask secret values before anything is stored, shown, logged or exported (invariant 9).
+"""Mask secret values before anything is stored, shown, logged or exported (docs/design.md,
+"Secrets: masked wherever they go").
 
 A value is secret when its name says so, or when it carries an auth scheme:
 

@@ -1,4 +1,5 @@
-"""Which addresses a backend may resolve to (DESIGN.md, invariant 6).
+"""Which addresses a backend may resolve to (docs/design.md, "Outbound: allowed addresses,
+pinned").
 
 Production default: public addresses only. Loopback and private ranges are reachable
 only where the PORTAL_OUTBOUND_ALLOWED_NETWORKS setting lists them (the demo lists

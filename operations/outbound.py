@@ -1,4 +1,9 @@
-"""The only module that talks to backends (DESIGN.md, invariants 1 and 4-7, 9).
+"""The only module that talks to backends (docs/design.md, "The one path").
+
+It keeps the rules docs/design.md's "Security invariants" give it: "Outbound: registered
+origin only", "Outbound: checked headers only", "Outbound: a bare, bounded session",
+"Outbound: allowed addresses, pinned", "Outbound: every failure classified" and, for its
+log line, "Logs: no keys or account tokens".
 
 `send` takes an OutboundRequest built by `templating.bind`, checks it again, sends it
 under the network policy and the limits, and returns a SendResult: a Response or a
@@ -250,7 +255,7 @@ def format_size(size: int) -> str:
     return f"{size:,} bytes"
 
 
-# --- The re-check (invariants 1 and 4) ---------------------------------------
+# --- The re-check (registered origin only, checked headers only) -------------
 
 
 def _check_method(method: str) -> None:
@@ -454,7 +459,7 @@ class _WatchedHTTPSConnectionPool(_WatchedPoolMixin, HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
-# --- The pinned adapter (invariant 6) -----------------------------------------
+# --- The pinned adapter (allowed addresses, pinned) ---------------------------
 
 
 class PinnedAddressAdapter(HTTPAdapter):
@@ -528,7 +533,7 @@ def _with_host_first(headers: Any, host: str) -> CaseInsensitiveDict[str]:
     return ordered
 
 
-# --- Sending and reading (invariant 5) ----------------------------------------
+# --- Sending and reading (a bare, bounded session) ---------------------------
 
 
 @contextlib.contextmanager
@@ -691,7 +696,7 @@ def _printable(text: str) -> str:
     return _CONTROL_CHAR.sub("\ufffd", text)
 
 
-# --- Classification (invariant 7) ---------------------------------------------
+# --- Classification (every failure classified) -------------------------------
 
 
 def _deadline_failure(deadline: _Deadline) -> _Failure:
@@ -853,7 +858,7 @@ def _seconds(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-# --- Logging (invariant 9) ----------------------------------------------------
+# --- Logging (no keys or account tokens) -------------------------------------
 
 
 def _log(result: SendResult) -> None:

@@ -1,7 +1,8 @@
 """Show a backend's response body safely: JSON highlighted, text escaped, binary summarised.
 
 Backend data is escaped here or by the template engine, never marked safe as it
-came (DESIGN.md, invariant 8). operations/highlight.py escapes all the text it wraps.
+came (docs/design.md, "Rendering: backend content never runs").
+operations/highlight.py escapes all the text it wraps.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Replay saved requests and run collections.
 
-A replay takes the same path as a Try it call (DESIGN.md, "The one path"): the saved
+A replay takes the same path as a Try it call (docs/design.md, "The one path"): the saved
 values, with {{variables}} filled in, are bound by tryit.build_request, sent by
 outbound.send and recorded by tryit.record_exchange, so every try is in the user's
 history with its secrets masked. The secrets are the collection owner's: anyone else's
@@ -276,8 +276,8 @@ def _extra_secret_names(
 
 
 def _check_query_keys(*, operation: Operation, query: list[list[str]]) -> None:
-    # Query keys come only from the operation's definition (DESIGN.md, invariant 3);
-    # bind itself appends whatever keys it is given.
+    # Query keys come only from the operation's definition (docs/design.md, "Outbound:
+    # query keys from the operation"); bind itself appends whatever keys it is given.
     allowed = {
         parameter.name
         for parameter in operation.parameters.all()

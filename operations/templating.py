@@ -1,6 +1,8 @@
 """URL templates: parse "/a/{x}?v={y}" and bind values into an outbound request.
 
-Pure: no I/O. Every call the portal sends is built here (DESIGN.md, invariants 1-4).
+Pure: no I/O. Every call the portal sends is built here (docs/design.md, "Outbound:
+registered origin only", "Outbound: a value fills one path segment", "Outbound: query keys
+from the operation", "Outbound: checked headers only").
 """
 
 from __future__ import annotations
@@ -174,7 +176,8 @@ def _has_dot_segment(value: str) -> bool:
 
 
 def encode_path_value(*, name: str, value: str) -> str:
-    """Percent-encode a value as exactly one path segment (invariant 2)."""
+    """Percent-encode a value as exactly one path segment (docs/design.md, "Outbound: a
+    value fills one path segment")."""
     if value == "":
         raise BindError("This path parameter needs a value.", field=name)
     # Length and characters first, so the scans below see at most MAX_VALUE_LENGTH.

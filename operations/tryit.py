@@ -1,4 +1,5 @@
-"""The Try it pipeline: form values -> bind -> send -> exchange (DESIGN.md, "The one path")."""
+"""The Try it pipeline: form values -> bind -> send -> exchange (docs/design.md, "The one
+path")."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 # No inline script, no inline style attributes from backend data, no framing:
-# DESIGN.md, invariant 8.
+# docs/design.md, "Rendering: backend content never runs".
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",

@@ -346,7 +346,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
-# --- The outbound path (DESIGN.md, invariants 5 and 6) ---------------------
+# --- The outbound path (docs/design.md, "Outbound: a bare, bounded session",
+# "Outbound: allowed addresses, pinned") ---------------------------------------
 # Address ranges a backend may resolve to besides public ones, as CIDRs.
 # Production default: none, so loopback and private ranges are refused.
 PORTAL_OUTBOUND_ALLOWED_NETWORKS = env_list(

@@ -1,4 +1,5 @@
-"""The address policy (DESIGN.md, invariant 6). Unit tests only: no connections.
+"""The address policy (docs/design.md, "Outbound: allowed addresses, pinned"). Unit
+tests only: no connections.
 
 The test settings allow 127.0.0.1/32 only (pyproject.toml, PORTAL_OUTBOUND_ALLOWED_NETWORKS).
 """

@@ -215,7 +215,7 @@ def test_an_error_status_is_a_response_not_an_error():
     assert (result.response.status_code, result.response.body) == (503, b"down")
 
 
-# --- The re-check before sending (invariants 1 and 4) ------------------------
+# --- The re-check before sending (registered origin only, checked headers) ---
 
 MISMATCHES = [
     pytest.param(
@@ -465,7 +465,7 @@ def test_a_body_at_the_limit_is_sent(backend):
     assert backend.requests[0].body == body
 
 
-# --- Network policy on real sockets (invariant 6) -----------------------------
+# --- Network policy on real sockets (allowed addresses, pinned) --------------
 
 
 def test_a_backend_on_a_loopback_address_not_listed_is_blocked(other_host):
@@ -672,7 +672,7 @@ def test_a_dripping_backend_times_out_at_the_deadline(handler):
     assert 0.95 <= elapsed < 1.8
 
 
-# --- Response size (invariant 5) ----------------------------------------------
+# --- Response size (a bare, bounded session) ---------------------------------
 
 
 def test_a_body_over_the_cap_is_truncated_at_the_cap():
@@ -752,7 +752,7 @@ def test_a_body_that_is_not_the_announced_encoding_is_a_protocol_error():
     assert result.error_message.startswith("The response body could not be decoded: ")
 
 
-# --- Broken backends (invariant 7) --------------------------------------------
+# --- Broken backends (every failure classified) ------------------------------
 
 
 def _short_body(exchange: Exchange) -> None:
@@ -1057,7 +1057,7 @@ def test_a_faked_response_keeps_repeated_headers():
     assert result.response.content_type == "application/json"
 
 
-# --- Logging (invariant 9) ----------------------------------------------------
+# --- Logging (no keys or account tokens) -------------------------------------
 
 
 def test_one_log_line_per_call_with_secrets_masked(backend, caplog):

@@ -1,4 +1,5 @@
-"""Hostile content never runs script in the portal's pages (DESIGN.md, invariant 8).
+"""Hostile content never runs script in the portal's pages (docs/design.md, "Rendering:
+backend content never runs").
 
 Every page gets a trap before its content loads (`window.__pwned = []`); every payload
 pushes where it ran into it, opens a dialog, renames the document or makes htmx fetch

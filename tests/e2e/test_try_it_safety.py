@@ -1,4 +1,4 @@
-"""The outbound path's promises, seen from the browser (DESIGN.md, security invariants).
+"""The outbound path's promises, seen from the browser (docs/design.md, "Security invariants").
 
 A path value cannot climb out of its segment, the API key never reaches the page
 outside the password input that holds it, and every page carries a CSP without
