@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -68,7 +68,7 @@ class AnalyticsFilterForm(forms.Form):
     )
 
     def __init__(
-        self, data: dict | None = None, *, user: AbstractBaseUser, now: datetime | None = None
+        self, data: dict | None = None, *, user: User, now: datetime | None = None
     ) -> None:
         data = data.copy() if data is not None else {}
         if not data.get("range") and not (data.get("from") or data.get("to")):

@@ -20,14 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 from django.urls import reverse
 
 from gateway import registry
 from operations.models import Api, ErrorKind, Exchange
 
-User = AbstractBaseUser | AnonymousUser
+User = User | AnonymousUser
 
 # Shown to all but staff instead of a redirect to the backend's host outside the gateway.
 HIDDEN_ADDRESS = "(an address of the backend, not shown)"

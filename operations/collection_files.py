@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from operations.checks import (
@@ -423,7 +423,7 @@ class _Plan:
     requests: list[_RequestPlan] = field(default_factory=list)
 
 
-def import_collection(*, text: str, owner: AbstractBaseUser, name: str | None = None) -> Collection:
+def import_collection(*, text: str, owner: User, name: str | None = None) -> Collection:
     """Create a collection for `owner` from an exported file (YAML or JSON).
 
     Checks the whole file first and raises CollectionFileError listing every
@@ -730,7 +730,7 @@ def _texts(request: dict, place: str) -> list[tuple[str, str]]:
     return found
 
 
-def _unique_name(*, owner: AbstractBaseUser, name: str) -> str:
+def _unique_name(*, owner: User, name: str) -> str:
     taken = set(Collection.objects.filter(owner=owner).values_list("name", flat=True))
     candidate, number = name, 1
     while candidate in taken:
@@ -747,7 +747,7 @@ def _stored(value: str, *, secret: bool) -> str:
     return value
 
 
-def _write(*, plan: _Plan, owner: AbstractBaseUser) -> Collection:
+def _write(*, plan: _Plan, owner: User) -> Collection:
     collection = Collection(owner=owner, name=_unique_name(owner=owner, name=plan.name))
     collection.description = plan.description
     if plan.ignored_headers is not None:

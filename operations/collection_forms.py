@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 
 from operations import testers
 from operations.checks import (
@@ -29,7 +29,7 @@ class SaveExchangeForm(forms.Form):
         max_length=200, required=False, label="New collection name", initial="My requests"
     )
 
-    def __init__(self, *args, user: AbstractBaseUser, **kwargs) -> None:
+    def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["collection"].queryset = Collection.objects.filter(owner=user)
 
@@ -111,7 +111,7 @@ class SavedRequestForm(forms.ModelForm):
         fields = ("name", "collection", "order", "expected_status")
         labels = {"expected_status": "Expected status"}
 
-    def __init__(self, *args, user: AbstractBaseUser, **kwargs) -> None:
+    def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["collection"].queryset = Collection.objects.filter(owner=user)
         saved = self.instance

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.utils import timezone
 
@@ -75,7 +75,7 @@ MIN_SCRUBBED_SECRET_LENGTH = 4
 # How a step's error begins when the gateway refused a try (see is_gateway_refusal).
 GATEWAY_REFUSED = "The gateway refused the call"
 
-User = AbstractBaseUser | AnonymousUser | None
+User = User | AnonymousUser | None
 
 
 @dataclass
@@ -813,7 +813,7 @@ def capture_baseline(*, saved: SavedRequest, exchange: Exchange) -> None:
     )
 
 
-def _user_or_none(user: User) -> AbstractBaseUser | None:
+def _user_or_none(user: User) -> User | None:
     return user if user is not None and user.is_authenticated else None
 
 
