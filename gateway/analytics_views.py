@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -17,7 +17,7 @@ TEMPLATE = "gateway/analytics.html"
 
 @login_required
 @require_GET
-def analytics(request: SignedInRequest) -> HttpResponse:
+def analytics(request: SignedInRequest) -> HttpResponseBase:
     """`?export=csv` downloads the calls in range for the scope instead of the page."""
     usage.require_visible_subscription(
         user=request.user, subscription_id=request.GET.get("subscription")

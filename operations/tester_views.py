@@ -197,9 +197,11 @@ def saved_replay(request: SignedInRequest, saved_id: int) -> HttpResponse:
 def step_as_baseline(request: SignedInRequest, step_id: int) -> HttpResponse:
     steps = RunStep.objects.filter(saved_request__collection__owner=request.user)
     step = get_object_or_404(steps.select_related("saved_request", "exchange"), pk=step_id)
+    saved = step.saved_request
+    assert saved is not None  # the filter above goes through it
     if step.exchange is not None and step.exchange.status_code is not None:
-        replay.capture_baseline(saved=step.saved_request, exchange=step.exchange)
-    return redirect(step.saved_request)
+        replay.capture_baseline(saved=saved, exchange=step.exchange)
+    return redirect(saved)
 
 
 def _collection_context(request: SignedInRequest, collection: Collection) -> dict:
