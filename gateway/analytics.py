@@ -33,7 +33,7 @@ from django.db.models.functions import Mod, TruncDay, TruncHour, TruncMinute
 from django.http import Http404
 from django.utils import timezone
 
-from gateway.models import CallOutcome, GatewayCall, Product, Subscription
+from gateway.models import CallOutcome, GatewayCall, GatewayCallQuerySet, Product, Subscription
 from operations.models import Api, Operation
 
 MAX_RANGE = timedelta(days=366)
@@ -172,7 +172,7 @@ def sees_all_calls(*, user: User) -> bool:
     return bool(user.is_active and user.is_staff)
 
 
-def visible_calls(*, user: User) -> QuerySet[GatewayCall]:
+def visible_calls(*, user: User) -> GatewayCallQuerySet:
     """Staff see every call; anyone else only their own."""
     if sees_all_calls(user=user):
         return GatewayCall.objects.all()
@@ -259,7 +259,7 @@ class Latency:
 class LatencySample:
     """Durations of calls that reached a backend: (created_at, operation id, ms)."""
 
-    rows: list[tuple[datetime, int | None, float]]
+    rows: Sequence[tuple[datetime, int | None, float]]
     reached: int  # how many such calls the range holds
     sampled: bool  # True when rows are every n-th of them, not all
 

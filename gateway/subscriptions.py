@@ -17,7 +17,13 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from gateway.models import KeySlot, Product, Subscription, SubscriptionState
+from gateway.models import (
+    SUBSCRIPTION_NAME_MAX_LENGTH,
+    KeySlot,
+    Product,
+    Subscription,
+    SubscriptionState,
+)
 from gateway.proxy import forget_subscription
 
 State = SubscriptionState
@@ -47,7 +53,7 @@ DEFAULT_COMMENTS = {
     "reactivate": "Reactivated by {by}.",
     "cancel": "Cancelled by {by}.",
 }
-NAME_MAX_LENGTH = Subscription._meta.get_field("name").max_length
+NAME_MAX_LENGTH = SUBSCRIPTION_NAME_MAX_LENGTH
 
 
 class SubscriptionError(Exception):

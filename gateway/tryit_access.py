@@ -43,7 +43,7 @@ from operations.templating import OutboundRequest
 
 # What the gateway would answer when the backend cannot be reached.
 _BACKEND_FAILURE_STATUS = {ErrorKind.TIMEOUT: 504}
-_QUOTA_WORDS = {
+_QUOTA_WORDS: dict[int, str] = {
     QuotaPeriod.HOUR: "this hour",
     QuotaPeriod.DAY: "today",
     QuotaPeriod.WEEK: "this week",
@@ -270,14 +270,29 @@ def check_call(
     api = operation.api
     path = gateway_path(api=api, request=request)
 
-    def refused(**fields: object) -> GatewayRefusal:
+    def refused(
+        *,
+        status: int,
+        code: str,
+        message: str,
+        outcome: str,
+        subscription: Subscription | None,
+        retry_after: int = 0,
+        usage: list[str] | None = None,
+    ) -> GatewayRefusal:
         duration_ms = (time.perf_counter() - started) * 1000
         return GatewayRefusal(
+            status=status,
+            code=code,
+            message=message,
+            retry_after=retry_after,
+            usage=[] if usage is None else usage,
             method=request.method,
             path=path,
             url=mask_request_url(request),
+            outcome=outcome,
+            subscription=subscription,
             duration_ms=duration_ms,
-            **fields,
         )
 
     # Looked up on the module, so that a test watching access.check_key sees every key.

@@ -60,7 +60,10 @@ def take(*, user: User, token: str) -> PendingImport:
         raise PendingError(INVALID) from None
     if not isinstance(data, dict) or data.get("user") != user.pk:
         raise PendingError(INVALID)
-    pending = PendingImport.objects.filter(pk=data.get("id"), owner=user).first()
+    pending_id = data.get("id")
+    if not isinstance(pending_id, int):
+        raise PendingError(INVALID)
+    pending = PendingImport.objects.filter(pk=pending_id, owner=user).first()
     if pending is None:
         raise PendingError(USED)
     return pending
