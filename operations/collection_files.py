@@ -56,6 +56,7 @@ anything and reports every problem with its place in the file.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 from dataclasses import dataclass, field
@@ -188,12 +189,12 @@ def collection_document(*, collection: Collection) -> dict[str, Any]:
         "operation__parameters"
     )
     requests = [_request_document(saved=saved, secrets=secrets) for saved in saved_requests]
-    exported = [
+    exported: list[dict[str, str | bool]] = [
         {"name": v.name, "secret": True} if v.secret else {"name": v.name, "value": v.value}
         for v in variables
     ]
     exported += [{"name": name, "secret": True} for name in secrets.added]
-    exported.sort(key=lambda variable: variable["name"])
+    exported.sort(key=lambda variable: str(variable["name"]))
     return {
         "portal_collection": FORMAT_VERSION,
         "name": collection.name,
@@ -309,7 +310,7 @@ def _shown(value: Any) -> str:
 
 class _Problems:
     def __init__(self) -> None:
-        self.items: list[str] = []
+        self.items: builtins.list[str] = []
 
     def add(self, place: str, message: str) -> None:
         self.items.append(f"{place}: {message}")
@@ -325,7 +326,7 @@ class _Problems:
         self.add(place, f"expected a mapping, got {_shown(value)}")
         return None
 
-    def list(self, value: Any, place: str) -> list | None:
+    def list(self, value: Any, place: str) -> builtins.list[Any] | None:
         if isinstance(value, list):
             return value
         self.add(place, f"expected a list, got {_shown(value)}")
@@ -373,7 +374,7 @@ class _Problems:
             return None
         return float(value)
 
-    def strings(self, value: Any, place: str) -> list[tuple[str, str]]:
+    def strings(self, value: Any, place: str) -> builtins.list[tuple[str, str]]:
         """A list of strings, each with its own place."""
         items = self.list(value, place)
         found = []
@@ -383,7 +384,7 @@ class _Problems:
                 found.append((f"{place}[{index}]", text))
         return found
 
-    def pairs(self, value: Any, place: str) -> list[tuple[str, str, str]]:
+    def pairs(self, value: Any, place: str) -> builtins.list[tuple[str, str, str]]:
         """[[name, value], ...] as (place, name, value)."""
         items = self.list(value, place)
         found = []
