@@ -19,7 +19,7 @@ help:
 	@echo "make test    install what the tests need and run them all (browser tests included)"
 	@echo "make test-postgres  the same on PostgreSQL 15 and Redis (installed and started as root)"
 	@echo "make serve   the production profile: gunicorn, DEBUG off, DATABASE_URL and REDIS_URL"
-	@echo "make lint    ruff check and ruff format --check"
+	@echo "make lint    ruff check, ruff format --check, the migrations and mypy"
 	@echo "make format  ruff format and ruff check --fix"
 
 $(PY):
@@ -156,6 +156,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	PORTAL_ENV_FILE= DEBUG=true $(BIN)/mypy
 
 # Each script starts its own portal on loopback and prints its figures; see bench/README.md.
 bench: install-dev

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
@@ -19,6 +20,9 @@ from gateway.models import (
 )
 from gateway.products import limits_in_words
 from gateway.subscriptions import SubscriptionError
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups
 
 
 @admin.register(Product)
@@ -142,8 +146,14 @@ class SubscriptionAdmin(admin.ModelAdmin):
         "state_changed_at",
     )
 
-    def get_fields(self, request: HttpRequest, obj: Subscription | None = None) -> list[str]:
-        fields = ["user", "product", "name", "state", "state_comment"]
+    def get_fields(self, request: HttpRequest, obj: Subscription | None = None) -> _FieldGroups:
+        fields: list[str | list[str] | tuple[str, ...]] = [
+            "user",
+            "product",
+            "name",
+            "state",
+            "state_comment",
+        ]
         if obj is not None:
             fields += list(self.readonly_fields)
         return fields

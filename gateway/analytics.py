@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Mod, TruncDay, TruncHour, TruncMinute
 from django.http import Http404
 from django.utils import timezone
 
-from gateway.models import CallOutcome, GatewayCall, Product, Subscription
+from gateway.models import CallOutcome, GatewayCall, GatewayCallQuerySet, Product, Subscription
 from operations.models import Api, Operation
 
 MAX_RANGE = timedelta(days=366)
@@ -168,18 +168,18 @@ class Filters:
         return [(kind, name) for kind, name in chosen if name]
 
 
-def sees_all_calls(*, user: AbstractBaseUser) -> bool:
+def sees_all_calls(*, user: User) -> bool:
     return bool(user.is_active and user.is_staff)
 
 
-def visible_calls(*, user: AbstractBaseUser) -> QuerySet[GatewayCall]:
+def visible_calls(*, user: User) -> GatewayCallQuerySet:
     """Staff see every call; anyone else only their own."""
     if sees_all_calls(user=user):
         return GatewayCall.objects.all()
     return GatewayCall.objects.of_user(user)
 
 
-def scoped_calls(*, user: AbstractBaseUser, filters: Filters) -> QuerySet[GatewayCall]:
+def scoped_calls(*, user: User, filters: Filters) -> QuerySet[GatewayCall]:
     """The user's visible calls in the range, narrowed by the filters chosen. A filter
     never widens the scope: a developer's API filter applies within their own calls."""
     calls = visible_calls(user=user).between(filters.time_range.start, filters.time_range.end)
@@ -197,7 +197,7 @@ def scoped_calls(*, user: AbstractBaseUser, filters: Filters) -> QuerySet[Gatewa
 _ID = re.compile(r"[0-9]{1,18}")
 
 
-def require_visible_subscription(*, user: AbstractBaseUser, subscription_id: str | None) -> None:
+def require_visible_subscription(*, user: User, subscription_id: str | None) -> None:
     """A developer naming a subscription that is not theirs (or none at all) gets a 404,
     as for any other object of someone else's. Text that is no id is the form's to
     report; staff may name any subscription."""
@@ -259,7 +259,7 @@ class Latency:
 class LatencySample:
     """Durations of calls that reached a backend: (created_at, operation id, ms)."""
 
-    rows: list[tuple[datetime, int | None, float]]
+    rows: Sequence[tuple[datetime, int | None, float]]
     reached: int  # how many such calls the range holds
     sampled: bool  # True when rows are every n-th of them, not all
 

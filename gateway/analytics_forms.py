@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import cast
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -68,7 +69,7 @@ class AnalyticsFilterForm(forms.Form):
     )
 
     def __init__(
-        self, data: dict | None = None, *, user: AbstractBaseUser, now: datetime | None = None
+        self, data: dict | None = None, *, user: User, now: datetime | None = None
     ) -> None:
         data = data.copy() if data is not None else {}
         if not data.get("range") and not (data.get("from") or data.get("to")):
@@ -79,8 +80,8 @@ class AnalyticsFilterForm(forms.Form):
         self.staff = analytics.sees_all_calls(user=user)
         self.fields["from"] = _datetime_field("From")
         self.fields["to"] = _datetime_field("To")
-        self.fields["api"].queryset = self._apis()
-        self.fields["product"].queryset = self._products()
+        cast(forms.ModelChoiceField, self.fields["api"]).queryset = self._apis()
+        cast(forms.ModelChoiceField, self.fields["product"]).queryset = self._products()
         self.fields["subscription"] = _SubscriptionChoiceField(
             label="Subscription",
             queryset=self._subscriptions(),
@@ -117,10 +118,11 @@ class AnalyticsFilterForm(forms.Form):
         """The operation select lists the chosen API's operations. Without an API the
         list would be every operation of every API, so the choice is not offered then,
         though a link naming an operation still works."""
-        field = self.fields["operation"]
+        field = cast(forms.ModelChoiceField, self.fields["operation"])
         api = None
         if isinstance(api_value, str) and re.fullmatch(r"[0-9]{1,18}", api_value):
-            api = self.fields["api"].queryset.filter(pk=int(api_value)).first()
+            apis = cast(forms.ModelChoiceField, self.fields["api"]).queryset
+            api = apis.filter(pk=int(api_value)).first() if apis is not None else None
         if api is not None:
             field.queryset = Operation.objects.filter(api=api).order_by("order", "name")
         else:
@@ -131,7 +133,8 @@ class AnalyticsFilterForm(forms.Form):
         self.operation_needs_api = False
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         # No range but a From or To: the custom range those describe.
         custom = CUSTOM if cleaned.get("from") or cleaned.get("to") else ""
         cleaned["range"] = cleaned.get("range") or custom or analytics.DEFAULT_PRESET

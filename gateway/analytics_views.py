@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from gateway import analytics as usage
 from gateway.analytics_charts import report_charts
 from gateway.analytics_forms import AnalyticsFilterForm
+from portal.typed_requests import SignedInRequest
 
 TEMPLATE = "gateway/analytics.html"
 
 
 @login_required
 @require_GET
-def analytics(request: HttpRequest) -> HttpResponse:
+def analytics(request: SignedInRequest) -> HttpResponseBase:
     """`?export=csv` downloads the calls in range for the scope instead of the page."""
     usage.require_visible_subscription(
         user=request.user, subscription_id=request.GET.get("subscription")

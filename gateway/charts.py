@@ -529,7 +529,7 @@ def line_chart(
     parts.append('<g class="chart-hover">')
     slot = plot.slot()
     for i in range(count):
-        here = [(s.name, s.values[i]) for s in series if s.values[i] is not None]
+        here = [(s.name, value) for s in series if (value := s.values[i]) is not None]
         if not here:
             continue
         summary = ", ".join(f"{name} {value_format(value)}" for name, value in here)

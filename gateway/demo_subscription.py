@@ -9,7 +9,7 @@ batch job meets no rate limit.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from gateway.models import Product, Subscription, SubscriptionState
@@ -17,7 +17,7 @@ from gateway.models import Product, Subscription, SubscriptionState
 DEMO_SUBSCRIPTION_NAME = "Demo collections"
 
 
-def subscribe_demo_owner(*, owner: AbstractBaseUser, product: Product) -> Subscription:
+def subscribe_demo_owner(*, owner: User, product: Product) -> Subscription:
     """The owner's "Demo collections" subscription to the product, active when created.
 
     Safe to run twice: an existing one is kept as it is, keys and state included (an

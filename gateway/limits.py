@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from django.core.cache import cache
 
 from gateway import shared_cache
@@ -140,7 +141,7 @@ _VERDICTS = {0: REFUSED_BY_RATE, 1: REFUSED_BY_QUOTA, 2: ADMITTED}
 _script: Any = None  # registered once; runs on whichever client it is given
 
 
-def _count_in_redis(client: Any, plan: _Plan) -> _Count:
+def _count_in_redis(client: redis.Redis, plan: _Plan) -> _Count:
     global _script
     if _script is None:
         _script = client.register_script(_REDIS_SCRIPT)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -9,6 +11,9 @@ from django.utils import timezone
 
 from gateway.keys import generate_key, hash_key, mask_key
 from operations.secrets import decrypt, encrypt
+
+if TYPE_CHECKING:
+    from operations.models import Api
 
 
 class ProductQuerySet(models.QuerySet):
@@ -55,6 +60,12 @@ class Product(models.Model):
 
     objects = ProductQuerySet.as_manager()
 
+    # Set on the products of querysets that ask for them: the published APIs a visitor may
+    # see (gateway.products.visible_products), the subscription counts (the admin's list).
+    shown_apis: list[Api]
+    active_count: int
+    pending_count: int
+
     class Meta:
         ordering = ["order", "name"]
 
@@ -91,12 +102,15 @@ class KeySlot(models.TextChoices):
     SECONDARY = "secondary", "secondary"
 
 
+SUBSCRIPTION_NAME_MAX_LENGTH = 200
+
+
 class Subscription(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
     )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="subscriptions")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=SUBSCRIPTION_NAME_MAX_LENGTH)
     state = models.CharField(
         max_length=10, choices=SubscriptionState.choices, default=SubscriptionState.SUBMITTED
     )

@@ -16,6 +16,7 @@ from gateway import products, subscriptions
 from gateway.forms import SubscribeForm
 from gateway.models import Product, Subscription, SubscriptionState
 from gateway.subscriptions import SubscriptionError
+from portal.typed_requests import SignedInRequest
 
 
 @require_GET
@@ -58,14 +59,14 @@ def subscribe(request: HttpRequest, product_slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def subscription_list(request: HttpRequest) -> HttpResponse:
+def subscription_list(request: SignedInRequest) -> HttpResponse:
     rows = products.subscription_rows(user=request.user)
     return render(request, "gateway/subscriptions.html", {"rows": rows})
 
 
 @login_required
 @require_GET
-def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:
+def subscription_detail(request: SignedInRequest, subscription_id: int) -> HttpResponse:
     subscription = products.owned_subscription(user=request.user, subscription_id=subscription_id)
     return _detail_page(request, subscription)
 
@@ -73,7 +74,7 @@ def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpRespo
 @never_cache
 @login_required
 @require_GET
-def subscription_key(request: HttpRequest, subscription_id: int, slot: str) -> HttpResponse:
+def subscription_key(request: SignedInRequest, subscription_id: int, slot: str) -> HttpResponse:
     """One key in the clear, fetched when its owner presses Show or Copy; never cached."""
     subscription = products.owned_subscription(user=request.user, subscription_id=subscription_id)
     key_slot = products.key_slot(slot)
@@ -85,7 +86,7 @@ def subscription_key(request: HttpRequest, subscription_id: int, slot: str) -> H
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def regenerate_key(request: HttpRequest, subscription_id: int, slot: str) -> HttpResponse:
+def regenerate_key(request: SignedInRequest, subscription_id: int, slot: str) -> HttpResponse:
     """GET asks for confirmation (the page without JavaScript); POST makes the new key."""
     subscription = products.owned_subscription(user=request.user, subscription_id=subscription_id)
     key_slot = products.key_slot(slot)
@@ -104,7 +105,7 @@ def regenerate_key(request: HttpRequest, subscription_id: int, slot: str) -> Htt
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def cancel_subscription(request: HttpRequest, subscription_id: int) -> HttpResponse:
+def cancel_subscription(request: SignedInRequest, subscription_id: int) -> HttpResponse:
     subscription = products.owned_subscription(user=request.user, subscription_id=subscription_id)
     if request.method == "GET":
         return _confirm_page(request, subscription, action="cancel", slot="")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -46,7 +46,7 @@ def limits_in_words(*, product: Product) -> str:
     return ", ".join(parts) or "no limits"
 
 
-def visible_products(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Product]:
+def visible_products(*, user: User | AnonymousUser) -> QuerySet[Product]:
     """Published products; staff also see unpublished ones, to check them before release."""
     staff = user.is_active and user.is_staff
     products = Product.objects.all() if staff else Product.objects.published()
@@ -55,11 +55,11 @@ def visible_products(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Prod
     )
 
 
-def _visible_apis(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Api]:
+def _visible_apis(*, user: User | AnonymousUser) -> QuerySet[Api]:
     return Api.objects.all() if user.is_active and user.is_staff else Api.objects.published()
 
 
-def get_product(*, user: AbstractBaseUser | AnonymousUser, product_slug: str) -> Product:
+def get_product(*, user: User | AnonymousUser, product_slug: str) -> Product:
     return get_object_or_404(visible_products(user=user), slug=product_slug)
 
 
@@ -79,7 +79,7 @@ class ProductCard:
         return any(s.state == SubscriptionState.SUBMITTED for s in self.subscriptions)
 
 
-def product_cards(*, user: AbstractBaseUser | AnonymousUser) -> list[ProductCard]:
+def product_cards(*, user: User | AnonymousUser) -> list[ProductCard]:
     products = list(visible_products(user=user))
     mine: dict[int, list[Subscription]] = {}
     if user.is_authenticated:
@@ -97,7 +97,7 @@ def product_cards(*, user: AbstractBaseUser | AnonymousUser) -> list[ProductCard
     ]
 
 
-def user_subscriptions_of(*, user: AbstractBaseUser | AnonymousUser, product: Product) -> list:
+def user_subscriptions_of(*, user: User | AnonymousUser, product: Product) -> list:
     if not user.is_authenticated:
         return []
     return list(Subscription.objects.owned_by(user).filter(product=product))
@@ -107,7 +107,7 @@ def published_apis_of(*, product: Product) -> list[Api]:
     return list(Api.objects.published().filter(products=product).order_by("name"))
 
 
-def owned_subscription(*, user: AbstractBaseUser, subscription_id: int) -> Subscription:
+def owned_subscription(*, user: User, subscription_id: int) -> Subscription:
     """The user's own subscription; anyone else's is as absent as a missing one (404)."""
     return get_object_or_404(
         Subscription.objects.owned_by(user).select_related("product"), pk=subscription_id
@@ -168,6 +168,6 @@ def subscription_row(*, subscription: Subscription) -> SubscriptionRow:
     )
 
 
-def subscription_rows(*, user: AbstractBaseUser) -> list[SubscriptionRow]:
+def subscription_rows(*, user: User) -> list[SubscriptionRow]:
     subscriptions = Subscription.objects.owned_by(user).select_related("product")
     return [subscription_row(subscription=s) for s in subscriptions]

@@ -569,7 +569,10 @@ def _usage_headers(subscription: Subscription | None, product: Product | None) -
 
 
 def _bad_request(code: str, message: str, **details: object) -> _Refusal:
-    return _Refusal(400, code, message, outcome=CallOutcome.BAD_REQUEST, **details)
+    # `details` are the error's fields only: a bad request sends no extra headers.
+    return _Refusal(
+        400, code, message, outcome=CallOutcome.BAD_REQUEST, headers=(), error_kind="", **details
+    )
 
 
 def _error_answer(refusal: _Refusal) -> GatewayAnswer:

@@ -20,14 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 from django.urls import reverse
 
 from gateway import registry
 from operations.models import Api, ErrorKind, Exchange
 
-User = AbstractBaseUser | AnonymousUser
+# Whoever looks: a signed-in user or a visitor.
+Viewer = User | AnonymousUser
 
 # Shown to all but staff instead of a redirect to the backend's host outside the gateway.
 HIDDEN_ADDRESS = "(an address of the backend, not shown)"
@@ -57,7 +58,7 @@ def portal_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/")
 
 
-def sees_backend(user: User | None) -> bool:
+def sees_backend(user: Viewer | None) -> bool:
     """Staff see the backends' URLs; nobody else does."""
     return bool(user is not None and user.is_active and user.is_staff)
 
@@ -90,12 +91,12 @@ def under_gateway(*, url: str, service_url: str, base: str) -> str | None:
     return None
 
 
-def _address(*, public: str, backend: str, on_gateway: bool, user: User | None) -> Address:
+def _address(*, public: str, backend: str, on_gateway: bool, user: Viewer | None) -> Address:
     shown = backend if sees_backend(user) and backend != public else ""
     return Address(public=public, backend=shown, on_gateway=on_gateway)
 
 
-def api_address(*, api: Api, portal_url: str, user: User | None) -> Address:
+def api_address(*, api: Api, portal_url: str, user: Viewer | None) -> Address:
     """The API's base URL (the API page)."""
     base = gateway_base(api=api, portal_url=portal_url)
     return _address(
@@ -107,7 +108,7 @@ def api_address(*, api: Api, portal_url: str, user: User | None) -> Address:
 
 
 def operation_address(
-    *, api: Api, url_template: str, portal_url: str, user: User | None
+    *, api: Api, url_template: str, portal_url: str, user: Viewer | None
 ) -> Address:
     """An operation's URL template under the API's base URL (the operation page's header)."""
     base = gateway_base(api=api, portal_url=portal_url)
@@ -120,7 +121,7 @@ def operation_address(
     )
 
 
-def call_address(*, api: Api | None, url: str, portal_url: str, user: User | None) -> Address:
+def call_address(*, api: Api | None, url: str, portal_url: str, user: Viewer | None) -> Address:
     """Where a call the portal sent to `url` (secrets masked) is shown as requested.
 
     For an API on the gateway, the gateway URL it corresponds to. A call that cannot be
@@ -165,7 +166,7 @@ def _shown_location(
     return value
 
 
-def shown_exchange(*, exchange: Exchange, portal_url: str, user: User | None) -> ShownExchange:
+def shown_exchange(*, exchange: Exchange, portal_url: str, user: Viewer | None) -> ShownExchange:
     """The exchange's URL, response headers and failure as `user` may see them."""
     api = exchange.operation.api if exchange.operation is not None else None
     address = call_address(api=api, url=exchange.url, portal_url=portal_url, user=user)

@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from gateway.models import GatewayCall
+from gateway.models import GatewayCall, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ _STOP: Any = object()  # ends the writer thread
 def record_call(**fields: object) -> GatewayCall:
     """Takes GatewayCall's fields by name; the product follows the subscription."""
     subscription = fields.get("subscription")
-    if subscription is not None and "product" not in fields:
+    if isinstance(subscription, Subscription) and "product" not in fields:
         fields["product_id"] = subscription.product_id
         if "user" not in fields:
             fields["user_id"] = subscription.user_id

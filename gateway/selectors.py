@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from gateway.models import Product, Subscription, SubscriptionState
 from operations.models import Api
@@ -13,9 +13,7 @@ def products_requiring_key(*, api: Api) -> list[Product]:
     return list(api.products.filter(subscription_required=True))
 
 
-def subscriptions_for_api(
-    *, user: AbstractBaseUser | AnonymousUser, api: Api
-) -> list[Subscription]:
+def subscriptions_for_api(*, user: User | AnonymousUser, api: Api) -> list[Subscription]:
     """The user's active subscriptions whose product includes the API (Try it's choice)."""
     if not user.is_authenticated:
         return []

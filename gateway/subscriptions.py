@@ -13,11 +13,17 @@ makes the gateway forget the key lookups it cached for the subscription.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from gateway.models import KeySlot, Product, Subscription, SubscriptionState
+from gateway.models import (
+    SUBSCRIPTION_NAME_MAX_LENGTH,
+    KeySlot,
+    Product,
+    Subscription,
+    SubscriptionState,
+)
 from gateway.proxy import forget_subscription
 
 State = SubscriptionState
@@ -47,7 +53,7 @@ DEFAULT_COMMENTS = {
     "reactivate": "Reactivated by {by}.",
     "cancel": "Cancelled by {by}.",
 }
-NAME_MAX_LENGTH = Subscription._meta.get_field("name").max_length
+NAME_MAX_LENGTH = SUBSCRIPTION_NAME_MAX_LENGTH
 
 
 class SubscriptionError(Exception):
@@ -62,13 +68,11 @@ class TransitionNotAllowed(SubscriptionError):
         super().__init__(f"Cannot {VERBS[action]} a subscription that is {label}.")
 
 
-def default_subscription_name(*, product: Product, user: AbstractBaseUser) -> str:
+def default_subscription_name(*, product: Product, user: User) -> str:
     return f"{product.name} for {user.get_username()}"[:NAME_MAX_LENGTH]
 
 
-def subscribe(
-    *, user: AbstractBaseUser, product: Product, name: str, accepted_terms: bool
-) -> Subscription:
+def subscribe(*, user: User, product: Product, name: str, accepted_terms: bool) -> Subscription:
     """A new subscription of the user to the product: active at once, or awaiting approval."""
     name = name.strip()
     if not product.published:
@@ -116,25 +120,23 @@ def regenerate_key(*, subscription: Subscription, slot: KeySlot | str) -> str:
     return key
 
 
-def approve(*, subscription: Subscription, by: AbstractBaseUser, comment: str = "") -> Subscription:
+def approve(*, subscription: Subscription, by: User, comment: str = "") -> Subscription:
     return _change_state(subscription=subscription, action="approve", by=by, comment=comment)
 
 
-def reject(*, subscription: Subscription, by: AbstractBaseUser, comment: str = "") -> Subscription:
+def reject(*, subscription: Subscription, by: User, comment: str = "") -> Subscription:
     return _change_state(subscription=subscription, action="reject", by=by, comment=comment)
 
 
-def suspend(*, subscription: Subscription, by: AbstractBaseUser, comment: str = "") -> Subscription:
+def suspend(*, subscription: Subscription, by: User, comment: str = "") -> Subscription:
     return _change_state(subscription=subscription, action="suspend", by=by, comment=comment)
 
 
-def reactivate(
-    *, subscription: Subscription, by: AbstractBaseUser, comment: str = ""
-) -> Subscription:
+def reactivate(*, subscription: Subscription, by: User, comment: str = "") -> Subscription:
     return _change_state(subscription=subscription, action="reactivate", by=by, comment=comment)
 
 
-def cancel(*, subscription: Subscription, by: AbstractBaseUser, comment: str = "") -> Subscription:
+def cancel(*, subscription: Subscription, by: User, comment: str = "") -> Subscription:
     """By its owner from the portal, or by an admin; its keys stop working at once."""
     return _change_state(subscription=subscription, action="cancel", by=by, comment=comment)
 
@@ -147,7 +149,7 @@ def can(*, action: str, subscription: Subscription) -> bool:
 
 
 def _change_state(
-    *, subscription: Subscription, action: str, by: AbstractBaseUser, comment: str
+    *, subscription: Subscription, action: str, by: User, comment: str
 ) -> Subscription:
     sources, target = TRANSITIONS[action]
     with transaction.atomic():
@@ -176,7 +178,7 @@ def _locked(subscription: Subscription) -> Subscription:
     return Subscription.objects.select_for_update().get(pk=subscription.pk)
 
 
-def _who(*, by: AbstractBaseUser, subscription: Subscription) -> str:
+def _who(*, by: User, subscription: Subscription) -> str:
     if by.pk == subscription.user_id:
         return "its owner"
     if by.is_staff:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import Http404
 from django.urls import reverse
 
@@ -43,7 +43,7 @@ from operations.templating import OutboundRequest
 
 # What the gateway would answer when the backend cannot be reached.
 _BACKEND_FAILURE_STATUS = {ErrorKind.TIMEOUT: 504}
-_QUOTA_WORDS = {
+_QUOTA_WORDS: dict[int, str] = {
     QuotaPeriod.HOUR: "this hour",
     QuotaPeriod.DAY: "today",
     QuotaPeriod.WEEK: "this week",
@@ -65,7 +65,7 @@ class TryItConsole:
 
 
 def try_it_console(
-    *, api: Api, user: AbstractBaseUser | AnonymousUser, selected: str | None = None
+    *, api: Api, user: User | AnonymousUser, selected: str | None = None
 ) -> TryItConsole:
     """`selected` is the select's posted value after a Send, kept when it is one of the
     listed subscriptions; None when the page opens, which then selects the user's
@@ -85,7 +85,7 @@ def try_it_console(
     )
 
 
-def key_for_try_it(*, user: AbstractBaseUser | AnonymousUser, subscription_id: int) -> str:
+def key_for_try_it(*, user: User | AnonymousUser, subscription_id: int) -> str:
     """The primary key of the user's own active subscription; Http404 for any other.
 
     Anyone else's subscription, one that is not active and an anonymous caller get the
@@ -112,7 +112,7 @@ def key_from_headers(*, api: Api, headers: list[tuple[str, str]]) -> str:
     return next((value for name, value in headers if name.lower() == wanted), "")
 
 
-def own_key(*, user: AbstractBaseUser | AnonymousUser | None, api: Api) -> str:
+def own_key(*, user: User | AnonymousUser | None, api: Api) -> str:
     """The primary key of the user's first active subscription through which the API
     needs a key, in the order Try it lists them; "" when there is none. A replayed
     request that holds no key is sent with it, counted against the runner's own limits."""
@@ -224,7 +224,7 @@ def gateway_path(*, api: Api, request: OutboundRequest) -> str:
     return f"{prefix.rstrip('/')}/{path.lstrip('/')}{query}"
 
 
-def _caller(user: AbstractBaseUser | AnonymousUser | None) -> dict:
+def _caller(user: User | AnonymousUser | None) -> dict:
     """The signed-in user made the call; without one the key's owner is counted."""
     if user is not None and user.is_authenticated:
         return {"user": user}
@@ -236,7 +236,7 @@ def record_refused(
     refusal: GatewayRefusal,
     operation: Operation,
     request: OutboundRequest,
-    user: AbstractBaseUser | AnonymousUser | None,
+    user: User | AnonymousUser | None,
     address: str,
     source: str = CallSource.TRY_IT,
 ) -> None:
@@ -270,14 +270,29 @@ def check_call(
     api = operation.api
     path = gateway_path(api=api, request=request)
 
-    def refused(**fields: object) -> GatewayRefusal:
+    def refused(
+        *,
+        status: int,
+        code: str,
+        message: str,
+        outcome: str,
+        subscription: Subscription | None,
+        retry_after: int = 0,
+        usage: list[str] | None = None,
+    ) -> GatewayRefusal:
         duration_ms = (time.perf_counter() - started) * 1000
         return GatewayRefusal(
+            status=status,
+            code=code,
+            message=message,
+            retry_after=retry_after,
+            usage=[] if usage is None else usage,
             method=request.method,
             path=path,
             url=mask_request_url(request),
+            outcome=outcome,
+            subscription=subscription,
             duration_ms=duration_ms,
-            **fields,
         )
 
     # Looked up on the module, so that a test watching access.check_key sees every key.
@@ -321,7 +336,7 @@ def enter_gateway(
     operation: Operation,
     request: OutboundRequest,
     key: str,
-    user: AbstractBaseUser | AnonymousUser | None,
+    user: User | AnonymousUser | None,
     address: str,
     source: str = CallSource.TRY_IT,
 ) -> GatewayPass | None:
@@ -345,7 +360,7 @@ def record_sent(
     gateway_pass: GatewayPass,
     operation: Operation,
     result: SendResult,
-    user: AbstractBaseUser | AnonymousUser | None,
+    user: User | AnonymousUser | None,
     address: str,
     source: str = CallSource.TRY_IT,
     finished: float | None = None,

@@ -10,14 +10,14 @@ selected or kept, so another user's never is.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from gateway.models import Subscription, TryItChoice
 from operations.models import Api
 
 
 def opening_choice(
-    *, user: AbstractBaseUser | AnonymousUser, api: Api, subscriptions: list[Subscription]
+    *, user: User | AnonymousUser, api: Api, subscriptions: list[Subscription]
 ) -> str:
     """The id of the subscription to select when the page opens, "" for "(none)".
 
@@ -37,7 +37,7 @@ def opening_choice(
 
 def remember_choice(
     *,
-    user: AbstractBaseUser | AnonymousUser,
+    user: User | AnonymousUser,
     api: Api,
     subscriptions: list[Subscription],
     posted: str | None,

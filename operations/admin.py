@@ -11,6 +11,7 @@ from operations.registration import (
     create_missing_template_parameters,
     template_parameter_problems,
 )
+from portal.typed_requests import SignedInRequest
 
 CREATE_MISSING_FIELD = "create_missing_parameters"
 
@@ -51,14 +52,6 @@ class ParameterInline(admin.TabularInline):
         "description",
         "order",
     )
-    formfield_overrides = {
-        Parameter._meta.get_field("allowed_values"): {
-            "widget": forms.Textarea(attrs={"rows": 2, "cols": 16})
-        },
-        Parameter._meta.get_field("description"): {
-            "widget": forms.Textarea(attrs={"rows": 2, "cols": 24})
-        },
-    }
 
 
 class ResponseDocInline(admin.StackedInline):
@@ -150,7 +143,7 @@ class ApiAdmin(admin.ModelAdmin):
             for action in ("change_api", "add_operation", "change_operation")
         )
 
-    def import_openapi_view(self, request: HttpRequest) -> HttpResponse:
+    def import_openapi_view(self, request: SignedInRequest) -> HttpResponse:
         """Upload an OpenAPI document, preview what it changes, confirm: create or sync the API."""
         if not self.can_import(request):
             raise PermissionDenied

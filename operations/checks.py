@@ -125,8 +125,11 @@ def _parts(check: object) -> tuple[str, str, str]:
     # Checks come from forms and from imported files: anything but strings reads as "".
     if not isinstance(check, dict):
         return "", "", ""
-    kind, target, value = (check.get(key, "") for key in ("kind", "target", "value"))
-    return tuple(item if isinstance(item, str) else "" for item in (kind, target, value))
+    kind, target, value = (
+        item if isinstance(item, str) else ""
+        for item in (check.get(key, "") for key in ("kind", "target", "value"))
+    )
+    return kind, target, value
 
 
 def _status_detail(*, expected: str, status: int | None) -> str | None:

@@ -57,13 +57,14 @@ anything and reports every problem with its place in the file.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from operations.checks import (
@@ -189,12 +190,12 @@ def collection_document(*, collection: Collection) -> dict[str, Any]:
         "operation__parameters"
     )
     requests = [_request_document(saved=saved, secrets=secrets) for saved in saved_requests]
-    exported = [
+    exported: list[dict[str, str | bool]] = [
         {"name": v.name, "secret": True} if v.secret else {"name": v.name, "value": v.value}
         for v in variables
     ]
     exported += [{"name": name, "secret": True} for name in secrets.added]
-    exported.sort(key=lambda variable: variable["name"])
+    exported.sort(key=lambda variable: str(variable["name"]))
     return {
         "portal_collection": FORMAT_VERSION,
         "name": collection.name,
@@ -310,7 +311,7 @@ def _shown(value: Any) -> str:
 
 class _Problems:
     def __init__(self) -> None:
-        self.items: list[str] = []
+        self.items: builtins.list[str] = []
 
     def add(self, place: str, message: str) -> None:
         self.items.append(f"{place}: {message}")
@@ -326,7 +327,7 @@ class _Problems:
         self.add(place, f"expected a mapping, got {_shown(value)}")
         return None
 
-    def list(self, value: Any, place: str) -> list | None:
+    def list(self, value: Any, place: str) -> builtins.list[Any] | None:
         if isinstance(value, list):
             return value
         self.add(place, f"expected a list, got {_shown(value)}")
@@ -374,7 +375,7 @@ class _Problems:
             return None
         return float(value)
 
-    def strings(self, value: Any, place: str) -> list[tuple[str, str]]:
+    def strings(self, value: Any, place: str) -> builtins.list[tuple[str, str]]:
         """A list of strings, each with its own place."""
         items = self.list(value, place)
         found = []
@@ -384,7 +385,7 @@ class _Problems:
                 found.append((f"{place}[{index}]", text))
         return found
 
-    def pairs(self, value: Any, place: str) -> list[tuple[str, str, str]]:
+    def pairs(self, value: Any, place: str) -> builtins.list[tuple[str, str, str]]:
         """[[name, value], ...] as (place, name, value)."""
         items = self.list(value, place)
         found = []
@@ -424,7 +425,7 @@ class _Plan:
     requests: list[_RequestPlan] = field(default_factory=list)
 
 
-def import_collection(*, text: str, owner: AbstractBaseUser, name: str | None = None) -> Collection:
+def import_collection(*, text: str, owner: User, name: str | None = None) -> Collection:
     """Create a collection for `owner` from an exported file (YAML or JSON).
 
     Checks the whole file first and raises CollectionFileError listing every
@@ -731,7 +732,7 @@ def _texts(request: dict, place: str) -> list[tuple[str, str]]:
     return found
 
 
-def _unique_name(*, owner: AbstractBaseUser, name: str) -> str:
+def _unique_name(*, owner: User, name: str) -> str:
     taken = set(Collection.objects.filter(owner=owner).values_list("name", flat=True))
     candidate, number = name, 1
     while candidate in taken:
@@ -748,7 +749,7 @@ def _stored(value: str, *, secret: bool) -> str:
     return value
 
 
-def _write(*, plan: _Plan, owner: AbstractBaseUser) -> Collection:
+def _write(*, plan: _Plan, owner: User) -> Collection:
     collection = Collection(owner=owner, name=_unique_name(owner=owner, name=plan.name))
     collection.description = plan.description
     if plan.ignored_headers is not None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 
 from operations import testers
 from operations.checks import (
@@ -29,9 +31,11 @@ class SaveExchangeForm(forms.Form):
         max_length=200, required=False, label="New collection name", initial="My requests"
     )
 
-    def __init__(self, *args, user: AbstractBaseUser, **kwargs) -> None:
+    def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["collection"].queryset = Collection.objects.filter(owner=user)
+        cast(
+            forms.ModelChoiceField, self.fields["collection"]
+        ).queryset = Collection.objects.filter(owner=user)
 
 
 def _lines(pairs: list, separator: str) -> str:
@@ -111,9 +115,11 @@ class SavedRequestForm(forms.ModelForm):
         fields = ("name", "collection", "order", "expected_status")
         labels = {"expected_status": "Expected status"}
 
-    def __init__(self, *args, user: AbstractBaseUser, **kwargs) -> None:
+    def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["collection"].queryset = Collection.objects.filter(owner=user)
+        cast(
+            forms.ModelChoiceField, self.fields["collection"]
+        ).queryset = Collection.objects.filter(owner=user)
         saved = self.instance
         values = saved.values or {}
 
@@ -159,7 +165,8 @@ class SavedRequestForm(forms.ModelForm):
         return _parse_lines(self.cleaned_data["headers_text"], ":", what="headers")
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         cleaned["checks"] = self._parse("checks_text", parse_checks)
         cleaned["extract"] = self._parse("extract_text", parse_extract)
         repeat = self._parse("repeat_until_text", parse_checks)
@@ -227,7 +234,7 @@ class VariableForm(forms.ModelForm):
         variable = super().save(commit=False)
         typed = self.cleaned_data.get("value", "")
         keep_secret = variable.secret and typed == "" and stored is not None and stored.secret
-        plain = decrypt(stored.value) if keep_secret else typed
+        plain = decrypt(stored.value) if keep_secret and stored is not None else typed
         variable.value = encrypt(plain) if variable.secret else plain
         if commit:
             variable.save()
@@ -246,7 +253,7 @@ class ShareForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = Group.objects.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["group"]).queryset = Group.objects.order_by("name")
 
 
 ShareFormSet = forms.inlineformset_factory(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import TypedDict, cast
 
 from django import forms
 from django.conf import settings
+from django.http import QueryDict
 from django.utils.html import escape
 
 from operations import stored_values
@@ -60,13 +62,20 @@ def field_name(parameter: Parameter) -> str:
     return f"{FIELD_PREFIX}{parameter.location}-{parameter.name}"
 
 
+class _FieldOptions(TypedDict):
+    label: str
+    required: bool
+    initial: str
+    help_text: str
+
+
 def _parameter_field(parameter: Parameter, *, withheld: bool) -> forms.Field:
     """withheld: the default is a stored secret (operations.stored_values), never put in
     the page; the field starts empty, and empty sends the stored value."""
     description = " ".join(
         filter(None, [parameter.description, stored_values.HELP if withheld else ""])
     )
-    common = {
+    common: _FieldOptions = {
         "label": parameter.name,
         "required": parameter.required and not withheld,
         "initial": "" if withheld else parameter.default,
@@ -82,7 +91,7 @@ def _parameter_field(parameter: Parameter, *, withheld: bool) -> forms.Field:
         return forms.ChoiceField(choices=choices, **common)
     if withheld:
         attrs = {"placeholder": stored_values.PLACEHOLDER, "autocomplete": "off"}
-        widget = forms.PasswordInput(render_value=True, attrs=attrs)
+        widget: forms.Widget = forms.PasswordInput(render_value=True, attrs=attrs)
     elif parameter.secret:
         widget = forms.PasswordInput(render_value=True)
     else:
@@ -225,8 +234,8 @@ class TryItForm(forms.Form):
             )
 
         if self.is_bound:
-            names = self.data.getlist("header_name")
-            values = self.data.getlist("header_value")
+            names = cast(QueryDict, self.data).getlist("header_name")
+            values = cast(QueryDict, self.data).getlist("header_value")
             rows = [
                 row(name, value)
                 for name, value in zip(names, values, strict=False)
@@ -266,7 +275,8 @@ class TryItForm(forms.Form):
         return body
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for parameter in self.url_parameters:
             value = cleaned.get(field_name(parameter))
             if isinstance(value, str):
@@ -277,8 +287,8 @@ class TryItForm(forms.Form):
         return cleaned
 
     def _clean_headers(self) -> None:
-        names = self.data.getlist("header_name")
-        values = self.data.getlist("header_value")
+        names = cast(QueryDict, self.data).getlist("header_name")
+        values = cast(QueryDict, self.data).getlist("header_value")
         if len(names) != len(values):
             # Rows cannot be paired safely; the form is refused, never sent without them.
             self.header_errors.append("Every header row needs a name and a value field.")

@@ -50,8 +50,8 @@ _TOKEN = re.compile(
 )
 _KEY = 3
 # By the number of the token's group (Match.lastindex); 1: only punctuation, at the end.
-_OPEN = ("", "", '<span class="s2">', "", '<span class="mf">', '<span class="mi">')
-_OPEN += ('<span class="kc">', '<span class="err">')
+_OPEN: tuple[str, ...] = ("", "", '<span class="s2">', "", '<span class="mf">')
+_OPEN += ('<span class="mi">', '<span class="kc">', '<span class="err">')
 # Characters highlighted at a time: enough that per-chunk work does not count, small
 # enough that stopping at `max_chars` wastes little.
 _CHUNK_CHARS = 256 * 1024

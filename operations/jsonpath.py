@@ -46,6 +46,7 @@ def parse(path: str) -> tuple[Step, ...]:
     index = 1
     while index < len(path):
         char = path[index]
+        step: Step
         if char == ".":
             step, index = _member(path, index + 1)
         elif char == "[":

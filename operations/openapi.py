@@ -244,6 +244,10 @@ def load_document(*, text: str | bytes) -> dict:
             try:
                 document = _load_yaml(text)
             except OpenApiError:
+                if not isinstance(json_error, json.JSONDecodeError):  # e.g. too many digits
+                    raise OpenApiError(
+                        [f"/: the document is not valid JSON: {json_error}."]
+                    ) from None
                 raise OpenApiError(
                     [
                         f"/: the document is not valid JSON: {json_error.msg} at line "
@@ -421,7 +425,7 @@ def _build_from_events(loader: Any) -> Any:
         elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
             frame = stack.pop()
             container = frame.container
-            if frame.merges:
+            if frame.merges and isinstance(container, dict):  # merge keys are a mapping's
                 container = _apply_merges(container, frame.merges)
             if frame.anchor is not None:
                 anchors[frame.anchor] = (container, frame.size)
@@ -602,6 +606,14 @@ def _truncate(text: str, limit: int) -> str:
 def _is_json_media(media_type: str) -> bool:
     base = media_type.split(";")[0].strip().lower()
     return base == "application/json" or base.endswith("+json") or "json" in base
+
+
+# Where an apiKey security scheme's key goes ("in").
+_KEY_LOCATIONS = {
+    "header": ParameterLocation.HEADER,
+    "query": ParameterLocation.QUERY,
+    "cookie": ParameterLocation.COOKIE,
+}
 
 
 def _pick_media(media_types: Iterable[str]) -> str | None:
@@ -868,10 +880,10 @@ class _Reader:
         The URL is checked against the network policy.
         """
         if override:
-            url = override.strip().rstrip("/")
-            for message in _service_url_problems(url):
+            given = override.strip().rstrip("/")
+            for message in _service_url_problems(given):
                 self.problem("service URL", message)
-            return url, None
+            return given, None
         url, place, missing = self.document_server_url()
         if url is None:
             return None, missing
@@ -912,7 +924,7 @@ class _Reader:
             self.problem("/servers/0/url", "required (a string)")
             return None, "/servers/0/url", None
         url = server["url"]
-        variables = server.get("variables") if isinstance(server.get("variables"), dict) else {}
+        variables = found if isinstance(found := server.get("variables"), dict) else {}
         for name in _PLACEHOLDER.findall(url):
             variable = variables.get(name)
             if not isinstance(variable, dict) or "default" not in variable:
@@ -984,7 +996,7 @@ class _Reader:
 
     def scheme_parameter(self, name: str, scheme: dict) -> ParameterPlan | None:
         kind = scheme.get("type")
-        text = scheme.get("description") if isinstance(scheme.get("description"), str) else ""
+        text = found if isinstance(found := scheme.get("description"), str) else ""
         described = _one_line(text) or f"Security scheme {name}."
         if kind == "apiKey":
             key_name = scheme.get("name")
@@ -992,11 +1004,7 @@ class _Reader:
             if not isinstance(key_name, str) or not key_name or len(key_name) > 200:
                 self.note(f"security scheme {name!r} has no usable key name; ignored.")
                 return None
-            location = {
-                "header": ParameterLocation.HEADER,
-                "query": ParameterLocation.QUERY,
-                "cookie": ParameterLocation.COOKIE,
-            }.get(where)
+            location = _KEY_LOCATIONS.get(where) if isinstance(where, str) else None
             if location is None:
                 self.note(f"security scheme {name!r}: unknown key location {where!r}; ignored.")
                 return None
@@ -1044,7 +1052,7 @@ class _Reader:
     def token_source(scheme: dict) -> str:
         if isinstance(scheme.get("openIdConnectUrl"), str):
             return f" (OpenID Connect: {scheme['openIdConnectUrl']})"
-        urls = []
+        urls: list[str] = []
         flows = scheme.get("flows")
         if isinstance(flows, dict):
             for flow in flows.values():
@@ -1538,7 +1546,7 @@ class _Reader:
         return "", ""
 
     def form_section(self, media: str, schema: dict) -> str:
-        required = schema.get("required") if isinstance(schema.get("required"), list) else []
+        required = found if isinstance(found := schema.get("required"), list) else []
         lines = [f"**Form fields** (`{media}`)", ""]
         properties = schema.get("properties")
         if not isinstance(properties, dict) or not properties:
@@ -1604,6 +1612,7 @@ class _Reader:
         return plans
 
     def response_example(self, response: dict, place: str, produces: list[str]) -> tuple[str, str]:
+        media: str | None
         if self.v2:
             schema = response.get("schema")
             examples = response.get("examples")
@@ -1739,15 +1748,15 @@ class _Reader:
             if ref in stack:
                 state.cuts += 1
                 return [] if self.schema_type(target) == "array" else {}
-            key = (ref, depth, state.request)
-            cached = self._example_values.get(key)
+            cache_key = (ref, depth, state.request)
+            cached = self._example_values.get(cache_key)
             if cached is not None:
                 state.nodes += cached[1]
                 return cached[0]
             nodes, cuts = state.nodes, state.cuts
             value = self._generate(target, depth, (*stack, ref), state)
             if state.cuts == cuts:
-                self._example_values[key] = (value, state.nodes - nodes)
+                self._example_values[cache_key] = (value, state.nodes - nodes)
             return value
         if not isinstance(schema, dict):
             return {}
@@ -1965,19 +1974,19 @@ def _sync(plan: ApiPlan, api: Api | None) -> _Sync:
                 "id", "slug", "removed", "order", *OPERATION_FIELDS
             )
         )
-        rows = (
+        parameter_rows = (
             Parameter.objects.filter(operation__api=api)
             .order_by("operation", "order", "id")
             .values_list("operation_id", *PARAMETER_FIELDS)
         )
-        for operation_id, *values in rows:
+        for operation_id, *values in parameter_rows:
             parameters.setdefault(operation_id, []).append(tuple(values))
-        rows = (
+        response_rows = (
             ResponseDoc.objects.filter(operation__api=api)
             .order_by("operation", "id")
             .values_list("operation_id", *RESPONSE_FIELDS)
         )
-        for operation_id, *values in rows:
+        for operation_id, *values in response_rows:
             responses.setdefault(operation_id, []).append(tuple(values))
 
     matches = _match(plan.operations, existing)
@@ -2102,18 +2111,18 @@ def _match(plans: list[OperationPlan], existing: list[Operation]) -> dict[int, O
     matches: dict[int, Operation] = {}
     used: set[int] = set()
     for plan in plans:
-        operation = by_id.get(plan.operation_id) if plan.operation_id else None
-        if operation is not None and operation.pk not in used:
-            matches[id(plan)] = operation
-            used.add(operation.pk)
+        by_operation_id = by_id.get(plan.operation_id) if plan.operation_id else None
+        if by_operation_id is not None and by_operation_id.pk not in used:
+            matches[id(plan)] = by_operation_id
+            used.add(by_operation_id.pk)
     for plan in plans:
         if id(plan) in matches:
             continue
         candidates = by_path.get((plan.method, normalised_path(plan.url_template)), [])
-        operation = next((op for op in candidates if op.pk not in used), None)
-        if operation is not None:
-            matches[id(plan)] = operation
-            used.add(operation.pk)
+        by_path_match = next((op for op in candidates if op.pk not in used), None)
+        if by_path_match is not None:
+            matches[id(plan)] = by_path_match
+            used.add(by_path_match.pk)
     return matches
 
 

@@ -9,6 +9,8 @@ title names needs a choice: update that API all the same, or create a new one.
 
 from __future__ import annotations
 
+from typing import TypedDict, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +21,7 @@ from django.urls import reverse
 from operations import openapi, openapi_pending
 from operations.models import PendingImport
 from operations.openapi_plan import ImportPlan, apply_plan, free_slug, plan_import
+from portal.typed_requests import SignedInRequest
 
 UPDATE, NEW = "update", "new"
 CHANGED_SINCE_PREVIEW = (
@@ -75,13 +78,14 @@ class OpenApiConfirmForm(forms.Form):
         super().__init__(*args, **kwargs)
         api = plan.summary.api
         count = len(plan.reading.operations)
-        self.fields["target"].choices = [
+        cast(forms.ChoiceField, self.fields["target"]).choices = [
             (UPDATE, f'Update "{plan.existing_name}" ({api.slug}) with the changes listed above'),
             (NEW, f"Create a new API with the slug below, its {count} operations added"),
         ]
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("target") == NEW and not data.get("new_slug") and "new_slug" not in self.errors:
             self.add_error("new_slug", "Give the new API's slug.")
         return data
@@ -232,7 +236,15 @@ def _replanned(
     )
 
 
-def upload(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpResponse:
+class _Preview(TypedDict):
+    """The preview page's arguments while a confirmation is checked."""
+
+    plan: ImportPlan
+    form: OpenApiConfirmForm
+    filename: str
+
+
+def upload(request: SignedInRequest, *, model_admin: admin.ModelAdmin) -> HttpResponse:
     """The upload form; a valid document is kept and its plan previewed, nothing written."""
     if request.method != "POST":
         form = OpenApiImportForm(initial={"api_slug": request.GET.get("api", "")})
@@ -260,7 +272,7 @@ def upload(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpRespon
     return _fresh_preview(request, model_admin, plan=plan, token=token, filename=uploaded.name)
 
 
-def confirm(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpResponse:
+def confirm(request: SignedInRequest, *, model_admin: admin.ModelAdmin) -> HttpResponse:
     """Write the previewed plan, or show why not (an expired token, a choice to make)."""
     token = request.POST.get("token", "")
     try:
@@ -276,7 +288,7 @@ def confirm(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpRespo
         return _no_longer(request, model_admin, pending=pending, error=error)
 
     form = OpenApiConfirmForm(request.POST, plan=plan)
-    preview = {"plan": plan, "form": form, "filename": pending.filename}
+    preview: _Preview = {"plan": plan, "form": form, "filename": pending.filename}
     if not form.is_valid():
         return _preview_page(request, model_admin, **preview)
     target = form.cleaned_data["target"]

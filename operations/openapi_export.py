@@ -30,7 +30,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import yaml
@@ -52,7 +52,13 @@ NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml when available
+if TYPE_CHECKING:
+    _FastDumper = yaml.SafeDumper  # the interface of libyaml's CSafeDumper too
+else:
+    _FastDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when available
+
+
+class _Dumper(_FastDumper):
     """Writes multi-line text (descriptions, examples) as literal blocks."""
 
 
@@ -316,7 +322,9 @@ def _query_parameters(
         result["schema"] = {"type": "string"}
         if all(p is not None and p.default for p in parameters):
             defaults = {
-                part.name: p.default for part, p in zip(placeholders, parameters, strict=True)
+                part.name: p.default
+                for part, p in zip(placeholders, parameters, strict=True)
+                if p is not None
             }
             result["schema"]["default"] = "".join(
                 defaults[part.name] if isinstance(part, Placeholder) else unquote(part)
@@ -399,8 +407,8 @@ def _responses(operation: Operation) -> dict:
 
 def _security_requirements(requirements: list[tuple[str, bool]]) -> list[dict]:
     """All the credentials, or only the required ones (OpenAPI's alternatives)."""
-    every = {name: [] for name, _ in requirements}
-    required = {name: [] for name, needed in requirements if needed}
+    every: dict[str, list[str]] = {name: [] for name, _ in requirements}
+    required: dict[str, list[str]] = {name: [] for name, needed in requirements if needed}
     if required == every:
         return [every]
     return [every, required]  # an empty requirement: no credential at all also works
@@ -424,14 +432,14 @@ def _export_operation(
     path = path or "/"
     exported_parameters: list[dict] = []
     for name in template.path_names:
-        parameter = template_parameters.get(name)
+        path_parameter = template_parameters.get(name)
         exported_parameters.append(
             _parameter_object(
                 name=name,
                 where="path",
-                parameter=parameter,
+                parameter=path_parameter,
                 required=True,
-                secret=parameter is not None and parameter.secret,
+                secret=path_parameter is not None and path_parameter.secret,
             )
         )
     query, duplicates = _query_parameters(
@@ -614,8 +622,18 @@ def dumps_json(document: dict) -> str:
 
 
 def dumps_yaml(document: dict) -> str:
-    options = {"sort_keys": False, "allow_unicode": True, "default_flow_style": False, "width": 100}
     try:
-        return yaml.dump(document, Dumper=_Dumper, **options)
+        return _dump_yaml(document, dumper=_Dumper)
     except UnicodeEncodeError:
-        return yaml.dump(document, Dumper=_PythonDumper, **options)
+        return _dump_yaml(document, dumper=_PythonDumper)
+
+
+def _dump_yaml(document: dict, *, dumper: type[yaml.SafeDumper]) -> str:
+    return yaml.dump(
+        document,
+        Dumper=dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )

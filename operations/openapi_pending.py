@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core import signing
 from django.utils import timezone
 
@@ -30,7 +30,7 @@ class PendingError(Exception):
 
 def keep(
     *,
-    user: AbstractBaseUser,
+    user: User,
     content: bytes,
     filename: str,
     api_slug: str,
@@ -50,7 +50,7 @@ def keep(
     return signing.dumps({"id": pending.pk, "user": user.pk}, salt=SALT)
 
 
-def take(*, user: AbstractBaseUser, token: str) -> PendingImport:
+def take(*, user: User, token: str) -> PendingImport:
     """The document a token names, if it is this user's and not expired; raises PendingError."""
     try:
         data = signing.loads(token, salt=SALT, max_age=MAX_AGE_SECONDS)
@@ -60,7 +60,10 @@ def take(*, user: AbstractBaseUser, token: str) -> PendingImport:
         raise PendingError(INVALID) from None
     if not isinstance(data, dict) or data.get("user") != user.pk:
         raise PendingError(INVALID)
-    pending = PendingImport.objects.filter(pk=data.get("id"), owner=user).first()
+    pending_id = data.get("id")
+    if not isinstance(pending_id, int):
+        raise PendingError(INVALID)
+    pending = PendingImport.objects.filter(pk=pending_id, owner=user).first()
     if pending is None:
         raise PendingError(USED)
     return pending

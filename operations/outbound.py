@@ -27,11 +27,11 @@ import ssl
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import requests
@@ -54,6 +54,9 @@ from operations.network_policy import (
     UnresolvableHost,
 )
 from operations.templating import OutboundRequest
+
+if TYPE_CHECKING:
+    from requests.adapters import _HostParams, _PoolKwargs
 
 logger = logging.getLogger(__name__)
 
@@ -485,7 +488,7 @@ class PinnedAddressAdapter(HTTPAdapter):
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> tuple[_HostParams, _PoolKwargs]:
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
             request, verify, cert
         )
@@ -494,9 +497,10 @@ class PinnedAddressAdapter(HTTPAdapter):
         request.headers = _with_host_first(request.headers, _host_header(hostname, port))
         if scheme == "https":
             # Verify the certificate against the name, not the pinned IP, and send the
-            # name as SNI.
-            pool_kwargs["assert_hostname"] = hostname
-            pool_kwargs["server_hostname"] = hostname
+            # name as SNI. (The stub's TypedDict has only the keys requests sets; the pool
+            # takes urllib3's HTTPSConnectionPool arguments, these two among them.)
+            pool_kwargs["assert_hostname"] = hostname  # type: ignore[typeddict-unknown-key]
+            pool_kwargs["server_hostname"] = hostname  # type: ignore[typeddict-unknown-key]
         host_params["host"] = f"[{address}]" if address.version == 6 else str(address)
         return host_params, pool_kwargs
 
@@ -504,13 +508,15 @@ class PinnedAddressAdapter(HTTPAdapter):
         self,
         request: requests.PreparedRequest,
         verify: Any,
-        proxies: dict[str, str] | None = None,
+        proxies: Mapping[str, str] | None = None,
         cert: Any = None,
     ) -> Any:
         if select_proxy(request.url or "", proxies):
             # A proxy would connect to an address the policy never saw.
             raise OutboundRefused("Proxies are not supported for backend calls")
         pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+        if not isinstance(pool, _WatchedPoolMixin):  # init_poolmanager's pool classes
+            raise TypeError(f"{type(pool).__name__} cannot watch the call's deadline")
         pool.deadline = self._deadline
         return pool
 
@@ -567,7 +573,8 @@ def _exchange(request: OutboundRequest, *, limits: SendLimits, policy: NetworkPo
             raw_response = session.get_adapter(prepared.url or "").send(
                 prepared,
                 stream=True,
-                timeout=Timeout(
+                # The stub says float or a pair; requests takes urllib3's Timeout as is.
+                timeout=Timeout(  # type: ignore[arg-type]
                     connect=min(limits.connect_timeout, limits.deadline),
                     read=limits.read_timeout,
                     total=limits.deadline,

@@ -33,10 +33,11 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TypedDict
 from urllib.parse import quote
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.utils import timezone
 
@@ -75,7 +76,7 @@ MIN_SCRUBBED_SECRET_LENGTH = 4
 # How a step's error begins when the gateway refused a try (see is_gateway_refusal).
 GATEWAY_REFUSED = "The gateway refused the call"
 
-User = AbstractBaseUser | AnonymousUser | None
+Caller = User | AnonymousUser | None
 
 
 @dataclass
@@ -351,7 +352,7 @@ def _build(
         raise StepFailed(f"{error.field}: {error.message}") from None
 
 
-def _prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: User) -> _Prepared:
+def _prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: Caller) -> _Prepared:
     """Everything up to sending, database reads included; raises StepFailed."""
     operation = _current_operation(saved)
     # An unpublished API's operations are not there for anyone but staff (their pages
@@ -393,11 +394,11 @@ def _prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: User) -> 
     )
 
 
-def _owns_secrets(*, saved: SavedRequest, user: User) -> bool:
+def _owns_secrets(*, saved: SavedRequest, user: Caller) -> bool:
     return user is not None and user.is_authenticated and user.pk == saved.collection.owner_id
 
 
-def _gateway_key(*, operation: Operation, values: TryItValues, user: User) -> str:
+def _gateway_key(*, operation: Operation, values: TryItValues, user: Caller) -> str:
     """The key in the saved request's key header row; without one, the runner's own."""
     given = tryit_access.key_from_headers(api=operation.api, headers=values.headers).strip()
     return given or tryit_access.own_key(user=user, api=operation.api)
@@ -442,7 +443,7 @@ def _scrubbed_for_storage(
     )
 
 
-def _record(*, prepared: _Prepared, result: outbound.SendResult, user: User) -> Exchange:
+def _record(*, prepared: _Prepared, result: outbound.SendResult, user: Caller) -> Exchange:
     values, stored = _scrubbed_for_storage(prepared, result)
     # The secrets are the collection owner's: only the owner's exchange keeps them for
     # Save and Try again, a group runner's keeps the masked values only.
@@ -456,11 +457,18 @@ def _record(*, prepared: _Prepared, result: outbound.SendResult, user: User) -> 
     )
 
 
-def _record_try(*, prepared: _Prepared, attempt: _Try, user: User) -> Exchange | None:
+class _GatewayFields(TypedDict):
+    operation: Operation
+    user: Caller
+    address: str
+    source: str
+
+
+def _record_try(*, prepared: _Prepared, attempt: _Try, user: Caller) -> Exchange | None:
     """The try's GatewayCall (for an API behind a key) and Exchange (when it was sent)."""
     texts = prepared.secret_texts
     # A replay has no client address: it runs on the portal, for the user.
-    gateway_fields = {
+    gateway_fields: _GatewayFields = {
         "operation": prepared.operation,
         "user": user,
         "address": "",
@@ -697,7 +705,7 @@ class _Step:
     started: float
 
 
-def _begin(*, saved: SavedRequest, chained: Mapping[str, str], user: User) -> _Step:
+def _begin(*, saved: SavedRequest, chained: Mapping[str, str], user: Caller) -> _Step:
     step = _Step(
         outcome=StepOutcome(saved=saved, exchange=None, passed=False),
         prepared=None,
@@ -760,7 +768,7 @@ def _finish(step: _Step) -> StepOutcome:
 def replay_saved_request(
     *,
     saved: SavedRequest,
-    user: User,
+    user: Caller,
     variables: Mapping[str, str] | None = None,
     sleep: Sleep = time.sleep,
 ) -> StepOutcome:
@@ -813,11 +821,11 @@ def capture_baseline(*, saved: SavedRequest, exchange: Exchange) -> None:
     )
 
 
-def _user_or_none(user: User) -> AbstractBaseUser | None:
+def _user_or_none(user: Caller) -> User | None:
     return user if user is not None and user.is_authenticated else None
 
 
-def _start_run(*, run: Run | None, collection: Collection | None, user: User, total: int) -> Run:
+def _start_run(*, run: Run | None, collection: Collection | None, user: Caller, total: int) -> Run:
     if run is None:
         return Run.objects.create(
             collection=collection,
@@ -860,7 +868,7 @@ def _record_step(*, run: Run, order: int, outcome: StepOutcome) -> RunStep:
 def run_collection(
     *,
     collection: Collection,
-    user: User,
+    user: Caller,
     concurrency: int = 1,
     fail_fast: bool = False,
     run: Run | None = None,
@@ -907,7 +915,7 @@ def _step_done(
 def _run_in_order(
     *,
     steps: list[SavedRequest],
-    user: User,
+    user: Caller,
     run: Run,
     concurrency: int,
     fail_fast: bool,
@@ -937,7 +945,7 @@ def _send_in_worker(*, saved: SavedRequest, prepared: _Prepared, sleep: Sleep) -
 def _run_parallel(
     *,
     steps: list[SavedRequest],
-    user: User,
+    user: Caller,
     run: Run,
     concurrency: int,
     fail_fast: bool,
@@ -984,7 +992,7 @@ def _run_parallel(
     return passed
 
 
-def run_saved_request(*, saved: SavedRequest, user: User) -> tuple[Run, StepOutcome]:
+def run_saved_request(*, saved: SavedRequest, user: Caller) -> tuple[Run, StepOutcome]:
     """Replay one saved request as a one-step run (the page's Replay button)."""
     run = _start_run(run=None, collection=saved.collection, user=user, total=1)
     passed = False

@@ -20,7 +20,7 @@ _HEADERS_ERROR = "Check the headers."
 
 def form_errors(form: TryItForm) -> list[str]:
     """The form's errors in short: "label: message", one a line."""
-    errors = [e for e in form.non_field_errors() if e != _HEADERS_ERROR]
+    errors = [str(e) for e in form.non_field_errors() if e != _HEADERS_ERROR]
     errors += form.header_errors
     for name, messages in form.errors.items():
         if name != "__all__":

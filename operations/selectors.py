@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Substr
@@ -64,12 +64,12 @@ class OperationsPage:
     search: str
 
 
-def sees_unpublished(user: AbstractBaseUser | AnonymousUser) -> bool:
+def sees_unpublished(user: User | AnonymousUser) -> bool:
     """Staff see unpublished APIs too, so they can check them before release."""
     return bool(user.is_active and user.is_staff)
 
 
-def can_call(*, user: AbstractBaseUser | AnonymousUser | None, operation: Operation) -> bool:
+def can_call(*, user: User | AnonymousUser | None, operation: Operation) -> bool:
     """Whether the user may call the operation from the portal (Try it, a replay, a run):
     exactly when its page would show (get_operation), a current operation of a published
     API, or of any API for staff. Without a user (no one signed in), published only."""
@@ -78,14 +78,14 @@ def can_call(*, user: AbstractBaseUser | AnonymousUser | None, operation: Operat
     return operation.api.published or (user is not None and sees_unpublished(user))
 
 
-def visible_apis(*, user: AbstractBaseUser | AnonymousUser) -> ApiQuerySet:
+def visible_apis(*, user: User | AnonymousUser) -> ApiQuerySet:
     """Published APIs; staff also see unpublished ones so they can check them before release."""
     if sees_unpublished(user):
         return Api.objects.all()
     return Api.objects.published()
 
 
-def catalog_apis(*, user: AbstractBaseUser | AnonymousUser, search: str) -> ApiQuerySet:
+def catalog_apis(*, user: User | AnonymousUser, search: str) -> ApiQuerySet:
     """The catalog in one query: each API with its count of current operations.
 
     The count is a correlated subquery rather than a join and GROUP BY, so the database
@@ -120,7 +120,7 @@ def catalog_apis(*, user: AbstractBaseUser | AnonymousUser, search: str) -> ApiQ
     return apis.order_by("name")
 
 
-def get_api(*, user: AbstractBaseUser | AnonymousUser, api_slug: str) -> Api:
+def get_api(*, user: User | AnonymousUser, api_slug: str) -> Api:
     return get_object_or_404(visible_apis(user=user), slug=api_slug)
 
 
@@ -238,9 +238,7 @@ def api_operations(
     )
 
 
-def get_operation(
-    *, user: AbstractBaseUser | AnonymousUser, api_slug: str, operation_slug: str
-) -> Operation:
+def get_operation(*, user: User | AnonymousUser, api_slug: str, operation_slug: str) -> Operation:
     """The operation with its API and parameters; Http404 when the user cannot see it.
 
     Kept by the process until an API, operation, parameter or product changes

@@ -14,10 +14,11 @@ from operations.collection_forms import (
     ShareFormSet,
     VariableFormSet,
 )
-from operations.models import Collection, Exchange, Run, RunStep
+from operations.models import Collection, Exchange, Run, RunStep, SavedRequest
 from operations.ratelimit import TooManyCalls
 from operations.rendering import render_body, render_exchange_body
 from operations.tryit import withheld_names
+from portal.typed_requests import SignedInRequest
 
 
 def _address(request: HttpRequest) -> str:
@@ -33,7 +34,7 @@ def _too_many_calls(request: HttpRequest, template: str, context: dict, error: T
 
 @login_required
 @require_GET
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: SignedInRequest) -> HttpResponse:
     exchanges = Exchange.objects.visible_to(user=request.user, session_key=None).select_related(
         "operation__api"
     )[:200]
@@ -62,7 +63,7 @@ def exchange_detail(request: HttpRequest, exchange_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def save_exchange(request: HttpRequest, exchange_id: int) -> HttpResponse:
+def save_exchange(request: SignedInRequest, exchange_id: int) -> HttpResponse:
     visible = Exchange.objects.visible_to(user=request.user, session_key=None)
     exchange = get_object_or_404(visible.select_related("operation__api"), pk=exchange_id)
     form = SaveExchangeForm(
@@ -85,7 +86,7 @@ def save_exchange(request: HttpRequest, exchange_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def saved_list(request: HttpRequest) -> HttpResponse:
+def saved_list(request: SignedInRequest) -> HttpResponse:
     collections = (
         Collection.objects.readable_by(request.user)
         .select_related("owner")
@@ -96,7 +97,7 @@ def saved_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def collection_new(request: HttpRequest) -> HttpResponse:
+def collection_new(request: SignedInRequest) -> HttpResponse:
     form = CollectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         form.instance.owner = request.user
@@ -107,7 +108,7 @@ def collection_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
+def collection_detail(request: SignedInRequest, collection_id: int) -> HttpResponse:
     collection = testers.readable_collection(user=request.user, collection_id=collection_id)
     return render(
         request, "operations/collection_detail.html", _collection_context(request, collection)
@@ -116,7 +117,7 @@ def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def collection_edit(request: HttpRequest, collection_id: int) -> HttpResponse:
+def collection_edit(request: SignedInRequest, collection_id: int) -> HttpResponse:
     collection = testers.owned_collection(user=request.user, collection_id=collection_id)
     data = request.POST if request.method == "POST" else None
     form = CollectionForm(data, instance=collection)
@@ -133,7 +134,7 @@ def collection_edit(request: HttpRequest, collection_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def collection_run(request: HttpRequest, collection_id: int) -> HttpResponse:
+def collection_run(request: SignedInRequest, collection_id: int) -> HttpResponse:
     collection = testers.runnable_collection(user=request.user, collection_id=collection_id)
     try:
         run = testers.start_collection_run(
@@ -147,7 +148,7 @@ def collection_run(request: HttpRequest, collection_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_detail(request: SignedInRequest, run_id: int) -> HttpResponse:
     runs = Run.objects.filter(collection__in=Collection.objects.readable_by(request.user))
     run = get_object_or_404(runs.select_related("collection"), pk=run_id)
     steps = run.steps.select_related("exchange", "saved_request")
@@ -157,14 +158,14 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def saved_detail(request: HttpRequest, saved_id: int) -> HttpResponse:
+def saved_detail(request: SignedInRequest, saved_id: int) -> HttpResponse:
     saved = testers.readable_saved_request(user=request.user, saved_id=saved_id)
     return render(request, "operations/saved_detail.html", _saved_context(request, saved))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def saved_edit(request: HttpRequest, saved_id: int) -> HttpResponse:
+def saved_edit(request: SignedInRequest, saved_id: int) -> HttpResponse:
     saved = testers.owned_saved_request(user=request.user, saved_id=saved_id)
     form = SavedRequestForm(request.POST or None, instance=saved, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -175,7 +176,7 @@ def saved_edit(request: HttpRequest, saved_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def saved_replay(request: HttpRequest, saved_id: int) -> HttpResponse:
+def saved_replay(request: SignedInRequest, saved_id: int) -> HttpResponse:
     saved = testers.runnable_saved_request(user=request.user, saved_id=saved_id)
     context = _saved_context(request, saved)
     try:
@@ -193,15 +194,17 @@ def saved_replay(request: HttpRequest, saved_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def step_as_baseline(request: HttpRequest, step_id: int) -> HttpResponse:
+def step_as_baseline(request: SignedInRequest, step_id: int) -> HttpResponse:
     steps = RunStep.objects.filter(saved_request__collection__owner=request.user)
     step = get_object_or_404(steps.select_related("saved_request", "exchange"), pk=step_id)
+    saved = step.saved_request
+    assert saved is not None  # the filter above goes through it
     if step.exchange is not None and step.exchange.status_code is not None:
-        replay.capture_baseline(saved=step.saved_request, exchange=step.exchange)
-    return redirect(step.saved_request)
+        replay.capture_baseline(saved=saved, exchange=step.exchange)
+    return redirect(saved)
 
 
-def _collection_context(request: HttpRequest, collection: Collection) -> dict:
+def _collection_context(request: SignedInRequest, collection: Collection) -> dict:
     return {
         "collection": collection,
         "requests": collection.requests.select_related("operation__api"),
@@ -211,7 +214,7 @@ def _collection_context(request: HttpRequest, collection: Collection) -> dict:
     }
 
 
-def _saved_context(request: HttpRequest, saved) -> dict:
+def _saved_context(request: SignedInRequest, saved: SavedRequest) -> dict:
     operation = saved.operation
     return {
         "saved": saved,

@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Max
 from django.shortcuts import get_object_or_404
@@ -31,34 +31,34 @@ from operations.variables import refers_only
 DEFAULT_COLLECTION_NAME = "My requests"
 
 
-def readable_collection(*, user: AbstractBaseUser, collection_id: int) -> Collection:
+def readable_collection(*, user: User, collection_id: int) -> Collection:
     return get_object_or_404(Collection.objects.readable_by(user), pk=collection_id)
 
 
-def runnable_collection(*, user: AbstractBaseUser, collection_id: int) -> Collection:
+def runnable_collection(*, user: User, collection_id: int) -> Collection:
     return get_object_or_404(Collection.objects.runnable_by(user), pk=collection_id)
 
 
-def owned_collection(*, user: AbstractBaseUser, collection_id: int) -> Collection:
+def owned_collection(*, user: User, collection_id: int) -> Collection:
     return get_object_or_404(Collection.objects.filter(owner=user), pk=collection_id)
 
 
-def readable_saved_request(*, user: AbstractBaseUser, saved_id: int) -> SavedRequest:
+def readable_saved_request(*, user: User, saved_id: int) -> SavedRequest:
     requests = SavedRequest.objects.filter(collection__in=Collection.objects.readable_by(user))
     return get_object_or_404(requests.select_related("collection", "operation__api"), pk=saved_id)
 
 
-def runnable_saved_request(*, user: AbstractBaseUser, saved_id: int) -> SavedRequest:
+def runnable_saved_request(*, user: User, saved_id: int) -> SavedRequest:
     requests = SavedRequest.objects.filter(collection__in=Collection.objects.runnable_by(user))
     return get_object_or_404(requests.select_related("collection", "operation__api"), pk=saved_id)
 
 
-def owned_saved_request(*, user: AbstractBaseUser, saved_id: int) -> SavedRequest:
+def owned_saved_request(*, user: User, saved_id: int) -> SavedRequest:
     requests = SavedRequest.objects.filter(collection__owner=user)
     return get_object_or_404(requests.select_related("collection", "operation__api"), pk=saved_id)
 
 
-def can_run(*, user: AbstractBaseUser, collection: Collection) -> bool:
+def can_run(*, user: User, collection: Collection) -> bool:
     return Collection.objects.runnable_by(user).filter(pk=collection.pk).exists()
 
 
@@ -117,7 +117,7 @@ def secret_names_for(saved: SavedRequest) -> frozenset[str]:
 def save_exchange(
     *,
     exchange: Exchange,
-    user: AbstractBaseUser,
+    user: User,
     name: str,
     collection: Collection | None,
     new_collection_name: str = "",
@@ -146,7 +146,7 @@ def save_exchange(
     return saved
 
 
-def take_calls(*, user: AbstractBaseUser, address: str, count: int) -> None:
+def take_calls(*, user: User, address: str, count: int) -> None:
     """Count calls started from a page against the Try it limit (the same counter), so
     that replays cannot multiply traffic to a backend where Try it may not.
 
@@ -164,7 +164,7 @@ def take_calls(*, user: AbstractBaseUser, address: str, count: int) -> None:
 
 
 def replay_saved_request(
-    *, saved: SavedRequest, user: AbstractBaseUser, address: str
+    *, saved: SavedRequest, user: User, address: str
 ) -> tuple[Run, replay.StepOutcome]:
     """The page's Replay button: one call against the rate limit, then the replay.
 
@@ -174,7 +174,7 @@ def replay_saved_request(
     return replay.run_saved_request(saved=saved, user=user)
 
 
-def start_collection_run(*, collection: Collection, user: AbstractBaseUser, address: str) -> Run:
+def start_collection_run(*, collection: Collection, user: User, address: str) -> Run:
     """Create the run and carry it out in the background, so the page can show progress.
 
     Each request counts as one call against the rate limit (a request repeated until

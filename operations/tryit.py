@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from gateway import tryit_access
 from operations import outbound
@@ -143,7 +143,7 @@ def record_exchange(
     operation: Operation,
     values: TryItValues,
     result: outbound.SendResult,
-    user: AbstractBaseUser | AnonymousUser | None,
+    user: User | AnonymousUser | None,
     session_key: str,
     kept_secrets: TryItValues | None,
 ) -> Exchange:
@@ -195,7 +195,7 @@ def record_exchange(
     return exchange
 
 
-def client_key(*, user: AbstractBaseUser | AnonymousUser | None, address: str) -> str:
+def client_key(*, user: User | AnonymousUser | None, address: str) -> str:
     """Whom a call is counted against: the user when signed in, else the address."""
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
@@ -213,7 +213,7 @@ def try_operation(
     *,
     operation: Operation,
     values: TryItValues,
-    user: AbstractBaseUser | AnonymousUser | None,
+    user: User | AnonymousUser | None,
     session_key: str,
     address: str,
 ) -> TryItResult:

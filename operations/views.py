@@ -14,6 +14,7 @@ from operations.rendering import render_exchange_body
 from operations.samples import prefill_from_link
 from operations.templating import BindError
 from operations.tryit import retry_values, try_operation, withheld_names
+from portal.typed_requests import HtmxRequest
 
 
 def _session_key(request: HttpRequest) -> str:
@@ -81,7 +82,7 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
 
 
 @require_POST
-def operation_try(request: HttpRequest, api_slug: str, operation_slug: str) -> HttpResponse:
+def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> HttpResponse:
     operation = selectors.get_operation(
         user=request.user, api_slug=api_slug, operation_slug=operation_slug
     )

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 
 from portal import accounts
 from portal.account_forms import ProfileForm
+from portal.typed_requests import SignedInRequest
 
 OLD_CONFIRMATION_LINK = (
     "This confirmation link is no longer valid. Sign in with your username and "
@@ -21,7 +22,7 @@ OLD_CONFIRMATION_LINK = (
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: SignedInRequest) -> HttpResponse:
     user = request.user
     initial = {"first_name": user.first_name, "last_name": user.last_name}
     form = ProfileForm(request.POST or None, initial=initial)

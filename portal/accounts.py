@@ -3,10 +3,10 @@ portal's earlier account pages lead now."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 
-def update_profile(*, user: AbstractBaseUser, first_name: str, last_name: str) -> AbstractBaseUser:
+def update_profile(*, user: User, first_name: str, last_name: str) -> User:
     user.first_name = first_name.strip()
     user.last_name = last_name.strip()
     user.save(update_fields=["first_name", "last_name"])

@@ -46,8 +46,10 @@ def masked_atoms(*, atoms: dict[str, Any]) -> dict[str, Any]:
 
 
 class MaskingLogger(glogging.Logger):
-    def atoms(self, resp, req, environ, request_time) -> dict[str, Any]:
-        return masked_atoms(atoms=super().atoms(resp, req, environ, request_time))
+    # The stub's TypedDict lists only the fixed atoms, not the `{name}i`, `{name}o` and
+    # `{name}e` ones gunicorn adds to the plain dict it returns.
+    def atoms(self, resp, req, environ, request_time) -> dict[str, Any]:  # type: ignore[override]
+        return masked_atoms(atoms=dict(super().atoms(resp, req, environ, request_time)))
 
     def setup(self, cfg) -> None:
         super().setup(cfg)  # again at every reload: one filter is enough

@@ -1,12 +1,15 @@
+from collections.abc import Callable
+
 from allauth.account import views as allauth_views
 from django.contrib import admin
+from django.http import HttpResponseBase
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from portal import account_views
 
 
-def moved(to: str) -> RedirectView:
+def moved(to: str) -> Callable[..., HttpResponseBase]:
     """An earlier account path, sent on (with its query) to allauth's page."""
     return RedirectView.as_view(pattern_name=to, permanent=True, query_string=True)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from operations.checks import parse_check_line, parse_checks, parse_extract
@@ -119,7 +119,7 @@ def _set_request(*, collection: Collection, api: Api, order: int, spec: dict) ->
 
 
 def _collection(
-    *, owner: AbstractBaseUser, api: Api, name: str, description: str, requests: list[dict]
+    *, owner: User, api: Api, name: str, description: str, requests: list[dict]
 ) -> Collection:
     collection, _ = Collection.objects.update_or_create(
         owner=owner, name=name, defaults={"description": description}
@@ -132,7 +132,7 @@ def _collection(
 
 
 @transaction.atomic
-def create_demo_collection(*, owner: AbstractBaseUser, api: Api) -> Collection:
+def create_demo_collection(*, owner: User, api: Api) -> Collection:
     """Create or refresh the demo collections of `owner`; the batch flow is returned.
 
     Running it twice leaves one of each. The scoring collection ("AzureML

@@ -40,7 +40,9 @@ def summary(text: str) -> SafeString:
 
 
 def _summary(text: str) -> SafeString:
-    return truncatewords(striptags(markdown(text)), SUMMARY_WORDS)
+    # The stub says str: truncatewords, a stringfilter marked is_safe, keeps its safe
+    # input's SafeString.
+    return truncatewords(striptags(markdown(text)), SUMMARY_WORDS)  # type: ignore[return-value]
 
 
 _remembered_summary = lru_cache(maxsize=SUMMARY_CACHED_TEXTS)(_summary)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from operations import replay
@@ -88,9 +88,7 @@ class Command(BaseCommand):
         except CollectionNotFound as error:
             raise CommandError(str(error)) from None
 
-    def _user(
-        self, *, username: str | None, collections: list[Collection]
-    ) -> AbstractBaseUser | None:
+    def _user(self, *, username: str | None, collections: list[Collection]) -> User | None:
         """The --user, checked against every collection before anything is sent."""
         if username is None:
             return None
@@ -107,7 +105,7 @@ class Command(BaseCommand):
             raise CommandError(f"{username} may not run: {', '.join(refused)}.")
         return user
 
-    def _run(self, *, collection: Collection, user: AbstractBaseUser | None, options) -> Run:
+    def _run(self, *, collection: Collection, user: User | None, options) -> Run:
         runner = user or collection.owner
         self.stdout.write(self.style.MIGRATE_HEADING(f"{collection.name} (as {runner})"))
         names = collection.requests.values_list("name", flat=True)
