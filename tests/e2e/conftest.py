@@ -23,8 +23,11 @@ from playwright.sync_api import (
     Page,
     Playwright,
     Response,
+    expect,
     sync_playwright,
 )
+
+from tests.factories import PASSWORD
 
 E2E_DIR = Path(__file__).resolve().parent
 SCREENSHOTS = E2E_DIR.parent.parent / "test-artifacts" / "screenshots"
@@ -193,6 +196,16 @@ def response_text(page: Page) -> str:
 
 def response_json(page: Page) -> object:
     return json.loads(response_text(page))
+
+
+def sign_in(page: Page, base_url: str, username: str) -> None:
+    """Through the portal's sign-in page, as a user made by tests.factories.make_user."""
+    page.goto(base_url + "/")
+    page.get_by_role("link", name="Sign in").click()
+    page.locator("input[name=login]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("nav .navbar-text")).to_have_text(username)
 
 
 def open_operation(page: Page, *, base_url: str, api_name: str, operation_name: str) -> None:

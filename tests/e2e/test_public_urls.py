@@ -6,21 +6,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import requested_url, result_status, screenshot, send
-from tests.factories import PASSWORD, make_user
+from tests.e2e.conftest import requested_url, result_status, screenshot, send, sign_in
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 RRS_PATH = "/apis/azureml-demo/operations/rrs-execute/"
-
-
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/")
-    page.get_by_role("link", name="Sign in").click()
-    page.locator("input[name=login]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("nav .navbar-text")).to_have_text(username)
 
 
 @pytest.mark.parametrize("staff", [False, True], ids=["developer", "staff"])

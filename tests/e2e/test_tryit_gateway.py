@@ -10,22 +10,13 @@ from playwright.sync_api import Page, expect
 
 from gateway.models import CallSource, GatewayCall
 from operations.models import Exchange
-from tests.e2e.conftest import open_operation, result_status, screenshot, send
-from tests.factories import PASSWORD, make_product, make_subscription, make_user
+from tests.e2e.conftest import open_operation, result_status, screenshot, send, sign_in
+from tests.factories import make_product, make_subscription, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 API_NAME = "AzureML Demo API"
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
-
-
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/")
-    page.get_by_role("link", name="Sign in").click()
-    page.locator("input[name=login]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("nav .navbar-text")).to_have_text(username)
 
 
 def key_row_value(page: Page):
