@@ -6,7 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
 from operations import openapi_admin
-from operations.models import Api, Exchange, Operation, Parameter, ResponseDoc
+from operations.headers import HeaderError, validate_header
+from operations.models import Api, Exchange, Operation, Parameter, ParameterLocation, ResponseDoc
 from operations.registration import (
     create_missing_template_parameters,
     template_parameter_problems,
@@ -19,6 +20,17 @@ CREATE_MISSING_FIELD = "create_missing_parameters"
 class ParameterInlineFormSet(BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
+        if any(self.errors):
+            return
+        # A header Try it would refuse to send (Host, X-HTTP-Method-Override...) is refused
+        # here, where it is registered, with the same words.
+        for form in self.forms:
+            data = form.cleaned_data
+            if data and not data.get("DELETE") and data["location"] == ParameterLocation.HEADER:
+                try:
+                    validate_header(data["name"], "")
+                except HeaderError as error:
+                    form.add_error("name", error.message)
         if any(self.errors):
             return
         parameters = [

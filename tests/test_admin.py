@@ -235,6 +235,44 @@ def test_header_and_query_parameters_need_not_appear_in_the_template(admin_clien
     assert Operation.objects.get().parameters.count() == 2
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "X-HTTP-Method-Override",
+            "Sending X-HTTP-Method-Override would have the backend treat the call as another "
+            "method; it cannot be sent.",
+        ),
+        (
+            "Max-Forwards",
+            "Sending Max-Forwards would limit how far proxies forward the call; it cannot be sent.",
+        ),
+        ("Host", "The portal sets Host itself; it cannot be sent."),
+        (
+            "X Key",
+            "Header name 'X Key' is not valid: use letters, digits and !#$%&'*+-.^_`|~ "
+            "without spaces or colons.",
+        ),
+    ],
+)
+def test_a_header_parameter_try_it_could_not_send_is_refused(admin_client, api, name, message):
+    data = operation_form(
+        api,
+        template="/cities",
+        parameters=[parameter(name, ParameterLocation.HEADER)],
+        create_missing=False,
+    )
+    response = admin_client.post("/admin/operations/operation/add/", data)
+    assert response.status_code == 200
+    [row_errors] = [
+        fs.formset.errors[0]
+        for fs in response.context["inline_admin_formsets"]
+        if fs.formset.errors and fs.formset.errors[0]
+    ]
+    assert row_errors["name"] == [message]
+    assert not Operation.objects.exists()
+
+
 def test_operations_added_on_the_api_page_get_their_template_parameters(admin_client):
     data = api_form(
         **formset(
