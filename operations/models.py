@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from operations.outbound import ErrorKind
 from operations.validators import (
     validate_header_name,
     validate_service_url,
@@ -210,20 +211,6 @@ class ResponseDoc(models.Model):
 
     def __str__(self) -> str:
         return str(self.status_code)
-
-
-class ErrorKind(models.TextChoices):
-    """How a call failed; the values are outbound.ErrorKind's."""
-
-    INVALID_INPUT = "invalid_input", "Invalid request"
-    BLOCKED = "blocked_destination", "Blocked destination"
-    DNS = "dns", "Name does not resolve"
-    CONNECT = "connect", "Connection failed"
-    TIMEOUT = "timeout", "Timed out"
-    TLS = "tls", "TLS failure"
-    RESET = "reset", "Connection reset"
-    TOO_LARGE = "too_large", "Too large"
-    PROTOCOL = "protocol", "Protocol error"
 
 
 class ExchangeQuerySet(models.QuerySet):

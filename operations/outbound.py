@@ -29,13 +29,13 @@ import time
 import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from http.cookiejar import DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import requests
 from django.conf import settings
+from django.db import models
 from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
@@ -101,16 +101,18 @@ _CONTROL_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _MAX_MESSAGE_CHARS = 500
 
 
-class ErrorKind(StrEnum):
-    INVALID_INPUT = "invalid_input"
-    BLOCKED = "blocked_destination"
-    DNS = "dns"
-    CONNECT = "connect"
-    TIMEOUT = "timeout"
-    TLS = "tls"
-    RESET = "reset"
-    TOO_LARGE = "too_large"
-    PROTOCOL = "protocol"
+class ErrorKind(models.TextChoices):
+    """How a call failed: stored on exchanges and gateway calls, shown by its label."""
+
+    INVALID_INPUT = "invalid_input", "Invalid request"
+    BLOCKED = "blocked_destination", "Blocked destination"
+    DNS = "dns", "Name does not resolve"
+    CONNECT = "connect", "Connection failed"
+    TIMEOUT = "timeout", "Timed out"
+    TLS = "tls", "TLS failure"
+    RESET = "reset", "Connection reset"
+    TOO_LARGE = "too_large", "Too large"
+    PROTOCOL = "protocol", "Protocol error"
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,7 @@ def saved_replay(request: SignedInRequest, saved_id: int) -> HttpResponse:
     saved = testers.runnable_saved_request(user=request.user, saved_id=saved_id)
     context = _saved_context(request, saved)
     try:
-        run, outcome = testers.replay_saved_request(
+        run, outcome = testers.replay_on_request(
             saved=saved, user=request.user, address=_address(request)
         )
     except TooManyCalls as error:

@@ -163,7 +163,7 @@ def take_calls(*, user: User, address: str, count: int) -> None:
             raise TooManyCalls(retry_after=decision.retry_after, limit=limit, window=window)
 
 
-def replay_saved_request(
+def replay_on_request(
     *, saved: SavedRequest, user: User, address: str
 ) -> tuple[Run, replay.StepOutcome]:
     """The page's Replay button: one call against the rate limit, then the replay.
