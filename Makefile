@@ -19,7 +19,7 @@ help:
 	@echo "make test    install what the tests need and run them all (browser tests included)"
 	@echo "make test-postgres  the same on PostgreSQL 15 and Redis (installed and started as root)"
 	@echo "make serve   the production profile: gunicorn, DEBUG off, DATABASE_URL and REDIS_URL"
-	@echo "make lint    ruff check, ruff format --check, the migrations and mypy"
+	@echo "make lint    ruff check, ruff format --check, the migrations, mypy and import-linter"
 	@echo "make format  ruff format and ruff check --fix"
 
 $(PY):
@@ -157,6 +157,7 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	PORTAL_ENV_FILE= DEBUG=true $(BIN)/mypy
+	PORTAL_ENV_FILE= DEBUG=true $(BIN)/lint-imports
 
 # Each script starts its own portal on loopback and prints its figures; see bench/README.md.
 bench: install-dev
