@@ -93,6 +93,9 @@ PORTAL_ENV = {
     "PORTAL_OUTBOUND_MAX_RESPONSE_BYTES": str(5 * MB),
     "PORTAL_TRY_IT_RATE_LIMIT": "0",  # the bench is one client sending ~100 calls
     "PORTAL_DEMO_API_KEY": "bench-demo-key",
+    # The cases call the sample backend, directly, through the gateway and Try it.
+    "PORTAL_DEMO_BACKEND_ENABLED": "true",
+    "PORTAL_ENV_FILE": "",
     "LOG_LEVEL": "WARNING",
 }
 DEMO_KEY = PORTAL_ENV["PORTAL_DEMO_API_KEY"]
