@@ -43,10 +43,10 @@ from gateway.routing import (
     masked_path,
     split_path,
 )
-from operations import outbound
-from operations.headers import TOKEN, is_refused_name
-from operations.masking import MASK, mask_url
-from operations.templating import BindError, bind
+from httpcore import outbound
+from httpcore.headers import TOKEN, is_refused_name
+from httpcore.masking import MASK, mask_url
+from httpcore.templating import BindError, bind
 from portal.database import release_while_waiting
 
 __all__ = [

@@ -40,9 +40,9 @@ from gateway.routing import (
     find_by_suffix,
     suffix_segments,
 )
-from operations.masking import is_secret_name
+from httpcore.masking import is_secret_name
+from httpcore.templating import ParsedTemplate, Placeholder, TemplateError, parse_template
 from operations.models import Api, Operation, Parameter, ParameterLocation
-from operations.templating import ParsedTemplate, Placeholder, TemplateError, parse_template
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from urllib.parse import unquote
 
-from operations.masking import MASK
-from operations.templating import ParsedTemplate, Placeholder, parse_template
+from httpcore.masking import MASK
+from httpcore.templating import ParsedTemplate, Placeholder, parse_template
 
 T = TypeVar("T")
 

@@ -36,10 +36,10 @@ from gateway.recording import record_call
 from gateway.selectors import products_requiring_key, subscriptions_for_api
 from gateway.tryit_choice import opening_choice
 from gateway.wording import calls_in_words, format_duration
-from operations.masking import mask_request_url
+from httpcore.masking import mask_request_url
+from httpcore.outbound import ErrorKind, SendResult
+from httpcore.templating import OutboundRequest
 from operations.models import Api, Operation
-from operations.outbound import ErrorKind, SendResult
-from operations.templating import OutboundRequest
 
 # What the gateway would answer when the backend cannot be reached.
 _BACKEND_FAILURE_STATUS = {ErrorKind.TIMEOUT: 504}

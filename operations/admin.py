@@ -5,8 +5,8 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
+from httpcore.headers import HeaderError, validate_header
 from operations import openapi_admin
-from operations.headers import HeaderError, validate_header
 from operations.models import Api, Exchange, Operation, Parameter, ParameterLocation, ResponseDoc
 from operations.registration import (
     create_missing_template_parameters,

@@ -32,9 +32,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from httpcore.headers import TOKEN
+from httpcore.masking import is_secret
 from operations import jsonpath
-from operations.headers import TOKEN
-from operations.masking import is_secret
 from operations.rendering import decode_text, parse_content_type
 from operations.variables import NAME as VARIABLE_NAME
 

@@ -67,6 +67,9 @@ import yaml
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from httpcore.headers import TOKEN, refusal_reason
+from httpcore.masking import is_secret
+from httpcore.templating import TemplateError, parse_template
 from operations.checks import (
     CheckSyntaxError,
     format_checks,
@@ -74,8 +77,6 @@ from operations.checks import (
     parse_checks,
     parse_extract,
 )
-from operations.headers import TOKEN, refusal_reason
-from operations.masking import is_secret
 from operations.models import (
     Api,
     Collection,
@@ -86,7 +87,6 @@ from operations.models import (
 )
 from operations.secrets import PREFIX as ENCRYPTED_PREFIX
 from operations.secrets import decrypt, encrypt
-from operations.templating import TemplateError, parse_template
 from operations.variables import NAME as VARIABLE_NAME
 from operations.variables import VARIABLE, refers_only
 

@@ -7,6 +7,7 @@ from typing import cast
 from django import forms
 from django.contrib.auth.models import Group, User
 
+from httpcore.masking import MASK
 from operations import testers
 from operations.checks import (
     CheckSyntaxError,
@@ -15,7 +16,6 @@ from operations.checks import (
     parse_checks,
     parse_extract,
 )
-from operations.masking import MASK
 from operations.models import Collection, CollectionShare, CollectionVariable, SavedRequest
 from operations.secrets import PREFIX, decrypt, encrypt
 

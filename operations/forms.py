@@ -12,12 +12,12 @@ from django.conf import settings
 from django.http import QueryDict
 from django.utils.html import escape
 
+from httpcore.headers import HeaderError, validate_headers
+from httpcore.masking import is_secret
+from httpcore.templating import BindError
 from operations import stored_values
-from operations.headers import HeaderError, validate_headers
-from operations.masking import is_secret
 from operations.models import Operation, Parameter, ParameterLocation, ParameterType
 from operations.stored_values import StoredValues, shown_value, stored_values_of
-from operations.templating import BindError
 
 FIELD_PREFIX = "param-"
 MAX_JSON_DEPTH = 200

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from operations.outbound import ErrorKind
+from httpcore.outbound import ErrorKind
 from operations.validators import (
     validate_header_name,
     validate_service_url,

@@ -68,9 +68,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from operations.headers import TOKEN as HEADER_TOKEN
-from operations.headers import refusal_reason
-from operations.masking import is_secret_name
+from httpcore.headers import TOKEN as HEADER_TOKEN
+from httpcore.headers import refusal_reason
+from httpcore.masking import is_secret_name
+from httpcore.templating import PLACEHOLDER_NAME, TemplateError, parse_template
 from operations.models import (
     Api,
     Operation,
@@ -80,7 +81,6 @@ from operations.models import (
     ResponseDoc,
 )
 from operations.openapi_refs import RefError, Resolver, join, ref_problems
-from operations.templating import PLACEHOLDER_NAME, TemplateError, parse_template
 from operations.validators import service_url_problems
 
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
@@ -132,7 +132,7 @@ STRING_FORMATS = {
     "int32": "0",
     "int64": "0",
 }
-# Parameter names that carry credentials, besides those operations.masking knows.
+# Parameter names that carry credentials, besides those httpcore.masking knows.
 SECRET_NAME = re.compile(
     r"api[-_]?key|access[-_]?token|auth[-_]?token|secret|password|passwd|subscription[-_]?key",
     re.IGNORECASE,

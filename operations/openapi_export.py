@@ -35,9 +35,9 @@ from urllib.parse import unquote
 
 import yaml
 
-from operations.masking import is_secret_name
+from httpcore.masking import is_secret_name
+from httpcore.templating import Placeholder, QueryItem, TemplateError, parse_template
 from operations.models import Api, Operation, Parameter, ParameterLocation, ParameterType
-from operations.templating import Placeholder, QueryItem, TemplateError, parse_template
 
 OPENAPI_VERSION = "3.0.3"
 DEFAULT_VERSION = "1.0"

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from httpcore.templating import TemplateError, parse_template
 from operations.models import Operation, Parameter, ParameterLocation
-from operations.templating import TemplateError, parse_template
 
 
 def template_parameter_problems(

@@ -44,11 +44,13 @@ from django.utils import timezone
 from gateway import tryit_access
 from gateway.models import CallSource
 from gateway.tryit_access import GatewayPass, GatewayRefusal
-from operations import checks, outbound, secrets, selectors, tryit
+from httpcore import outbound
+from httpcore.masking import MASK
+from httpcore.templating import BindError, OutboundRequest
+from operations import checks, secrets, selectors, tryit
 from operations.checks import CheckResult
 from operations.diffing import ResponseDiff, diff_responses
 from operations.forms import TryItValues
-from operations.masking import MASK
 from operations.models import (
     Collection,
     ErrorKind,
@@ -61,7 +63,6 @@ from operations.models import (
     SavedRequest,
 )
 from operations.retry_after import STORED_MARK, RetryNote, RetryVerdict, decide
-from operations.templating import BindError, OutboundRequest
 from operations.variables import VARIABLE, UndefinedVariable, names_used, substitute_values
 from portal.database import release_while_waiting
 

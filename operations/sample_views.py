@@ -8,10 +8,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from gateway import public_urls
+from httpcore.templating import BindError
 from operations import selectors
 from operations.forms import TryItForm
 from operations.samples import LANGUAGE_KEYS, SampleError, build_samples, share_url
-from operations.templating import BindError
 
 # A header error is also reported as this form-wide error; the panel lists the header
 # errors themselves instead.

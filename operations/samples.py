@@ -60,9 +60,9 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
 from gateway import public_urls, tryit_access
+from httpcore.headers import MAX_HEADER_COUNT
+from httpcore.masking import auth_scheme, is_secret
 from operations.forms import TryItValues, field_name
-from operations.headers import MAX_HEADER_COUNT
-from operations.masking import auth_scheme, is_secret
 from operations.models import Api, Operation, ParameterLocation
 from operations.stored_values import HEADERS, QUERY, TEMPLATE, withholds_default
 from operations.tryit import build_request, secret_names_of

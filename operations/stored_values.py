@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from operations.masking import is_secret_name
+from httpcore.masking import is_secret_name
 from operations.models import Api, Operation, Parameter, ParameterLocation
 
 # What the form shows in place of a stored value.

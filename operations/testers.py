@@ -18,10 +18,10 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.shortcuts import get_object_or_404
 
+from httpcore.masking import MASK, is_secret, mask_value
 from operations import replay
 from operations.checks import format_check
 from operations.diffing import ResponseDiff
-from operations.masking import MASK, is_secret, mask_value
 from operations.models import Collection, Exchange, Run, RunStatus, SavedRequest
 from operations.ratelimit import TooManyCalls, give_back, take_call
 from operations.secrets import PREFIX, decrypt, encrypt

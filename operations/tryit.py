@@ -10,9 +10,8 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 
 from gateway import tryit_access
-from operations import outbound
-from operations.forms import TryItValues
-from operations.masking import (
+from httpcore import outbound
+from httpcore.masking import (
     MASK,
     is_secret,
     is_secret_name,
@@ -20,17 +19,18 @@ from operations.masking import (
     mask_request_url,
     mask_values,
 )
-from operations.models import Exchange, Operation
-from operations.ratelimit import TooManyCalls, take_call
-from operations.secrets import decrypt_json, encrypt_json
-from operations.stored_values import blank_stored
-from operations.templating import (
+from httpcore.templating import (
     OutboundRequest,
     Placeholder,
     TemplateError,
     bind,
     parse_template,
 )
+from operations.forms import TryItValues
+from operations.models import Exchange, Operation
+from operations.ratelimit import TooManyCalls, take_call
+from operations.secrets import decrypt_json, encrypt_json
+from operations.stored_values import blank_stored
 from portal.database import release_while_waiting
 
 

@@ -8,13 +8,13 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
-from operations.headers import TOKEN
-from operations.network_policy import (
+from httpcore.headers import TOKEN
+from httpcore.network_policy import (
     METADATA_HOST_NAMES,
     NetworkPolicy,
     is_always_blocked,
 )
-from operations.templating import TemplateError, parse_template
+from httpcore.templating import TemplateError, parse_template
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 NAT64 = ipaddress.ip_network("64:ff9b::/96")

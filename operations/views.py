@@ -6,13 +6,13 @@ from django.views.decorators.http import require_GET, require_POST
 from gateway import registry
 from gateway.tryit_access import GatewayRefused, try_it_console
 from gateway.tryit_choice import remember_choice
+from httpcore.templating import BindError
 from operations import selectors
 from operations.forms import TryItForm
 from operations.models import Exchange
 from operations.ratelimit import TooManyCalls
 from operations.rendering import render_exchange_body
 from operations.samples import prefill_from_link
-from operations.templating import BindError
 from operations.tryit import retry_values, try_operation, withheld_names
 from portal.typed_requests import HtmxRequest
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from gunicorn import glogging
 
-from operations.headers import SECRET_HEADER_NAMES
-from operations.masking import mask_value
+from httpcore.headers import SECRET_HEADER_NAMES
+from httpcore.masking import mask_value
 from portal.log_masking import MaskRequestSecrets, mask_log_text, mask_query_string
 
 _QUERY_ATOMS = frozenset({"q", "{query_string}e"})

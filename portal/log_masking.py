@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 
-from operations.masking import MASK
+from httpcore.masking import MASK
 
 # Where a URL or a request target ends inside a log line.
 _END = "\\s\"'<>"

@@ -22,9 +22,9 @@ from django.db.models.signals import post_save
 
 from gateway import access, registry
 from gateway.models import GatewayCall, Subscription
-from operations import outbound
+from httpcore import outbound
+from httpcore.masking import auth_scheme, is_secret
 from operations.demo.registration import register_demo_api
-from operations.masking import auth_scheme, is_secret
 from operations.models import Api, Exchange
 from tests import log_scan
 

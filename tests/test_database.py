@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from operations import outbound
+from httpcore import outbound
 from operations.models import Api, Exchange, Operation
 from tests.backends import reply_with, scripted_server
 

@@ -1,6 +1,6 @@
 import pytest
 
-from operations.headers import HeaderError, validate_headers
+from httpcore.headers import HeaderError, validate_headers
 
 
 def test_valid_headers_pass_and_blank_rows_are_skipped():

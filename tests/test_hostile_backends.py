@@ -25,7 +25,7 @@ from bs4 import BeautifulSoup
 from django.db.models.signals import post_save
 from django.test import Client
 
-from operations import outbound
+from httpcore import outbound
 from operations.models import Api, Exchange, Operation
 from operations.registration import create_missing_template_parameters
 from operations.rendering import DISPLAY_MAX_CHARS

@@ -1,6 +1,6 @@
 import pytest
 
-from operations.masking import MASK, is_secret, is_secret_name, mask_headers, mask_url, mask_values
+from httpcore.masking import MASK, is_secret, is_secret_name, mask_headers, mask_url, mask_values
 
 
 def test_known_credential_headers_are_masked_keeping_the_scheme():

@@ -12,8 +12,8 @@ from ipaddress import ip_address, ip_network
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from operations import network_policy
-from operations.network_policy import (
+from httpcore import network_policy
+from httpcore.network_policy import (
     BlockedDestination,
     NetworkPolicy,
     UnresolvableHost,

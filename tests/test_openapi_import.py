@@ -16,6 +16,7 @@ from openapi_spec_validator import (
     validate,
 )
 
+from httpcore.templating import parse_template
 from operations import replay
 from operations.models import (
     Api,
@@ -34,7 +35,6 @@ from operations.openapi import (
     load_document,
     read_document,
 )
-from operations.templating import parse_template
 from tests import openapi_generator as generator
 from tests.sample_specs import SPECS, spec_files
 

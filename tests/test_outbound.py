@@ -22,15 +22,15 @@ from requests import exceptions as requests_exceptions
 from urllib3 import HTTPHeaderDict
 from urllib3.exceptions import ProtocolError
 
-from operations import network_policy, outbound
-from operations.outbound import (
+from httpcore import network_policy, outbound
+from httpcore.outbound import (
     ErrorKind,
     OutboundRefused,
     SendLimits,
     check_request,
     send,
 )
-from operations.templating import OutboundRequest
+from httpcore.templating import OutboundRequest
 from tests.backends import (
     Exchange,
     StreamedBody,
@@ -1061,7 +1061,7 @@ def test_a_faked_response_keeps_repeated_headers():
 
 
 def test_one_log_line_per_call_with_secrets_masked(backend, caplog):
-    caplog.set_level(logging.INFO, logger="operations.outbound")
+    caplog.set_level(logging.INFO, logger="httpcore.outbound")
     request = call(
         f"{backend.url}{BASE}/x?api_key=k-123&q=visible",
         service_url=f"{backend.url}{BASE}",
@@ -1071,7 +1071,7 @@ def test_one_log_line_per_call_with_secrets_masked(backend, caplog):
 
     send(request, limits=LIMITS)
 
-    [record] = [r for r in caplog.records if r.name == "operations.outbound"]
+    [record] = [r for r in caplog.records if r.name == "httpcore.outbound"]
     assert record.levelno == logging.INFO
     text = record.getMessage()
     assert text.startswith(
@@ -1082,7 +1082,7 @@ def test_one_log_line_per_call_with_secrets_masked(backend, caplog):
 
 
 def test_a_failed_call_logs_its_error_kind(caplog):
-    caplog.set_level(logging.INFO, logger="operations.outbound")
+    caplog.set_level(logging.INFO, logger="httpcore.outbound")
     port = unused_port()
     url = f"http://127.0.0.1:{port}"
     send(
@@ -1090,7 +1090,7 @@ def test_a_failed_call_logs_its_error_kind(caplog):
         limits=LIMITS,
     )
 
-    [record] = [r for r in caplog.records if r.name == "operations.outbound"]
+    [record] = [r for r in caplog.records if r.name == "httpcore.outbound"]
     assert record.getMessage().startswith(
         f"outbound GET {url}/x?token=•••••• -> connect: Could not connect to 127.0.0.1:{port}: "
         "connection refused in "

@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 from django.test import Client
 
 from gateway import public_urls, registry
-from operations.masking import MASK
+from httpcore.masking import MASK
 from operations.models import Api, Exchange, Operation, ParameterLocation
 from operations.registration import create_missing_template_parameters
 from tests.backends import Exchange as BackendExchange

@@ -9,7 +9,8 @@ import threading
 import pytest
 from django.conf import settings as django_settings
 
-from operations import outbound, replay, secrets
+from httpcore import outbound
+from operations import replay, secrets
 from operations.demo.registration import SCORING_INPUT
 from operations.models import (
     Api,

@@ -19,9 +19,9 @@ from bs4 import BeautifulSoup
 from django.core.management import CommandError, call_command
 
 from gateway.models import CallOutcome, CallSource, GatewayCall, SubscriptionState
+from httpcore.masking import MASK
 from operations import replay, secrets
 from operations.checks import parse_check_line
-from operations.masking import MASK
 from operations.models import (
     Api,
     Collection,

@@ -15,7 +15,7 @@ from gateway.routing import (
     split_path,
     suffix_segments,
 )
-from operations.templating import TemplateError
+from httpcore.templating import TemplateError
 
 
 def table(*routes: tuple[int, str, str]) -> RouteTable:

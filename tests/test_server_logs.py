@@ -36,7 +36,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from gunicorn.config import Config
 
-from operations.masking import MASK
+from httpcore.masking import MASK
 from portal.gunicorn_logging import MaskingLogger
 from portal.log_masking import mask_log_text
 from tests import log_scan

@@ -273,7 +273,7 @@ def checkout(tmp_path) -> Path:
     """A copy of manage.py and the project's packages, with a development .env beside
     them: what `make run` leaves in a checkout."""
     ignore = shutil.ignore_patterns("__pycache__")
-    for package in ("portal", "operations", "gateway"):
+    for package in ("portal", "operations", "gateway", "httpcore"):
         shutil.copytree(ROOT / package, tmp_path / package, ignore=ignore)
     shutil.copy(ROOT / "manage.py", tmp_path / "manage.py")
     (tmp_path / ".env").write_text(DEVELOPMENT_FILE)

@@ -1,7 +1,7 @@
 import pytest
 
-from operations.masking import mask_request_url
-from operations.templating import (
+from httpcore.masking import mask_request_url
+from httpcore.templating import (
     BindError,
     Placeholder,
     QueryItem,

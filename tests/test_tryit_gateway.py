@@ -18,7 +18,7 @@ from gateway.limits import Admission
 from gateway.models import CallOutcome, CallSource, GatewayCall, SubscriptionState
 from gateway.tryit_access import usage_lines
 from gateway.wording import format_duration
-from operations.masking import MASK
+from httpcore.masking import MASK
 from operations.models import Api, Exchange, Operation
 from operations.registration import create_missing_template_parameters
 from operations.secrets import decrypt_json

@@ -46,14 +46,14 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import LocationParseError
 from urllib3.util import Timeout, parse_url
 
-from operations.headers import TOKEN, HeaderError, validate_headers
-from operations.masking import mask_request_url
-from operations.network_policy import (
+from httpcore.headers import TOKEN, HeaderError, validate_headers
+from httpcore.masking import mask_request_url
+from httpcore.network_policy import (
     BlockedDestination,
     NetworkPolicy,
     UnresolvableHost,
 )
-from operations.templating import OutboundRequest
+from httpcore.templating import OutboundRequest
 
 if TYPE_CHECKING:
     from requests.adapters import _HostParams, _PoolKwargs

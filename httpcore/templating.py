@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit
 
-from operations.headers import HeaderError, validate_headers
-from operations.masking import MASK, is_secret_name
+from httpcore.headers import HeaderError, validate_headers
+from httpcore.masking import MASK, is_secret_name
 
 PLACEHOLDER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 # Characters an admin may write literally in a template's path or query (RFC 3986

@@ -3,7 +3,7 @@
 
 A value is secret when its name says so, or when it carries an auth scheme:
 
-- the name is a known credential header (operations.headers.SECRET_HEADER_NAMES), a
+- the name is a known credential header (httpcore.headers.SECRET_HEADER_NAMES), a
   parameter marked secret (`secret_names`), or holds a credential word anywhere
   (CREDENTIAL_WORD: `X-Api-Token`, `client_secret`, `X-Session-Id`...), whatever the
   header or query key is called. A few standard names hold such a word and never a
@@ -20,10 +20,10 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-from operations.headers import SECRET_HEADER_NAMES
+from httpcore.headers import SECRET_HEADER_NAMES
 
 if TYPE_CHECKING:
-    from operations.templating import OutboundRequest
+    from httpcore.templating import OutboundRequest
 
 MASK = "••••••"
 
