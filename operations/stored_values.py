@@ -74,23 +74,3 @@ def shown_value(*, value: str, stored: str | None) -> str:
     """What a form field may show for a value: never a stored value (it shows empty, and
     an empty field sends the stored value)."""
     return "" if stored is not None and value == stored else value
-
-
-def blank_stored(*, values: dict, stored: dict) -> dict:
-    """Earlier form values ({"template", "query", "headers", "body"}) with the fields that
-    were sent with a stored value emptied, as the form shows them. `stored` lists those
-    fields as TryItValues.stored does: {"template": [names], "query": [...], "headers": [...]}."""
-    template_names = set(stored.get(TEMPLATE, []))
-    query_names = set(stored.get(QUERY, []))
-    header_names = {name.lower() for name in stored.get(HEADERS, [])}
-    return {
-        **values,
-        "template": {
-            k: "" if k in template_names else v for k, v in values.get("template", {}).items()
-        },
-        "query": [[k, "" if k in query_names else v] for k, v in values.get("query", [])],
-        "headers": [
-            [n, "" if n.strip().lower() in header_names else v]
-            for n, v in values.get("headers", [])
-        ],
-    }

@@ -30,7 +30,7 @@ from operations.forms import TryItValues
 from operations.models import Exchange, Operation
 from operations.ratelimit import TooManyCalls, take_call
 from operations.secrets import decrypt_json, encrypt_json
-from operations.stored_values import blank_stored
+from operations.stored_values import HEADERS, QUERY, TEMPLATE
 from portal.database import release_while_waiting
 
 
@@ -89,12 +89,12 @@ def secret_values_of(values: TryItValues, *, secret_names: frozenset[str]) -> di
     }
 
 
-def _stored_fields(exchange: Exchange) -> list[tuple[str, str, str]]:
+def _form_fields(exchange: Exchange) -> list[tuple[str, str, str]]:
     values = exchange.values or {}
     return [
-        *(("template", name, value) for name, value in (values.get("template") or {}).items()),
-        *(("query", name, value) for name, value in values.get("query") or []),
-        *(("headers", name, value) for name, value in values.get("headers") or []),
+        *((TEMPLATE, name, value) for name, value in (values.get("template") or {}).items()),
+        *((QUERY, name, value) for name, value in values.get("query") or []),
+        *((HEADERS, name, value) for name, value in values.get("headers") or []),
     ]
 
 
@@ -103,39 +103,57 @@ def withheld_names(exchange: Exchange) -> list[str]:
     keep (a replay of someone else's saved request): they come back empty."""
     if not exchange.secrets_withheld:
         return []
-    names = [name for _, name, value in _stored_fields(exchange) if MASK in str(value)]
+    names = [name for _, name, value in _form_fields(exchange) if MASK in str(value)]
     return list(dict.fromkeys(names))
 
 
-def restore_values(exchange: Exchange) -> dict:
+def _kept_secrets(exchange: Exchange) -> dict:
+    """The exchange's secret_values decrypted: empty when withheld or no longer readable
+    (after a key change)."""
+    if exchange.secrets_withheld:
+        return {}
+    kept = decrypt_json(exchange.secret_values, default={})
+    return kept if isinstance(kept, dict) else {}
+
+
+def _field_key(section: str, name: str) -> tuple[str, str]:
+    # Header names match in any case; parameter names exactly.
+    return (section, name.strip().lower() if section == HEADERS else name)
+
+
+def restore_values(exchange: Exchange, *, empty_stored: bool = False) -> dict:
     """The exchange's form values with the masked secrets put back.
 
-    A secret the exchange does not keep (withheld, or no longer readable after a key
-    change) comes back empty, never as its mask: the user fills in their own."""
-    values = exchange.values or {}
-    secret = {} if exchange.secrets_withheld else decrypt_json(exchange.secret_values, default={})
-    secret = secret if isinstance(secret, dict) else {}
+    A field comes back empty, never as its mask, when the exchange does not keep its
+    secret (withheld, or no longer readable): the user fills in their own. With
+    empty_stored, so does a field sent with a stored value, as the form shows it (the
+    stored value is sent again, never shown)."""
+    kept = _kept_secrets(exchange)
+    stored = (kept.get("stored") or {}) if empty_stored else {}
+    emptied = {_field_key(section, name) for section in stored for name in stored[section]}
 
     def restored(section: str, name: str, value: str) -> str:
-        kept = (secret.get(section) or {}).get(name)
-        if isinstance(kept, str):
-            return kept
+        if _field_key(section, name) in emptied:
+            return ""
+        secret = (kept.get(section) or {}).get(name)
+        if isinstance(secret, str):
+            return secret
         return "" if MASK in value else value
 
+    values = exchange.values or {}
     template = {
-        name: restored("template", name, value)
+        name: restored(TEMPLATE, name, value)
         for name, value in (values.get("template") or {}).items()
     }
-    query = [[k, restored("query", k, v)] for k, v in values.get("query") or []]
-    headers = [[n, restored("headers", n, v)] for n, v in values.get("headers") or []]
+    query = [[k, restored(QUERY, k, v)] for k, v in values.get("query") or []]
+    headers = [[n, restored(HEADERS, n, v)] for n, v in values.get("headers") or []]
     return {"template": template, "query": query, "headers": headers, "body": values.get("body")}
 
 
 def retry_values(exchange: Exchange) -> dict:
-    """ "Try again"'s form values: restore_values, except that a field sent with a stored
-    value is empty, as the form shows it (the stored value is sent again, never shown)."""
-    secret = decrypt_json(exchange.secret_values, default={}) or {}
-    return blank_stored(values=restore_values(exchange), stored=secret.get("stored") or {})
+    """ "Try again"'s form values: restore_values, a field sent with a stored value
+    empty."""
+    return restore_values(exchange, empty_stored=True)
 
 
 def record_exchange(
