@@ -208,19 +208,21 @@ def encode_query_value(*, name: str, value: str) -> str:
 
 
 def _render_path(
-    *, parts: Sequence[Part], values: Mapping[str, str], masked: frozenset[str] | None = None
-) -> str:
-    """The path with its values encoded; with `masked` (lower-cased secret names), a
-    secret placeholder's value is shown as MASK instead."""
-    rendered: list[str] = []
+    *, parts: Sequence[Part], values: Mapping[str, str], secret_names: frozenset[str]
+) -> tuple[str, str]:
+    """The path with its values encoded, and the same path as it may be shown: a secret
+    placeholder's value (by `secret_names`, lower-cased) as MASK."""
+    sent: list[str] = []
+    shown: list[str] = []
     for part in parts:
         if isinstance(part, Placeholder):
             value = encode_path_value(name=part.name, value=values.get(part.name, ""))
-            hidden = masked is not None and is_secret_name(part.name, secret_names=masked)
-            rendered.append(MASK if hidden else value)
+            sent.append(value)
+            shown.append(MASK if is_secret_name(part.name, secret_names=secret_names) else value)
         else:
-            rendered.append(part)
-    return "".join(rendered)
+            sent.append(part)
+            shown.append(part)
+    return "".join(sent), "".join(shown)
 
 
 def _render_query(
@@ -275,18 +277,17 @@ def bind(
             raise BindError("This parameter needs a value.", field=name)
     base = urlsplit(service_url)
     lowered_secrets = frozenset(name.lower() for name in secret_names)
-    origin = f"{base.scheme}://{base.netloc}"
-    path = base.path.rstrip("/") + _render_path(parts=parsed.path, values=template_values)
+    sent, shown = _render_path(
+        parts=parsed.path, values=template_values, secret_names=lowered_secrets
+    )
     query = _render_query(items=parsed.query, values=template_values, extra=query_values)
-    url = f"{origin}{path or '/'}"
-    if query:
-        url = f"{url}?{query}"
-    masked_url = ""
-    if any(is_secret_name(name, secret_names=lowered_secrets) for name in parsed.path_names):
-        shown = base.path.rstrip("/") + _render_path(
-            parts=parsed.path, values=template_values, masked=lowered_secrets
-        )
-        masked_url = f"{origin}{shown or '/'}" + (f"?{query}" if query else "")
+
+    def url_of(path: str) -> str:
+        path = base.path.rstrip("/") + path
+        return f"{base.scheme}://{base.netloc}{path or '/'}" + (f"?{query}" if query else "")
+
+    url = url_of(sent)
+    masked_url = "" if shown == sent else url_of(shown)
     try:
         checked_headers = validate_headers(headers)
     except HeaderError as error:
