@@ -505,6 +505,18 @@ def _through_gateway(prepared: _Prepared) -> _Try | None:
     return _Try(gateway_pass=decision)
 
 
+def _try_once(prepared: _Prepared) -> _Try:
+    """One try: the gateway's step when the API needs a key, then, when admitted, the call."""
+    admitted = _through_gateway(prepared)
+    if admitted is not None and admitted.refusal is not None:
+        return admitted
+    release_while_waiting()
+    # outbound.send is looked up at each call, so that tests can watch it.
+    result = outbound.send(prepared.request)
+    gateway_pass = admitted.gateway_pass if admitted is not None else None
+    return _Try(result=result, gateway_pass=gateway_pass, finished=time.perf_counter())
+
+
 Sleep = Callable[[float], None]
 
 
@@ -556,51 +568,36 @@ def _send_tries(
     waited: int | None = None
     attempt = 1
     while True:
-        admitted = _through_gateway(prepared)
-        if admitted is not None and admitted.refusal is not None:
-            # Refused: nothing is sent. The step fails with the gateway's answer unless
-            # it asks for a wait within the limit (a quota's 403 never does).
-            results.append(admitted)
-            on_try(admitted)
-            refusal = admitted.refusal
-            verdict = _retry_verdict(
-                saved=saved,
-                status=refusal.status,
-                retry_after=_refusal_retry_after(refusal),
-                waited=waited,
-            )
+        sent = _try_once(prepared)
+        results.append(sent)
+        on_try(sent)
+        if sent.refusal is not None:
+            # Refused: nothing was sent. The step fails with the gateway's answer unless it
+            # asks for a wait within the limit (a quota's 403 never does).
+            status, retry_after = sent.refusal.status, _refusal_retry_after(sent.refusal)
         else:
-            release_while_waiting()
-            # outbound.send is looked up at each call, so that tests can watch it.
-            result = outbound.send(prepared.request)
-            gateway_pass = admitted.gateway_pass if admitted is not None else None
-            finished = time.perf_counter()
-            results.append(_Try(result=result, gateway_pass=gateway_pass, finished=finished))
-            on_try(results[-1])
-            if not result.ok:
+            assert sent.result is not None
+            if not sent.result.ok:
                 break
-            response = result.response
+            response = sent.result.response
             assert response is not None
-            verdict = _retry_verdict(
-                saved=saved,
-                status=response.status_code,
-                retry_after=response.header("Retry-After"),
-                waited=waited,
-            )
-            until_result = _evaluate(until, result) if until else None
-            if verdict is None:
-                if until_result is None or until_result.passed or attempt == tries:
-                    break
-                attempt += 1
-                sleep(delay)
-                continue
-        retry = verdict if verdict is not None else retry
-        if verdict is None or verdict.wait is None:
-            # A refusal, or an answer that asks to wait past the limit or again: done.
+            status, retry_after = response.status_code, response.header("Retry-After")
+            until_result = _evaluate(until, sent.result) if until else None
+        verdict = _retry_verdict(saved=saved, status=status, retry_after=retry_after, waited=waited)
+        if verdict is not None:
+            retry = verdict
+            if verdict.wait is None:  # past the limit, unreadable, or asked again: done
+                break
+            waited = verdict.wait
+            release_while_waiting()
+            sleep(verdict.wait)
+            continue
+        if sent.refusal is not None or until_result is None or until_result.passed:
             break
-        waited = verdict.wait
-        release_while_waiting()
-        sleep(verdict.wait)
+        if attempt == tries:
+            break
+        attempt += 1
+        sleep(delay)
     return _Sent(results=results, until=until_result, retry=retry)
 
 
