@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import pytest
 import responses
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from django.template.loader import render_to_string
@@ -181,6 +181,17 @@ def soup_of(response) -> BeautifulSoup:
 
 def text_of(response) -> str:
     return " ".join(soup_of(response).get_text(" ").split())
+
+
+def header_inputs(page: BeautifulSoup) -> dict[str, Tag]:
+    """The Try it form's named header rows: name -> the value input."""
+    return {
+        row.select_one("input[name=header_name]")["value"]: row.select_one(
+            "input[name=header_value]"
+        )
+        for row in page.select(".header-row")
+        if row.select_one("input[name=header_name]").get("value")
+    }
 
 
 def form_data(response, selector: str = "main form[method=post]") -> dict[str, list[str]]:
@@ -646,13 +657,7 @@ def test_try_again_prefills_the_form_with_the_calls_values(world: World, backend
     assert json.loads(page.select_one("textarea[name=body]").get_text()) == json.loads(
         rrs_form(text="Again")["body"]
     )
-    rows = {
-        row.select_one("input[name=header_name]")["value"]: row.select_one(
-            "input[name=header_value]"
-        )
-        for row in page.select(".header-row")
-        if row.select_one("input[name=header_name]").get("value")
-    }
+    rows = header_inputs(page)
     assert rows["Authorization"]["type"] == "password"
     assert rows["Authorization"]["value"] == "Bearer another-key-4321"
 
@@ -692,13 +697,7 @@ def test_secrets_under_any_header_name_or_scheme_are_masked_kept_and_hidden_from
     assert "custom-secret-1111" not in history and "tok-secret-2222" not in history
     # The owner's Try again gets them back, in password inputs.
     again = soup_of(owner.get(f"{OPERATION_PAGE}?from={exchange.pk}"))
-    rows = {
-        row.select_one("input[name=header_name]")["value"]: row.select_one(
-            "input[name=header_value]"
-        )
-        for row in again.select(".header-row")
-        if row.select_one("input[name=header_name]").get("value")
-    }
+    rows = header_inputs(again)
     assert rows["X-Custom"]["value"] == "Bearer custom-secret-1111"
     assert rows["X-Api-Token"]["value"] == "tok-secret-2222"
     assert [rows[n]["type"] for n in ("X-Custom", "X-Api-Token", "X-Note")] == [
