@@ -194,6 +194,14 @@ def header_inputs(page: BeautifulSoup) -> dict[str, Tag]:
     }
 
 
+def saved_values_shown(response) -> dict[str, str]:
+    """A saved request page's table of values: label -> the value shown."""
+    return {
+        row.th.get_text(strip=True): row.td.get_text(strip=True)
+        for row in soup_of(response).select("table.saved-values tr")
+    }
+
+
 def form_data(response, selector: str = "main form[method=post]") -> dict[str, list[str]]:
     """What a browser would submit from the page's form, untouched."""
     form = soup_of(response).select_one(selector)
@@ -601,10 +609,7 @@ def test_save_from_history_keeps_values_secret_encrypted_and_the_baseline(world:
     assert saved.baseline_content_type == exchange.response_content_type
 
     page = owner.get(response["Location"])
-    values = {
-        row.th.get_text(strip=True): row.td.get_text(strip=True)
-        for row in soup_of(page).select("table.saved-values tr")
-    }
+    values = saved_values_shown(page)
     assert values["Authorization:"] == f"Bearer {MASK}"
     assert values["workspace"] == "ws-try"
     assert API_KEY not in page.content.decode()
@@ -716,10 +721,7 @@ def test_secrets_under_any_header_name_or_scheme_are_masked_kept_and_hidden_from
     assert secrets.decrypt(headers["X-Api-Token"]) == "tok-secret-2222"
     assert headers["X-Note"] == "hello world"
     page = world.client("reader").get(saved.get_absolute_url())
-    values = {
-        row.th.get_text(strip=True): row.td.get_text(strip=True)
-        for row in soup_of(page).select("table.saved-values tr")
-    }
+    values = saved_values_shown(page)
     assert (values["X-Custom:"], values["X-Api-Token:"], values["X-Note:"]) == (
         f"Bearer {MASK}",
         MASK,
@@ -739,10 +741,7 @@ def test_secrets_saved_in_clear_before_are_masked_for_readers(world: World):
 
     page = world.client("reader").get(saved.get_absolute_url())
 
-    values = {
-        row.th.get_text(strip=True): row.td.get_text(strip=True)
-        for row in soup_of(page).select("table.saved-values tr")
-    }
+    values = saved_values_shown(page)
     assert values["X-Custom:"] == f"Bearer {MASK}"
     assert values["X-Session-Id:"] == MASK
     # A variable reference holds no secret: it stays readable.
