@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command, execute_from_command_line
 
 from operations.models import Api, Operation
-from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS
+from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -50,17 +50,6 @@ def run(*args: str) -> str:
     out = io.StringIO()
     call_command("import_openapi", *args, stdout=out)
     return out.getvalue()
-
-
-def snapshot() -> list[tuple]:
-    """Every API and operation as stored, to compare before and after."""
-    apis = list(Api.objects.values_list("slug", "name", "version", "service_url", "description"))
-    operations = list(
-        Operation.objects.order_by("api__slug", "slug").values_list(
-            "api__slug", "slug", "operation_id", "url_template", "removed", "description"
-        )
-    )
-    return [*apis, *operations]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.urls import reverse
 from operations import openapi_admin, openapi_pending
 from operations.models import Api, Operation, PendingImport
 from operations.openapi import import_openapi, load_document
-from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS
+from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -43,16 +43,6 @@ def text_of(page, element_id: str) -> str:
 
 def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
-
-
-def snapshot() -> list[tuple]:
-    apis = list(Api.objects.values_list("slug", "name", "version", "service_url", "description"))
-    operations = list(
-        Operation.objects.order_by("api__slug", "slug").values_list(
-            "api__slug", "slug", "operation_id", "url_template", "removed", "description"
-        )
-    )
-    return [*apis, *operations]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from operations.models import Api, Operation, PendingImport
 from operations.openapi import import_openapi, load_document
 from tests.e2e.conftest import VIEWPORT, screenshot
-from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS
+from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,20 +100,6 @@ def photograph_preview(page: Page, name: str) -> None:
         assert sideways_overflow(page) <= 0, f"{name} at {label} px scrolls sideways"
         screenshot(page, f"{name}-{label}")
     page.set_viewport_size(VIEWPORT)
-
-
-def snapshot() -> list[tuple]:
-    apis = list(
-        Api.objects.order_by("slug").values_list(
-            "slug", "name", "version", "service_url", "description"
-        )
-    )
-    operations = list(
-        Operation.objects.order_by("api__slug", "slug").values_list(
-            "api__slug", "slug", "operation_id", "method", "url_template", "removed"
-        )
-    )
-    return [*apis, *operations]
 
 
 def test_a_new_api_is_previewed_then_created(page: Page, live_server, editor) -> None:
