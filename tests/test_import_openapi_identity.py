@@ -20,6 +20,15 @@ V1_LINES = [
     "  added    get-order  GET /orders/{id}",
     "  added    delete-order  DELETE /orders/{id}",
 ]
+# Importing ORDERS_V2 over ORDERS_V1, after the headline.
+V2_CHANGES = [
+    "  api      version: 1.0 → 2.0",
+    "  api      service URL: https://orders.example.com/v1 → https://orders.example.com/v2",
+    "  added    cancel-order  POST /orders/{id}/cancel",
+    "  changed  list-orders  GET /orders",
+    "  removed  delete-order  DELETE /orders/{id}",
+    "  2 unchanged.",
+]
 OTHER_PLAN = [
     'Plan for "Orders" (orders), an existing API: 0 added, 3 changed, 1 removed.',
     "  api      version: 1.0 → 7",
@@ -75,12 +84,7 @@ def test_dry_run_of_a_new_version_prints_the_changes_and_writes_nothing(tmp_path
     output = run(write(tmp_path, "v2.yaml", ORDERS_V2), "--dry-run")
     assert output.splitlines() == [
         'Plan for "Orders" (orders), an existing API: 1 added, 1 changed, 1 removed.',
-        "  api      version: 1.0 → 2.0",
-        "  api      service URL: https://orders.example.com/v1 → https://orders.example.com/v2",
-        "  added    cancel-order  POST /orders/{id}/cancel",
-        "  changed  list-orders  GET /orders",
-        "  removed  delete-order  DELETE /orders/{id}",
-        "  2 unchanged.",
+        *V2_CHANGES,
         "Dry run: nothing was written.",
     ]
     assert snapshot() == before
@@ -92,12 +96,7 @@ def test_a_new_version_still_updates_in_place(tmp_path, orders):
     output = run(write(tmp_path, "v2.yaml", ORDERS_V2))
     assert output.splitlines() == [
         'Imported "Orders" (orders): 1 added, 1 changed, 1 removed.',
-        "  api      version: 1.0 → 2.0",
-        "  api      service URL: https://orders.example.com/v1 → https://orders.example.com/v2",
-        "  added    cancel-order  POST /orders/{id}/cancel",
-        "  changed  list-orders  GET /orders",
-        "  removed  delete-order  DELETE /orders/{id}",
-        "  2 unchanged.",
+        *V2_CHANGES,
     ]
     api.refresh_from_db()
     assert (api.version, api.service_url) == ("2.0", "https://orders.example.com/v2")
