@@ -26,8 +26,7 @@ from operations.openapi import (
     read_document,
     write_plan,
 )
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
+from operations.validators import DEFAULT_PORTS
 
 
 @dataclass
