@@ -1,6 +1,7 @@
 """Small OpenAPI documents for the import-plan tests: an Orders API, its next version, and
-another document with the same title (another backend, other operation ids); and a
-snapshot of what is stored, to show that a preview or a refusal wrote nothing."""
+another document with the same title (another backend, other operation ids); a snapshot
+of what is stored, to show that a preview or a refusal wrote nothing; and the admin
+preview's confirmation."""
 
 from __future__ import annotations
 
@@ -70,3 +71,9 @@ def snapshot() -> list[tuple]:
         )
     )
     return [*apis, *operations]
+
+
+def confirmation(preview, **choice: str) -> dict:
+    """What the admin's preview page posts to confirm, with the choice made on it."""
+    form = preview.context["form"]
+    return {"token": form["token"].value(), "fingerprint": form["fingerprint"].value(), **choice}

@@ -13,7 +13,7 @@ from django.urls import reverse
 from operations import openapi_admin, openapi_pending
 from operations.models import Api, Operation, PendingImport
 from operations.openapi import import_openapi, load_document
-from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, snapshot
+from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, confirmation, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +23,6 @@ IMPORT_URL = "/admin/operations/api/import-openapi/"
 def upload(client, text: str, **fields: str):
     document = SimpleUploadedFile("orders.yaml", text.encode(), content_type="application/yaml")
     return client.post(IMPORT_URL, {"document": document, **fields})
-
-
-def confirmation(preview, **choice: str) -> dict:
-    form = preview.context["form"]
-    return {"token": form["token"].value(), "fingerprint": form["fingerprint"].value(), **choice}
 
 
 def items(page, list_id: str) -> list[str]:
