@@ -1929,12 +1929,12 @@ class _Sync:
 
     api: Api
     summary: ImportSummary
-    to_create: list[Operation]
-    to_update: list[Operation]
-    to_reorder: list[Operation]
-    gone: list[Operation]
-    replaced: list[int]
-    detail_owners: list[tuple[Operation, OperationPlan]]
+    to_create: list[Operation] = field(default_factory=list)
+    to_update: list[Operation] = field(default_factory=list)
+    to_reorder: list[Operation] = field(default_factory=list)
+    gone: list[Operation] = field(default_factory=list)
+    replaced: list[int] = field(default_factory=list)
+    detail_owners: list[tuple[Operation, OperationPlan]] = field(default_factory=list)
 
 
 def _api_changes(api: Api, plan: ApiPlan) -> list[str]:
@@ -2001,16 +2001,7 @@ def _sync(plan: ApiPlan, api: Api | None) -> _Sync:
         api_changes=api_changes,
     )
     summary.notes = list(plan.notes)
-    sync = _Sync(
-        api=api,
-        summary=summary,
-        to_create=[],
-        to_update=[],
-        to_reorder=[],
-        gone=[],
-        replaced=[],
-        detail_owners=[],
-    )
+    sync = _Sync(api=api, summary=summary)
     for operation_plan in plan.operations:
         fields = operation_plan.fields()
         operation = matches.get(id(operation_plan))

@@ -226,6 +226,18 @@ def _replanned(
         )
     except openapi.OpenApiError as error:
         return _no_longer(request, model_admin, pending=pending, error=error)
+    return _changed_since_preview(request, model_admin, plan=plan, pending=pending, token=token)
+
+
+def _changed_since_preview(
+    request: HttpRequest,
+    model_admin: admin.ModelAdmin,
+    *,
+    plan: ImportPlan,
+    pending: PendingImport,
+    token: str,
+) -> TemplateResponse:
+    """The preview of the plan as it is now, saying that it is not the one confirmed."""
     return _fresh_preview(
         request,
         model_admin,
@@ -298,13 +310,8 @@ def confirm(request: SignedInRequest, *, model_admin: admin.ModelAdmin) -> HttpR
             return _preview_page(request, model_admin, **preview)
     else:
         if form.cleaned_data["fingerprint"] != plan.fingerprint():
-            return _fresh_preview(
-                request,
-                model_admin,
-                plan=plan,
-                token=token,
-                filename=pending.filename,
-                notice=CHANGED_SINCE_PREVIEW,
+            return _changed_since_preview(
+                request, model_admin, plan=plan, pending=pending, token=token
             )
         if not plan.same_identity and target != UPDATE:
             form.add_error(

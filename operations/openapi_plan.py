@@ -26,8 +26,7 @@ from operations.openapi import (
     read_document,
     write_plan,
 )
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
+from operations.validators import DEFAULT_PORTS
 
 
 @dataclass
@@ -123,14 +122,11 @@ def plan_import(
     """What importing the document would do; writes nothing, raises OpenApiError."""
     reading = read_document(document=document, api_slug=api_slug, service_url=service_url)
     api = Api.objects.filter(slug=reading.slug).first()
-    if api is None:
-        return ImportPlan(reading=reading, summary=preview_import(plan=reading))
-    return ImportPlan(
-        reading=reading,
-        existing_name=api.name,
-        mismatches=identity_mismatches(reading=reading, api=api),
-        summary=preview_import(plan=reading),
-    )
+    plan = ImportPlan(reading=reading, summary=preview_import(plan=reading))
+    if api is not None:
+        plan.existing_name = api.name
+        plan.mismatches = identity_mismatches(reading=reading, api=api)
+    return plan
 
 
 def apply_plan(*, plan: ImportPlan) -> ImportSummary:

@@ -1,7 +1,11 @@
 """Small OpenAPI documents for the import-plan tests: an Orders API, its next version, and
-another document with the same title (another backend, other operation ids)."""
+another document with the same title (another backend, other operation ids); a snapshot
+of what is stored, to show that a preview or a refusal wrote nothing; and the admin
+preview's confirmation."""
 
 from __future__ import annotations
+
+from operations.models import Api, Operation
 
 ORDERS_V1 = """\
 openapi: 3.0.3
@@ -52,3 +56,24 @@ paths:
     parameters: [{name: id, in: path, required: true, schema: {type: string}}]
     get: {operationId: orderById, responses: {"200": {description: Found}}}
 """
+
+
+def snapshot() -> list[tuple]:
+    """Every API and operation as stored, to compare before and after."""
+    apis = list(
+        Api.objects.order_by("slug").values_list(
+            "slug", "name", "version", "service_url", "description"
+        )
+    )
+    operations = list(
+        Operation.objects.order_by("api__slug", "slug").values_list(
+            "api__slug", "slug", "operation_id", "method", "url_template", "removed", "description"
+        )
+    )
+    return [*apis, *operations]
+
+
+def confirmation(preview, **choice: str) -> dict:
+    """What the admin's preview page posts to confirm, with the choice made on it."""
+    form = preview.context["form"]
+    return {"token": form["token"].value(), "fingerprint": form["fingerprint"].value(), **choice}

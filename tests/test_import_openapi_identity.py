@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command, execute_from_command_line
 
 from operations.models import Api, Operation
-from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS
+from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +19,15 @@ V1_LINES = [
     "  added    create-order  POST /orders",
     "  added    get-order  GET /orders/{id}",
     "  added    delete-order  DELETE /orders/{id}",
+]
+# Importing ORDERS_V2 over ORDERS_V1, after the headline.
+V2_CHANGES = [
+    "  api      version: 1.0 → 2.0",
+    "  api      service URL: https://orders.example.com/v1 → https://orders.example.com/v2",
+    "  added    cancel-order  POST /orders/{id}/cancel",
+    "  changed  list-orders  GET /orders",
+    "  removed  delete-order  DELETE /orders/{id}",
+    "  2 unchanged.",
 ]
 OTHER_PLAN = [
     'Plan for "Orders" (orders), an existing API: 0 added, 3 changed, 1 removed.',
@@ -52,17 +61,6 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
-def snapshot() -> list[tuple]:
-    """Every API and operation as stored, to compare before and after."""
-    apis = list(Api.objects.values_list("slug", "name", "version", "service_url", "description"))
-    operations = list(
-        Operation.objects.order_by("api__slug", "slug").values_list(
-            "api__slug", "slug", "operation_id", "url_template", "removed", "description"
-        )
-    )
-    return [*apis, *operations]
-
-
 @pytest.fixture
 def orders(tmp_path) -> str:
     """The Orders API imported from its first version."""
@@ -86,12 +84,7 @@ def test_dry_run_of_a_new_version_prints_the_changes_and_writes_nothing(tmp_path
     output = run(write(tmp_path, "v2.yaml", ORDERS_V2), "--dry-run")
     assert output.splitlines() == [
         'Plan for "Orders" (orders), an existing API: 1 added, 1 changed, 1 removed.',
-        "  api      version: 1.0 → 2.0",
-        "  api      service URL: https://orders.example.com/v1 → https://orders.example.com/v2",
-        "  added    cancel-order  POST /orders/{id}/cancel",
-        "  changed  list-orders  GET /orders",
-        "  removed  delete-order  DELETE /orders/{id}",
-        "  2 unchanged.",
+        *V2_CHANGES,
         "Dry run: nothing was written.",
     ]
     assert snapshot() == before
@@ -103,12 +96,7 @@ def test_a_new_version_still_updates_in_place(tmp_path, orders):
     output = run(write(tmp_path, "v2.yaml", ORDERS_V2))
     assert output.splitlines() == [
         'Imported "Orders" (orders): 1 added, 1 changed, 1 removed.',
-        "  api      version: 1.0 → 2.0",
-        "  api      service URL: https://orders.example.com/v1 → https://orders.example.com/v2",
-        "  added    cancel-order  POST /orders/{id}/cancel",
-        "  changed  list-orders  GET /orders",
-        "  removed  delete-order  DELETE /orders/{id}",
-        "  2 unchanged.",
+        *V2_CHANGES,
     ]
     api.refresh_from_db()
     assert (api.version, api.service_url) == ("2.0", "https://orders.example.com/v2")

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from operations.models import Api, Operation
+from tests.openapi_documents import confirmation
 from tests.sample_specs import SPECS
 
 pytestmark = pytest.mark.django_db
@@ -29,9 +30,7 @@ def messages_of(response) -> list[str]:
 
 def confirm(client, preview, **choice: str):
     """Post the preview page's confirmation (tests/test_openapi_admin_preview.py: the step)."""
-    form = preview.context["form"]
-    data = {"token": form["token"].value(), "fingerprint": form["fingerprint"].value(), **choice}
-    return client.post(IMPORT_URL, data)
+    return client.post(IMPORT_URL, confirmation(preview, **choice))
 
 
 def test_the_api_list_has_an_import_button(admin_client):

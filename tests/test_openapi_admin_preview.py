@@ -13,7 +13,7 @@ from django.urls import reverse
 from operations import openapi_admin, openapi_pending
 from operations.models import Api, Operation, PendingImport
 from operations.openapi import import_openapi, load_document
-from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS
+from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, confirmation, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +23,6 @@ IMPORT_URL = "/admin/operations/api/import-openapi/"
 def upload(client, text: str, **fields: str):
     document = SimpleUploadedFile("orders.yaml", text.encode(), content_type="application/yaml")
     return client.post(IMPORT_URL, {"document": document, **fields})
-
-
-def confirmation(preview, **choice: str) -> dict:
-    form = preview.context["form"]
-    return {"token": form["token"].value(), "fingerprint": form["fingerprint"].value(), **choice}
 
 
 def items(page, list_id: str) -> list[str]:
@@ -43,16 +38,6 @@ def text_of(page, element_id: str) -> str:
 
 def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
-
-
-def snapshot() -> list[tuple]:
-    apis = list(Api.objects.values_list("slug", "name", "version", "service_url", "description"))
-    operations = list(
-        Operation.objects.order_by("api__slug", "slug").values_list(
-            "api__slug", "slug", "operation_id", "url_template", "removed", "description"
-        )
-    )
-    return [*apis, *operations]
 
 
 @pytest.fixture

@@ -208,6 +208,15 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     expect(page.locator("nav .navbar-text")).to_have_text(username)
 
 
+def admin_log_in(page: Page, base_url: str, *, username: str, password: str) -> None:
+    """Through the admin's login page, to the site administration."""
+    page.goto(base_url + "/admin/login/?next=/admin/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+
+
 def open_operation(page: Page, *, base_url: str, api_name: str, operation_name: str) -> None:
     """From the catalog to an operation's page, by clicking as a reader would."""
     page.goto(base_url + "/")

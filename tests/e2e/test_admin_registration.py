@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from operations.demo.registration import SCORING_INPUT
 from operations.models import Api, Operation, ParameterLocation
 from tests.e2e.conftest import (
+    admin_log_in,
     open_operation,
     param_input,
     requested_url,
@@ -33,14 +34,6 @@ TEMPLATE = "/workspaces/{workspace}/services/{service}/execute?api-version={apiv
 HASHED_COLUMNS = [f"Col2_HashingFeature.{index}" for index in range(8)]
 
 
-def log_in(page: Page, base_url: str) -> None:
-    page.goto(base_url + "/admin/login/?next=/admin/")
-    page.locator("#id_username").fill(USERNAME)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
-
-
 def error_list(page: Page) -> str:
     return " ".join(page.locator(".errorlist").all_inner_texts())
 
@@ -49,7 +42,7 @@ def test_register_an_api_in_the_admin_and_try_it(
     page: Page, live_server, django_user_model
 ) -> None:
     django_user_model.objects.create_superuser(USERNAME, "admin@example.com", PASSWORD)
-    log_in(page, live_server.url)
+    admin_log_in(page, live_server.url, username=USERNAME, password=PASSWORD)
 
     # --- the API: a service URL with a user name and password is refused ---------------
     page.goto(live_server.url + "/admin/operations/api/add/")

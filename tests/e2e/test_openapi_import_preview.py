@@ -16,8 +16,8 @@ from playwright.sync_api import Page, expect
 
 from operations.models import Api, Operation, PendingImport
 from operations.openapi import import_openapi, load_document
-from tests.e2e.conftest import VIEWPORT, screenshot
-from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS
+from tests.e2e.conftest import VIEWPORT, admin_log_in, screenshot
+from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,14 +45,6 @@ def editor(django_user_model):
 @pytest.fixture
 def orders() -> Api:
     return import_openapi(document=load_document(text=ORDERS_V1)).api
-
-
-def log_in(page: Page, base_url: str) -> None:
-    page.goto(base_url + "/admin/login/?next=/admin/")
-    page.locator("#id_username").fill(USERNAME)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
 
 
 def upload(page: Page, base_url: str, text: str, *, filename: str) -> None:
@@ -102,22 +94,8 @@ def photograph_preview(page: Page, name: str) -> None:
     page.set_viewport_size(VIEWPORT)
 
 
-def snapshot() -> list[tuple]:
-    apis = list(
-        Api.objects.order_by("slug").values_list(
-            "slug", "name", "version", "service_url", "description"
-        )
-    )
-    operations = list(
-        Operation.objects.order_by("api__slug", "slug").values_list(
-            "api__slug", "slug", "operation_id", "method", "url_template", "removed"
-        )
-    )
-    return [*apis, *operations]
-
-
 def test_a_new_api_is_previewed_then_created(page: Page, live_server, editor) -> None:
-    log_in(page, live_server.url)
+    admin_log_in(page, live_server.url, username=USERNAME, password=PASSWORD)
     upload(page, live_server.url, ORDERS_V1, filename="orders-v1.yaml")
 
     expect(page.locator("#plan-headline")).to_have_text(
@@ -163,7 +141,7 @@ def test_another_document_with_the_same_title_becomes_a_new_api(
     page: Page, live_server, editor, orders
 ) -> None:
     before = snapshot()
-    log_in(page, live_server.url)
+    admin_log_in(page, live_server.url, username=USERNAME, password=PASSWORD)
     upload(page, live_server.url, OTHER_ORDERS, filename="shop-orders.yaml")
 
     expect(page.locator("#plan-headline")).to_have_text(
@@ -218,7 +196,7 @@ def test_another_document_with_the_same_title_becomes_a_new_api(
 
 def test_a_new_version_is_previewed_then_cancelled(page: Page, live_server, editor, orders) -> None:
     before = snapshot()
-    log_in(page, live_server.url)
+    admin_log_in(page, live_server.url, username=USERNAME, password=PASSWORD)
     upload(page, live_server.url, ORDERS_V2, filename="orders-v2.yaml")
 
     expect(page.locator("#plan-headline")).to_have_text(
