@@ -78,7 +78,7 @@ def api_slug(number: int) -> str:
 
 def load(first: int, last: int) -> None:
     """APIs first..last-1 with their operations, parameters and responses."""
-    from operations.models import Api, Operation, Parameter, ResponseDoc
+    from catalog.models import Api, Operation, Parameter, ResponseDoc
 
     apis = []
     for number in range(first, last):

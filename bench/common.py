@@ -460,8 +460,8 @@ def shown_status(html: bytes) -> int | None:
 def register(apis: list[dict]) -> None:
     """Create APIs and operations (Django set up in this process): each dict has slug,
     url and operations as (slug, method, template)."""
-    from operations.models import Api, Operation
-    from operations.registration import create_missing_template_parameters
+    from catalog.models import Api, Operation
+    from catalog.registration import create_missing_template_parameters
 
     for spec in apis:
         api = Api.objects.create(name=spec["slug"], slug=spec["slug"], service_url=spec["url"])

@@ -100,8 +100,8 @@ def register(backend_url: str, *, limit: int) -> tuple[str, str]:
     """The backend as an API in two products; returns a key of each: (unlimited, limited)."""
     from django.contrib.auth import get_user_model
 
+    from catalog.models import Api, Operation
     from gateway.models import Product, QuotaPeriod, Subscription, SubscriptionState
-    from operations.models import Api, Operation
 
     api = Api.objects.create(name="Fast", slug="fast", service_url=backend_url, url_suffix="fast")
     Operation.objects.create(api=api, name="Get", slug="get", method="GET", url_template="/fast")

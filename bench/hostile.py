@@ -137,8 +137,8 @@ _socket.getaddrinfo = _loopback_only
 
 REGISTER = """
 import json, os
-from operations.models import Api, Operation, Parameter, ParameterLocation
-from operations.registration import create_missing_template_parameters
+from catalog.models import Api, Operation, Parameter, ParameterLocation
+from catalog.registration import create_missing_template_parameters
 for spec in json.loads(os.environ["BENCH_APIS"]):
     api = Api.objects.create(
         name=spec["slug"], slug=spec["slug"], service_url=spec["url"],

@@ -98,8 +98,8 @@ def child_import(document_path: Path, *, trace: bool) -> dict:
     django.setup()
     from django.core.management import call_command
 
-    import operations.openapi  # noqa: F401 - loaded before the baseline, like a server would
-    from operations.models import Operation
+    import openapi.importer  # noqa: F401 - loaded before the baseline, like a server would
+    from catalog.models import Operation
 
     attempts = refuse_network()
     rss_before = peak_rss_mb()
@@ -144,7 +144,7 @@ def run_child(document_path: Path, *, database: Path, trace: bool) -> dict:
 
 def add_small_apis(count: int, *, description: str) -> None:
     """Small APIs with the big one's long Markdown description: the catalog's worst case."""
-    from operations.models import Api, Operation
+    from catalog.models import Api, Operation
 
     apis = Api.objects.bulk_create(
         Api(
@@ -168,7 +168,7 @@ def heaviest_operation_url() -> str:
     from django.db.models import Sum
     from django.db.models.functions import Length
 
-    from operations.models import Operation
+    from catalog.models import Operation
 
     operation = (
         Operation.objects.filter(api__slug=API_SLUG)
@@ -307,7 +307,7 @@ def main() -> int:
 
         from django.test import Client, override_settings
 
-        from operations.models import Api
+        from catalog.models import Api
 
         add_small_apis(
             max(options.apis - 1, 0), description=Api.objects.get(slug=API_SLUG).description

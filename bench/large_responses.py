@@ -140,8 +140,8 @@ def timing(report: Report, *, runs: int) -> None:
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import JsonLexer
 
-    from operations.models import Exchange
-    from operations.rendering import render_body
+    from console.models import Exchange
+    from console.rendering import render_body
 
     body = json_document(JSON_BYTES)
 
@@ -160,7 +160,7 @@ def timing(report: Report, *, runs: int) -> None:
             duration_ms=12,
         )
         html = render_to_string(
-            "operations/_result.html", {"exchange": exchange, "rendered": rendered}
+            "console/_result.html", {"exchange": exchange, "rendered": rendered}
         )
         return rendered, html
 

@@ -44,7 +44,7 @@ def main() -> int:
     with workspace("load") as space:
         space.manage("load_demo")
         space.setup_django()
-        from operations.models import Operation
+        from catalog.models import Operation
 
         register(
             [

@@ -108,9 +108,9 @@ def build_collection(*, port: int, count: int):
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
-    from operations.demo.collection import SCORING_NAME, create_demo_collection
-    from operations.demo.registration import register_demo_api
-    from operations.models import Collection, SavedRequest
+    from demo.collection import SCORING_NAME, create_demo_collection
+    from demo.registration import register_demo_api
+    from testing.models import Collection, SavedRequest
 
     api = register_demo_api(
         service_url=f"http://127.0.0.1:{port}/demo-backend", api_key=settings.PORTAL_DEMO_API_KEY
@@ -158,7 +158,7 @@ def main() -> int:
             import django
 
             django.setup()
-            from operations import replay
+            from testing import replay
 
             collection, user = build_collection(port=port, count=options.requests)
             cpu_before = cpu_seconds(), cpu_seconds(server.pid)

@@ -19,12 +19,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from catalog.models import Api
 from gateway import registry, shared_cache
 from gateway.keys import hash_key
 from gateway.models import CallOutcome, Product, Subscription, SubscriptionState
 from gateway.registry import ApiEntry
 from gateway.selectors import products_requiring_key
-from operations.models import Api
 
 
 @dataclass(frozen=True)

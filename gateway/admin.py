@@ -11,13 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from gateway import subscriptions
-from gateway.models import (
-    GatewayCall,
-    KeySlot,
-    Product,
-    Subscription,
-    SubscriptionState,
-)
+from gateway.models import GatewayCall, KeySlot, Product, Subscription, SubscriptionState
 from gateway.products import limits_in_words
 from gateway.subscriptions import SubscriptionError
 

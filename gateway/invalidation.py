@@ -17,9 +17,9 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
+from catalog.models import Api, Operation, Parameter
 from gateway import access, registry
 from gateway.models import Product, Subscription
-from operations.models import Api, Operation, Parameter
 
 
 def _configuration_changed(**_: object) -> None:

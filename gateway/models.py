@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gateway.keys import generate_key, hash_key, mask_key
-from operations.secrets import decrypt, encrypt
+from portal.secrets import decrypt, encrypt
 
 if TYPE_CHECKING:
-    from operations.models import Api
+    from catalog.models import Api
 
 
 class ProductQuerySet(models.QuerySet):

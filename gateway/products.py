@@ -11,10 +11,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from catalog.models import Api
 from gateway.limits import Admission, current_usage
 from gateway.models import KeySlot, Product, Subscription, SubscriptionState
 from gateway.wording import calls_in_words
-from operations.models import Api
 
 # States in which a user counts as subscribed to a product (the product list's badge).
 CURRENT_STATES = (

@@ -24,8 +24,10 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 from django.urls import reverse
 
+from catalog.models import Api
+from console.models import Exchange
 from gateway import registry
-from operations.models import Api, ErrorKind, Exchange
+from httpcore.outbound import ErrorKind
 
 # Whoever looks: a signed-in user or a visitor.
 Viewer = User | AnonymousUser

@@ -30,6 +30,7 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.core.cache import cache
 
+from catalog.models import Api, Operation, Parameter, ParameterLocation
 from gateway import shared_cache
 from gateway.models import Product
 from gateway.routing import (
@@ -42,7 +43,6 @@ from gateway.routing import (
 )
 from httpcore.masking import is_secret_name
 from httpcore.templating import ParsedTemplate, Placeholder, TemplateError, parse_template
-from operations.models import Api, Operation, Parameter, ParameterLocation
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class OperationEntry:
     required_query_names: tuple[str, ...]
     required_query_parameters: tuple[str, ...]
     required_headers: tuple[str, ...]
-    # Lower-cased names whose values are masked (as operations.tryit.secret_names_of).
+    # Lower-cased names whose values are masked (as console.tryit.secret_names_of).
     secret_names: frozenset[str]
 
 
@@ -355,7 +355,7 @@ def _operation_entry(
     secret = {p.name.lower() for p in parameters if p.secret}
     for item in parsed.query:
         # "?api_key={apikey}" masks the value of api_key when apikey is secret, and
-        # "?token={t}" the value of t (as operations.tryit.secret_names_of).
+        # "?token={t}" the value of t (as console.tryit.secret_names_of).
         placeholders = {p.name.lower() for p in item.value if isinstance(p, Placeholder)}
         if placeholders & secret:
             secret.add(unquote(item.key).lower())

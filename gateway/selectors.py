@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
 
+from catalog.models import Api
 from gateway.models import Product, Subscription, SubscriptionState
-from operations.models import Api
 
 
 def products_requiring_key(*, api: Api) -> list[Product]:

@@ -22,6 +22,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.http import Http404
 from django.urls import reverse
 
+from catalog.models import Api, Operation
 from gateway import access, registry
 from gateway.limits import Admission, admit, limit_refusal
 from gateway.models import (
@@ -39,7 +40,6 @@ from gateway.wording import calls_in_words, format_duration
 from httpcore.masking import mask_request_url
 from httpcore.outbound import ErrorKind, SendResult
 from httpcore.templating import OutboundRequest
-from operations.models import Api, Operation
 
 # What the gateway would answer when the backend cannot be reached.
 _BACKEND_FAILURE_STATUS = {ErrorKind.TIMEOUT: 504}

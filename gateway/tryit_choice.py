@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
 
+from catalog.models import Api
 from gateway.models import Subscription, TryItChoice
-from operations.models import Api
 
 
 def opening_choice(

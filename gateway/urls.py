@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from gateway import analytics_views, product_views, tryit_views, views
+from gateway import product_views, tryit_views, views
 
 app_name = "gateway"
 
@@ -34,7 +34,6 @@ urlpatterns = [
         product_views.cancel_subscription,
         name="cancel_subscription",
     ),
-    path("analytics/", analytics_views.analytics, name="analytics"),
     # Everything under /gateway/ is an API call, whatever its path.
     re_path(r"^gateway/(?P<rest>.*)\Z", views.gateway, name="gateway"),
 ]

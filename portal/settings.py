@@ -107,9 +107,14 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "portal",
-    "operations",
-    "operations.demo",
+    "catalog",
     "gateway",
+    "console",
+    "samples",
+    "testing",
+    "openapi",
+    "analytics",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -236,8 +241,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "API portal <portal@localhost>")
-LOGIN_REDIRECT_URL = "operations:catalog"
-LOGOUT_REDIRECT_URL = "operations:catalog"
+LOGIN_REDIRECT_URL = "catalog:catalog"
+LOGOUT_REDIRECT_URL = "catalog:catalog"
 
 # --- Accounts: django-allauth's account app (README, Accounts) -------------------
 AUTHENTICATION_BACKENDS = [

@@ -20,12 +20,13 @@ from django.core import mail
 from django.core.cache import cache
 from django.db.models.signals import post_save
 
+from catalog.models import Api
+from console.models import Exchange
+from demo.registration import register_demo_api
 from gateway import access, registry
 from gateway.models import GatewayCall, Subscription
 from httpcore import outbound
 from httpcore.masking import auth_scheme, is_secret
-from operations.demo.registration import register_demo_api
-from operations.models import Api, Exchange
 from tests import log_scan
 
 

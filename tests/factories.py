@@ -6,8 +6,8 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
+from catalog.models import Api
 from gateway.models import Product, Subscription, SubscriptionState
-from operations.models import Api
 
 PASSWORD = "correct horse battery staple"
 

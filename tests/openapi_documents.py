@@ -5,7 +5,7 @@ preview's confirmation."""
 
 from __future__ import annotations
 
-from operations.models import Api, Operation
+from catalog.models import Api, Operation
 
 ORDERS_V1 = """\
 openapi: 3.0.3

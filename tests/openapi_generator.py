@@ -971,7 +971,7 @@ def bulk_create_api(*, document: dict, slug: str, name: str | None = None):
     """
     from django.utils.text import slugify
 
-    from operations.models import Api, Operation, Parameter, ResponseDoc
+    from catalog.models import Api, Operation, Parameter, ResponseDoc
 
     info = document.get("info", {})
     api = Api.objects.create(

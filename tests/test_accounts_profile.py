@@ -62,7 +62,7 @@ def test_the_page_shows_the_names_the_address_and_the_account_links(client: Clie
     links = {a["href"] for a in page.select("main a")}
     assert {
         reverse("gateway:subscription_list"),
-        reverse("gateway:analytics"),
+        reverse("analytics:analytics"),
         "/accounts/password/change/",
         EMAIL,
     } <= links

@@ -2,7 +2,7 @@
 
 import pytest
 
-from operations.models import Api, Operation, ParameterLocation
+from catalog.models import Api, Operation, ParameterLocation
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""gateway/analytics.py: totals, time buckets, percentiles, status classes, bandwidth,
+"""analytics/report.py: totals, time buckets, percentiles, status classes, bandwidth,
 top lists, the scope and the CSV export, over GatewayCall rows with chosen times."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from gateway import analytics
-from gateway.analytics import Filters, TimeRange
+from analytics import report as analytics
+from analytics.report import Filters, TimeRange
 from gateway.models import CallOutcome, CallSource, GatewayCall
 from gateway.recording import record_call
 from tests.factories import make_product, make_subscription, make_user

@@ -1,4 +1,4 @@
-"""The analytics page (gateway/analytics_views.py): who sees which calls, the filters,
+"""The analytics page (analytics/views.py): who sees which calls, the filters,
 bad filter values as form errors, and the CSV download."""
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.models import Api, Operation
 from gateway.models import CallOutcome, GatewayCall
 from gateway.recording import record_call
-from operations.models import Api, Operation
 from tests.factories import make_product, make_subscription, make_user
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("gateway:analytics")
+URL = reverse("analytics:analytics")
 
 
 @pytest.fixture(autouse=True)

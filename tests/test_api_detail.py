@@ -1,8 +1,8 @@
 import pytest
 from bs4 import BeautifulSoup
 
-from operations.models import Api, Operation
-from operations.selectors import OPERATIONS_PER_PAGE, UNTAGGED, api_operations
+from catalog.models import Api, Operation
+from catalog.selectors import OPERATIONS_PER_PAGE, UNTAGGED, api_operations
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from catalog.models import Api, Operation
 from gateway import registry
-from operations.models import Api, Operation
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def other_api() -> Api:
 
 
 def test_catalog_lists_published_apis_with_operation_counts(client, demo_api, other_api):
-    response = client.get(reverse("operations:catalog"))
+    response = client.get(reverse("catalog:catalog"))
     assert response.status_code == 200
     names = [api.name for api in response.context["page"]]
     assert names == ["AzureML Demo API", "Weather"]
@@ -123,7 +123,7 @@ def test_a_card_summary_is_the_description_rendered_as_plain_words(client, descr
     """The remembered summary is what markdown|striptags|truncatewords:30 gives."""
     from django.template.defaultfilters import striptags, truncatewords
 
-    from operations.templatetags.portal_markdown import markdown, summary
+    from portal.templatetags.portal_markdown import markdown, summary
 
     expected = truncatewords(striptags(markdown(description)), 30)
     assert summary(description) == expected

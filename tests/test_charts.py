@@ -1,4 +1,4 @@
-"""gateway/charts.py: server-drawn SVG charts. Each drawing must parse as XML, escape
+"""analytics/charts.py: server-drawn SVG charts. Each drawing must parse as XML, escape
 its text, say when there is nothing to draw, and label its axes without collisions."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway import charts
+from analytics import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert("x")</script> & co'

@@ -1,10 +1,10 @@
-"""operations.checks: evaluating checks on a response, extraction, the line syntax."""
+"""testing.checks: evaluating checks on a response, extraction, the line syntax."""
 
 import json
 
 import pytest
 
-from operations.checks import (
+from testing.checks import (
     CheckResult,
     CheckSyntaxError,
     evaluate,

@@ -6,15 +6,15 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from operations.collection_files import (
+from demo.collection import BATCH_NAME, create_demo_collection
+from portal.secrets import decrypt, encrypt
+from testing.collection_files import (
     CollectionFileError,
     collection_document,
     export_collection,
     import_collection,
 )
-from operations.demo.collection import BATCH_NAME, create_demo_collection
-from operations.models import Collection, CollectionVariable, SavedRequest
-from operations.secrets import decrypt, encrypt
+from testing.models import Collection, CollectionVariable, SavedRequest
 
 LITERAL_KEY = "literal-key-9f8e7d6c5b4a"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from catalog.models import Api, Operation
+from console.models import Exchange
 from httpcore import outbound
-from operations.models import Api, Exchange, Operation
 from tests.backends import reply_with, scripted_server
 
 

@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 from django.test import Client
 from django.utils import timezone
 
-from operations.demo.models import DemoJob
+from demo.models import DemoJob
 
 pytestmark = pytest.mark.django_db
 

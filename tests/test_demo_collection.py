@@ -8,14 +8,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from gateway.demo import STARTER_SLUG, register_demo_products
+from console.models import Exchange
+from demo.collection import BATCH_NAME, SCORING_NAME, create_demo_collection
+from demo.models import DemoJob
+from demo.products import STARTER_SLUG, register_demo_products
 from gateway.models import CallOutcome, GatewayCall, Product
 from gateway.subscriptions import subscribe
-from operations.collection_files import export_collection, import_collection
-from operations.demo.collection import BATCH_NAME, SCORING_NAME, create_demo_collection
-from operations.demo.models import DemoJob
-from operations.models import Collection, CollectionVariable, Exchange, Run, RunStatus
-from operations.secrets import decrypt, encrypt
+from portal.secrets import decrypt, encrypt
+from testing.collection_files import export_collection, import_collection
+from testing.models import Collection, CollectionVariable, Run, RunStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

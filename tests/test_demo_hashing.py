@@ -1,6 +1,6 @@
 import pytest
 
-from operations.demo.hashing import bucket, hash_features, ngrams, tokenize
+from demo.hashing import bucket, hash_features, ngrams, tokenize
 
 SENTENCE = "This is a good day"
 

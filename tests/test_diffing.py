@@ -1,8 +1,8 @@
-"""operations.diffing: what changed between a baseline response and a new one."""
+"""testing.diffing: what changed between a baseline response and a new one."""
 
 import json
 
-from operations.diffing import MAX_DIFF_LINES, MAX_JSON_CHANGES, ResponseDiff, diff_responses
+from testing.diffing import MAX_DIFF_LINES, MAX_JSON_CHANGES, ResponseDiff, diff_responses
 
 JSON = "application/json"
 HEADERS = [

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from operations.models import Exchange
+from console.models import Exchange
 
 pytestmark = pytest.mark.django_db
 

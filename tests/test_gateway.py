@@ -10,9 +10,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from catalog.models import Api, Operation, Parameter, ParameterLocation
+from catalog.registration import create_missing_template_parameters
 from gateway.models import CallOutcome, CallSource, GatewayCall, SubscriptionState
-from operations.models import Api, Operation, Parameter, ParameterLocation
-from operations.registration import create_missing_template_parameters
 from tests.backends import Exchange, blackhole, reply_with, scripted_server, unused_port
 from tests.factories import make_product, make_subscription
 

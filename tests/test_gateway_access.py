@@ -3,10 +3,10 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from catalog.models import Api, Operation
 from gateway import access, proxy, subscriptions
 from gateway.access import check_key, forget_subscription
 from gateway.models import CallOutcome, Subscription, SubscriptionState
-from operations.models import Api, Operation
 from tests.backends import reply_with, scripted_server
 from tests.factories import make_product, make_subscription
 

@@ -1,4 +1,4 @@
-"""The demo products (gateway/demo.py), as load_demo creates them."""
+"""The demo products (demo/products.py), as load_demo creates them."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from gateway.demo import register_demo_products
+from catalog.models import Api
+from demo.products import register_demo_products
+from demo.registration import API_SLUG
 from gateway.models import Product
 from gateway.products import limits_in_words
-from operations.demo.registration import API_SLUG
-from operations.models import Api
 
 pytestmark = pytest.mark.django_db
 

@@ -27,8 +27,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from catalog.models import Api, Operation
 from gateway.models import CallOutcome, GatewayCall
-from operations.models import Api, Operation
 from tests import log_scan
 from tests.backends import ScriptedServer, reply_with, scripted_server
 from tests.factories import make_product, make_subscription

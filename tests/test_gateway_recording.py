@@ -5,10 +5,10 @@ import threading
 import pytest
 from django.contrib.auth import get_user_model
 
+from catalog.models import Api, Operation
 from gateway import recording
 from gateway.models import CallOutcome, GatewayCall
 from gateway.recording import CallWriter, record_call, record_call_later
-from operations.models import Api, Operation
 from tests.backends import reply_with, scripted_server
 from tests.factories import make_product, make_subscription
 

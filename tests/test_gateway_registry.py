@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
+from catalog.models import Api, Operation, Parameter, ParameterLocation
 from gateway import registry
 from gateway.models import GatewayCall
-from operations.models import Api, Operation, Parameter, ParameterLocation
 from tests.backends import reply_with, scripted_server
 from tests.factories import make_product, make_subscription
 

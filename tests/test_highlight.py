@@ -9,7 +9,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import JsonLexer
 
-from operations.highlight import TooLarge, highlight_json
+from console.highlight import TooLarge, highlight_json
 
 TAG = re.compile(r"<[^>]*>")
 SPAN = re.compile(r'<span class="([a-z0-9]+)">([^<]*)</span>')

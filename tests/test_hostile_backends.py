@@ -25,10 +25,11 @@ from bs4 import BeautifulSoup
 from django.db.models.signals import post_save
 from django.test import Client
 
+from catalog.models import Api, Operation
+from catalog.registration import create_missing_template_parameters
+from console.models import Exchange
+from console.rendering import DISPLAY_MAX_CHARS
 from httpcore import outbound
-from operations.models import Api, Exchange, Operation
-from operations.registration import create_missing_template_parameters
-from operations.rendering import DISPLAY_MAX_CHARS
 from tests.backends import (
     MB,
     StreamedBody,

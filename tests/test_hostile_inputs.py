@@ -35,15 +35,9 @@ from urllib.parse import quote_plus
 import pytest
 from bs4 import BeautifulSoup
 
-from operations.models import (
-    Api,
-    Exchange,
-    Operation,
-    Parameter,
-    ParameterLocation,
-    ParameterType,
-)
-from operations.registration import create_missing_template_parameters
+from catalog.models import Api, Operation, Parameter, ParameterLocation, ParameterType
+from catalog.registration import create_missing_template_parameters
+from console.models import Exchange
 from tests.backends import ScriptedServer, reply_with, scripted_server
 
 pytestmark = pytest.mark.django_db

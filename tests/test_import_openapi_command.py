@@ -9,7 +9,7 @@ import sys
 import pytest
 from django.core.management import CommandError, call_command
 
-from operations.models import Api, Operation
+from catalog.models import Api, Operation
 from tests.sample_specs import SPECS
 
 pytestmark = pytest.mark.django_db

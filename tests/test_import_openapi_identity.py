@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command, execute_from_command_line
 
-from operations.models import Api, Operation
+from catalog.models import Api, Operation
 from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, snapshot
 
 pytestmark = pytest.mark.django_db

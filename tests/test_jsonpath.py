@@ -1,8 +1,8 @@
-"""operations.jsonpath: the small path syntax checks and extraction rules use."""
+"""testing.jsonpath: the small path syntax checks and extraction rules use."""
 
 import pytest
 
-from operations.jsonpath import JsonPathError, find, format_path, json_equal, parse
+from testing.jsonpath import JsonPathError, find, format_path, json_equal, parse
 
 DOCUMENT = {
     "StatusCode": "Finished",

@@ -4,8 +4,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from operations.junit import junit_xml
-from operations.models import Collection, Exchange, Run, RunStatus, RunStep, SavedRequest
+from console.models import Exchange
+from testing.junit import junit_xml
+from testing.models import Collection, Run, RunStatus, RunStep, SavedRequest
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from operations.models import Api
+from catalog.models import Api
 
 pytestmark = pytest.mark.django_db
 

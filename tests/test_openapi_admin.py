@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from operations.models import Api, Operation
+from catalog.models import Api, Operation
 from tests.openapi_documents import confirmation
 from tests.sample_specs import SPECS
 

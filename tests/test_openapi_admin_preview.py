@@ -10,9 +10,11 @@ from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from operations import openapi_admin, openapi_pending
-from operations.models import Api, Operation, PendingImport
-from operations.openapi import import_openapi, load_document
+from catalog.models import Api, Operation
+from openapi import admin_import as openapi_admin
+from openapi import pending as openapi_pending
+from openapi.importer import import_openapi, load_document
+from openapi.models import PendingImport
 from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, confirmation, snapshot
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from openapi_spec_validator import OpenAPIV30SpecValidator, validate
 
-from operations.demo.registration import SCORING_INPUT
-from operations.models import Api, Operation, Parameter, ParameterLocation, ResponseDoc
-from operations.openapi_export import export_document, export_json, export_yaml
+from catalog.models import Api, Operation, Parameter, ParameterLocation, ResponseDoc
+from demo.registration import SCORING_INPUT
+from openapi.export import export_document, export_json, export_yaml
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""operations.openapi: OpenAPI documents (the sample specs and generated ones) imported as APIs."""
+"""openapi.importer: OpenAPI documents (the sample specs and generated ones) imported as APIs."""
 
 from __future__ import annotations
 
@@ -16,18 +16,9 @@ from openapi_spec_validator import (
     validate,
 )
 
+from catalog.models import Api, Operation, Parameter, ParameterLocation, ResponseDoc
 from httpcore.templating import parse_template
-from operations import replay
-from operations.models import (
-    Api,
-    Collection,
-    Operation,
-    Parameter,
-    ParameterLocation,
-    ResponseDoc,
-    SavedRequest,
-)
-from operations.openapi import (
+from openapi.importer import (
     EXAMPLE_MAX_DEPTH,
     ImportSummary,
     OpenApiError,
@@ -35,6 +26,8 @@ from operations.openapi import (
     load_document,
     read_document,
 )
+from testing import replay
+from testing.models import Collection, SavedRequest
 from tests import openapi_generator as generator
 from tests.sample_specs import SPECS, spec_files
 

@@ -1,13 +1,13 @@
-"""operations.openapi_plan: what an import would change, and whether the document looks
+"""openapi.plan: what an import would change, and whether the document looks
 like a new version of the API it would update."""
 
 from __future__ import annotations
 
 import pytest
 
-from operations.models import Api, Operation
-from operations.openapi import PlanChanged, import_openapi, load_document
-from operations.openapi_plan import apply_plan, free_slug, plan_import
+from catalog.models import Api, Operation
+from openapi.importer import PlanChanged, import_openapi, load_document
+from openapi.plan import apply_plan, free_slug, plan_import
 from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS
 
 pytestmark = pytest.mark.django_db

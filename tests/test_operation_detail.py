@@ -1,7 +1,7 @@
 import pytest
 from bs4 import BeautifulSoup
 
-from operations.models import Parameter, ParameterLocation
+from catalog.models import Parameter, ParameterLocation
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,9 @@ import json
 import pytest
 from bs4 import BeautifulSoup
 
-from operations.models import Api, Exchange, Operation, Parameter, ParameterLocation
-from operations.registration import create_missing_template_parameters
+from catalog.models import Api, Operation, Parameter, ParameterLocation
+from catalog.registration import create_missing_template_parameters
+from console.models import Exchange
 from tests.backends import Exchange as BackendExchange
 from tests.backends import reply_with, scripted_server, unused_port
 

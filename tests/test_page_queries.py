@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from operations.models import Api, Operation
-from operations.selectors import UNTAGGED
+from catalog.models import Api, Operation
+from catalog.selectors import UNTAGGED
 from tests.backends import reply_with, scripted_server
 from tests.openapi_generator import (
     SERVER_URL,
@@ -176,7 +176,7 @@ def test_catalog_with_200_apis_counts_each_apis_operations(client):
 
 def test_imported_api_pages_cost_the_same(client, small_api):
     """Through the real importer too: what it stores lays out in the same few queries."""
-    from operations import openapi
+    from openapi import importer as openapi
 
     openapi.import_openapi(document=document(1000), api_slug="imported")
     imported = Api.objects.get(slug="imported")

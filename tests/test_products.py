@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from catalog.models import Api
 from gateway.models import Product, Subscription, SubscriptionState
 from gateway.products import limits_in_words, period_in_words
-from operations.models import Api
 from tests.factories import make_product, make_subscription, make_user
 
 pytestmark = pytest.mark.django_db

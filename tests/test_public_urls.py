@@ -13,10 +13,11 @@ import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
 
+from catalog.models import Api, Operation, ParameterLocation
+from catalog.registration import create_missing_template_parameters
+from console.models import Exchange
 from gateway import public_urls, registry
 from httpcore.masking import MASK
-from operations.models import Api, Exchange, Operation, ParameterLocation
-from operations.registration import create_missing_template_parameters
 from tests.backends import Exchange as BackendExchange
 from tests.backends import scripted_server, unused_port
 from tests.factories import make_product, make_subscription, make_user

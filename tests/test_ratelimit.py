@@ -1,4 +1,4 @@
-from operations.ratelimit import take_call
+from httpcore.ratelimit import take_call
 
 
 def test_calls_within_the_limit_pass_and_the_next_is_refused_until_the_window_ends():

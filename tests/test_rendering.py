@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from operations.rendering import (
+from console.rendering import (
     DISPLAY_MAX_CHARS,
     TOO_LARGE_TO_HIGHLIGHT,
     TOO_MANY_CONTAINERS,
@@ -154,7 +154,7 @@ def test_json_over_the_highlight_limit_is_pretty_plain_text_cut(settings):
 
 
 def test_json_whose_markup_would_pass_the_limit_is_pretty_plain_text(monkeypatch):
-    monkeypatch.setattr("operations.rendering.HIGHLIGHT_MAX_MARKUP_CHARS", 10_000)
+    monkeypatch.setattr("console.rendering.HIGHLIGHT_MAX_MARKUP_CHARS", 10_000)
     value = list(range(2000))
     rendered = render_body(body=json.dumps(value).encode(), content_type="application/json")
     assert (rendered.kind, rendered.cut, rendered.note) == ("text", False, TOO_LARGE_TO_HIGHLIGHT)

@@ -1,4 +1,4 @@
-"""operations.variables and operations.replay: saved requests replayed against the real
+"""testing.variables and testing.replay: saved requests replayed against the real
 sample backend on a live server, collections run end to end."""
 
 from __future__ import annotations
@@ -9,21 +9,14 @@ import threading
 import pytest
 from django.conf import settings as django_settings
 
+from catalog.models import Api, Operation
+from console.models import Exchange
+from demo.registration import SCORING_INPUT
 from httpcore import outbound
-from operations import replay, secrets
-from operations.demo.registration import SCORING_INPUT
-from operations.models import (
-    Api,
-    Collection,
-    CollectionVariable,
-    Exchange,
-    Operation,
-    Run,
-    RunStatus,
-    RunStep,
-    SavedRequest,
-)
-from operations.variables import UndefinedVariable, names_used, substitute, substitute_values
+from portal import secrets
+from testing import replay
+from testing.models import Collection, CollectionVariable, Run, RunStatus, RunStep, SavedRequest
+from testing.variables import UndefinedVariable, names_used, substitute, substitute_values
 
 API_KEY = django_settings.PORTAL_DEMO_API_KEY
 live = pytest.mark.django_db(transaction=True)

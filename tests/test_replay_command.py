@@ -15,16 +15,9 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from operations.demo.collection import SCORING_NAME, create_demo_collection
-from operations.models import (
-    Collection,
-    CollectionShare,
-    Exchange,
-    Run,
-    RunStatus,
-    SavedRequest,
-    ShareAccess,
-)
+from console.models import Exchange
+from demo.collection import SCORING_NAME, create_demo_collection
+from testing.models import Collection, CollectionShare, Run, RunStatus, SavedRequest, ShareAccess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

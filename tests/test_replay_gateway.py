@@ -1,4 +1,4 @@
-"""Replays through the gateway (operations/replay.py with gateway/tryit_access.py).
+"""Replays through the gateway (testing/replay.py with gateway/tryit_access.py).
 
 A saved request for an API in a product that needs a subscription is replayed the way
 the gateway would call it: the key from its key header row (stored encrypted) is checked
@@ -18,21 +18,16 @@ import pytest
 from bs4 import BeautifulSoup
 from django.core.management import CommandError, call_command
 
+from catalog.models import Api, Operation
+from catalog.registration import create_missing_template_parameters
+from console.models import Exchange
 from gateway.models import CallOutcome, CallSource, GatewayCall, SubscriptionState
 from httpcore.masking import MASK
-from operations import replay, secrets
-from operations.checks import parse_check_line
-from operations.models import (
-    Api,
-    Collection,
-    CollectionVariable,
-    Exchange,
-    Operation,
-    RunStatus,
-    SavedRequest,
-)
-from operations.registration import create_missing_template_parameters
-from operations.testers import save_exchange
+from portal import secrets
+from testing import replay
+from testing.actions import save_exchange
+from testing.checks import parse_check_line
+from testing.models import Collection, CollectionVariable, RunStatus, SavedRequest
 from tests.backends import reply_with, scripted_server
 from tests.factories import make_product, make_subscription, make_user
 

@@ -1,4 +1,4 @@
-"""Replays wait out a Retry-After (operations/retry_after.py, operations/replay.py).
+"""Replays wait out a Retry-After (testing/retry_after.py, testing/replay.py).
 
 A 429 or 503 answer carrying Retry-After within PORTAL_RUN_RETRY_AFTER_MAX_SECONDS is
 waited out and sent again, once per step, from a backend or from the gateway's rate
@@ -19,13 +19,16 @@ import pytest
 from bs4 import BeautifulSoup
 from django.core.management import CommandError, call_command
 
+from catalog.models import Api, Operation
+from catalog.registration import create_missing_template_parameters
+from console.models import Exchange
 from gateway.models import CallOutcome, GatewayCall
-from operations import replay, secrets
-from operations.checks import parse_check_line
-from operations.junit import junit_xml
-from operations.models import Api, Collection, Exchange, Operation, Run, RunStatus, SavedRequest
-from operations.registration import create_missing_template_parameters
-from operations.retry_after import Delay, RetryNote, decide, parse_retry_after
+from portal import secrets
+from testing import replay
+from testing.checks import parse_check_line
+from testing.junit import junit_xml
+from testing.models import Collection, Run, RunStatus, SavedRequest
+from testing.retry_after import Delay, RetryNote, decide, parse_retry_after
 from tests.backends import Exchange as BackendExchange
 from tests.backends import scripted_server
 from tests.factories import make_product, make_subscription, make_user

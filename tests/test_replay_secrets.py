@@ -26,22 +26,22 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 
+from catalog.models import Api, Operation
+from catalog.registration import create_missing_template_parameters
+from console.models import Exchange
+from console.tryit import restore_values
 from gateway.models import GatewayCall
-from operations import replay, secrets
-from operations.models import (
-    Api,
+from portal import secrets
+from testing import replay
+from testing.models import (
     Collection,
     CollectionShare,
     CollectionVariable,
-    Exchange,
-    Operation,
     Run,
     RunStep,
     SavedRequest,
     ShareAccess,
 )
-from operations.registration import create_missing_template_parameters
-from operations.tryit import restore_values
 from tests.backends import reply_with, scripted_server
 from tests.factories import make_product, make_subscription, make_user
 
@@ -355,7 +355,7 @@ def test_calls_recorded_before_by_a_runner_lose_the_owners_secrets(shared: Share
     """The migration that adds the mark withholds the secrets of earlier runners' calls."""
     from django.apps import apps
 
-    migration = importlib.import_module("operations.migrations.0006_exchange_secrets_withheld")
+    migration = importlib.import_module("catalog.migrations.0006_exchange_secrets_withheld")
     runner = shared.users["runner"]
     replay.run_saved_request(saved=shared.saved, user=runner)
     theirs = Exchange.objects.get(owner=runner)

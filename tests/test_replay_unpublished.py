@@ -1,7 +1,7 @@
 """Replays and runs of an unpublished API's operation: refused as its pages refuse it.
 
 An unpublished API's pages, its Try it and the gateway answer 404 to everyone but staff
-(operations.selectors.get_operation). A replay, a collection run from the page and
+(catalog.selectors.get_operation). A replay, a collection run from the page and
 `manage.py replay` refuse it the same way: the step fails with what the saved request's
 page says of an operation that cannot be called, and nothing reaches the backend. Staff,
 who see the pages and may Try it, replay it too.
@@ -17,17 +17,10 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from operations import replay
-from operations.models import (
-    Api,
-    Collection,
-    CollectionShare,
-    Operation,
-    RunStatus,
-    SavedRequest,
-    ShareAccess,
-)
-from operations.registration import create_missing_template_parameters
+from catalog.models import Api, Operation
+from catalog.registration import create_missing_template_parameters
+from testing import replay
+from testing.models import Collection, CollectionShare, RunStatus, SavedRequest, ShareAccess
 from tests.backends import reply_with, scripted_server
 from tests.factories import make_user
 

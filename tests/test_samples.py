@@ -1,4 +1,4 @@
-"""Code samples (operations/samples.py, sample_views.py): escaping per language, secrets,
+"""Code samples (samples/code.py, sample_views.py): escaping per language, secrets,
 golden files, the samples panel and share links.
 
 The golden files in tests/golden/samples/ were written by the generator and reviewed by
@@ -21,11 +21,11 @@ from bs4 import BeautifulSoup
 from django.conf import settings
 from django.http import QueryDict
 
-from operations import samples
-from operations.forms import TryItValues
-from operations.models import Api, Operation, Parameter, ParameterLocation
-from operations.registration import create_missing_template_parameters
-from operations.samples import (
+from catalog.models import Api, Operation, Parameter, ParameterLocation
+from catalog.registration import create_missing_template_parameters
+from console.forms import TryItValues
+from samples import code as samples
+from samples.code import (
     LANGUAGES,
     SampleError,
     SampleRequest,

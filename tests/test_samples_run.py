@@ -28,9 +28,9 @@ from urllib.parse import quote
 import pytest
 from bs4 import BeautifulSoup
 
+from catalog.models import Api, Operation, Parameter, ParameterLocation
+from catalog.registration import create_missing_template_parameters
 from gateway.models import CallSource, GatewayCall
-from operations.models import Api, Operation, Parameter, ParameterLocation
-from operations.registration import create_missing_template_parameters
 from tests.backends import RecordedRequest, reply_with, scripted_server
 from tests.factories import make_product, make_subscription, make_user
 

@@ -273,8 +273,9 @@ def checkout(tmp_path) -> Path:
     """A copy of manage.py and the project's packages, with a development .env beside
     them: what `make run` leaves in a checkout."""
     ignore = shutil.ignore_patterns("__pycache__")
-    for package in ("portal", "operations", "gateway", "httpcore"):
-        shutil.copytree(ROOT / package, tmp_path / package, ignore=ignore)
+    packages = [path for path in ROOT.iterdir() if (path / "apps.py").exists()]
+    for package in [*packages, ROOT / "httpcore"]:
+        shutil.copytree(package, tmp_path / package.name, ignore=ignore)
     shutil.copy(ROOT / "manage.py", tmp_path / "manage.py")
     (tmp_path / ".env").write_text(DEVELOPMENT_FILE)
     return tmp_path

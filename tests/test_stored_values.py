@@ -1,4 +1,4 @@
-"""Stored secret values (operations/stored_values.py), from the attacker's side.
+"""Stored secret values (catalog/stored_values.py), from the attacker's side.
 
 A secret parameter's default, stored by an admin (the demo API's Authorization header,
 an API key in the path, the query or a header), is never in anything the portal sends
@@ -17,8 +17,9 @@ import pytest
 from bs4 import BeautifulSoup
 from django.conf import settings
 
-from operations.models import Api, Exchange, Operation, Parameter, ParameterLocation
-from operations.registration import create_missing_template_parameters
+from catalog.models import Api, Operation, Parameter, ParameterLocation
+from catalog.registration import create_missing_template_parameters
+from console.models import Exchange
 from tests.backends import reply_with, scripted_server
 from tests.factories import make_user
 

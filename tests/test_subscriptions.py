@@ -293,7 +293,7 @@ def test_list_shows_each_subscription_with_masked_keys(owner, product, demo_api)
         assert waiting.key(slot) not in html
         assert waiting.masked_key(slot) not in html
     assert "Awaiting an administrator's approval" in html
-    assert f"{reverse('gateway:analytics')}?subscription={active.pk}" in html
+    assert f"{reverse('analytics:analytics')}?subscription={active.pk}" in html
     assert "js/subscription-keys.js" in html
     rows = response.context["rows"]
     assert [row.subscription for row in rows] == [waiting, active]
@@ -341,7 +341,7 @@ def test_detail_page(owner, product) -> None:
     assert response.status_code == 200
     assert '<h1 class="h2 mb-0 me-2">Mine</h1>' in html
     assert "5 calls per minute, 100 calls per week" in html
-    assert f'href="{reverse("gateway:analytics")}?subscription={subscription.pk}"' in html
+    assert f'href="{reverse("analytics:analytics")}?subscription={subscription.pk}"' in html
     assert "/gateway/azureml-demo/" in html
     assert "Ocp-Apim-Subscription-Key" in html
     assert subscription.key("primary") not in html

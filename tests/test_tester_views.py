@@ -1,6 +1,6 @@
 """The testers' pages: history, saved requests, collections and their runs.
 
-Who may do what (operations.testers): a collection's owner everything; members of a
+Who may do what (testing.actions): a collection's owner everything; members of a
 group it is shared with for reading may look at it, for running also replay and run
 it; nobody but the owner edits it; everyone else gets a 404 and an anonymous visitor
 the sign-in page. The backend is faked with `responses` (answering with the sample
@@ -25,16 +25,17 @@ from django.contrib.auth.models import Group
 from django.template.loader import render_to_string
 from django.test import Client
 
-from operations import replay, secrets, testers
-from operations.demo import service as demo_service
-from operations.demo.registration import SCORING_INPUT
-from operations.diffing import ResponseDiff
-from operations.models import (
-    Api,
+from catalog.models import Api
+from console.models import Exchange
+from demo import service as demo_service
+from demo.registration import SCORING_INPUT
+from portal import secrets
+from testing import actions, replay
+from testing.diffing import ResponseDiff
+from testing.models import (
     Collection,
     CollectionShare,
     CollectionVariable,
-    Exchange,
     Run,
     RunStatus,
     RunStep,
@@ -1114,7 +1115,7 @@ def test_save_replay_and_edit_against_the_sample_backend(live_demo_api, django_u
 
 
 def test_secret_values_are_encrypted_in_every_section():
-    stored = testers.stored_values(
+    stored = actions.stored_values(
         values={
             "template": {"token": "t-123456", "item": "7"},
             "query": [["code", "q-123456"], ["page", "2"]],
@@ -1133,13 +1134,13 @@ def test_secret_values_are_encrypted_in_every_section():
         ["Accept", "text/plain"],
     )
     # A value left as the mask keeps what was stored under its name.
-    again = testers.stored_values(
+    again = actions.stored_values(
         values={"template": {}, "query": [["code", MASK]], "headers": [], "body": None},
         secret_names=frozenset({"code"}),
-        kept=testers.stored_secrets(stored),
+        kept=actions.stored_secrets(stored),
     )
     assert again["query"] == [["code", stored["query"][0][1]]]
-    shown = testers.shown_values(SavedRequest(values=stored))
+    shown = actions.shown_values(SavedRequest(values=stored))
     assert shown["template"]["token"] == shown["query"][0][1] == shown["headers"][0][1] == MASK
 
 
@@ -1153,13 +1154,13 @@ def test_diff_values_are_shown_as_json():
         ],
         note="More than 500 places changed; the first 500 are listed.",
     )
-    shown = testers.shown_diff(diff)
+    shown = actions.shown_diff(diff)
     assert [(c["old"], c["new"]) for c in shown.json_changes] == [
         ("null", "true"),
         ("null", '{"x": [1]}'),
         ("text", "2.5"),
     ]
-    html = render_to_string("operations/_diff.html", {"diff": shown})
+    html = render_to_string("testing/_diff.html", {"diff": shown})
     page = BeautifulSoup(html, "html.parser")
     assert page.select_one("[data-json-change='$.a']").get_text() == "changed $.a: null → true"
     assert page.select_one("[data-diff-note]").get_text() == diff.note

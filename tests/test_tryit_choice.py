@@ -14,9 +14,9 @@ from bs4 import BeautifulSoup
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from catalog.models import Api, Operation
+from catalog.registration import create_missing_template_parameters
 from gateway.models import CallOutcome, GatewayCall, SubscriptionState, TryItChoice
-from operations.models import Api, Operation
-from operations.registration import create_missing_template_parameters
 from tests.backends import reply_with, scripted_server
 from tests.factories import make_product, make_subscription, make_user
 

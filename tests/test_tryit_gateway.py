@@ -1,4 +1,4 @@
-"""Try it through the gateway (gateway/tryit_access.py, operations/tryit.py, the key endpoint).
+"""Try it through the gateway (gateway/tryit_access.py, console/tryit.py, the key endpoint).
 
 An API in a product that needs a subscription is tried as the gateway would call it:
 the key from the form's key header row is checked and counted, stripped before the
@@ -14,14 +14,15 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
+from catalog.models import Api, Operation
+from catalog.registration import create_missing_template_parameters
+from console.models import Exchange
 from gateway.limits import Admission
 from gateway.models import CallOutcome, CallSource, GatewayCall, SubscriptionState
 from gateway.tryit_access import usage_lines
 from gateway.wording import format_duration
 from httpcore.masking import MASK
-from operations.models import Api, Exchange, Operation
-from operations.registration import create_missing_template_parameters
-from operations.secrets import decrypt_json
+from portal.secrets import decrypt_json
 from tests.backends import reply_with, scripted_server, unused_port
 from tests.factories import make_product, make_subscription, make_user
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django import template
 
+from catalog.models import Api, Operation
+from console.models import Exchange
 from gateway import public_urls
 from gateway.tryit_access import GatewayRefusal
-from operations.models import Api, Exchange, Operation
 
 register = template.Library()
 

@@ -13,8 +13,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from operations.demo.registration import SCORING_INPUT
-from operations.models import Api, Operation, ParameterLocation
+from catalog.models import Api, Operation, ParameterLocation
+from demo.registration import SCORING_INPUT
 from tests.e2e.conftest import (
     admin_log_in,
     open_operation,

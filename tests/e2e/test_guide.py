@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from operations.models import Api, Exchange, Operation
-from operations.registration import create_missing_template_parameters
+from catalog.models import Api, Operation
+from catalog.registration import create_missing_template_parameters
+from console.models import Exchange
 from tests.backends import reply_with, scripted_server
 from tests.e2e.conftest import (
     param_input,

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, Request, expect
 
-from operations.models import Api, Operation, Parameter, ParameterLocation, ResponseDoc
-from operations.registration import create_missing_template_parameters
+from catalog.models import Api, Operation, Parameter, ParameterLocation, ResponseDoc
+from catalog.registration import create_missing_template_parameters
 from tests.backends import Exchange, scripted_server
 from tests.e2e.conftest import (
     VIEWPORT,
@@ -688,7 +688,7 @@ def test_hostile_names_in_the_operation_docs_and_try_it_form(
         "a parameter description is rendered as HTML in the Try it form's help text: "
         f"{rendered}. crispy-bootstrap5's layout/help_text.html writes "
         "{{ field.help_text|safe }} (Django treats help_text as HTML), and "
-        "operations/forms.py _parameter_field passes parameter.description unescaped; "
+        "console/forms.py _parameter_field passes parameter.description unescaped; "
         "pass django.utils.html.escape(parameter.description) instead."
     )
     expect(help_texts).to_have_text([PAGE_DESCRIPTION, QUERY_DESCRIPTION])

@@ -17,8 +17,8 @@ from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
+from console.models import Exchange
 from gateway.models import CallOutcome, GatewayCall, Subscription, SubscriptionState
-from operations.models import Exchange
 from tests.e2e.conftest import open_operation, response_json, result_status, screenshot, send
 
 pytestmark = pytest.mark.django_db(transaction=True)

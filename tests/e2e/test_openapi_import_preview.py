@@ -14,8 +14,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from playwright.sync_api import Page, expect
 
-from operations.models import Api, Operation, PendingImport
-from operations.openapi import import_openapi, load_document
+from catalog.models import Api, Operation
+from openapi.importer import import_openapi, load_document
+from openapi.models import PendingImport
 from tests.e2e.conftest import VIEWPORT, admin_log_in, screenshot
 from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, snapshot
 

@@ -12,8 +12,8 @@ from django.test import override_settings
 from playwright.sync_api import Page, expect
 
 from gateway.models import CallSource, GatewayCall
-from operations import secrets
-from operations.models import Collection, SavedRequest
+from portal import secrets
+from testing.models import Collection, SavedRequest
 from tests.e2e.conftest import open_operation, screenshot, sign_in
 from tests.factories import make_product, make_subscription, make_user
 

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from gateway.demo import register_demo_products
+from demo.products import register_demo_products
 from gateway.models import KeySlot, Subscription, SubscriptionState
 from tests.e2e.conftest import screenshot
 from tests.factories import PASSWORD, make_user

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from operations.demo.collection import create_demo_collection
+from demo.collection import create_demo_collection
 from tests.e2e.conftest import open_operation, result_status, screenshot, send
 from tests.factories import PASSWORD, make_user
 

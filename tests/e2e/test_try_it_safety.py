@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from operations.models import Exchange
+from console.models import Exchange
 from tests.e2e.conftest import (
     param_input,
     requested_url,

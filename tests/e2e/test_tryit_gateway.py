@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from console.models import Exchange
 from gateway.models import CallSource, GatewayCall
-from operations.models import Exchange
 from tests.e2e.conftest import open_operation, result_status, screenshot, send, sign_in
 from tests.factories import make_product, make_subscription, make_user
 

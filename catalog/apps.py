@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CatalogConfig(AppConfig):
+    name = "catalog"
+    # The label the catalog, console, testing and OpenAPI models were created under:
+    # their tables and migrations keep it (docs/design.md, "Packages and app labels").
+    label = "operations"
+    verbose_name = "APIs and operations"

@@ -1,0 +1,276 @@
+"""Read-side queries for the pages: which APIs and operations a visitor sees.
+
+Every page costs a fixed number of queries whatever the size of an API: counts are
+annotated, lists select only the columns they show, and the API page loads the
+operations of one page only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.paginator import Page, Paginator
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Substr
+from django.shortcuts import get_object_or_404
+from django.utils.text import slugify
+
+from catalog.models import Api, ApiQuerySet, Operation, Parameter
+from gateway import registry
+
+UNTAGGED = "Operations"
+# Enough Markdown for a catalog card's 30 words, whatever the length of a description.
+SUMMARY_SOURCE_CHARS = 500
+# Rows of the API page: an operation counts once per tag it is listed under.
+OPERATIONS_PER_PAGE = 100
+# What a catalog card shows of an API, besides its counted operations and description start.
+CARD_COLUMNS = ("id", "name", "slug", "version", "published")
+# What the API page shows of an operation; descriptions and examples stay in the database.
+LISTED_COLUMNS = ("id", "api_id", "name", "slug", "method", "url_template", "deprecated")
+
+
+@dataclass(frozen=True)
+class TagGroup:
+    """A tag's operations on one page of the API page."""
+
+    tag: str
+    anchor: str
+    operations: list[Operation]
+    continued: bool = False  # the tag began on an earlier page
+    continues: bool = False  # and goes on on the next one
+
+
+@dataclass(frozen=True)
+class TagIndexEntry:
+    """A line of the API page's tag index: where a tag starts and how many it holds."""
+
+    tag: str
+    anchor: str
+    count: int
+    page: int  # where the tag starts
+    on_page: bool  # some of its operations are on the page shown
+
+
+@dataclass(frozen=True)
+class OperationsPage:
+    """One page of an API's operations, grouped by tag, and the index of all its tags."""
+
+    groups: list[TagGroup]
+    tags: list[TagIndexEntry]
+    page: Page  # over (tag position, operation id) rows
+    page_links: list[int | str]  # page numbers, with Paginator.ELLIPSIS where some are left out
+    operation_count: int
+    search: str
+
+
+def sees_unpublished(user: User | AnonymousUser) -> bool:
+    """Staff see unpublished APIs too, so they can check them before release."""
+    return bool(user.is_active and user.is_staff)
+
+
+def can_call(*, user: User | AnonymousUser | None, operation: Operation) -> bool:
+    """Whether the user may call the operation from the portal (Try it, a replay, a run):
+    exactly when its page would show (get_operation), a current operation of a published
+    API, or of any API for staff. Without a user (no one signed in), published only."""
+    if operation.removed:
+        return False
+    return operation.api.published or (user is not None and sees_unpublished(user))
+
+
+def visible_apis(*, user: User | AnonymousUser) -> ApiQuerySet:
+    """Published APIs; staff also see unpublished ones so they can check them before release."""
+    if sees_unpublished(user):
+        return Api.objects.all()
+    return Api.objects.published()
+
+
+def catalog_apis(*, user: User | AnonymousUser, search: str) -> ApiQuerySet:
+    """The catalog in one query: each API with its count of current operations.
+
+    The count is a correlated subquery rather than a join and GROUP BY, so the database
+    counts the operations of the APIs on the page only (with 1,000 APIs and 20,000
+    operations, 2 ms instead of 20), and the paginator's own count stays a plain
+    COUNT(*) of APIs. Only the columns a card shows are read.
+
+    The search looks at names and descriptions and, through a subquery rather than a
+    join, at the names of current operations, so the count stays the API's whole count.
+    A card shows the start of the description only: its first SUMMARY_SOURCE_CHARS
+    characters are all that is read and rendered, however long the description.
+    """
+    operations = Operation.objects.current().filter(api=OuterRef("pk")).order_by()
+    # COUNT as a plain function, not an aggregate: no GROUP BY, one row, 0 for none.
+    counted = operations.annotate(count=Func(F("pk"), function="COUNT")).values("count")
+    apis = (
+        visible_apis(user=user)
+        .only(*CARD_COLUMNS)
+        .annotate(
+            operation_count=Subquery(counted, output_field=IntegerField()),
+            description_start=Substr("description", 1, SUMMARY_SOURCE_CHARS),
+        )
+    )
+    text = search.strip()
+    if text:
+        operation_named = Operation.objects.current().filter(
+            api=OuterRef("pk"), name__icontains=text
+        )
+        apis = apis.filter(
+            Q(name__icontains=text) | Q(description__icontains=text) | Exists(operation_named)
+        )
+    return apis.order_by("name")
+
+
+def get_api(*, user: User | AnonymousUser, api_slug: str) -> Api:
+    return get_object_or_404(visible_apis(user=user), slug=api_slug)
+
+
+def _tags_of(tags: str) -> list[str]:
+    """An operation's tags, each once, in the order written; untagged ones get a group too."""
+    return list(dict.fromkeys(tag.strip() for tag in tags.split(",") if tag.strip())) or [UNTAGGED]
+
+
+def _anchors(tags: list[str]) -> list[str]:
+    """A readable, unique fragment id per tag: tag-pets, tag-pets-2, tag-3 ..."""
+    anchors: list[str] = []
+    taken: set[str] = set()
+    for position, tag in enumerate(tags, start=1):
+        base = f"tag-{slugify(tag) or position}"
+        anchor, suffix = base, 2
+        while anchor in taken:
+            anchor, suffix = f"{base}-{suffix}", suffix + 1
+        taken.add(anchor)
+        anchors.append(anchor)
+    return anchors
+
+
+def _page_number(value: str | int | None, *, last: int) -> int:
+    """The page asked for, clamped: not a number or below 1 is page 1, past the end the last."""
+    try:
+        number = int(value or 1)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), last)
+
+
+def api_operations(
+    *,
+    api: Api,
+    search: str = "",
+    page: str | int | None = None,
+    per_page: int = OPERATIONS_PER_PAGE,
+) -> OperationsPage:
+    """A page of the API's current operations grouped by tag, in two queries.
+
+    Tags come in the order of their first operation (Operation.order, the document's
+    order for an import); an operation with several tags is listed under each. The
+    first query reads only ids and tags of every matching operation, enough to lay
+    out all the pages and the tag index; the second loads the listed columns of the
+    operations on the asked page. The search matches names and URL templates.
+    """
+    operations = api.operations.current()
+    text = search.strip()
+    if text:
+        operations = operations.filter(Q(name__icontains=text) | Q(url_template__icontains=text))
+    members: dict[str, list[int]] = {}
+    operation_count = 0
+    for operation_id, tags in operations.order_by("order", "name", "id").values_list("id", "tags"):
+        operation_count += 1
+        for tag in _tags_of(tags):
+            members.setdefault(tag, []).append(operation_id)
+
+    tags = list(members)
+    anchors = _anchors(tags)
+    rows: list[tuple[int, int]] = []
+    starts: list[int] = []
+    for position, tag in enumerate(tags):
+        starts.append(len(rows))
+        rows.extend((position, operation_id) for operation_id in members[tag])
+
+    paginator = Paginator(rows, per_page)
+    current = paginator.page(_page_number(page, last=paginator.num_pages))
+    listed = {
+        operation.pk: operation
+        for operation in Operation.objects.filter(
+            pk__in={operation_id for _, operation_id in current.object_list}
+        ).only(*LISTED_COLUMNS)
+    }
+    for operation in listed.values():
+        operation.api = api  # get_absolute_url needs the slug: no query per operation
+
+    first_row = current.start_index() - 1
+    last_row = first_row + len(current.object_list) - 1
+    groups: list[TagGroup] = []
+    grouped: dict[int, list[Operation]] = {}
+    for position, operation_id in current.object_list:
+        if operation_id in listed:  # else removed between the two queries
+            grouped.setdefault(position, []).append(listed[operation_id])
+    for position, group in grouped.items():
+        start, end = starts[position], starts[position] + len(members[tags[position]]) - 1
+        groups.append(
+            TagGroup(
+                tag=tags[position],
+                anchor=anchors[position],
+                operations=group,
+                continued=start < first_row,
+                continues=end > last_row,
+            )
+        )
+
+    index = []
+    for position, tag in enumerate(tags):
+        start, end = starts[position], starts[position] + len(members[tag]) - 1
+        index.append(
+            TagIndexEntry(
+                tag=tag,
+                anchor=anchors[position],
+                count=len(members[tag]),
+                page=start // per_page + 1,
+                on_page=start <= last_row and end >= first_row,
+            )
+        )
+    return OperationsPage(
+        groups=groups,
+        tags=index,
+        page=current,
+        page_links=list(paginator.get_elided_page_range(current.number, on_each_side=2)),
+        operation_count=operation_count,
+        search=text,
+    )
+
+
+def get_operation(*, user: User | AnonymousUser, api_slug: str, operation_slug: str) -> Operation:
+    """The operation with its API and parameters; Http404 when the user cannot see it.
+
+    Kept by the process until an API, operation, parameter or product changes
+    (gateway.registry.kept): the operation page, every Try it call and every code sample
+    start here, and a call that needs less CPU before it waits on its backend holds up
+    the other visitors of its worker less (bench/concurrency.py). The instance is shared
+    by the process's threads: callers read it and never change it.
+    """
+    staff = sees_unpublished(user)
+    return registry.kept(
+        ("operation", api_slug, operation_slug, staff),
+        lambda: _load_operation(api_slug=api_slug, operation_slug=operation_slug, staff=staff),
+    )
+
+
+def _load_operation(*, api_slug: str, operation_slug: str, staff: bool) -> Operation:
+    """Two queries. The documented responses are not prefetched: only the operation page
+    lists them, in one query when its template reads them."""
+    operations = (
+        Operation.objects.current()
+        .select_related("api")
+        .prefetch_related(
+            Prefetch("parameters", queryset=Parameter.objects.order_by("order", "id"))
+        )
+    )
+    if not staff:  # visible_apis, as a condition on the joined API
+        operations = operations.filter(api__published=True)
+    return get_object_or_404(operations, api__slug=api_slug, slug=operation_slug)
+
+
+def paginate(items, *, page: str | None, per_page: int) -> tuple[Page, list[int | str]]:
+    """A page of items (out of range: the nearest page) and the page numbers to link."""
+    paginator = Paginator(items, per_page)
+    current = paginator.get_page(page)
+    return current, list(paginator.get_elided_page_range(current.number, on_each_side=2))

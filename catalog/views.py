@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from catalog import selectors
+from gateway import registry
+
+
+@require_GET
+def catalog(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    apis = selectors.catalog_apis(user=request.user, search=search)
+    page, page_links = selectors.paginate(apis, page=request.GET.get("page"), per_page=24)
+    context = {
+        "page": page,
+        "page_links": page_links,
+        "search": search,
+        "generation": registry.configuration_generation(),
+        # Changes that send no signal (bulk statements) show as late as in the gateway.
+        "cards_seconds": settings.PORTAL_GATEWAY_ROUTE_CACHE_SECONDS,
+        "sees_unpublished": selectors.sees_unpublished(request.user),
+    }
+    return render(request, "catalog/catalog.html", context)
+
+
+@require_GET
+def api_detail(request: HttpRequest, api_slug: str) -> HttpResponse:
+    """The API and one page of its operations by tag; ?q= filters them, ?page= pages them."""
+    api = selectors.get_api(user=request.user, api_slug=api_slug)
+    listing = selectors.api_operations(
+        api=api, search=request.GET.get("q", ""), page=request.GET.get("page")
+    )
+    context = {"api": api, "listing": listing, "groups": listing.groups, "search": listing.search}
+    return render(request, "catalog/api_detail.html", context)

@@ -1,0 +1,357 @@
+"""The Try it form, built from an operation's parameters."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TypedDict, cast
+
+from django import forms
+from django.conf import settings
+from django.http import QueryDict
+from django.utils.html import escape
+
+from catalog import stored_values
+from catalog.models import Operation, Parameter, ParameterLocation, ParameterType
+from catalog.stored_values import StoredValues, shown_value, stored_values_of
+from httpcore.headers import HeaderError, validate_headers
+from httpcore.masking import is_secret
+from httpcore.templating import BindError
+
+FIELD_PREFIX = "param-"
+MAX_JSON_DEPTH = 200
+BYTE_ORDER_MARK = "\ufeff"
+# ASCII digits only: int() and float() also take "1_000", " 7 ", "nan" and other
+# scripts' digits, which a backend reading the value as a number would not.
+INTEGER = re.compile(r"[-+]?[0-9]+\Z")
+NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
+
+
+@dataclass
+class TryItValues:
+    """What the form hands to the pipeline: plain strings, not yet encoded."""
+
+    template_values: dict[str, str] = field(default_factory=dict)
+    query_values: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: str | None = None
+    # The fields sent with a stored secret value (catalog.stored_values), by section
+    # ("template", "query", "headers"): never shown, not even in revealed code samples.
+    stored: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HeaderRow:
+    name: str
+    value: str
+    secret: bool = False
+    fixed: bool = False  # a documented header parameter: its name is not edited
+    stored: bool = False  # left empty, the parameter's stored value is sent
+
+    @property
+    def placeholder(self) -> str:
+        return stored_values.PLACEHOLDER if self.stored else "Value"
+
+    @property
+    def help(self) -> str:
+        return stored_values.HELP if self.stored else ""
+
+
+def field_name(parameter: Parameter) -> str:
+    return f"{FIELD_PREFIX}{parameter.location}-{parameter.name}"
+
+
+class _FieldOptions(TypedDict):
+    label: str
+    required: bool
+    initial: str
+    help_text: str
+
+
+def _parameter_field(parameter: Parameter, *, withheld: bool) -> forms.Field:
+    """withheld: the default is a stored secret (catalog.stored_values), never put in
+    the page; the field starts empty, and empty sends the stored value."""
+    description = " ".join(
+        filter(None, [parameter.description, stored_values.HELP if withheld else ""])
+    )
+    common: _FieldOptions = {
+        "label": parameter.name,
+        "required": parameter.required and not withheld,
+        "initial": "" if withheld else parameter.default,
+        # Django renders help_text as HTML; an admin's description is text.
+        "help_text": escape(description),
+    }
+    if parameter.choices:
+        choices = [(value, value) for value in parameter.choices]
+        if withheld:
+            choices.insert(0, ("", stored_values.CHOICE_LABEL))
+        elif not parameter.required:
+            choices.insert(0, ("", "(none)"))
+        return forms.ChoiceField(choices=choices, **common)
+    if withheld:
+        attrs = {"placeholder": stored_values.PLACEHOLDER, "autocomplete": "off"}
+        widget: forms.Widget = forms.PasswordInput(render_value=True, attrs=attrs)
+    elif parameter.secret:
+        widget = forms.PasswordInput(render_value=True)
+    else:
+        widget = forms.TextInput()
+    return forms.CharField(strip=False, widget=widget, **common)
+
+
+def _json_depth(text: str) -> int:
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_body_error(text: str) -> str | None:
+    """The problem with a JSON body, naming line and column, or None when it parses."""
+    # RFC 8259 8.1 forbids a byte order mark in JSON sent over a network. It is refused
+    # rather than removed, so that what is sent is what the form holds.
+    if text.startswith(BYTE_ORDER_MARK):
+        return (
+            "Invalid JSON: the body starts with an invisible byte order mark (U+FEFF), "
+            "which JSON does not allow; delete it."
+        )
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        return f"Invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels."
+    try:
+        # Numbers are only checked, never converted: the body is sent as typed, and
+        # int() refuses more than 4300 digits, which JSON allows.
+        json.loads(text, parse_constant=_refuse_constant, parse_int=str, parse_float=str)
+    except json.JSONDecodeError as error:
+        # Some of json's messages end in "at" ("Unterminated string starting at"),
+        # written to be followed by a position: avoid "at at line 1".
+        message = error.msg.removesuffix(" at")
+        return f"Invalid JSON: {message} at line {error.lineno}, column {error.colno}."
+    except ValueError as error:
+        return f"Invalid JSON: {error}."
+    return None
+
+
+class TryItForm(forms.Form):
+    def __init__(
+        self,
+        *args,
+        operation: Operation,
+        prefill: dict | None = None,
+        key_header: str = "",
+        **kwargs,
+    ) -> None:
+        """prefill: values of an earlier call ({"template", "query", "headers", "body"}).
+        key_header: for an API behind the gateway, the subscription key header, which
+        gets a masked row of its own (gateway.tryit_access)."""
+        super().__init__(*args, **kwargs)
+        self.operation = operation
+        self.prefill = prefill
+        self.key_header = key_header
+        parameters = list(operation.parameters.all())
+        # Cookie parameters are documented only: the console never sends cookies.
+        self.url_parameters = [
+            p
+            for p in parameters
+            if p.location in (ParameterLocation.TEMPLATE, ParameterLocation.QUERY)
+        ]
+        self.header_parameters = [p for p in parameters if p.location == ParameterLocation.HEADER]
+        self.cookie_parameters = [p for p in parameters if p.location == ParameterLocation.COOKIE]
+        self.stored: StoredValues = stored_values_of(operation=operation)
+        for parameter in self.url_parameters:
+            self.fields[field_name(parameter)] = _parameter_field(
+                parameter, withheld=self._stored_value(parameter) is not None
+            )
+        if operation.takes_body:
+            self.fields["body"] = forms.CharField(
+                label=f"Body ({operation.request_content_type or 'text'})",
+                required=False,
+                strip=False,
+                initial=operation.body_example,
+                widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+            )
+        self.header_errors: list[str] = []
+        self.cleaned_headers: list[tuple[str, str]] = []
+        self.stored_headers: list[str] = []  # header rows sent with their stored value
+        if prefill is not None:
+            self._apply_prefill(prefill)
+
+    def _stored_value(self, parameter: Parameter) -> str | None:
+        return self.stored.url_value(location=parameter.location, name=parameter.name)
+
+    def _apply_prefill(self, prefill: dict) -> None:
+        query = dict(prefill.get("query", []))
+        for parameter in self.url_parameters:
+            source = (
+                prefill.get("template", {})
+                if parameter.location == ParameterLocation.TEMPLATE
+                else query
+            )
+            if parameter.name in source:
+                value = shown_value(
+                    value=source[parameter.name], stored=self._stored_value(parameter)
+                )
+                self.initial[field_name(parameter)] = value
+        if "body" in self.fields and prefill.get("body") is not None:
+            self.initial["body"] = prefill["body"]
+
+    # Header rows are a repeated pair of inputs rather than form fields, so that
+    # a user can add any number of them.
+    def header_rows(self) -> list[HeaderRow]:
+        secret_names = {p.name.lower() for p in self.header_parameters if p.secret}
+        fixed_names = {p.name.lower() for p in self.header_parameters}
+        if self.key_header:
+            secret_names.add(self.key_header.lower())
+            fixed_names.add(self.key_header.lower())
+        secret_names |= set(self.stored.headers)
+
+        def row(name: str, value: str) -> HeaderRow:
+            stored = self.stored.header(name)
+            return HeaderRow(
+                name=name,
+                # Never a stored value, whatever the rows came from.
+                value=shown_value(value=value, stored=stored),
+                secret=is_secret(name, value, secret_names=secret_names),
+                fixed=name.lower() in fixed_names,
+                stored=stored is not None,
+            )
+
+        if self.is_bound:
+            names = cast(QueryDict, self.data).getlist("header_name")
+            values = cast(QueryDict, self.data).getlist("header_value")
+            rows = [
+                row(name, value)
+                for name, value in zip(names, values, strict=False)
+                if name.strip() or value.strip()
+            ]
+        elif self.prefill is not None:
+            rows = [row(name, value) for name, value in self.prefill.get("headers", [])]
+        else:
+            rows = [row(p.name, p.default) for p in self.header_parameters]
+        if self.key_header and not any(r.name.lower() == self.key_header.lower() for r in rows):
+            # First, under the subscription select that fills it.
+            rows.insert(0, HeaderRow(name=self.key_header, value="", secret=True, fixed=True))
+        return [*rows, HeaderRow(name="", value="")]
+
+    def _clean_typed(self, parameter: Parameter, value: str) -> None:
+        name = field_name(parameter)
+        if value == "" or parameter.choices:
+            return
+        if parameter.type == ParameterType.INTEGER and not INTEGER.match(value):
+            self.add_error(name, "Enter a whole number.")
+        elif parameter.type == ParameterType.NUMBER and not NUMBER.match(value):
+            self.add_error(name, "Enter a number.")
+        elif parameter.type == ParameterType.BOOLEAN and value not in {"true", "false"}:
+            self.add_error(name, "Enter true or false.")
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data.get("body", "")
+        limit = settings.PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES
+        # Every character is at least one byte: a body longer than the limit in
+        # characters is refused without encoding (copying) megabytes first.
+        if len(body) > limit or len(body.encode("utf-8", "surrogatepass")) > limit:
+            raise forms.ValidationError(f"The body is larger than the limit of {limit} bytes.")
+        if body.strip() and "json" in self.operation.request_content_type.lower():
+            error = json_body_error(body)
+            if error:
+                raise forms.ValidationError(error)
+        return body
+
+    def clean(self) -> dict:
+        super().clean()
+        cleaned = self.cleaned_data
+        for parameter in self.url_parameters:
+            value = cleaned.get(field_name(parameter))
+            if isinstance(value, str):
+                self._clean_typed(parameter, value)
+        self._clean_headers()
+        if self.header_errors:
+            raise forms.ValidationError("Check the headers.", code="headers")
+        return cleaned
+
+    def _clean_headers(self) -> None:
+        names = cast(QueryDict, self.data).getlist("header_name")
+        values = cast(QueryDict, self.data).getlist("header_value")
+        if len(names) != len(values):
+            # Rows cannot be paired safely; the form is refused, never sent without them.
+            self.header_errors.append("Every header row needs a name and a value field.")
+            return
+        rows = []
+        for name, value in zip(names, values, strict=True):
+            stored = self.stored.header(name)
+            if stored is not None and value.strip(" \t") == "":
+                # Left as the form shows it: the stored value goes, read here on the server.
+                self.stored_headers.append(name.strip())
+                value = stored
+            rows.append((name, value))
+        missing = [
+            p.name
+            for p in self.header_parameters
+            if p.required and not any(n.strip().lower() == p.name.lower() and v for n, v in rows)
+        ]
+        for name in missing:
+            self.header_errors.append(f"The header {name} is required.")
+        try:
+            self.cleaned_headers = validate_headers(rows)
+        except HeaderError as error:
+            self.header_errors.append(error.message)
+
+    def add_bind_error(self, error: BindError) -> None:
+        """Put an error found while building the request on the field it came from."""
+        if error.field == "headers":
+            self.header_errors.append(error.message)
+            self.add_error(None, "Check the headers.")
+            return
+        if error.field == "body" and "body" in self.fields:
+            self.add_error("body", error.message)
+            return
+        for parameter in self.url_parameters:
+            if parameter.name == error.field:
+                self.add_error(field_name(parameter), error.message)
+                return
+        self.add_error(None, f"{error.field}: {error.message}")
+
+    def values(self) -> TryItValues:
+        """The cleaned values, split by where they go in the request."""
+        data = self.cleaned_data
+        result = TryItValues(headers=list(self.cleaned_headers))
+        stored: dict[str, list[str]] = {}
+        if self.stored_headers:
+            stored[stored_values.HEADERS] = list(self.stored_headers)
+        for parameter in self.url_parameters:
+            value = data.get(field_name(parameter), "")
+            stored_value = self._stored_value(parameter)
+            if value == "" and stored_value is not None:
+                value = stored_value
+                section = (
+                    stored_values.TEMPLATE
+                    if parameter.location == ParameterLocation.TEMPLATE
+                    else stored_values.QUERY
+                )
+                stored.setdefault(section, []).append(parameter.name)
+            if parameter.location == ParameterLocation.TEMPLATE:
+                result.template_values[parameter.name] = value
+            else:
+                result.query_values.append((parameter.name, value))
+        result.stored = stored
+        if self.operation.takes_body:
+            body = data.get("body", "")
+            result.body = body if body.strip() else None
+        return result

@@ -1,0 +1,63 @@
+from django.conf import settings
+from django.db import models
+
+from catalog.models import Operation
+from httpcore.outbound import ErrorKind
+
+
+class ExchangeQuerySet(models.QuerySet):
+    def visible_to(self, *, user, session_key: str | None) -> "ExchangeQuerySet":
+        if user is not None and user.is_authenticated:
+            return self.filter(owner=user)
+        if not session_key:
+            return self.none()
+        return self.filter(owner__isnull=True, session_key=session_key)
+
+
+class Exchange(models.Model):
+    """One call sent from the portal: what went out and what came back (or why not)."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    )
+    session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    operation = models.ForeignKey(Operation, null=True, blank=True, on_delete=models.SET_NULL)
+    operation_name = models.CharField(max_length=400)
+    # The form's values with secrets masked, so that a call can be repeated; the
+    # secret values themselves are kept encrypted beside them.
+    values = models.JSONField(default=dict)
+    secret_values = models.TextField(blank=True, help_text="Encrypted.")
+    # Made with another user's secrets (a replay of a collection shared with the caller):
+    # only the masked values are kept, and Save and Try again leave the secrets empty.
+    secrets_withheld = models.BooleanField(default=False)
+    method = models.CharField(max_length=10)
+    url = models.TextField()
+    request_headers = models.JSONField(default=list, help_text="[name, value] pairs, masked.")
+    request_body = models.TextField(blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    response_headers = models.JSONField(default=list, help_text="[name, value] pairs, masked.")
+    response_body = models.BinaryField(default=b"")
+    response_content_type = models.CharField(max_length=200, blank=True)
+    response_size = models.PositiveBigIntegerField(default=0)
+    truncated = models.BooleanField(default=False)
+    duration_ms = models.FloatField(default=0)
+    error_kind = models.CharField(max_length=30, blank=True, choices=ErrorKind.choices)
+    error_message = models.TextField(blank=True)
+
+    objects = ExchangeQuerySet.as_manager()
+
+    class Meta:
+        app_label = "operations"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url}"
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error_kind)
+
+
+# --- Testers: saved requests, collections and runs ----------------------------------

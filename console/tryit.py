@@ -1,0 +1,288 @@
+"""The Try it pipeline: form values -> bind -> send -> exchange (docs/design.md, "The one
+path")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
+
+from catalog.models import Operation
+from catalog.stored_values import HEADERS, QUERY, TEMPLATE
+from console.forms import TryItValues
+from console.models import Exchange
+from gateway import tryit_access
+from httpcore import outbound
+from httpcore.masking import (
+    MASK,
+    is_secret,
+    is_secret_name,
+    mask_headers,
+    mask_request_url,
+    mask_values,
+)
+from httpcore.ratelimit import TooManyCalls, take_call
+from httpcore.templating import (
+    OutboundRequest,
+    Placeholder,
+    TemplateError,
+    bind,
+    parse_template,
+)
+from portal.database import release_while_waiting
+from portal.secrets import decrypt_json, encrypt_json
+
+
+def secret_names_of(operation: Operation) -> frozenset[str]:
+    """Secret parameter names, plus the template's query keys that carry one
+    (`?api_key={apikey}` masks the value of api_key when apikey is secret) and the
+    placeholders under a query key that names a credential (`?token={t}` masks t)."""
+    names = {p.name.lower() for p in operation.parameters.all() if p.secret}
+    # The gateway's key, whatever its header or query name is called for this API.
+    names |= {
+        operation.api.subscription_key_header.lower(),
+        operation.api.subscription_key_query.lower(),
+    }
+    try:
+        query = parse_template(operation.url_template).query
+    except TemplateError:
+        query = ()
+    for item in query:
+        placeholders = {part.name.lower() for part in item.value if isinstance(part, Placeholder)}
+        if placeholders & names:
+            names.add(item.key.lower())
+        if is_secret_name(unquote(item.key)):
+            names |= placeholders
+    return frozenset(names)
+
+
+def build_request(*, operation: Operation, values: TryItValues) -> OutboundRequest:
+    """Raises templating.BindError naming the field when a value cannot be used."""
+    return bind(
+        service_url=operation.api.service_url,
+        method=operation.method,
+        template=operation.url_template,
+        template_values=values.template_values,
+        query_values=values.query_values,
+        headers=values.headers,
+        body=values.body.encode("utf-8", "surrogatepass") if values.body is not None else None,
+        content_type=operation.request_content_type,
+        secret_names=secret_names_of(operation),
+    )
+
+
+def secret_values_of(values: TryItValues, *, secret_names: frozenset[str]) -> dict:
+    """The values that masking hides, kept (encrypted) so that Save and Try again work,
+    and which fields were sent with a stored value, so that Try again does not show it."""
+    return {
+        "stored": values.stored,
+        "template": {
+            k: v
+            for k, v in values.template_values.items()
+            if is_secret(k, v, secret_names=secret_names)
+        },
+        "query": {
+            k: v for k, v in values.query_values if is_secret(k, v, secret_names=secret_names)
+        },
+        "headers": {n: v for n, v in values.headers if is_secret(n, v, secret_names=secret_names)},
+    }
+
+
+def _form_fields(exchange: Exchange) -> list[tuple[str, str, str]]:
+    values = exchange.values or {}
+    return [
+        *((TEMPLATE, name, value) for name, value in (values.get("template") or {}).items()),
+        *((QUERY, name, value) for name, value in values.get("query") or []),
+        *((HEADERS, name, value) for name, value in values.get("headers") or []),
+    ]
+
+
+def withheld_names(exchange: Exchange) -> list[str]:
+    """The fields whose secret values a call made with another user's secrets does not
+    keep (a replay of someone else's saved request): they come back empty."""
+    if not exchange.secrets_withheld:
+        return []
+    names = [name for _, name, value in _form_fields(exchange) if MASK in str(value)]
+    return list(dict.fromkeys(names))
+
+
+def _kept_secrets(exchange: Exchange) -> dict:
+    """The exchange's secret_values decrypted: empty when withheld or no longer readable
+    (after a key change)."""
+    if exchange.secrets_withheld:
+        return {}
+    kept = decrypt_json(exchange.secret_values, default={})
+    return kept if isinstance(kept, dict) else {}
+
+
+def _field_key(section: str, name: str) -> tuple[str, str]:
+    # Header names match in any case; parameter names exactly.
+    return (section, name.strip().lower() if section == HEADERS else name)
+
+
+def restore_values(exchange: Exchange, *, empty_stored: bool = False) -> dict:
+    """The exchange's form values with the masked secrets put back.
+
+    A field comes back empty, never as its mask, when the exchange does not keep its
+    secret (withheld, or no longer readable): the user fills in their own. With
+    empty_stored, so does a field sent with a stored value, as the form shows it (the
+    stored value is sent again, never shown)."""
+    kept = _kept_secrets(exchange)
+    stored = (kept.get("stored") or {}) if empty_stored else {}
+    emptied = {_field_key(section, name) for section in stored for name in stored[section]}
+
+    def restored(section: str, name: str, value: str) -> str:
+        if _field_key(section, name) in emptied:
+            return ""
+        secret = (kept.get(section) or {}).get(name)
+        if isinstance(secret, str):
+            return secret
+        return "" if MASK in value else value
+
+    values = exchange.values or {}
+    template = {
+        name: restored(TEMPLATE, name, value)
+        for name, value in (values.get("template") or {}).items()
+    }
+    query = [[k, restored(QUERY, k, v)] for k, v in values.get("query") or []]
+    headers = [[n, restored(HEADERS, n, v)] for n, v in values.get("headers") or []]
+    return {"template": template, "query": query, "headers": headers, "body": values.get("body")}
+
+
+def retry_values(exchange: Exchange) -> dict:
+    """ "Try again"'s form values: restore_values, a field sent with a stored value
+    empty."""
+    return restore_values(exchange, empty_stored=True)
+
+
+def record_exchange(
+    *,
+    operation: Operation,
+    values: TryItValues,
+    result: outbound.SendResult,
+    user: User | AnonymousUser | None,
+    session_key: str,
+    kept_secrets: TryItValues | None,
+) -> Exchange:
+    """Keep the call in the history with its secrets masked.
+
+    kept_secrets are the values whose secrets the exchange keeps, encrypted, for Save and
+    Try again: the caller's own. None for a call made with another user's secrets (a
+    replay of a collection shared with them): the exchange then keeps the masked values
+    only, and says so (secrets_withheld)."""
+    request = result.request
+    secret = request.secret_names
+    response = result.response
+    stored_values = {
+        "template": mask_values(values.template_values, secret_names=secret),
+        "query": [
+            [key, value]
+            for key, value in mask_values(dict(values.query_values), secret_names=secret).items()
+        ],
+        "headers": mask_headers(values.headers, secret_names=secret),
+        "body": values.body,
+    }
+    exchange = Exchange(
+        secret_values=""
+        if kept_secrets is None
+        else encrypt_json(secret_values_of(kept_secrets, secret_names=secret)),
+        secrets_withheld=kept_secrets is None,
+        owner=user if user is not None and user.is_authenticated else None,
+        session_key="" if user is not None and user.is_authenticated else session_key,
+        operation=operation,
+        operation_name=f"{operation.api.name}: {operation.name}",
+        values=stored_values,
+        method=request.method,
+        url=mask_request_url(request),
+        request_headers=mask_headers(request.headers, secret_names=secret),
+        request_body=(request.body or b"").decode("utf-8", "replace"),
+        duration_ms=result.duration_ms,
+        error_kind=result.error_kind.value if result.error_kind else "",
+        error_message=result.error_message,
+    )
+    if response is not None:
+        exchange.status_code = response.status_code
+        exchange.reason = response.reason[:200]
+        exchange.response_headers = mask_headers(response.headers, secret_names=secret)
+        exchange.response_body = response.body
+        exchange.response_content_type = response.content_type[:200]
+        exchange.response_size = response.size
+        exchange.truncated = response.truncated
+    exchange.save()
+    return exchange
+
+
+def client_key(*, user: User | AnonymousUser | None, address: str) -> str:
+    """Whom a call is counted against: the user when signed in, else the address."""
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"address:{address}"
+
+
+@dataclass(frozen=True)
+class TryItResult:
+    exchange: Exchange
+    # Set when the call went through the gateway: the subscription and what is left.
+    gateway: tryit_access.GatewayPass | None = None
+
+
+def try_operation(
+    *,
+    operation: Operation,
+    values: TryItValues,
+    user: User | AnonymousUser | None,
+    session_key: str,
+    address: str,
+) -> TryItResult:
+    """Send one Try it call and keep it in the history.
+
+    Raises BindError for a value that cannot be used, TooManyCalls when the client has
+    used up its calls for the window and, for an API behind the gateway, GatewayRefused
+    when the gateway would refuse the call (gateway.tryit_access); none sends anything.
+    """
+    api = operation.api
+    through_gateway = tryit_access.key_required(api=api)
+    sent_values = values
+    if through_gateway:
+        # The gateway strips the key: the backend never sees it. The history keeps it
+        # among the form's values, masked, so that Try again fills it in.
+        sent_values = replace(
+            values, headers=tryit_access.without_key_header(api=api, headers=values.headers)
+        )
+    request = build_request(operation=operation, values=sent_values)
+    limit, window = settings.PORTAL_TRY_IT_RATE_LIMIT, settings.PORTAL_TRY_IT_RATE_WINDOW
+    decision = take_call(
+        client_key=client_key(user=user, address=address), limit=limit, window=window
+    )
+    if not decision.allowed:
+        raise TooManyCalls(retry_after=decision.retry_after, limit=limit, window=window)
+    gateway_pass = None
+    if through_gateway:
+        gateway_pass = tryit_access.enter_gateway(
+            operation=operation,
+            request=request,
+            key=tryit_access.key_from_headers(api=api, headers=values.headers),
+            user=user,
+            address=address,
+        )
+    release_while_waiting()
+    result = outbound.send(request)
+    if gateway_pass is not None:
+        tryit_access.record_sent(
+            gateway_pass=gateway_pass,
+            operation=operation,
+            result=result,
+            user=user,
+            address=address,
+        )
+    exchange = record_exchange(
+        operation=operation,
+        values=values,
+        result=result,
+        user=user,
+        session_key=session_key,
+        kept_secrets=values,
+    )
+    return TryItResult(exchange=exchange, gateway=gateway_pass)

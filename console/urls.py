@@ -1,0 +1,21 @@
+from django.urls import path
+
+from console import history_views, views
+
+app_name = "console"
+
+urlpatterns = [
+    path(
+        "apis/<slug:api_slug>/operations/<slug:operation_slug>/",
+        views.operation_detail,
+        name="operation_detail",
+    ),
+    path(
+        "apis/<slug:api_slug>/operations/<slug:operation_slug>/try",
+        views.operation_try,
+        name="operation_try",
+    ),
+    path("history/", history_views.history, name="history"),
+    path("history/<int:exchange_id>/", history_views.exchange_detail, name="exchange_detail"),
+    path("history/<int:exchange_id>/body", views.exchange_body, name="exchange_body"),
+]

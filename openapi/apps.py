@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OpenapiConfig(AppConfig):
+    name = "openapi"
+    verbose_name = "OpenAPI import and export"

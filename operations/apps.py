@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class OperationsConfig(AppConfig):
-    name = "operations"
-    verbose_name = "APIs and operations"

@@ -1,0 +1,34 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from testing.collection_files import (
+    FORMATS,
+    CollectionNotFound,
+    export_collection,
+    find_collection,
+)
+
+
+class Command(BaseCommand):
+    help = "Write a collection as YAML or JSON, for git: no ids, no baselines, no secret values."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("collection", help="The collection's id or exact name.")
+        parser.add_argument("--format", choices=FORMATS, default="yaml")
+        parser.add_argument("--output", "-o", help="File to write; standard output without it.")
+
+    def handle(self, *args, **options) -> None:
+        try:
+            collection = find_collection(reference=options["collection"])
+        except CollectionNotFound as error:
+            raise CommandError(str(error)) from None
+        text = export_collection(collection=collection, format=options["format"])
+        if not options["output"]:
+            self.stdout.write(text, ending="")
+            return
+        try:
+            Path(options["output"]).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise CommandError(f"Cannot write {options['output']}: {error.strerror}") from None
+        self.stderr.write(f"Wrote {collection.name} to {options['output']}.")
