@@ -13,8 +13,10 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
+from analytics import ranges
 from analytics import report as analytics
-from analytics.report import Filters, TimeRange
+from analytics.ranges import TimeRange
+from analytics.report import Filters
 from gateway.models import CallOutcome, CallSource, GatewayCall
 from gateway.recording import record_call
 from tests.factories import make_product, make_subscription, make_user
@@ -87,7 +89,7 @@ def at(hours: float = 0, minutes: float = 0) -> datetime:
 )
 def test_bucket_size_follows_the_span(span, seconds) -> None:
     time_range = TimeRange(start=DAY_START, end=DAY_START + span)
-    assert analytics.bucket_size_for(time_range=time_range).seconds == seconds
+    assert ranges.bucket_size_for(time_range=time_range).seconds == seconds
 
 
 @pytest.mark.parametrize(
@@ -95,9 +97,9 @@ def test_bucket_size_follows_the_span(span, seconds) -> None:
 )
 def test_presets_give_a_bucket_count_a_chart_can_show(preset, buckets) -> None:
     # "now" is mid-bucket, so the first bucket starts before the range: one more.
-    time_range = analytics.preset_range(preset=preset, now=at(12, 7.5))
-    size = analytics.bucket_size_for(time_range=time_range)
-    starts = analytics.bucket_starts(time_range=time_range, size=size, tz=UTC)
+    time_range = ranges.preset_range(preset=preset, now=at(12, 7.5))
+    size = ranges.bucket_size_for(time_range=time_range)
+    starts = ranges.bucket_starts(time_range=time_range, size=size, tz=UTC)
     assert len(starts) == buckets
     assert starts[0] <= time_range.start < starts[1]
     assert starts[-1] < time_range.end
@@ -105,7 +107,7 @@ def test_presets_give_a_bucket_count_a_chart_can_show(preset, buckets) -> None:
 
 def test_fifteen_minute_buckets_are_aligned_on_the_quarter_hour() -> None:
     time_range = TimeRange(start=at(10, 7), end=at(10, 7) + timedelta(hours=24))
-    starts = analytics.bucket_starts(time_range=time_range, size=analytics.FIFTEEN_MINUTES, tz=UTC)
+    starts = ranges.bucket_starts(time_range=time_range, size=ranges.FIFTEEN_MINUTES, tz=UTC)
     assert starts[:3] == [at(10, 0), at(10, 15), at(10, 30)]
     assert len(starts) == 97
     assert {start.minute for start in starts} == {0, 15, 30, 45}
@@ -116,7 +118,7 @@ def test_daily_buckets_start_at_local_midnight_across_a_daylight_saving_change()
     time_range = TimeRange(
         start=datetime(2025, 3, 29, 12, tzinfo=PARIS), end=datetime(2025, 4, 1, 12, tzinfo=PARIS)
     )
-    starts = analytics.bucket_starts(time_range=time_range, size=analytics.DAY, tz=PARIS)
+    starts = ranges.bucket_starts(time_range=time_range, size=ranges.DAY, tz=PARIS)
     assert [start.astimezone(PARIS) for start in starts] == [
         datetime(2025, 3, d, tzinfo=PARIS) for d in (29, 30, 31)
     ] + [datetime(2025, 4, 1, tzinfo=PARIS)]
@@ -245,7 +247,7 @@ def test_buckets_hold_their_calls_by_class_bytes_and_latency() -> None:
         ]
     )
     result = report()
-    assert result.bucket_size == analytics.FIFTEEN_MINUTES
+    assert result.bucket_size == ranges.FIFTEEN_MINUTES
     first, second, third = result.buckets[:3]
     assert first.start == at(0, 0)
     assert (first.by_class["2xx"], first.by_class["4xx"], first.calls) == (2, 1, 3)
@@ -269,7 +271,7 @@ def test_hourly_buckets_agree_with_the_database_in_any_time_zone(zone) -> None:
     with timezone.override(tz):
         calls = GatewayCall.objects.between(week.start, week.end)
         result = analytics.build_report(calls=calls, time_range=week, with_subscribers=False)
-    assert result.bucket_size == analytics.HOUR
+    assert result.bucket_size == ranges.HOUR
     assert sum(bucket.calls for bucket in result.buckets) == 200
     for bucket in result.buckets:
         expected = sum(
