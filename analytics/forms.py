@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from analytics import ranges
 from analytics.ranges import TimeRange
-from analytics.report import Filters, sees_all_calls
+from analytics.selectors import Filters, sees_all_calls
 from catalog.models import Api, Operation
 from gateway.models import GatewayCall, Product, Subscription
 

@@ -9,14 +9,8 @@ from django.views.decorators.http import require_GET
 
 from analytics.forms import AnalyticsFilterForm
 from analytics.ranges import TimeRange
-from analytics.report import (
-    build_report,
-    csv_filename,
-    csv_lines,
-    require_visible_subscription,
-    scoped_calls,
-    sees_all_calls,
-)
+from analytics.report import build_report, csv_filename, csv_lines
+from analytics.selectors import require_visible_subscription, scoped_calls, sees_all_calls
 from analytics.usage_charts import report_charts
 from portal.typed_requests import SignedInRequest
 

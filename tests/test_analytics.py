@@ -16,7 +16,7 @@ from django.utils import timezone
 from analytics import ranges
 from analytics import report as analytics
 from analytics.ranges import TimeRange
-from analytics.report import Filters
+from analytics.selectors import Filters, require_visible_subscription, scoped_calls
 from gateway.models import CallOutcome, CallSource, GatewayCall
 from gateway.recording import record_call
 from tests.factories import make_product, make_subscription, make_user
@@ -428,38 +428,38 @@ def two_developers(demo_api):
 def test_a_developer_sees_only_their_calls(two_developers) -> None:
     world = two_developers
     ada, bob, starter, subs = world.ada, world.bob, world.starter, world.subs
-    assert analytics.scoped_calls(user=ada, filters=Filters(time_range=DAY)).count() == 5
-    assert analytics.scoped_calls(user=bob, filters=Filters(time_range=DAY)).count() == 5
+    assert scoped_calls(user=ada, filters=Filters(time_range=DAY)).count() == 5
+    assert scoped_calls(user=bob, filters=Filters(time_range=DAY)).count() == 5
     # Filters narrow within the own calls, never beyond them.
     only_starter = Filters(time_range=DAY, product=starter)
-    assert analytics.scoped_calls(user=ada, filters=only_starter).count() == 2
+    assert scoped_calls(user=ada, filters=only_starter).count() == 2
     bobs = Filters(time_range=DAY, subscription=subs["bob-starter"])
-    assert analytics.scoped_calls(user=ada, filters=bobs).count() == 0
+    assert scoped_calls(user=ada, filters=bobs).count() == 0
 
 
 def test_staff_see_every_call_and_filter_them(two_developers, demo_api) -> None:
     starter, subs = two_developers.starter, two_developers.subs
     admin = make_user("root", staff=True)
-    assert analytics.scoped_calls(user=admin, filters=Filters(time_range=DAY)).count() == 10
+    assert scoped_calls(user=admin, filters=Filters(time_range=DAY)).count() == 10
     starter_calls = Filters(time_range=DAY, product=starter)
-    assert analytics.scoped_calls(user=admin, filters=starter_calls).count() == 7
+    assert scoped_calls(user=admin, filters=starter_calls).count() == 7
     by_api = Filters(time_range=DAY, api=demo_api, subscription=subs["ada-gold"])
-    assert analytics.scoped_calls(user=admin, filters=by_api).count() == 3
+    assert scoped_calls(user=admin, filters=by_api).count() == 3
     earlier = Filters(time_range=TimeRange(start=at(-5), end=at(1)))
-    assert analytics.scoped_calls(user=admin, filters=earlier).count() == 0
+    assert scoped_calls(user=admin, filters=earlier).count() == 0
 
 
 def test_naming_someone_elses_subscription_is_a_404(two_developers) -> None:
     ada, subs = two_developers.ada, two_developers.subs
-    analytics.require_visible_subscription(user=ada, subscription_id=str(subs["ada-gold"].pk))
-    analytics.require_visible_subscription(user=ada, subscription_id=None)
-    analytics.require_visible_subscription(user=ada, subscription_id="")
-    analytics.require_visible_subscription(user=ada, subscription_id="abc")  # the form's error
+    require_visible_subscription(user=ada, subscription_id=str(subs["ada-gold"].pk))
+    require_visible_subscription(user=ada, subscription_id=None)
+    require_visible_subscription(user=ada, subscription_id="")
+    require_visible_subscription(user=ada, subscription_id="abc")  # the form's error
     for value in (str(subs["bob-starter"].pk), "999999", "9" * 40):
         with pytest.raises(Http404):
-            analytics.require_visible_subscription(user=ada, subscription_id=value)
+            require_visible_subscription(user=ada, subscription_id=value)
     admin = make_user("root", staff=True)
-    analytics.require_visible_subscription(user=admin, subscription_id=str(subs["bob-starter"].pk))
+    require_visible_subscription(user=admin, subscription_id=str(subs["bob-starter"].pk))
 
 
 # --- CSV --------------------------------------------------------------------------------
