@@ -7,9 +7,10 @@ from django.http import HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from analytics.export import csv_filename, csv_lines
 from analytics.forms import AnalyticsFilterForm
 from analytics.ranges import TimeRange
-from analytics.report import build_report, csv_filename, csv_lines
+from analytics.report import build_report
 from analytics.selectors import require_visible_subscription, scoped_calls, sees_all_calls
 from analytics.usage_charts import report_charts
 from portal.typed_requests import SignedInRequest

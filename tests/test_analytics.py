@@ -1,5 +1,6 @@
-"""analytics/report.py: totals, time buckets, percentiles, status classes, bandwidth,
-top lists, the scope and the CSV export, over GatewayCall rows with chosen times."""
+"""analytics/ report.py, ranges.py, selectors.py and export.py: totals, time buckets,
+percentiles, status classes, bandwidth, top lists, the scope and the CSV export, over
+GatewayCall rows with chosen times."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from analytics import ranges
-from analytics import report as analytics
+from analytics.export import CSV_COLUMNS, csv_filename, csv_lines
 from analytics.ranges import TimeRange
+from analytics.report import Latency, Report, build_report, percentile
 from analytics.selectors import Filters, require_visible_subscription, scoped_calls
 from gateway.models import CallOutcome, CallSource, GatewayCall
 from gateway.recording import record_call
@@ -61,10 +63,10 @@ def refused(at: datetime, *, status: int = 429, outcome: str = CallOutcome.RATE_
     return call(at, status=status, outcome=outcome, duration=0.5, **kw)
 
 
-def report(time_range: TimeRange = DAY, **kwargs) -> analytics.Report:
+def report(time_range: TimeRange = DAY, **kwargs) -> Report:
     calls = GatewayCall.objects.between(time_range.start, time_range.end)
     kwargs.setdefault("with_subscribers", True)
-    return analytics.build_report(calls=calls, time_range=time_range, tz=UTC, **kwargs)
+    return build_report(calls=calls, time_range=time_range, tz=UTC, **kwargs)
 
 
 def at(hours: float = 0, minutes: float = 0) -> datetime:
@@ -174,7 +176,7 @@ def test_no_calls_give_zero_totals_and_no_latency() -> None:
     result = report()
     assert result.totals.calls == 0
     assert result.totals.success_rate is None
-    assert result.totals.latency == analytics.Latency(None, None, None)
+    assert result.totals.latency == Latency(None, None, None)
     assert len(result.buckets) == 96
     assert all(bucket.calls == 0 for bucket in result.buckets)
     assert result.top_operations == []
@@ -185,11 +187,11 @@ def test_no_calls_give_zero_totals_and_no_latency() -> None:
 
 def test_percentile_interpolates_between_ranks() -> None:
     values = [float(v) for v in range(1, 101)]
-    assert analytics.percentile(sorted_values=values, fraction=0.5) == pytest.approx(50.5)
-    assert analytics.percentile(sorted_values=values, fraction=0.95) == pytest.approx(95.05)
-    assert analytics.percentile(sorted_values=values, fraction=0.99) == pytest.approx(99.01)
-    assert analytics.percentile(sorted_values=[7.0], fraction=0.99) == 7.0
-    assert analytics.percentile(sorted_values=[], fraction=0.5) is None
+    assert percentile(sorted_values=values, fraction=0.5) == pytest.approx(50.5)
+    assert percentile(sorted_values=values, fraction=0.95) == pytest.approx(95.05)
+    assert percentile(sorted_values=values, fraction=0.99) == pytest.approx(99.01)
+    assert percentile(sorted_values=[7.0], fraction=0.99) == 7.0
+    assert percentile(sorted_values=[], fraction=0.5) is None
 
 
 def test_latency_percentiles_count_only_calls_that_reached_a_backend() -> None:
@@ -270,7 +272,7 @@ def test_hourly_buckets_agree_with_the_database_in_any_time_zone(zone) -> None:
     )
     with timezone.override(tz):
         calls = GatewayCall.objects.between(week.start, week.end)
-        result = analytics.build_report(calls=calls, time_range=week, with_subscribers=False)
+        result = build_report(calls=calls, time_range=week, with_subscribers=False)
     assert result.bucket_size == ranges.HOUR
     assert sum(bucket.calls for bucket in result.buckets) == 200
     for bucket in result.buckets:
@@ -292,7 +294,7 @@ def test_daily_buckets_follow_the_local_day() -> None:
     # 23:30 UTC on 9 March is 00:30 on 10 March in Paris.
     GatewayCall.objects.bulk_create([call(datetime(2025, 3, 9, 23, 30, tzinfo=UTC))])
     calls = GatewayCall.objects.between(month.start, month.end)
-    result = analytics.build_report(calls=calls, time_range=month, with_subscribers=False, tz=PARIS)
+    result = build_report(calls=calls, time_range=month, with_subscribers=False, tz=PARIS)
     busy = [bucket for bucket in result.buckets if bucket.calls]
     assert [bucket.start.astimezone(PARIS).date().isoformat() for bucket in busy] == ["2025-03-10"]
 
@@ -493,9 +495,9 @@ def test_csv_lines_list_the_calls_oldest_first_with_masked_paths(demo_api) -> No
         duration_ms=0.5,
     )
     calls = GatewayCall.objects.between(DAY.start, DAY.end)
-    text = "".join(analytics.csv_lines(calls=calls, tz=UTC))
+    text = "".join(csv_lines(calls=calls, tz=UTC))
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == list(analytics.CSV_COLUMNS)
+    assert list(rows[0]) == list(CSV_COLUMNS)
     assert [row["path"] for row in rows] == [
         "/gateway/nowhere",
         "/gateway/demo/score?subscription-key=***",
@@ -519,6 +521,4 @@ def test_csv_lines_list_the_calls_oldest_first_with_masked_paths(demo_api) -> No
 
 
 def test_csv_filename_names_the_range() -> None:
-    assert analytics.csv_filename(time_range=DAY, tz=UTC) == (
-        "gateway-calls-20250303-0000-20250304-0000.csv"
-    )
+    assert csv_filename(time_range=DAY, tz=UTC) == ("gateway-calls-20250303-0000-20250304-0000.csv")
