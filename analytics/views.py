@@ -11,8 +11,8 @@ from analytics.export import csv_filename, csv_lines
 from analytics.forms import AnalyticsFilterForm
 from analytics.ranges import TimeRange
 from analytics.report import build_report
+from analytics.report_charts import report_charts
 from analytics.selectors import require_visible_subscription, scoped_calls, sees_all_calls
-from analytics.usage_charts import report_charts
 from portal.typed_requests import SignedInRequest
 
 TEMPLATE = "analytics/analytics.html"
