@@ -12,14 +12,15 @@ from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from analytics import report as analytics
-from analytics.report import Filters, TimeRange
+from analytics import ranges
+from analytics.ranges import TimeRange
+from analytics.selectors import Filters, sees_all_calls
 from catalog.models import Api, Operation
 from gateway.models import GatewayCall, Product, Subscription
 
 CUSTOM = "custom"
 RANGE_CHOICES = [
-    *((key, name) for key, (name, _span) in analytics.PRESETS.items()),
+    *((key, name) for key, (name, _span) in ranges.PRESETS.items()),
     (CUSTOM, "Custom range"),
 ]
 _DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -73,11 +74,11 @@ class AnalyticsFilterForm(forms.Form):
     ) -> None:
         data = data.copy() if data is not None else {}
         if not data.get("range") and not (data.get("from") or data.get("to")):
-            data["range"] = analytics.DEFAULT_PRESET
+            data["range"] = ranges.DEFAULT_PRESET
         super().__init__(data)
         self.user = user
         self.now = now or timezone.now()
-        self.staff = analytics.sees_all_calls(user=user)
+        self.staff = sees_all_calls(user=user)
         self.fields["from"] = _datetime_field("From")
         self.fields["to"] = _datetime_field("To")
         cast(forms.ModelChoiceField, self.fields["api"]).queryset = self._apis()
@@ -137,7 +138,7 @@ class AnalyticsFilterForm(forms.Form):
         cleaned = self.cleaned_data
         # No range but a From or To: the custom range those describe.
         custom = CUSTOM if cleaned.get("from") or cleaned.get("to") else ""
-        cleaned["range"] = cleaned.get("range") or custom or analytics.DEFAULT_PRESET
+        cleaned["range"] = cleaned.get("range") or custom or ranges.DEFAULT_PRESET
         if cleaned["range"] == CUSTOM:
             self._check_custom_range(cleaned)
         return cleaned
@@ -150,14 +151,14 @@ class AnalyticsFilterForm(forms.Form):
             self.add_error(None, "A custom range needs both a From and a To time.")
         elif start >= end:
             self.add_error("to", "The end of the range must come after its start.")
-        elif end - start > analytics.MAX_RANGE:
-            days = analytics.MAX_RANGE.days
+        elif end - start > ranges.MAX_RANGE:
+            days = ranges.MAX_RANGE.days
             self.add_error("to", f"A range can span at most {days} days.")
 
     def time_range(self) -> TimeRange:
         if self.cleaned_data["range"] == CUSTOM:
             return TimeRange(start=self.cleaned_data["from"], end=self.cleaned_data["to"])
-        return analytics.preset_range(preset=self.cleaned_data["range"], now=self.now)
+        return ranges.preset_range(preset=self.cleaned_data["range"], now=self.now)
 
     def filters(self) -> Filters:
         return Filters(

@@ -1,4 +1,5 @@
-"""Usage analytics over the gateway's call records (GatewayCall rows).
+"""The analytics report over gateway call records (GatewayCall rows): totals, buckets
+over time, latency percentiles and top lists.
 
 Counting and summing happen in the database: one GROUP BY a truncated time
 (TruncMinute/TruncHour/TruncDay in the site's time zone, which Django translates for
@@ -18,36 +19,23 @@ nothing about an API's speed.
 
 from __future__ import annotations
 
-import csv
 import math
-import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import User
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Mod, TruncDay, TruncHour, TruncMinute
-from django.http import Http404
 from django.utils import timezone
 
-from catalog.models import Api, Operation
-from gateway.models import CallOutcome, GatewayCall, GatewayCallQuerySet, Product, Subscription
+from analytics.ranges import BucketSize, TimeRange, bucket_size_for, bucket_start, bucket_starts
+from catalog.models import Operation
+from gateway.models import CallOutcome, GatewayCall, Subscription
 
-MAX_RANGE = timedelta(days=366)
 LATENCY_SAMPLE_LIMIT = 20_000
 TOP_LIMIT = 10
-
-PRESETS: dict[str, tuple[str, timedelta]] = {
-    "1h": ("Last hour", timedelta(hours=1)),
-    "24h": ("Last 24 hours", timedelta(hours=24)),
-    "7d": ("Last 7 days", timedelta(days=7)),
-    "30d": ("Last 30 days", timedelta(days=30)),
-    "90d": ("Last 90 days", timedelta(days=90)),
-}
-DEFAULT_PRESET = "24h"
 
 # Outcomes of calls that went to a backend; every other outcome is a refusal by the
 # gateway itself (no key, bad key, limits, unknown path, bad request).
@@ -66,152 +54,8 @@ STATUS_CLASS_NAMES = {
 }
 SUCCESS_CLASSES = ("2xx", "3xx")
 
-
-# --- The time range and its buckets -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TimeRange:
-    start: datetime  # inclusive
-    end: datetime  # exclusive
-    preset: str = ""  # the preset's key, "" for a custom range
-
-    @property
-    def span(self) -> timedelta:
-        return self.end - self.start
-
-    @property
-    def name(self) -> str:
-        return PRESETS[self.preset][0] if self.preset in PRESETS else "Custom range"
-
-
-@dataclass(frozen=True)
-class BucketSize:
-    seconds: int
-    unit: str  # what the database truncates to: "minute", "hour" or "day"
-    name: str  # "15 minutes"
-
-
-MINUTE = BucketSize(60, "minute", "1 minute")
-FIVE_MINUTES = BucketSize(300, "minute", "5 minutes")
-FIFTEEN_MINUTES = BucketSize(900, "minute", "15 minutes")
-HOUR = BucketSize(3600, "hour", "1 hour")
-DAY = BucketSize(86400, "day", "1 day")
-
+# What the database truncates a call's time to, per BucketSize.unit.
 _TRUNCATE = {"minute": TruncMinute, "hour": TruncHour, "day": TruncDay}
-
-
-def preset_range(*, preset: str, now: datetime) -> TimeRange:
-    return TimeRange(start=now - PRESETS[preset][1], end=now, preset=preset)
-
-
-def bucket_size_for(*, time_range: TimeRange) -> BucketSize:
-    """Between about 60 and 170 buckets for the presets; a year is 366 days."""
-    span = time_range.span
-    if span <= timedelta(hours=2):
-        return MINUTE
-    if span <= timedelta(hours=6):
-        return FIVE_MINUTES
-    if span <= timedelta(hours=24):
-        return FIFTEEN_MINUTES
-    if span <= timedelta(days=8):
-        return HOUR
-    return DAY
-
-
-def bucket_start(*, moment: datetime, size: BucketSize, tz: tzinfo) -> datetime:
-    """The start (in UTC) of the bucket holding the moment; buckets are aligned on the
-    local clock of `tz`: days start at local midnight, 15 minutes at :00, :15 ..."""
-    local = moment.astimezone(tz)
-    if size.unit == "day":
-        midnight = datetime.combine(local.date(), time.min)
-        return timezone.make_aware(midnight, tz).astimezone(UTC)
-    if size.unit == "hour":
-        return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
-    minutes = size.seconds // 60
-    floored = local.replace(minute=local.minute - local.minute % minutes, second=0, microsecond=0)
-    return floored.astimezone(UTC)
-
-
-def bucket_starts(*, time_range: TimeRange, size: BucketSize, tz: tzinfo) -> list[datetime]:
-    """Every bucket meeting the range, in order (the first may begin before the range)."""
-    # Local days last 23 to 25 hours; stepping 26 hours from a midnight always lands
-    # in the next day, whose own midnight is then found.
-    step = timedelta(seconds=size.seconds + (7200 if size.unit == "day" else 0))
-    current = bucket_start(moment=time_range.start, size=size, tz=tz)
-    starts = []
-    while current < time_range.end:
-        starts.append(current)
-        current = bucket_start(moment=current + step, size=size, tz=tz)
-    return starts
-
-
-# --- Scope ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Filters:
-    time_range: TimeRange
-    api: Api | None = None
-    operation: Operation | None = None
-    product: Product | None = None
-    subscription: Subscription | None = None
-
-    def described(self) -> list[tuple[str, str]]:
-        """The filters chosen, in words: [("API", "Billing"), ("product", "Gold")]."""
-        chosen = [
-            ("API", self.api.name if self.api else ""),
-            ("operation", self.operation.name if self.operation else ""),
-            ("product", self.product.name if self.product else ""),
-            ("subscription", self.subscription.name if self.subscription else ""),
-        ]
-        return [(kind, name) for kind, name in chosen if name]
-
-
-def sees_all_calls(*, user: User) -> bool:
-    return bool(user.is_active and user.is_staff)
-
-
-def visible_calls(*, user: User) -> GatewayCallQuerySet:
-    """Staff see every call; anyone else only their own."""
-    if sees_all_calls(user=user):
-        return GatewayCall.objects.all()
-    return GatewayCall.objects.of_user(user)
-
-
-def scoped_calls(*, user: User, filters: Filters) -> QuerySet[GatewayCall]:
-    """The user's visible calls in the range, narrowed by the filters chosen. A filter
-    never widens the scope: a developer's API filter applies within their own calls."""
-    calls = visible_calls(user=user).between(filters.time_range.start, filters.time_range.end)
-    if filters.api is not None:
-        calls = calls.filter(api=filters.api)
-    if filters.operation is not None:
-        calls = calls.filter(operation=filters.operation)
-    if filters.product is not None:
-        calls = calls.filter(product=filters.product)
-    if filters.subscription is not None:
-        calls = calls.filter(subscription=filters.subscription)
-    return calls
-
-
-_ID = re.compile(r"[0-9]{1,18}")
-
-
-def require_visible_subscription(*, user: User, subscription_id: str | None) -> None:
-    """A developer naming a subscription that is not theirs (or none at all) gets a 404,
-    as for any other object of someone else's. Text that is no id is the form's to
-    report; staff may name any subscription."""
-    if not subscription_id or sees_all_calls(user=user):
-        return
-    if not _ID.fullmatch(subscription_id):
-        if subscription_id.isdigit():  # too many digits to be anyone's id
-            raise Http404("No such subscription.")
-        return
-    if not Subscription.objects.filter(pk=int(subscription_id), user=user).exists():
-        raise Http404("No such subscription.")
-
-
-# --- Aggregation ------------------------------------------------------------------------
 
 
 def _status_class() -> Case:
@@ -578,85 +422,3 @@ def build_report(
         top_subscriptions=top_subscriptions(calls=calls) if has_calls and with_subscribers else [],
         top_users=top_users(calls=calls) if has_calls and with_subscribers else [],
     )
-
-
-# --- CSV export -------------------------------------------------------------------------
-
-CSV_COLUMNS = (
-    "created_at",
-    "source",
-    "api",
-    "operation",
-    "product",
-    "subscription_id",
-    "subscription",
-    "user",
-    "method",
-    "path",
-    "outcome",
-    "status_code",
-    "error_kind",
-    "duration_ms",
-    "backend_duration_ms",
-    "request_bytes",
-    "response_bytes",
-)
-_CSV_FIELDS = (
-    "created_at",
-    "source",
-    "api__slug",
-    "operation__name",
-    "product__slug",
-    "subscription_id",
-    "subscription__name",
-    "user__username",
-    "method",
-    "path",
-    "outcome",
-    "status_code",
-    "error_kind",
-    "duration_ms",
-    "backend_duration_ms",
-    "request_bytes",
-    "response_bytes",
-)
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection):
-# such text cells get a leading apostrophe, as OWASP advises.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value: object, *, tz: tzinfo) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(tz).isoformat(timespec="milliseconds")
-    if isinstance(value, float):
-        return round(value, 3)
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for a streamed csv.writer."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(*, calls: QuerySet[GatewayCall], tz: tzinfo | None = None) -> Iterator[str]:
-    """The calls as CSV lines, oldest first, read in chunks so a long range streams
-    rather than loading at once. Paths are stored masked; no key or secret is in a row."""
-    tz = tz or timezone.get_current_timezone()
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
-    rows = calls.order_by("created_at", "id").values_list(*_CSV_FIELDS)
-    for row in rows.iterator(chunk_size=2000):
-        yield writer.writerow([_csv_cell(value, tz=tz) for value in row])
-
-
-def csv_filename(*, time_range: TimeRange, tz: tzinfo | None = None) -> str:
-    tz = tz or timezone.get_current_timezone()
-    start = time_range.start.astimezone(tz)
-    end = time_range.end.astimezone(tz)
-    return f"gateway-calls-{start:%Y%m%d-%H%M}-{end:%Y%m%d-%H%M}.csv"

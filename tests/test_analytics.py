@@ -1,5 +1,6 @@
-"""analytics/report.py: totals, time buckets, percentiles, status classes, bandwidth,
-top lists, the scope and the CSV export, over GatewayCall rows with chosen times."""
+"""analytics/ report.py, ranges.py, selectors.py and export.py: totals, time buckets,
+percentiles, status classes, bandwidth, top lists, the scope and the CSV export, over
+GatewayCall rows with chosen times."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from analytics import report as analytics
-from analytics.report import Filters, TimeRange
+from analytics import ranges
+from analytics.export import CSV_COLUMNS, csv_filename, csv_lines
+from analytics.ranges import TimeRange
+from analytics.report import Latency, Report, build_report, percentile
+from analytics.selectors import Filters, require_visible_subscription, scoped_calls
 from gateway.models import CallOutcome, CallSource, GatewayCall
 from gateway.recording import record_call
 from tests.factories import make_product, make_subscription, make_user
@@ -59,10 +63,10 @@ def refused(at: datetime, *, status: int = 429, outcome: str = CallOutcome.RATE_
     return call(at, status=status, outcome=outcome, duration=0.5, **kw)
 
 
-def report(time_range: TimeRange = DAY, **kwargs) -> analytics.Report:
+def report(time_range: TimeRange = DAY, **kwargs) -> Report:
     calls = GatewayCall.objects.between(time_range.start, time_range.end)
     kwargs.setdefault("with_subscribers", True)
-    return analytics.build_report(calls=calls, time_range=time_range, tz=UTC, **kwargs)
+    return build_report(calls=calls, time_range=time_range, tz=UTC, **kwargs)
 
 
 def at(hours: float = 0, minutes: float = 0) -> datetime:
@@ -87,7 +91,7 @@ def at(hours: float = 0, minutes: float = 0) -> datetime:
 )
 def test_bucket_size_follows_the_span(span, seconds) -> None:
     time_range = TimeRange(start=DAY_START, end=DAY_START + span)
-    assert analytics.bucket_size_for(time_range=time_range).seconds == seconds
+    assert ranges.bucket_size_for(time_range=time_range).seconds == seconds
 
 
 @pytest.mark.parametrize(
@@ -95,9 +99,9 @@ def test_bucket_size_follows_the_span(span, seconds) -> None:
 )
 def test_presets_give_a_bucket_count_a_chart_can_show(preset, buckets) -> None:
     # "now" is mid-bucket, so the first bucket starts before the range: one more.
-    time_range = analytics.preset_range(preset=preset, now=at(12, 7.5))
-    size = analytics.bucket_size_for(time_range=time_range)
-    starts = analytics.bucket_starts(time_range=time_range, size=size, tz=UTC)
+    time_range = ranges.preset_range(preset=preset, now=at(12, 7.5))
+    size = ranges.bucket_size_for(time_range=time_range)
+    starts = ranges.bucket_starts(time_range=time_range, size=size, tz=UTC)
     assert len(starts) == buckets
     assert starts[0] <= time_range.start < starts[1]
     assert starts[-1] < time_range.end
@@ -105,7 +109,7 @@ def test_presets_give_a_bucket_count_a_chart_can_show(preset, buckets) -> None:
 
 def test_fifteen_minute_buckets_are_aligned_on_the_quarter_hour() -> None:
     time_range = TimeRange(start=at(10, 7), end=at(10, 7) + timedelta(hours=24))
-    starts = analytics.bucket_starts(time_range=time_range, size=analytics.FIFTEEN_MINUTES, tz=UTC)
+    starts = ranges.bucket_starts(time_range=time_range, size=ranges.FIFTEEN_MINUTES, tz=UTC)
     assert starts[:3] == [at(10, 0), at(10, 15), at(10, 30)]
     assert len(starts) == 97
     assert {start.minute for start in starts} == {0, 15, 30, 45}
@@ -116,7 +120,7 @@ def test_daily_buckets_start_at_local_midnight_across_a_daylight_saving_change()
     time_range = TimeRange(
         start=datetime(2025, 3, 29, 12, tzinfo=PARIS), end=datetime(2025, 4, 1, 12, tzinfo=PARIS)
     )
-    starts = analytics.bucket_starts(time_range=time_range, size=analytics.DAY, tz=PARIS)
+    starts = ranges.bucket_starts(time_range=time_range, size=ranges.DAY, tz=PARIS)
     assert [start.astimezone(PARIS) for start in starts] == [
         datetime(2025, 3, d, tzinfo=PARIS) for d in (29, 30, 31)
     ] + [datetime(2025, 4, 1, tzinfo=PARIS)]
@@ -172,7 +176,7 @@ def test_no_calls_give_zero_totals_and_no_latency() -> None:
     result = report()
     assert result.totals.calls == 0
     assert result.totals.success_rate is None
-    assert result.totals.latency == analytics.Latency(None, None, None)
+    assert result.totals.latency == Latency(None, None, None)
     assert len(result.buckets) == 96
     assert all(bucket.calls == 0 for bucket in result.buckets)
     assert result.top_operations == []
@@ -183,11 +187,11 @@ def test_no_calls_give_zero_totals_and_no_latency() -> None:
 
 def test_percentile_interpolates_between_ranks() -> None:
     values = [float(v) for v in range(1, 101)]
-    assert analytics.percentile(sorted_values=values, fraction=0.5) == pytest.approx(50.5)
-    assert analytics.percentile(sorted_values=values, fraction=0.95) == pytest.approx(95.05)
-    assert analytics.percentile(sorted_values=values, fraction=0.99) == pytest.approx(99.01)
-    assert analytics.percentile(sorted_values=[7.0], fraction=0.99) == 7.0
-    assert analytics.percentile(sorted_values=[], fraction=0.5) is None
+    assert percentile(sorted_values=values, fraction=0.5) == pytest.approx(50.5)
+    assert percentile(sorted_values=values, fraction=0.95) == pytest.approx(95.05)
+    assert percentile(sorted_values=values, fraction=0.99) == pytest.approx(99.01)
+    assert percentile(sorted_values=[7.0], fraction=0.99) == 7.0
+    assert percentile(sorted_values=[], fraction=0.5) is None
 
 
 def test_latency_percentiles_count_only_calls_that_reached_a_backend() -> None:
@@ -245,7 +249,7 @@ def test_buckets_hold_their_calls_by_class_bytes_and_latency() -> None:
         ]
     )
     result = report()
-    assert result.bucket_size == analytics.FIFTEEN_MINUTES
+    assert result.bucket_size == ranges.FIFTEEN_MINUTES
     first, second, third = result.buckets[:3]
     assert first.start == at(0, 0)
     assert (first.by_class["2xx"], first.by_class["4xx"], first.calls) == (2, 1, 3)
@@ -268,8 +272,8 @@ def test_hourly_buckets_agree_with_the_database_in_any_time_zone(zone) -> None:
     )
     with timezone.override(tz):
         calls = GatewayCall.objects.between(week.start, week.end)
-        result = analytics.build_report(calls=calls, time_range=week, with_subscribers=False)
-    assert result.bucket_size == analytics.HOUR
+        result = build_report(calls=calls, time_range=week, with_subscribers=False)
+    assert result.bucket_size == ranges.HOUR
     assert sum(bucket.calls for bucket in result.buckets) == 200
     for bucket in result.buckets:
         expected = sum(
@@ -290,7 +294,7 @@ def test_daily_buckets_follow_the_local_day() -> None:
     # 23:30 UTC on 9 March is 00:30 on 10 March in Paris.
     GatewayCall.objects.bulk_create([call(datetime(2025, 3, 9, 23, 30, tzinfo=UTC))])
     calls = GatewayCall.objects.between(month.start, month.end)
-    result = analytics.build_report(calls=calls, time_range=month, with_subscribers=False, tz=PARIS)
+    result = build_report(calls=calls, time_range=month, with_subscribers=False, tz=PARIS)
     busy = [bucket for bucket in result.buckets if bucket.calls]
     assert [bucket.start.astimezone(PARIS).date().isoformat() for bucket in busy] == ["2025-03-10"]
 
@@ -426,38 +430,38 @@ def two_developers(demo_api):
 def test_a_developer_sees_only_their_calls(two_developers) -> None:
     world = two_developers
     ada, bob, starter, subs = world.ada, world.bob, world.starter, world.subs
-    assert analytics.scoped_calls(user=ada, filters=Filters(time_range=DAY)).count() == 5
-    assert analytics.scoped_calls(user=bob, filters=Filters(time_range=DAY)).count() == 5
+    assert scoped_calls(user=ada, filters=Filters(time_range=DAY)).count() == 5
+    assert scoped_calls(user=bob, filters=Filters(time_range=DAY)).count() == 5
     # Filters narrow within the own calls, never beyond them.
     only_starter = Filters(time_range=DAY, product=starter)
-    assert analytics.scoped_calls(user=ada, filters=only_starter).count() == 2
+    assert scoped_calls(user=ada, filters=only_starter).count() == 2
     bobs = Filters(time_range=DAY, subscription=subs["bob-starter"])
-    assert analytics.scoped_calls(user=ada, filters=bobs).count() == 0
+    assert scoped_calls(user=ada, filters=bobs).count() == 0
 
 
 def test_staff_see_every_call_and_filter_them(two_developers, demo_api) -> None:
     starter, subs = two_developers.starter, two_developers.subs
     admin = make_user("root", staff=True)
-    assert analytics.scoped_calls(user=admin, filters=Filters(time_range=DAY)).count() == 10
+    assert scoped_calls(user=admin, filters=Filters(time_range=DAY)).count() == 10
     starter_calls = Filters(time_range=DAY, product=starter)
-    assert analytics.scoped_calls(user=admin, filters=starter_calls).count() == 7
+    assert scoped_calls(user=admin, filters=starter_calls).count() == 7
     by_api = Filters(time_range=DAY, api=demo_api, subscription=subs["ada-gold"])
-    assert analytics.scoped_calls(user=admin, filters=by_api).count() == 3
+    assert scoped_calls(user=admin, filters=by_api).count() == 3
     earlier = Filters(time_range=TimeRange(start=at(-5), end=at(1)))
-    assert analytics.scoped_calls(user=admin, filters=earlier).count() == 0
+    assert scoped_calls(user=admin, filters=earlier).count() == 0
 
 
 def test_naming_someone_elses_subscription_is_a_404(two_developers) -> None:
     ada, subs = two_developers.ada, two_developers.subs
-    analytics.require_visible_subscription(user=ada, subscription_id=str(subs["ada-gold"].pk))
-    analytics.require_visible_subscription(user=ada, subscription_id=None)
-    analytics.require_visible_subscription(user=ada, subscription_id="")
-    analytics.require_visible_subscription(user=ada, subscription_id="abc")  # the form's error
+    require_visible_subscription(user=ada, subscription_id=str(subs["ada-gold"].pk))
+    require_visible_subscription(user=ada, subscription_id=None)
+    require_visible_subscription(user=ada, subscription_id="")
+    require_visible_subscription(user=ada, subscription_id="abc")  # the form's error
     for value in (str(subs["bob-starter"].pk), "999999", "9" * 40):
         with pytest.raises(Http404):
-            analytics.require_visible_subscription(user=ada, subscription_id=value)
+            require_visible_subscription(user=ada, subscription_id=value)
     admin = make_user("root", staff=True)
-    analytics.require_visible_subscription(user=admin, subscription_id=str(subs["bob-starter"].pk))
+    require_visible_subscription(user=admin, subscription_id=str(subs["bob-starter"].pk))
 
 
 # --- CSV --------------------------------------------------------------------------------
@@ -491,9 +495,9 @@ def test_csv_lines_list_the_calls_oldest_first_with_masked_paths(demo_api) -> No
         duration_ms=0.5,
     )
     calls = GatewayCall.objects.between(DAY.start, DAY.end)
-    text = "".join(analytics.csv_lines(calls=calls, tz=UTC))
+    text = "".join(csv_lines(calls=calls, tz=UTC))
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == list(analytics.CSV_COLUMNS)
+    assert list(rows[0]) == list(CSV_COLUMNS)
     assert [row["path"] for row in rows] == [
         "/gateway/nowhere",
         "/gateway/demo/score?subscription-key=***",
@@ -517,6 +521,4 @@ def test_csv_lines_list_the_calls_oldest_first_with_masked_paths(demo_api) -> No
 
 
 def test_csv_filename_names_the_range() -> None:
-    assert analytics.csv_filename(time_range=DAY, tz=UTC) == (
-        "gateway-calls-20250303-0000-20250304-0000.csv"
-    )
+    assert csv_filename(time_range=DAY, tz=UTC) == ("gateway-calls-20250303-0000-20250304-0000.csv")

@@ -1,5 +1,6 @@
-"""analytics/charts.py: server-drawn SVG charts. Each drawing must parse as XML, escape
-its text, say when there is nothing to draw, and label its axes without collisions."""
+"""analytics/ charts.py, axes.py and formats.py: server-drawn SVG charts. Each drawing
+must parse as XML, escape its text, say when there is nothing to draw, and label its
+axes without collisions."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from analytics import charts
+from analytics import axes, charts, formats
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert("x")</script> & co'
@@ -41,7 +42,7 @@ def bars(**overrides) -> str:
             charts.Series(name="2xx", colour=charts.GREEN, values=values),
             charts.Series(name="5xx", colour=charts.RED, values=[1] * len(values)),
         ],
-        "x_ticks": [charts.Tick(0, "10:00"), charts.Tick(2, "12:00")],
+        "x_ticks": [axes.Tick(0, "10:00"), axes.Tick(2, "12:00")],
         "x_labels": [f"Mon {10 + i}:00" for i in range(len(values))],
         **overrides,
     }
@@ -54,9 +55,9 @@ def lines(values, **overrides) -> str:
         "title": "Latency",
         "description": "p50 per hour.",
         "series": [charts.Series(name="p50", colour=charts.BLUE, values=values)],
-        "x_ticks": [charts.Tick(0, "10:00")],
+        "x_ticks": [axes.Tick(0, "10:00")],
         "x_labels": [f"h{i}" for i in range(len(values))],
-        "value_format": charts.format_duration_ms,
+        "value_format": formats.format_duration_ms,
         **overrides,
     }
     return charts.line_chart(**arguments)
@@ -108,7 +109,7 @@ def test_every_text_is_escaped() -> None:
         title=HOSTILE,
         description=HOSTILE,
         series=[charts.Series(name=HOSTILE, colour=charts.GREEN, values=[1, 2])],
-        x_ticks=[charts.Tick(0, HOSTILE)],
+        x_ticks=[axes.Tick(0, HOSTILE)],
         x_labels=[HOSTILE, HOSTILE],
         chart_id='x" onload="alert(1)',
     )
@@ -185,7 +186,7 @@ def test_a_line_of_zeros_is_data_not_emptiness() -> None:
     ],
 )
 def test_nice_ticks(maximum, integers, ticks) -> None:
-    assert charts.nice_ticks(maximum=maximum, integers=integers) == ticks
+    assert axes.nice_ticks(maximum=maximum, integers=integers) == ticks
 
 
 def test_the_y_axis_has_a_gridline_and_label_per_tick() -> None:
@@ -276,7 +277,7 @@ def test_a_bar_list_shows_each_share() -> None:
 )  # fmt: skip
 def test_time_ticks_fall_on_round_times(count, step, first, max_ticks, labels) -> None:
     moments = starts(count, step=step, first=first)
-    ticks = charts.time_ticks(
+    ticks = axes.time_ticks(
         starts=moments, bucket_seconds=int(step.total_seconds()), max_ticks=max_ticks, tz=UTC
     )
     assert [tick.label for tick in ticks] == labels
@@ -286,7 +287,7 @@ def test_time_ticks_fall_on_round_times(count, step, first, max_ticks, labels) -
 def test_time_ticks_use_the_local_clock() -> None:
     kolkata = zoneinfo.ZoneInfo("Asia/Kolkata")  # UTC+05:30
     moments = starts(25, step=timedelta(hours=1), first=datetime(2025, 3, 3, 0, 30, tzinfo=UTC))
-    ticks = charts.time_ticks(starts=moments, bucket_seconds=3600, max_ticks=7, tz=kolkata)
+    ticks = axes.time_ticks(starts=moments, bucket_seconds=3600, max_ticks=7, tz=kolkata)
     assert [tick.label for tick in ticks] == ["06:00", "12:00", "18:00", "4 Mar", "06:00"]
     assert moments[ticks[0].index] == datetime(2025, 3, 3, 0, 30, tzinfo=UTC)
 
@@ -294,7 +295,7 @@ def test_time_ticks_use_the_local_clock() -> None:
 def test_a_range_without_a_round_time_labels_its_ends() -> None:
     # Hours on a half-hour clock: no bucket starts on a whole hour.
     moments = starts(3, step=timedelta(hours=1), first=datetime(2025, 3, 3, 9, 30, tzinfo=UTC))
-    ticks = charts.time_ticks(starts=moments, bucket_seconds=3600, max_ticks=7, tz=UTC)
+    ticks = axes.time_ticks(starts=moments, bucket_seconds=3600, max_ticks=7, tz=UTC)
     assert [(tick.index, tick.label) for tick in ticks] == [(0, "09:30"), (2, "11:30")]
 
 
@@ -305,9 +306,7 @@ def test_a_range_without_a_round_time_labels_its_ends() -> None:
 )
 def test_x_labels_never_overlap(size, count, step) -> None:
     moments = starts(count, step=timedelta(seconds=step), first=datetime(2025, 3, 3, tzinfo=UTC))
-    ticks = charts.time_ticks(
-        starts=moments, bucket_seconds=step, max_ticks=size.max_x_ticks, tz=UTC
-    )
+    ticks = axes.time_ticks(starts=moments, bucket_seconds=step, max_ticks=size.max_x_ticks, tz=UTC)
     assert 2 <= len(ticks) <= size.max_x_ticks
     root = parse(
         bars(
@@ -331,8 +330,8 @@ def test_x_labels_never_overlap(size, count, step) -> None:
 
 def test_bucket_label_for_tooltips() -> None:
     moment = datetime(2025, 3, 3, 14, 15, tzinfo=UTC)
-    assert charts.bucket_label(start=moment, bucket_seconds=900, tz=UTC) == "Mon 3 Mar 14:15"
-    assert charts.bucket_label(start=moment, bucket_seconds=86400, tz=UTC) == "Mon 3 Mar 2025"
+    assert axes.bucket_label(start=moment, bucket_seconds=900, tz=UTC) == "Mon 3 Mar 14:15"
+    assert axes.bucket_label(start=moment, bucket_seconds=86400, tz=UTC) == "Mon 3 Mar 2025"
 
 
 # --- Value formats ----------------------------------------------------------------------
@@ -341,17 +340,17 @@ def test_bucket_label_for_tooltips() -> None:
 @pytest.mark.parametrize(
     ("function", "value", "text"),
     [
-        (charts.format_count, 0, "0"),
-        (charts.format_count, 12, "12"),
-        (charts.format_count, 1500, "1.5k"),
-        (charts.format_count, 2_000_000, "2M"),
-        (charts.format_duration_ms, 0.4, "0.4 ms"),
-        (charts.format_duration_ms, 120.4, "120 ms"),
-        (charts.format_duration_ms, 12.25, "12.2 ms"),
-        (charts.format_duration_ms, 1500, "1.5 s"),
-        (charts.format_bytes, 512, "512 B"),
-        (charts.format_bytes, 1536, "1.5 KB"),
-        (charts.format_bytes, 5 * 1024**3, "5 GB"),
+        (formats.format_count, 0, "0"),
+        (formats.format_count, 12, "12"),
+        (formats.format_count, 1500, "1.5k"),
+        (formats.format_count, 2_000_000, "2M"),
+        (formats.format_duration_ms, 0.4, "0.4 ms"),
+        (formats.format_duration_ms, 120.4, "120 ms"),
+        (formats.format_duration_ms, 12.25, "12.2 ms"),
+        (formats.format_duration_ms, 1500, "1.5 s"),
+        (formats.format_bytes, 512, "512 B"),
+        (formats.format_bytes, 1536, "1.5 KB"),
+        (formats.format_bytes, 5 * 1024**3, "5 GB"),
     ],
 )
 def test_value_formats(function, value, text) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from analytics import charts
+from analytics import formats
 
 register = template.Library()
 
@@ -12,13 +12,13 @@ register = template.Library()
 @register.filter
 def duration_ms(value: float | None) -> str:
     """120.4 → "120 ms", 1500 → "1.5 s", None → "—"."""
-    return "—" if value is None else charts.format_duration_ms(value)
+    return "—" if value is None else formats.format_duration_ms(value)
 
 
 @register.filter
 def byte_size(value: float | None) -> str:
     """1536 → "1.5 KB"."""
-    return "—" if value is None else charts.format_bytes(value)
+    return "—" if value is None else formats.format_bytes(value)
 
 
 @register.filter

@@ -12,7 +12,7 @@ from datetime import tzinfo
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from analytics import charts
+from analytics import axes, charts, formats
 from analytics.report import STATUS_CLASS_NAMES, STATUS_CLASSES, Report
 
 CLASS_COLOURS = {
@@ -63,7 +63,7 @@ def report_charts(*, report: Report, tz: tzinfo | None = None) -> ReportCharts:
     tz = tz or timezone.get_current_timezone()
     starts = [bucket.start for bucket in report.buckets]
     seconds = report.bucket_size.seconds
-    x_labels = [charts.bucket_label(start=start, bucket_seconds=seconds, tz=tz) for start in starts]
+    x_labels = [axes.bucket_label(start=start, bucket_seconds=seconds, tz=tz) for start in starts]
     interval = report.bucket_size.name
     totals = report.totals
     span = f"{report.time_range.name.lower()}, in {interval} intervals"
@@ -71,7 +71,7 @@ def report_charts(*, report: Report, tz: tzinfo | None = None) -> ReportCharts:
     def pair(draw, *, chart_id: str, wide: charts.Size = charts.WIDE) -> ChartPair:
         drawings = []
         for suffix, size in (("", wide), ("-narrow", charts.NARROW)):
-            ticks = charts.time_ticks(
+            ticks = axes.time_ticks(
                 starts=starts, bucket_seconds=seconds, max_ticks=size.max_x_ticks, tz=tz
             )
             drawings.append(_safe(draw(chart_id=chart_id + suffix, size=size, x_ticks=ticks)))
@@ -112,7 +112,7 @@ def report_charts(*, report: Report, tz: tzinfo | None = None) -> ReportCharts:
             ),
             series=latency_series,
             x_labels=x_labels,
-            value_format=charts.format_duration_ms,
+            value_format=formats.format_duration_ms,
             **kw,
         ),
         chart_id="chart-latency",
@@ -140,12 +140,12 @@ def report_charts(*, report: Report, tz: tzinfo | None = None) -> ReportCharts:
             title="Bandwidth",
             description=(
                 f"Request and response body bytes per interval, {span}: "
-                f"{charts.format_bytes(totals.bytes_in)} in, "
-                f"{charts.format_bytes(totals.bytes_out)} out."
+                f"{formats.format_bytes(totals.bytes_in)} in, "
+                f"{formats.format_bytes(totals.bytes_out)} out."
             ),
             series=bandwidth_series,
             x_labels=x_labels,
-            value_format=charts.format_bytes,
+            value_format=formats.format_bytes,
             binary=True,
             **kw,
         ),
