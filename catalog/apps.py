@@ -7,3 +7,7 @@ class CatalogConfig(AppConfig):
     # their tables and migrations keep it (docs/design.md, "Packages and app labels").
     label = "operations"
     verbose_name = "APIs and operations"
+
+    def ready(self) -> None:
+        # The catalog's cache forgets what changes (catalog/invalidation.py).
+        from catalog import invalidation  # noqa: F401

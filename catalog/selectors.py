@@ -16,8 +16,8 @@ from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404
 from django.utils.text import slugify
 
+from catalog import snapshot
 from catalog.models import Api, ApiQuerySet, Operation, Parameter
-from gateway import registry
 
 UNTAGGED = "Operations"
 # Enough Markdown for a catalog card's 30 words, whatever the length of a description.
@@ -242,13 +242,13 @@ def get_operation(*, user: User | AnonymousUser, api_slug: str, operation_slug: 
     """The operation with its API and parameters; Http404 when the user cannot see it.
 
     Kept by the process until an API, operation, parameter or product changes
-    (gateway.registry.kept): the operation page, every Try it call and every code sample
+    (catalog.snapshot.kept): the operation page, every Try it call and every code sample
     start here, and a call that needs less CPU before it waits on its backend holds up
     the other visitors of its worker less (bench/concurrency.py). The instance is shared
     by the process's threads: callers read it and never change it.
     """
     staff = sees_unpublished(user)
-    return registry.kept(
+    return snapshot.kept(
         ("operation", api_slug, operation_slug, staff),
         lambda: _load_operation(api_slug=api_slug, operation_slug=operation_slug, staff=staff),
     )

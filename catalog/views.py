@@ -3,8 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from catalog import selectors
-from gateway import registry
+from catalog import selectors, snapshot
 
 
 @require_GET
@@ -16,7 +15,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
         "page": page,
         "page_links": page_links,
         "search": search,
-        "generation": registry.configuration_generation(),
+        "generation": snapshot.configuration_generation(),
         # Changes that send no signal (bulk statements) show as late as in the gateway.
         "cards_seconds": settings.PORTAL_GATEWAY_ROUTE_CACHE_SECONDS,
         "sees_unpublished": selectors.sees_unpublished(request.user),

@@ -20,11 +20,12 @@ from django.core.cache import cache
 from django.db import transaction
 
 from catalog.models import Api
-from gateway import registry, shared_cache
+from gateway import registry
 from gateway.keys import hash_key
 from gateway.models import CallOutcome, Product, Subscription, SubscriptionState
 from gateway.registry import ApiEntry
 from gateway.selectors import products_requiring_key
+from portal import shared_cache
 
 
 @dataclass(frozen=True)

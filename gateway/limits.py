@@ -25,9 +25,9 @@ from typing import Any
 import redis
 from django.core.cache import cache
 
-from gateway import shared_cache
 from gateway.models import CallOutcome, Product, Subscription
 from gateway.wording import calls_in_words, format_duration
+from portal import shared_cache
 
 
 @dataclass(frozen=True)

@@ -3,35 +3,20 @@
 Matching a call needs the published APIs' URL suffixes, an API's operations with their
 parameters, and the products through which the API needs a key. Reading them from the
 database on every call would cost more than the rest of the call, so each process keeps
-them, compiled, in a snapshot. The portal's own pages keep there what they read first
-on every visit (kept(): the operation a Try it call or an operation page shows;
-requires_key(): whether Try it goes through the gateway). A process drops its snapshot:
-
-- when the shared cache's generation changes: every save or delete of an API, an
-  operation, a parameter or a product (and every change of a product's APIs) sets a
-  new generation (gateway/invalidation.py), again when its transaction commits. The
-  process that made the change drops its snapshot at once; with REDIS_URL every other
-  process sees the new generation within GENERATION_CHECK_SECONDS;
-- after PORTAL_GATEWAY_ROUTE_CACHE_SECONDS in any case, for changes made without
-  signals (bulk statements) or, with the local-memory cache, in another process.
+them, compiled, in its part of the catalog's snapshot (catalog/snapshot.py), dropped with
+it when an API, an operation, a parameter or a product changes. requires_key() answers
+the portal's own pages too: whether Try it goes through the gateway.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import secrets
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from django.conf import settings
-from django.core.cache import cache
-
+from catalog import snapshot
 from catalog.models import Api, Operation, Parameter, ParameterLocation
-from gateway import shared_cache
 from gateway.models import Product
 from gateway.routing import (
     Route,
@@ -45,15 +30,6 @@ from httpcore.masking import is_secret_name
 from httpcore.templating import ParsedTemplate, Placeholder, TemplateError, parse_template
 
 logger = logging.getLogger(__name__)
-
-GENERATION_KEY = "gw-config-generation"
-# How often a process reads the shared generation: once a second rather than on every
-# call saves a round trip to Redis per call.
-GENERATION_CHECK_SECONDS = 1.0
-# The most values kept() holds in a process before it starts again from none.
-KEPT_ENTRIES = 1024
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -113,10 +89,7 @@ class ApiEntry:
 
 
 @dataclass
-class _Snapshot:
-    generation: str
-    built_at: float
-    checked_at: float
+class _Routes:
     # The published APIs' suffixes (as segments) -> API id, and the longest's length;
     # one attribute, so that a thread never sees one without the other.
     suffixes: tuple[dict[tuple[str, ...], int], int] | None = None
@@ -125,69 +98,29 @@ class _Snapshot:
     keyed_apis: frozenset[int] | None = None
     # The ids of the APIs that hold their URL suffix: the APIs on the gateway.
     gateway_apis: frozenset[int] | None = None
-    kept: dict[tuple, Any] = field(default_factory=dict)  # see kept()
 
 
-_snapshot: _Snapshot | None = None
-
-
-def _generation() -> str:
-    generation = shared_cache.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, secrets.token_hex(8), timeout=None)
-        generation = cache.get(GENERATION_KEY) or ""
-    return generation
-
-
-def _current() -> _Snapshot:
-    global _snapshot
-    snapshot = _snapshot
-    now = time.monotonic()
-    if (
-        snapshot is not None
-        and now >= snapshot.built_at + settings.PORTAL_GATEWAY_ROUTE_CACHE_SECONDS
-    ):
-        snapshot = None
-    if snapshot is not None and now < snapshot.checked_at + GENERATION_CHECK_SECONDS:
-        return snapshot
-    generation = _generation()
-    if snapshot is None or snapshot.generation != generation:
-        snapshot = _Snapshot(generation=generation, built_at=now, checked_at=now)
-        _snapshot = snapshot
-    snapshot.checked_at = now
-    return snapshot
-
-
-def forget_everything() -> None:
-    """Drop every process's snapshot: the configuration changed."""
-    global _snapshot
-    cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
-    _snapshot = None
-
-
-def forget_local() -> None:
-    """Drop this process's snapshot only (tests start from an empty one)."""
-    global _snapshot
-    _snapshot = None
+def _current() -> _Routes:
+    return snapshot.part("gateway", _Routes)
 
 
 # --- Reading ----------------------------------------------------------------------------
 
 
-def _suffixes(snapshot: _Snapshot) -> tuple[dict[tuple[str, ...], int], int]:
-    if snapshot.suffixes is None:
-        snapshot.suffixes = _load_suffixes()
-    return snapshot.suffixes
+def _suffixes(routes: _Routes) -> tuple[dict[tuple[str, ...], int], int]:
+    if routes.suffixes is None:
+        routes.suffixes = _load_suffixes()
+    return routes.suffixes
 
 
 def find_api(segments: list[str]) -> SuffixMatch[ApiEntry] | None:
     """The published API whose URL suffix is the longest prefix of the path's segments."""
-    snapshot = _current()
-    suffixes, longest = _suffixes(snapshot)
+    routes = _current()
+    suffixes, longest = _suffixes(routes)
     found = find_by_suffix(segments=segments, suffixes=suffixes, longest=longest)
     if found is None:
         return None
-    entry = _api(snapshot, found.target)
+    entry = _api(routes, found.target)
     if entry is None:
         return None
     return SuffixMatch(target=entry, suffix=found.suffix, remaining=found.remaining)
@@ -196,10 +129,10 @@ def find_api(segments: list[str]) -> SuffixMatch[ApiEntry] | None:
 def on_gateway(api_id: int) -> bool:
     """Whether the gateway answers for the API under its URL suffix: it is published, its
     suffix is not blank, and no older API holds the same suffix."""
-    snapshot = _current()
-    if snapshot.gateway_apis is None:
-        snapshot.gateway_apis = frozenset(_suffixes(snapshot)[0].values())
-    return api_id in snapshot.gateway_apis
+    routes = _current()
+    if routes.gateway_apis is None:
+        routes.gateway_apis = frozenset(_suffixes(routes)[0].values())
+    return api_id in routes.gateway_apis
 
 
 def api_entry(api_id: int) -> ApiEntry | None:
@@ -207,42 +140,19 @@ def api_entry(api_id: int) -> ApiEntry | None:
     return _api(_current(), api_id)
 
 
-def configuration_generation() -> str:
-    """A token that changes with every change of an API, an operation, a parameter or a
-    product, seen by this process within GENERATION_CHECK_SECONDS: what is rendered from
-    them can be kept under a key that holds it (the catalog's cards)."""
-    return _current().generation
-
-
-def kept(key: tuple, load: Callable[[], T]) -> T:
-    """What load() returns, kept by this process until the configuration changes, like
-    the routes. The value is shared by the process's threads: only for objects that
-    nobody changes. An exception from load() is raised and nothing is kept."""
-    snapshot = _current()
-    try:
-        return snapshot.kept[key]
-    except KeyError:
-        pass
-    value = load()
-    if len(snapshot.kept) >= KEPT_ENTRIES:  # a bound for catalogs of many operations
-        snapshot.kept.clear()
-    snapshot.kept[key] = value
-    return value
-
-
 def requires_key(api_id: int) -> bool:
     """Whether the API, published or not, is in a product that needs a subscription key:
     calls from the portal to it then go through the gateway (gateway.tryit_access)."""
-    snapshot = _current()
-    if snapshot.keyed_apis is None:
-        snapshot.keyed_apis = _load_keyed_apis()
-    return api_id in snapshot.keyed_apis
+    routes = _current()
+    if routes.keyed_apis is None:
+        routes.keyed_apis = _load_keyed_apis()
+    return api_id in routes.keyed_apis
 
 
-def _api(snapshot: _Snapshot, api_id: int) -> ApiEntry | None:
-    if api_id not in snapshot.apis:
-        snapshot.apis[api_id] = _load_api(api_id)
-    return snapshot.apis[api_id]
+def _api(routes: _Routes, api_id: int) -> ApiEntry | None:
+    if api_id not in routes.apis:
+        routes.apis[api_id] = _load_api(api_id)
+    return routes.apis[api_id]
 
 
 # --- Loading ----------------------------------------------------------------------------

@@ -20,10 +20,11 @@ from django.core import mail
 from django.core.cache import cache
 from django.db.models.signals import post_save
 
+from catalog import snapshot
 from catalog.models import Api
 from console.models import Exchange
 from demo.registration import register_demo_api
-from gateway import access, registry
+from gateway import access
 from gateway.models import GatewayCall, Subscription
 from httpcore import outbound
 from httpcore.masking import auth_scheme, is_secret
@@ -51,7 +52,7 @@ def empty_cache() -> None:
     """Rate-limit counters and the gateway's lookups live in the cache, and each process
     keeps the gateway's routes: each test starts with none."""
     cache.clear()
-    registry.forget_local()
+    snapshot.forget_local()
 
 
 def _stored_text(exchange: Exchange) -> str:

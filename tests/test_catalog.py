@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from catalog import snapshot
 from catalog.models import Api, Operation
-from gateway import registry
 
 pytestmark = pytest.mark.django_db
 
@@ -217,12 +217,12 @@ def test_a_bulk_change_shows_once_the_cache_time_has_passed(client, other_api, s
 def test_a_change_made_by_another_process_shows_after_the_check_interval(
     client, other_api, monkeypatch
 ):
-    monkeypatch.setattr(registry, "GENERATION_CHECK_SECONDS", 60)
+    monkeypatch.setattr(snapshot, "GENERATION_CHECK_SECONDS", 60)
     assert card_names(client.get("/")) == ["Weather"]
     Api.objects.filter(pk=other_api.pk).update(name="Renamed elsewhere")
-    cache.set(registry.GENERATION_KEY, "from-another-process", timeout=None)
+    cache.set(snapshot.GENERATION_KEY, "from-another-process", timeout=None)
     assert card_names(client.get("/")) == ["Weather"]  # not read yet
-    monkeypatch.setattr(registry, "GENERATION_CHECK_SECONDS", 0)
+    monkeypatch.setattr(snapshot, "GENERATION_CHECK_SECONDS", 0)
     assert card_names(client.get("/")) == ["Renamed elsewhere"]
 
 

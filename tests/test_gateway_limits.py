@@ -8,9 +8,9 @@ import threading
 import pytest
 from django.core.cache import cache
 
-from gateway import shared_cache
 from gateway.limits import Admission, admit, current_usage
 from gateway.models import Product, Subscription
+from portal import shared_cache
 
 MINUTE = 60
 # The start of a rate window (a multiple of 60) and of a quota hour (of 3600).

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
+from catalog import snapshot
 from catalog.models import Api, Operation, Parameter, ParameterLocation
 from gateway import registry
 from gateway.models import GatewayCall
@@ -141,21 +142,21 @@ def test_bulk_changes_wait_for_the_cache_time(client, backend, api, settings):
 
 
 def test_a_new_generation_from_another_process_drops_the_routes(client, backend, api, monkeypatch):
-    monkeypatch.setattr(registry, "GENERATION_CHECK_SECONDS", 60)
+    monkeypatch.setattr(snapshot, "GENERATION_CHECK_SECONDS", 60)
     assert status(client, "/gateway/shop/ping") == 200
     Operation.objects.filter(api=api).update(url_template="/pong")
     # What another process's save does to the shared cache...
-    cache.set(registry.GENERATION_KEY, "from-another-process", timeout=None)
+    cache.set(snapshot.GENERATION_KEY, "from-another-process", timeout=None)
     # ...is read once the check interval has passed.
     assert status(client, "/gateway/shop/pong") == 404
-    monkeypatch.setattr(registry, "GENERATION_CHECK_SECONDS", 0)
+    monkeypatch.setattr(snapshot, "GENERATION_CHECK_SECONDS", 0)
     assert status(client, "/gateway/shop/pong") == 200
 
 
 def test_changes_drop_the_routes_again_on_commit(api, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         api.save()
-    assert registry.forget_everything in callbacks
+    assert snapshot.forget_everything in callbacks
 
 
 def test_an_invalid_template_leaves_the_other_operations_routed(client, backend, api):
@@ -193,12 +194,12 @@ def test_kept_values_last_until_the_configuration_changes(api):
         loads.append(1)
         return f"value {len(loads)}"
 
-    assert registry.kept(("thing",), load) == "value 1"
-    assert registry.kept(("thing",), load) == "value 1"
-    assert registry.kept(("other",), load) == "value 2"
+    assert snapshot.kept(("thing",), load) == "value 1"
+    assert snapshot.kept(("thing",), load) == "value 1"
+    assert snapshot.kept(("other",), load) == "value 2"
     api.name = "Shop, renamed"
     api.save()
-    assert registry.kept(("thing",), load) == "value 3"
+    assert snapshot.kept(("thing",), load) == "value 3"
 
 
 def test_a_failed_load_keeps_nothing(api):
@@ -206,14 +207,14 @@ def test_a_failed_load_keeps_nothing(api):
         raise LookupError("not there")
 
     with pytest.raises(LookupError):
-        registry.kept(("missing",), failing)
-    assert registry.kept(("missing",), lambda: "found") == "found"
+        snapshot.kept(("missing",), failing)
+    assert snapshot.kept(("missing",), lambda: "found") == "found"
 
 
 def test_kept_values_are_bounded(monkeypatch):
-    monkeypatch.setattr(registry, "KEPT_ENTRIES", 3)
+    monkeypatch.setattr(snapshot, "KEPT_ENTRIES", 3)
     for number in range(3):
-        registry.kept((number,), lambda number=number: number)
-    assert registry.kept((0,), lambda: "loaded again") == 0
-    registry.kept((3,), lambda: 3)  # the fourth starts again from none
-    assert registry.kept((0,), lambda: "loaded again") == "loaded again"
+        snapshot.kept((number,), lambda number=number: number)
+    assert snapshot.kept((0,), lambda: "loaded again") == 0
+    snapshot.kept((3,), lambda: 3)  # the fourth starts again from none
+    assert snapshot.kept((0,), lambda: "loaded again") == "loaded again"

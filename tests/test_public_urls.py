@@ -13,10 +13,11 @@ import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
 
+from catalog import snapshot
 from catalog.models import Api, Operation, ParameterLocation
 from catalog.registration import create_missing_template_parameters
 from console.models import Exchange
-from gateway import public_urls, registry
+from gateway import public_urls
 from httpcore.masking import MASK
 from tests.backends import Exchange as BackendExchange
 from tests.backends import scripted_server, unused_port
@@ -94,7 +95,7 @@ def test_a_key_does_not_change_the_url():
     )
     without = public_urls.gateway_base(api=api, portal_url=PORTAL)
     make_product(api, subscription_required=True)
-    registry.forget_everything()
+    snapshot.forget_everything()
     assert public_urls.gateway_base(api=api, portal_url=PORTAL) == without
 
 
@@ -334,7 +335,7 @@ def test_a_call_that_cannot_be_placed_any_more_shows_no_url_but_to_staff(backend
         operation.delete()
     else:
         Api.objects.filter(pk=operation.api_id).update(service_url="https://new.example.com")
-        registry.forget_everything()
+        snapshot.forget_everything()
     soup = page(client, f"/history/{exchange.pk}/")
     unknown = soup.select_one("[data-requested-url-unknown]")
     assert soup.select_one("[data-requested-url]") is None
