@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from catalog.models import Operation
-from httpcore.outbound import ErrorKind
+from httpcore.errors import ErrorKind
 
 
 class ExchangeQuerySet(models.QuerySet):

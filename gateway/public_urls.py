@@ -27,7 +27,7 @@ from django.urls import reverse
 from catalog.models import Api
 from console.models import Exchange
 from gateway import registry
-from httpcore.outbound import ErrorKind
+from httpcore.errors import ErrorKind
 
 # Whoever looks: a signed-in user or a visitor.
 Viewer = User | AnonymousUser

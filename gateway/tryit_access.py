@@ -37,8 +37,9 @@ from gateway.recording import record_call
 from gateway.selectors import products_requiring_key, subscriptions_for_api
 from gateway.tryit_choice import opening_choice
 from gateway.wording import calls_in_words, format_duration
+from httpcore.errors import ErrorKind
 from httpcore.masking import mask_request_url
-from httpcore.outbound import ErrorKind, SendResult
+from httpcore.outbound import SendResult
 from httpcore.templating import OutboundRequest
 
 # What the gateway would answer when the backend cannot be reached.

@@ -5,7 +5,7 @@ Production default: public addresses only. Loopback and private ranges are reach
 only where the PORTAL_OUTBOUND_ALLOWED_NETWORKS setting lists them (the demo lists
 127.0.0.1/32 for the sample backend; a company may list its 10.0.0.0/8).
 
-`outbound.PinnedAddressAdapter` calls `NetworkPolicy.resolve` once per call and connects
+`transport.PinnedAddressAdapter` calls `NetworkPolicy.resolve` once per call and connects
 to the address it returns, so DNS cannot move the connection after the check.
 """
 

@@ -50,8 +50,8 @@ from gateway import tryit_access
 from gateway.models import CallSource
 from gateway.tryit_access import GatewayPass, GatewayRefusal
 from httpcore import outbound
+from httpcore.errors import ErrorKind
 from httpcore.masking import MASK
-from httpcore.outbound import ErrorKind
 from httpcore.templating import BindError, OutboundRequest
 from portal import secrets
 from portal.database import release_while_waiting

@@ -22,14 +22,9 @@ from requests import exceptions as requests_exceptions
 from urllib3 import HTTPHeaderDict
 from urllib3.exceptions import ProtocolError
 
-from httpcore import network_policy, outbound
-from httpcore.outbound import (
-    ErrorKind,
-    OutboundRefused,
-    SendLimits,
-    check_request,
-    send,
-)
+from httpcore import network_policy, watchdog
+from httpcore.errors import ErrorKind, OutboundRefused
+from httpcore.outbound import SendLimits, check_request, send
 from httpcore.templating import OutboundRequest
 from tests.backends import (
     Exchange,
@@ -1125,9 +1120,9 @@ def test_limits_from_settings(settings):
 
 
 def test_one_watchdog_expires_each_deadline_on_time_and_only_unfinished_ones():
-    long = outbound._Deadline(60)
-    finished = outbound._Deadline(0.05)
-    short = outbound._Deadline(0.1)
+    long = watchdog.Deadline(60)
+    finished = watchdog.Deadline(0.05)
+    short = watchdog.Deadline(0.1)
     with long:
         with finished:
             pass
