@@ -28,9 +28,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import (
+from bench.common import (
     Report,
     gunicorn,
     load_average,
@@ -190,7 +190,7 @@ def main() -> int:
                 max(small[name], large[name]) <= GOAL_QUERIES and small[name] == large[name],
             )
         for name, path in pages().items():
-            times = []
+            times: list[float] = []
             size = 0
             deadline = time.monotonic() + MAX_SECONDS_A_PAGE
             while len(times) < options.requests and time.monotonic() < deadline:

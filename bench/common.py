@@ -43,6 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -486,7 +487,7 @@ def json_document(size: int, *, seed: int = 7) -> bytes:
     total = 2
     number = 0
     while True:
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "sku": f"SKU-{rng.randrange(10**5):05d}",
                 "name": rng.choice(products),

@@ -344,7 +344,11 @@ def behaviour_cases(world: World) -> list[Case]:
         for index, (name, handler, check) in enumerate(table)
     ]
     key_rows = [("header_name", n) for n, _ in keys] + [("header_value", v) for _, v in keys]
-    post_form = [("param-template-item", "1"), ("body", '{"a": 1}'), *key_rows]
+    post_form: list[tuple[str, FormValue]] = [
+        ("param-template-item", "1"),
+        ("body", '{"a": 1}'),
+        *key_rows,
+    ]
     cases.append(
         Case(
             "POST with keys, 307 to another host",
@@ -376,7 +380,7 @@ def behaviour_cases(world: World) -> list[Case]:
         ),
     ]
     gzip_headers = [("Content-Encoding", "gzip"), ("Content-Type", "text/plain")]
-    huge = {
+    huge: dict[str, Callable[[Backend], None]] = {
         GB_BODY: StreamedBody(1024 * MB),
         GZIP_BOMB: reply_with(200, headers=gzip_headers, body=bomb),
         # One emoji: Python stores the decoded text at 4 bytes a character.
@@ -668,7 +672,7 @@ def gateway_cases(world: World) -> list[GatewayCase]:
         ("chunked body cut short", b"5\r\nab", True),
         ("chunk size line of 70 KB", b"1" * 70_000, False),
     ]
-    for label, body, half_close in chunked:
+    for label, chunks, half_close in chunked:
         cases.append(
             GatewayCase(
                 f"gateway: {label}",
@@ -676,7 +680,7 @@ def gateway_cases(world: World) -> list[GatewayCase]:
                     "POST",
                     "/gateway/g-chunked/items/1",
                     headers=(("Content-Type", "text/plain"),),
-                    chunked=body,
+                    chunked=chunks,
                 ),
                 gateway_error(400, "InvalidRequest", quiet=chunked_backend),
                 half_close=half_close,

@@ -28,9 +28,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import (
+from bench.common import (
     MB,
     Browser,
     Report,
@@ -141,11 +141,11 @@ def timing(report: Report, *, runs: int) -> None:
     from pygments.lexers import JsonLexer
 
     from console.models import Exchange
-    from console.rendering import render_body
+    from console.rendering import RenderedBody, render_body
 
     body = json_document(JSON_BYTES)
 
-    def panel(body: bytes) -> tuple[object, str]:
+    def panel(body: bytes) -> tuple[RenderedBody, str]:
         rendered = render_body(body=body, content_type="application/json")
         exchange = Exchange(
             pk=1,

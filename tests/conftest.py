@@ -74,7 +74,7 @@ def _stored_call_text(call: GatewayCall) -> str:
 
 
 @pytest.fixture(autouse=True)
-def secrets_are_never_stored(monkeypatch):
+def secrets_are_never_stored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """After every test: no secret value that was sent appears in any stored exchange
     or gateway call.
 
@@ -141,7 +141,9 @@ def _logged_text(records: list[logging.LogRecord]) -> str:
 
 
 @pytest.fixture(autouse=True)
-def secrets_are_never_logged(caplog, monkeypatch):
+def secrets_are_never_logged(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """After every test: no subscription key saved and no account key made (nor one in
     a link of a mail sent) during the test appears in a log record of the test.
 

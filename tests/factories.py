@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from catalog.models import Api
 from gateway.models import Product, Subscription, SubscriptionState
@@ -14,7 +14,7 @@ PASSWORD = "correct horse battery staple"
 
 def make_user(
     username: str = "dev", *, staff: bool = False, verified: bool = True, **fields
-) -> AbstractBaseUser:
+) -> User:
     """An account with PASSWORD; its address (if any) is its primary one in allauth's
     table, confirmed unless `verified` is false."""
     user = get_user_model().objects.create_user(
@@ -56,7 +56,7 @@ def make_product(
 
 def make_subscription(
     *,
-    user: AbstractBaseUser,
+    user: User,
     product: Product,
     state: str = SubscriptionState.ACTIVE,
     name: str = "",

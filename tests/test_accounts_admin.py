@@ -10,6 +10,7 @@ from django.test import Client
 
 from portal.admin import PortalUserAdmin
 from tests.factories import make_user
+from tests.markup import link_named, one
 
 pytestmark = pytest.mark.django_db
 
@@ -45,9 +46,10 @@ def test_the_list_shows_email_and_active(admin_client_with_users: Client) -> Non
     headers = [th.get_text(strip=True) for th in page.select("#result_list thead th")]
     assert "Email address" in headers
     assert "Active" in headers
-    ada_row = page.find("a", string="ada").find_parent("tr")
-    assert ada_row.select_one(".field-email").get_text(strip=True) == "ada@example.com"
-    assert ada_row.select_one(".field-is_active img")["alt"] == "False"
+    ada_row = link_named(page, "ada").find_parent("tr")
+    assert ada_row is not None
+    assert one(ada_row, ".field-email").get_text(strip=True) == "ada@example.com"
+    assert one(ada_row, ".field-is_active img")["alt"] == "False"
 
 
 def test_the_list_filters_by_active(admin_client_with_users: Client) -> None:

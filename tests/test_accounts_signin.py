@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.factories import PASSWORD, make_user
+from tests.markup import link_named, one
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +35,9 @@ def errors(response) -> list[str]:
 
 def test_the_sign_in_page_links_to_sign_up_and_forgot_password(client: Client) -> None:
     page = BeautifulSoup(client.get(LOGIN).content, "html.parser")
-    main = page.find("main")
-    assert main.find("a", string="Create an account")["href"] == "/accounts/signup/"
-    assert main.find("a", string="Forgot your password?")["href"] == "/accounts/password/reset/"
+    main = one(page, "main")
+    assert link_named(main, "Create an account")["href"] == "/accounts/signup/"
+    assert link_named(main, "Forgot your password?")["href"] == "/accounts/password/reset/"
 
 
 def test_an_active_account_signs_in_and_goes_back_where_it_was(client: Client) -> None:

@@ -174,7 +174,7 @@ def test_an_address_in_use_answers_as_a_new_one_and_mails_its_owner(
     assert "/accounts/confirm/" not in mail.body
     assert "http://testserver/accounts/password/reset/" in mail.body
     assert list(EmailAddress.objects.filter(email="owner@example.com")) == list(
-        owner.emailaddress_set.all()
+        owner.emailaddress_set.all()  # type: ignore[attr-defined]  # allauth has no types
     )
 
 

@@ -3,6 +3,7 @@ from bs4 import BeautifulSoup
 
 from catalog.models import Api, Operation
 from catalog.selectors import OPERATIONS_PER_PAGE, UNTAGGED, api_operations
+from tests.markup import one
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +74,7 @@ def headings(soup: BeautifulSoup) -> list[str]:
 
 
 def rows(soup: BeautifulSoup) -> list[str]:
-    return [row.select_one(".operation-name").get_text() for row in soup.select(".operation-row")]
+    return [one(row, ".operation-name").get_text() for row in soup.select(".operation-row")]
 
 
 def test_a_page_holds_100_operations_and_tags_continue_across_pages(client, large_api):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from analytics import axes, charts, formats
+from tests.markup import child
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert("x")</script> & co'
@@ -72,12 +73,12 @@ def test_a_bar_chart_is_an_accessible_responsive_svg() -> None:
     assert root.get("width") is None and root.get("height") is None
     assert root.get("role") == "img"
     assert root.get("aria-labelledby") == "calls-title calls-desc"
-    assert root.find(f"{SVG}title").text == "Calls over time"
-    assert root.find(f"{SVG}title").get("id") == "calls-title"
-    assert root.find(f"{SVG}desc").text == "Calls per hour."
+    assert child(root, f"{SVG}title").text == "Calls over time"
+    assert child(root, f"{SVG}title").get("id") == "calls-title"
+    assert child(root, f"{SVG}desc").text == "Calls per hour."
     # The title is drawn too, and the legend names each series.
     assert texts(root)[0] == "Calls over time"
-    legend = root.find(f"{SVG}g[@class='chart-legend']")
+    legend = child(root, f"{SVG}g[@class='chart-legend']")
     assert [t.text for t in legend.iter(f"{SVG}text")] == ["2xx", "5xx"]
     assert [r.get("fill") for r in legend.iter(f"{SVG}rect")] == [charts.GREEN, charts.RED]
 
@@ -116,8 +117,8 @@ def test_every_text_is_escaped() -> None:
     assert "<script>" not in markup
     assert "&lt;script&gt;" in markup
     root = parse(markup)
-    assert root.find(f"{SVG}title").text == HOSTILE
-    assert root.find(f"{SVG}desc").text == HOSTILE
+    assert child(root, f"{SVG}title").text == HOSTILE
+    assert child(root, f"{SVG}desc").text == HOSTILE
     assert texts(root).count(HOSTILE) == 3  # the title, the legend and the x label
     assert root.get("onload") is None
     assert root.get("data-chart") == 'x" onload="alert(1)'
@@ -160,7 +161,7 @@ def test_no_data_draws_a_message_instead_of_empty_axes(markup) -> None:
     root = parse(markup)
     assert root.get("class") == "chart chart-empty"
     assert "No calls in this range" in texts(root)
-    assert root.find(f"{SVG}desc").text == "No calls in this range"
+    assert child(root, f"{SVG}desc").text == "No calls in this range"
     assert root.find(f".//{SVG}line") is None  # no axis, no gridline
     assert root.find(f".//{SVG}g[@class='chart-legend']") is None
 
@@ -191,37 +192,37 @@ def test_nice_ticks(maximum, integers, ticks) -> None:
 
 def test_the_y_axis_has_a_gridline_and_label_per_tick() -> None:
     root = parse(bars(values=[3, 0, 5, 12]))  # stacked totals: 4, 1, 6, 13
-    grid = root.find(f"{SVG}g[@class='chart-grid']")
+    grid = child(root, f"{SVG}g[@class='chart-grid']")
     assert [t.text for t in grid.iter(f"{SVG}text")] == ["0", "5", "10", "15"]
     gridlines = list(grid.iter(f"{SVG}line"))
     assert len(gridlines) == 4
-    ys = [float(line.get("y1")) for line in gridlines]
+    ys = [float(line.attrib["y1"]) for line in gridlines]
     assert ys == sorted(ys, reverse=True)  # 0 at the bottom
 
 
 def test_the_x_axis_has_the_given_ticks() -> None:
     root = parse(bars())
-    axis = root.find(f"{SVG}g[@class='chart-x-axis']")
+    axis = child(root, f"{SVG}g[@class='chart-x-axis']")
     assert [t.text for t in axis.iter(f"{SVG}text")] == ["10:00", "12:00"]
     assert len(list(axis.iter(f"{SVG}line"))) == 2
 
 
 def test_stacked_bars_are_as_tall_as_their_values() -> None:
     root = parse(bars(values=[3, 0, 5, 12]))
-    groups = list(root.find(f"{SVG}g[@class='chart-bars']"))
+    groups = list(child(root, f"{SVG}g[@class='chart-bars']"))
     assert len(groups) == 4  # every position has a 5xx call
-    heights = [[float(r.get("height")) for r in g.iter(f"{SVG}rect")] for g in groups]
+    heights = [[float(r.attrib["height"]) for r in g.iter(f"{SVG}rect")] for g in groups]
     unit = heights[0][1]  # one 5xx call
     assert heights[0][0] == pytest.approx(3 * unit)
     assert heights[1] == [pytest.approx(unit)]  # the 0 draws nothing
     assert heights[3][0] == pytest.approx(12 * unit)
-    assert groups[0].find(f"{SVG}title").text == "Mon 10:00: 2xx 3, 5xx 1"
+    assert child(groups[0], f"{SVG}title").text == "Mon 10:00: 2xx 3, 5xx 1"
 
 
 def test_a_line_breaks_where_values_are_missing_and_dots_a_lone_point() -> None:
     root = parse(lines([1.0, 2.0, None, 4.0, None, 6.0, 7.0] + [1.0] * 40))
-    path = root.find(f".//{SVG}path")
-    assert path.get("d").count("M") == 3
+    path = child(root, f".//{SVG}path")
+    assert path.attrib["d"].count("M") == 3
     assert path.get("stroke") == charts.BLUE
     assert path.get("fill") == "none"
     # More than 40 points: only the lone one (4.0) gets a dot.
@@ -241,7 +242,7 @@ def test_a_bar_list_shows_each_share() -> None:
         )
     )
     assert texts(root)[1:] == ["2xx success", "3 (75.0%)", "5xx server error", "1 (25.0%)"]
-    assert root.get("viewBox") == "0 0 640 " + str(int(root.get("viewBox").split()[3]))
+    assert root.get("viewBox") == "0 0 640 " + str(int(root.attrib["viewBox"].split()[3]))
 
 
 # --- Time axis ticks --------------------------------------------------------------------
@@ -316,11 +317,12 @@ def test_x_labels_never_overlap(size, count, step) -> None:
             size=size,
         )
     )
-    axis = root.find(f"{SVG}g[@class='chart-x-axis']")
+    axis = child(root, f"{SVG}g[@class='chart-x-axis']")
     spans = []
     for text in axis.iter(f"{SVG}text"):
-        x, width = float(text.get("x")), charts._text_width(text.text, size.font_size)
-        left = {"start": x, "middle": x - width / 2, "end": x - width}[text.get("text-anchor")]
+        assert text.text is not None
+        x, width = float(text.attrib["x"]), charts._text_width(text.text, size.font_size)
+        left = {"start": x, "middle": x - width / 2, "end": x - width}[text.attrib["text-anchor"]]
         assert left >= 0
         assert left + width <= size.width
         spans.append((left, left + width))

@@ -135,7 +135,7 @@ def test_a_secret_header_value_is_not_copied_into_the_detail():
     assert "secret1" not in result.detail
 
 
-def test_a_malformed_check_fails_without_raising():
+def test_a_malformed_check_fails_without_raising() -> None:
     assert run("status 200").passed is False  # type: ignore[arg-type]
     assert run({"kind": "status", "value": 200}).passed is False
 

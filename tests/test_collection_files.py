@@ -243,6 +243,7 @@ def test_a_hand_written_file_imports(demo_api, owner) -> None:
     key = collection.variables.get(name="key")
     assert key.secret and key.value.startswith("enc:") and decrypt(key.value) == "s3cret-value-123"
     saved = collection.requests.get()
+    assert saved.operation is not None
     assert saved.operation.slug == "rrs-execute"
     assert saved.operation_label == "AzureML Demo API: RRS Execute"
     authorization, api_key = saved.values["headers"]

@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from demo.models import DemoJob
+from tests.markup import one
 
 pytestmark = pytest.mark.django_db
 
@@ -487,6 +488,7 @@ def test_job_state_lives_in_the_database_with_a_fixed_end(client: Client, settin
     # Another process (or a restart) sees only the row; shortening the setting
     # afterwards must not finish a job that is already running.
     row = DemoJob.objects.get(pk=jobid)
+    assert row.ends_at is not None and row.started_at is not None
     assert row.ends_at - row.started_at == timedelta(seconds=30)
     assert row.inputs == SENTENCE_INPUT["Inputs"]
     settings.PORTAL_DEMO_JOB_SECONDS = 0
@@ -611,8 +613,8 @@ def test_a_number_out_of_range_in_try_it_shows_the_backends_400(
 
     assert response.status_code == 200
     soup = BeautifulSoup(response.content, "html.parser")
-    assert soup.select_one("[data-status]").get_text(strip=True) == "400 Bad Request"
-    shown = json.loads(soup.select_one("[data-body-kind=json]").get_text())
+    assert one(soup, "[data-status]").get_text(strip=True) == "400 Bad Request"
+    shown = json.loads(one(soup, "[data-body-kind=json]").get_text())
     assert shown["error"]["message"] == OUT_OF_RANGE_MESSAGE
     assert shown["error"]["details"][0]["target"] == "Inputs.input1.Values[0][0]"
 

@@ -95,6 +95,7 @@ def test_the_batch_flow_runs_end_to_end(loaded) -> None:
         "$.Results.output1.value.ColumnNames is present",
     }
     # The job id that BES Submit answered travels to the next requests.
+    assert steps[0].exchange and steps[1].exchange and steps[3].exchange
     jobid = json.loads(bytes(steps[0].exchange.response_body))
     assert f"/jobs/{jobid}/start?" in steps[1].exchange.url
     assert f"/jobs/{jobid}?" in steps[3].exchange.url

@@ -130,7 +130,9 @@ def error_of(response) -> dict:
 
 
 def last_call() -> GatewayCall:
-    return GatewayCall.objects.order_by("-id").first()
+    call = GatewayCall.objects.order_by("-id").first()
+    assert call is not None, "no gateway call recorded"
+    return call
 
 
 # --- Forwarding ---------------------------------------------------------------------------
@@ -398,7 +400,7 @@ def spelled(location: str, server) -> str:
 @pytest.mark.parametrize(("location", "expected"), KEPT_LOCATIONS)
 def test_a_location_under_the_backends_url_points_under_the_gateway(
     client, api, key, location, expected
-):
+) -> None:
     holder: list[str] = []
 
     def handler(exchange: Exchange) -> None:
@@ -416,7 +418,7 @@ def test_a_location_under_the_backends_url_points_under_the_gateway(
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308, 201])
 @pytest.mark.parametrize("location", REFUSED_LOCATIONS)
-def test_a_location_anywhere_else_is_a_502_without_it(client, api, key, location, status):
+def test_a_location_anywhere_else_is_a_502_without_it(client, api, key, location, status) -> None:
     with scripted_server() as decoy:
         holder: list[str] = []
 

@@ -216,7 +216,7 @@ def test_non_staff_cannot_use_the_admin(owner, product) -> None:
         reverse(CHANGELIST), {"action": "approve", "_selected_action": [str(subscription.pk)]}
     )
     assert response.status_code == 302
-    assert response.url.startswith(reverse("admin:login"))
+    assert response["Location"].startswith(reverse("admin:login"))
     assert Subscription.objects.get(pk=subscription.pk).state == S.SUBMITTED
 
 

@@ -209,7 +209,7 @@ def test_longer_quota_periods(period):
 
 
 @pytest.mark.parametrize(("limit", "per_thread"), [(200, 20), (50, 10)])
-def test_concurrent_calls_at_the_edge_admit_at_most_the_limit(limit, per_thread):
+def test_concurrent_calls_at_the_edge_admit_at_most_the_limit(limit, per_thread) -> None:
     """32 threads send at once; at most limit + 1 % may pass (exactly the limit here)."""
     sub, prod = subscription(), product(rate=limit, quota=10 * limit)
     barrier = threading.Barrier(32)

@@ -21,7 +21,7 @@ from http import HTTPStatus
 
 import pytest
 import trustme
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from django.db.models.signals import post_save
 from django.test import Client
 
@@ -48,6 +48,7 @@ from tests.backends import (
     switching_protocols,
 )
 from tests.backends import Exchange as Backend
+from tests.markup import one
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +135,7 @@ def try_it(
     return client.post(url, data, headers={"HX-Request": "true"})
 
 
-def result_of(response) -> BeautifulSoup:
+def result_of(response) -> Tag:
     """The result panel of a Try it answer, which must be a 200."""
     assert response.status_code == 200
     panel = BeautifulSoup(response.content, "html.parser").select_one("#result")
@@ -142,7 +143,7 @@ def result_of(response) -> BeautifulSoup:
     return panel
 
 
-def call(service_url: str, client: Client, **kwargs) -> BeautifulSoup:
+def call(service_url: str, client: Client, **kwargs) -> Tag:
     """Register, try, and time it: every hostile case must end well within 3 s."""
     operation = register(service_url, method="POST" if kwargs.get("body") else "GET")
     started = time.monotonic()
@@ -152,14 +153,14 @@ def call(service_url: str, client: Client, **kwargs) -> BeautifulSoup:
     return result_of(response)
 
 
-def status_of(panel: BeautifulSoup) -> str:
-    return panel.select_one("[data-status]").get_text(" ", strip=True)
+def status_of(panel: Tag) -> str:
+    return one(panel, "[data-status]").get_text(" ", strip=True)
 
 
-def assert_error_panel(panel: BeautifulSoup, kind: str, message: str) -> None:
+def assert_error_panel(panel: Tag, kind: str, message: str) -> None:
     error = panel.select_one("[data-error-kind]")
     assert error is not None, panel.get_text(" ", strip=True)[:300]
-    assert (error["data-error-kind"], error.select_one("[data-error-message]").get_text()) == (
+    assert (error["data-error-kind"], one(error, "[data-error-message]").get_text()) == (
         kind,
         message,
     )
@@ -393,7 +394,9 @@ def test_a_huge_body_is_cut_at_the_cap(client, bomb, case):
 
 
 @pytest.mark.parametrize("case", ["1-gb-body", "gzip-bomb", "5-mb-text-with-an-emoji"])
-def test_memory_stays_near_the_cap_on_a_huge_body(client, settings, monkeypatch, bomb, case):
+def test_memory_stays_near_the_cap_on_a_huge_body(
+    client, settings, monkeypatch, bomb, case
+) -> None:
     """Python allocations while the portal handles the response, with the default 5 MiB
     cap: outbound.send holds the cap once (plus a chunk); the whole view (storing,
     escaping, rendering) stays under 50 MB. bench/hostile.py measures the process's RSS."""

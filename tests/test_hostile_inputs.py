@@ -39,6 +39,7 @@ from catalog.models import Api, Operation, Parameter, ParameterLocation, Paramet
 from catalog.registration import create_missing_template_parameters
 from console.models import Exchange
 from tests.backends import ScriptedServer, reply_with, scripted_server
+from tests.markup import attr, one
 
 pytestmark = pytest.mark.django_db
 
@@ -175,10 +176,10 @@ def submit(client, operation: Operation, form: Form):
 
 def errors_on(soup: BeautifulSoup) -> dict[str, list[str]]:
     """Every error the Try it form shows, by where it is shown."""
-    form = soup.select_one("#try-it form")
+    form = one(soup, "#try-it form")
     found: dict[str, list[str]] = {}
     for box in form.select(".invalid-feedback[id$=_error]"):
-        name = box["id"].removeprefix("id_").removesuffix("_error")
+        name = attr(box, "id").removeprefix("id_").removesuffix("_error")
         found[name] = [p.get_text() for p in box.select("p")]
     if headers := form.select_one("#header-errors"):
         found["headers"] = [div.get_text() for div in headers.find_all("div")]
@@ -213,7 +214,7 @@ def check(client, scene: Scene, operation: Operation, form: Form, expected: Refu
         assert Exchange.objects.count() == 0
     else:
         assert errors_on(soup) == {}
-        assert soup.select_one("[data-status]").get_text(strip=True) == "200 OK"
+        assert one(soup, "[data-status]").get_text(strip=True) == "200 OK"
         [received] = scene.backend.requests
         assert received.method == expected.method
         assert received.target == expected.target

@@ -7,6 +7,7 @@ from django.utils import timezone
 from console.models import Exchange
 from testing.junit import junit_xml
 from testing.models import Collection, Run, RunStatus, RunStep, SavedRequest
+from tests.markup import child, text_at
 
 
 @pytest.fixture
@@ -117,19 +118,19 @@ def test_the_report_has_the_structure_ci_systems_read(run) -> None:
     submit, status, broken, delete = cases
     assert submit.attrib["time"] == "0.035"
     assert submit.find("failure") is None and submit.find("error") is None
-    assert submit.find("system-out").text.endswith("-> 200 in 12 ms")
+    assert text_at(submit, "system-out").endswith("-> 200 in 12 ms")
 
-    failure = status.find("failure")
+    failure = child(status, "failure")
     assert failure.attrib["message"] == "Status is 200: got 404"
     assert failure.text == "Status is 200: got 404\n$.StatusCode equals Finished: missing"
     assert status.attrib["time"] == "1.250"
-    assert "after 3 tries" in status.find("system-out").text
+    assert "after 3 tries" in text_at(status, "system-out")
 
-    error = broken.find("error")
+    error = child(broken, "error")
     assert error.attrib["message"] == "Connection refused by 127.0.0.1:9"
-    assert "is the backend running?" in error.text
+    assert "is the backend running?" in text_at(broken, "error")
     assert broken.find("failure") is None
-    assert "-> connect" in broken.find("system-out").text
+    assert "-> connect" in text_at(broken, "system-out")
 
     assert delete.find("skipped") is not None
 

@@ -15,6 +15,7 @@ from openapi import admin_import as openapi_admin
 from openapi import pending as openapi_pending
 from openapi.importer import import_openapi, load_document
 from openapi.models import PendingImport
+from tests.markup import one
 from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, confirmation, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ def items(page, list_id: str) -> list[str]:
 
 def text_of(page, element_id: str) -> str:
     return " ".join(
-        BeautifulSoup(page.content, "html.parser").find(id=element_id).get_text().split()
+        one(BeautifulSoup(page.content, "html.parser"), f"#{element_id}").get_text().split()
     )
 
 
@@ -211,7 +212,7 @@ def test_a_change_since_the_preview_is_shown_not_written(admin_client, orders):
 
 def assert_refused(response, message: str) -> None:
     assert response.status_code == 200
-    refused = BeautifulSoup(response.content, "html.parser").find(id="import-refused")
+    refused = one(BeautifulSoup(response.content, "html.parser"), "#import-refused")
     assert refused.get_text() == f"Nothing was imported. {message}"
     assert 'name="document"' in response.content.decode()  # the upload form again
 

@@ -655,7 +655,7 @@ def test_recursive_schemas_end_at_the_depth_cap():
     assert json.loads(responses(op)[200].example) == {"b": {"a": {}, "list": [{}]}}
 
 
-def test_deep_schemas_stop_at_the_depth_cap():
+def test_deep_schemas_stop_at_the_depth_cap() -> None:
     schema: dict = {"type": "string"}
     for _ in range(EXAMPLE_MAX_DEPTH + 5):
         schema = {"type": "object", "properties": {"next": schema}}

@@ -190,7 +190,7 @@ def _snapshot(api: Api, *, values: dict) -> dict:
 
 def _differences(first: Api, second: Api) -> list[str]:
     """Each field that differs, as "operation: field: first != second"."""
-    values: dict[tuple[str, str], str] = {}
+    values: dict[tuple[str, str, str], str] = {}
     before = _snapshot(first, values=values)
     after = _snapshot(second, values=values)
     problems = []

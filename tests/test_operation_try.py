@@ -1,6 +1,7 @@
 """POST /apis/<api>/operations/<op>/try: the whole pipeline, with real HTTP on loopback."""
 
 import json
+from collections.abc import Sequence
 
 import pytest
 from bs4 import BeautifulSoup
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 RRS_TRY = "/apis/azureml-demo/operations/rrs-execute/try"
 
 
-def rrs_form(**overrides: str) -> dict:
+def rrs_form(**overrides: str | Sequence[str]) -> dict:
     data = {
         "param-template-workspace": "ws1",
         "param-template-service": "svc1",

@@ -68,7 +68,9 @@ def tags_in_order(document: dict) -> list[str]:
 
 
 def first_operation(api: Api) -> Operation:
-    return api.operations.order_by("order").first()
+    operation = api.operations.order_by("order").first()
+    assert operation is not None
+    return operation
 
 
 def a_later_page(api: Api) -> int:

@@ -266,7 +266,7 @@ def test_subscribe_permission_matrix(starter) -> None:
     url = _subscribe_url(starter)
     anonymous = Client().post(url, {"name": "x", "accept_terms": "on"})
     assert anonymous.status_code == 302
-    assert anonymous.url == f"{reverse('account_login')}?next=/products/starter/"
+    assert anonymous["Location"] == f"{reverse('account_login')}?next=/products/starter/"
     assert not Subscription.objects.exists()
     for user in (make_user("bob"), make_user("root", staff=True)):
         response = _signed_in(user).post(url, {"name": "x", "accept_terms": "on"})

@@ -154,7 +154,7 @@ def stored_text(*rows) -> str:
 
 
 @live
-def test_the_batch_flow_runs_end_to_end(live_demo_api, fast_jobs, tester):
+def test_the_batch_flow_runs_end_to_end(live_demo_api, fast_jobs, tester) -> None:
     collection = make_collection(tester)
     saved = batch_flow(collection, live_demo_api)
     seen: list[str] = []
@@ -173,6 +173,7 @@ def test_the_batch_flow_runs_end_to_end(live_demo_api, fast_jobs, tester):
     assert seen == [step.name for step in steps]
     assert all(step.passed for step in steps), [(s.name, s.error, s.check_results) for s in steps]
     submit, start, status, delete = steps
+    assert submit.exchange and start.exchange and status.exchange and delete.exchange
     job_id = json.loads(bytes(submit.exchange.response_body))
     # The extracted id went into the next steps' URLs.
     assert f"/jobs/{job_id}/start?" in start.exchange.url
@@ -344,7 +345,7 @@ def test_fail_fast_stops_after_the_first_failure(live_demo_api, tester):
 
 
 @live
-def test_concurrency_runs_independent_requests_at_once(live_demo_api, tester, monkeypatch):
+def test_concurrency_runs_independent_requests_at_once(live_demo_api, tester, monkeypatch) -> None:
     collection = make_collection(tester)
     for index in range(8):
         rrs(collection, live_demo_api, order=index, name=f"Score {index}")

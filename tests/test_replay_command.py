@@ -18,6 +18,7 @@ from django.core.management.base import CommandError
 from console.models import Exchange
 from demo.collection import SCORING_NAME, create_demo_collection
 from testing.models import Collection, CollectionShare, Run, RunStatus, SavedRequest, ShareAccess
+from tests.markup import child
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,9 +99,9 @@ def test_junit_report(scoring, tmp_path) -> None:
     assert (root.tag, root.attrib["tests"], root.attrib["failures"]) == ("testsuites", "2", "1")
     suites = {suite.attrib["name"]: suite for suite in root.findall("testsuite")}
     assert set(suites) == {SCORING_NAME, "Wrong status"}
-    failure = suites["Wrong status"].find("testcase/failure")
+    failure = child(suites["Wrong status"], "testcase/failure")
     assert failure.attrib["message"] == "Status is 201: got 200"
-    assert suites[SCORING_NAME].find("testcase").attrib["name"] == "RRS Execute"
+    assert child(suites[SCORING_NAME], "testcase").attrib["name"] == "RRS Execute"
 
 
 def test_fail_fast_stops_the_remaining_collections(scoring) -> None:

@@ -32,6 +32,7 @@ from testing.retry_after import Delay, RetryNote, decide, parse_retry_after
 from tests.backends import Exchange as BackendExchange
 from tests.backends import scripted_server
 from tests.factories import make_product, make_subscription, make_user
+from tests.markup import child, one, text_at
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 JSON = [("Content-Type", "application/json")]
@@ -227,6 +228,7 @@ def test_a_429_with_retry_after_1_is_waited_out_and_sent_again(collection, sleep
         429,
         200,
     ]
+    assert outcome.exchange is not None
     assert outcome.exchange.status_code == 200
 
 
@@ -372,9 +374,9 @@ def test_a_run_stores_the_note_and_junit_keeps_it_in_system_out(collection, slee
         "retry_after": True,
     }
     assert step.check_results[1] == {"label": "Status is 200", "passed": True, "detail": ""}
-    case = ET.fromstring(junit_xml(runs=[run]).encode()).find("testsuite/testcase")  # noqa: S314
+    case = child(ET.fromstring(junit_xml(runs=[run]).encode()), "testsuite/testcase")  # noqa: S314
     assert case.find("failure") is None
-    lines = case.find("system-out").text.splitlines()
+    lines = text_at(case, "system-out").splitlines()
     assert re.fullmatch(r"GET http://.+/base/items/42 -> 200 in \d+ ms after 2 tries", lines[0])
     assert lines[1] == "429, Retry-After 1 s: waited and retried"
 
@@ -384,10 +386,10 @@ def test_junit_names_a_retry_after_over_the_limit_as_the_failure(collection, sle
     with scripted_server(Answers(busy(503, "90"))) as server:
         save(collection, make_operation(server.url))
         run = replay.run_collection(collection=collection, user=collection.owner, sleep=sleeps)
-    case = ET.fromstring(junit_xml(runs=[run]).encode()).find("testsuite/testcase")  # noqa: S314
-    failure = case.find("failure")
+    case = child(ET.fromstring(junit_xml(runs=[run]).encode()), "testsuite/testcase")  # noqa: S314
+    failure = child(case, "failure")
     assert failure.get("message") == "503, Retry-After 90 s is over the 60 s limit: not retried"
-    assert failure.text.splitlines() == [
+    assert text_at(case, "failure").splitlines() == [
         "503, Retry-After 90 s is over the 60 s limit: not retried",
         "Status is 200: got 503",
     ]
@@ -434,8 +436,8 @@ def test_the_command_line_prints_the_wait_on_the_steps_line(collection, tmp_path
         r"PASS  Get item  200  \d+ ms \(2 tries\)  429, Retry-After 1 s: waited and retried", line
     ), line
     assert "1 request, 1 passed, 0 failed" in out
-    case = ET.parse(report).getroot().find("testsuite/testcase")  # noqa: S314
-    assert "429, Retry-After 1 s: waited and retried" in case.find("system-out").text.splitlines()
+    case = child(ET.parse(report).getroot(), "testsuite/testcase")  # noqa: S314
+    assert "429, Retry-After 1 s: waited and retried" in text_at(case, "system-out").splitlines()
 
 
 @pytest.mark.django_db
@@ -453,7 +455,7 @@ def test_the_command_line_fails_a_retry_after_over_the_limit(collection, tmp_pat
         r"retried; Status is 200: got 429",
         line,
     ), line
-    failure = ET.parse(report).getroot().find("testsuite/testcase/failure")  # noqa: S314
+    failure = child(ET.parse(report).getroot(), "testsuite/testcase/failure")  # noqa: S314
     assert failure.get("message") == "429, Retry-After 120 s is over the 60 s limit: not retried"
 
 
@@ -475,7 +477,7 @@ def test_a_run_from_its_page_waits_in_the_background(client, tester, settings) -
         assert len(server.requests) == 2
     assert run.status == RunStatus.PASSED
     page = BeautifulSoup(client.get(response["Location"]).content, "html.parser")
-    step = page.select_one('[data-step="Get item"]')
+    step = one(page, '[data-step="Get item"]')
     assert step["data-passed"] == "true"
     checks = [item.get_text(" ", strip=True) for item in step.select("[data-check-passed]")]
     assert checks == ["✓ 503, Retry-After 1 s: waited and retried", "✓ Status is 200"]

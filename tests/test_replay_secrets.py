@@ -44,6 +44,7 @@ from testing.models import (
 )
 from tests.backends import reply_with, scripted_server
 from tests.factories import make_product, make_subscription, make_user
+from tests.markup import attr, one
 
 pytestmark = pytest.mark.django_db
 
@@ -157,10 +158,10 @@ def try_it_form(response) -> dict[str, list[str]]:
             value = field.get_text().removeprefix("\n")
         elif field.name == "select":
             chosen = field.select_one("option[selected]") or field.select_one("option")
-            value = chosen.get("value", "") if chosen else ""
+            value = attr(chosen, "value", "") if chosen else ""
         else:
-            value = field.get("value", "")
-        data.setdefault(field["name"], []).append(value)
+            value = attr(field, "value", "")
+        data.setdefault(attr(field, "name"), []).append(value)
     return data
 
 
@@ -168,9 +169,9 @@ def header_inputs(response) -> dict[str, str]:
     """The Try it form's header rows: name -> the value input's value."""
     rows = {}
     for row in soup_of(response).select("#try-it .header-row"):
-        name = row.select_one("input[name=header_name]").get("value", "")
+        name = attr(one(row, "input[name=header_name]"), "value", "")
         if name:
-            rows[name] = row.select_one("input[name=header_value]").get("value", "")
+            rows[name] = attr(one(row, "input[name=header_value]"), "value", "")
     return rows
 
 
@@ -243,7 +244,7 @@ def test_nobody_but_the_owner_gets_the_owners_secrets(who: str, shared: Shared, 
         assert Exchange.objects.count() == before
         assert len(backend.requests) == 1  # the owner's run in the fixture, and no other
     else:
-        assert soup_of(replayed).select_one("[data-outcome]").get_text(strip=True) == "PASS"
+        assert one(soup_of(replayed), "[data-outcome]").get_text(strip=True) == "PASS"
         assert ran.redirect_chain[-1][0] == f"/runs/{Run.objects.latest('id').pk}/"
         # The calls were made with the owner's secrets: the backend got them.
         assert backend.requests[-1].header("Authorization") == f"Bearer {BEARER}"
@@ -290,15 +291,15 @@ def test_nobody_but_the_owner_gets_the_owners_secrets(who: str, shared: Shared, 
         assert (inputs[KEY_HEADER], inputs["Authorization"], inputs["Api-Key"]) == ("", "", "")
         assert inputs["X-Trace"] == ""
         assert inputs["Accept"] == "application/json"
-        note = soup_of(again).select_one("[data-secrets-withheld]")
+        note = one(soup_of(again), "[data-secrets-withheld]")
         assert " ".join(note.get_text().split()) == (
             f"The secret values of this call ({KEY_HEADER}, Authorization, Api-Key, X-Trace) "
             "were not copied: it was made with the secrets of the collection's owner. "
             "Fill in your own."
         )
         save_page = soup_of(client.get(f"/history/{exchange.pk}/save"))
-        assert "The saved request gets them empty" in save_page.select_one(
-            "[data-secrets-withheld]"
+        assert "The saved request gets them empty" in one(
+            save_page, "[data-secrets-withheld]"
         ).get_text(" ")
         # The saved copy has the secret fields empty.
         copy = SavedRequest.objects.get(name="Mine now")

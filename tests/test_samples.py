@@ -44,6 +44,7 @@ from samples.code import (
     share_query,
 )
 from tests.factories import make_product, make_subscription, make_user
+from tests.markup import attr, one
 from tests.test_operation_try import rrs_form
 
 pytestmark = pytest.mark.django_db
@@ -559,7 +560,7 @@ def test_operation_page_has_the_panel_below_try_it_and_loads_samples_js(client, 
 
 
 def link_of(soup: BeautifulSoup) -> str:
-    return soup.select_one("[data-share-url]")["value"]
+    return attr(one(soup, "[data-share-url]"), "value")
 
 
 def default_form() -> dict:
@@ -764,7 +765,7 @@ def keyed_panel(client, data: dict) -> tuple[BeautifulSoup, str]:
 
 
 def sample_text(soup: BeautifulSoup, language: str) -> str:
-    return soup.select_one(f"#sample-{language} pre").get_text()
+    return one(soup, f"#sample-{language} pre").get_text()
 
 
 def test_a_keyed_apis_samples_call_the_gateway_of_this_portal(client):

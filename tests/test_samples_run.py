@@ -33,6 +33,7 @@ from catalog.registration import create_missing_template_parameters
 from gateway.models import CallSource, GatewayCall
 from tests.backends import RecordedRequest, reply_with, scripted_server
 from tests.factories import make_product, make_subscription, make_user
+from tests.markup import attr, one
 
 pytestmark = pytest.mark.django_db
 
@@ -176,7 +177,7 @@ def panel_samples(client, operation: Operation, data: dict, *, reveal: bool) -> 
     soup = BeautifulSoup(response.content, "html.parser")
     assert soup.select_one("[data-samples-errors]") is None, soup.get_text()
     return {
-        pane["data-sample"]: pane.select_one("pre code").get_text()
+        attr(pane, "data-sample"): one(pane, "pre code").get_text()
         for pane in soup.select("[data-sample]")
     }
 

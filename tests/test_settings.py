@@ -50,7 +50,7 @@ def run_python(
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return run_python("manage.py", *args, **env)
+    return run_python("manage.py", *args, cwd=ROOT, without=(), **env)
 
 
 def test_production_defaults_pass_check_deploy():

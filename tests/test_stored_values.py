@@ -22,6 +22,7 @@ from catalog.registration import create_missing_template_parameters
 from console.models import Exchange
 from tests.backends import reply_with, scripted_server
 from tests.factories import make_user
+from tests.markup import attr, one
 
 pytestmark = pytest.mark.django_db
 
@@ -116,17 +117,18 @@ def soup_of(response) -> BeautifulSoup:
 
 def form_as_shown(soup: BeautifulSoup) -> dict[str, list[str]]:
     """What a browser posts for the Try it form as the page shows it."""
-    form = soup.select_one("#try-it form")
+    form = one(soup, "#try-it form")
     data: dict[str, list[str]] = {}
     for element in form.select("input[name], select[name], textarea[name]"):
         if element.name == "select":
             chosen = element.select_one("option[selected]") or element.select_one("option")
-            value = chosen.get("value", "")
+            assert chosen is not None
+            value = attr(chosen, "value", "")
         elif element.name == "textarea":
             value = element.get_text()
         else:
-            value = element.get("value", "")
-        data.setdefault(element["name"], []).append(value)
+            value = attr(element, "value", "")
+        data.setdefault(attr(element, "name"), []).append(value)
     return data
 
 
@@ -134,7 +136,7 @@ def rows_of(soup: BeautifulSoup) -> list[tuple[str, str, str]]:
     names = soup.select("#try-it [name=header_name]")
     values = soup.select("#try-it [name=header_value]")
     return [
-        (n.get("value", ""), v.get("value", ""), v.get("placeholder", ""))
+        (attr(n, "value", ""), attr(v, "value", ""), attr(v, "placeholder", ""))
         for n, v in zip(names, values, strict=True)
     ]
 

@@ -42,6 +42,7 @@ from testing.models import (
     SavedRequest,
     ShareAccess,
 )
+from tests.markup import attr, one
 
 pytestmark = pytest.mark.django_db
 
@@ -187,18 +188,16 @@ def text_of(response) -> str:
 def header_inputs(page: BeautifulSoup) -> dict[str, Tag]:
     """The Try it form's named header rows: name -> the value input."""
     return {
-        row.select_one("input[name=header_name]")["value"]: row.select_one(
-            "input[name=header_value]"
-        )
+        attr(one(row, "input[name=header_name]"), "value"): one(row, "input[name=header_value]")
         for row in page.select(".header-row")
-        if row.select_one("input[name=header_name]").get("value")
+        if one(row, "input[name=header_name]").get("value")
     }
 
 
 def saved_values_shown(response) -> dict[str, str]:
     """A saved request page's table of values: label -> the value shown."""
     return {
-        row.th.get_text(strip=True): row.td.get_text(strip=True)
+        one(row, "th").get_text(strip=True): one(row, "td").get_text(strip=True)
         for row in soup_of(response).select("table.saved-values tr")
     }
 
@@ -209,21 +208,21 @@ def form_data(response, selector: str = "main form[method=post]") -> dict[str, l
     assert form is not None, f"no {selector} on the page"
     data: dict[str, list[str]] = {}
     for field in form.select("input[name], textarea[name], select[name]"):
-        name = field["name"]
+        name = attr(field, "name")
         if field.name == "textarea":
             # Browsers drop the one newline that follows <textarea>.
             value = field.get_text().removeprefix("\n")
         elif field.name == "select":
             chosen = field.select_one("option[selected]") or field.select_one("option")
-            value = chosen.get("value", chosen.get_text()) if chosen else ""
+            value = attr(chosen, "value", chosen.get_text()) if chosen else ""
         elif field.get("type") in ("checkbox", "radio"):
             if not field.has_attr("checked"):
                 continue
-            value = field.get("value", "on")
+            value = attr(field, "value", "on")
         elif field.get("type") in ("submit", "button"):
             continue
         else:
-            value = field.get("value", "")
+            value = attr(field, "value", "")
         data.setdefault(name, []).append(value)
     return data
 
@@ -472,8 +471,8 @@ def test_replay_shows_the_new_response_beside_the_baseline(world: World, backend
     assert response.status_code == 200
     assert len(backend.calls) == 1
     page = soup_of(response)
-    outcome = page.select_one("#replay-outcome")
-    assert outcome.select_one("[data-outcome]").get_text(strip=True) == "PASS"
+    outcome = one(page, "#replay-outcome")
+    assert one(outcome, "[data-outcome]").get_text(strip=True) == "PASS"
     assert outcome.select_one("[data-diff-unchanged]") is not None
     checks = [
         (li["data-check-passed"], li.get_text(" ", strip=True))
@@ -481,7 +480,7 @@ def test_replay_shows_the_new_response_beside_the_baseline(world: World, backend
     ]
     assert checks == [("true", "✓ Status is 200")]
     assert outcome.select_one(".baseline") is not None
-    assert outcome.select_one("#result [data-status]").get_text(strip=True) == "200 OK"
+    assert one(outcome, "#result [data-status]").get_text(strip=True) == "200 OK"
     # Only the owner may take the new response as the baseline.
     assert "Use as baseline" not in outcome.get_text()
     # The call is in the runner's own history, the key masked.
@@ -493,15 +492,16 @@ def test_replay_shows_the_new_response_beside_the_baseline(world: World, backend
 def test_the_owner_takes_a_replayed_response_as_the_baseline(world: World, backend):
     owner = world.client("owner")
     page = soup_of(owner.post(f"/saved/{world.saved.pk}/replay"))
-    form = page.select_one("#replay-outcome form[action^='/runs/steps/']")
+    form = one(page, "#replay-outcome form[action^='/runs/steps/']")
     assert form.get_text(strip=True) == "Use as baseline"
     step = RunStep.objects.latest("id")
     assert form["action"] == f"/runs/steps/{step.pk}/baseline"
 
-    response = owner.post(form["action"])
+    response = owner.post(attr(form, "action"))
 
     assert response.status_code == 302
     world.saved.refresh_from_db()
+    assert step.exchange is not None
     assert bytes(world.saved.baseline_body) == bytes(step.exchange.response_body)
     assert world.saved.baseline_headers == step.exchange.response_headers
 
@@ -515,8 +515,8 @@ def test_a_collection_run_finishes_within_the_post(world: World, backend):
     assert run.status == RunStatus.PASSED
     assert run.started_by == world.users["runner"]
     page = soup_of(response)
-    assert page.select_one("[data-run-status]")["data-run-status"] == "passed"
-    assert page.select_one("[data-run-progress]").get_text(strip=True) == "2 of 2 requests done"
+    assert one(page, "[data-run-status]")["data-run-status"] == "passed"
+    assert one(page, "[data-run-progress]").get_text(strip=True) == "2 of 2 requests done"
     assert [li["data-passed"] for li in page.select("[data-step]")] == ["true", "true"]
     # A finished run is not polled any more.
     assert page.select_one("#run-progress[hx-get]") is None
@@ -530,10 +530,10 @@ def test_a_running_run_is_polled(world: World):
         collection=world.collection, started_by=world.users["owner"], total_steps=3
     )
     page = soup_of(world.client("reader").get(f"/runs/{run.pk}/"))
-    section = page.select_one("#run-progress")
+    section = one(page, "#run-progress")
     assert section["hx-get"] == f"/runs/{run.pk}/"
     assert section["hx-trigger"] == "load delay:1s"
-    assert page.select_one("[data-run-progress]").get_text(strip=True) == "0 of 3 requests done"
+    assert one(page, "[data-run-progress]").get_text(strip=True) == "0 of 3 requests done"
 
 
 def test_a_removed_operation_is_named_and_the_other_requests_still_run(world: World, backend):
@@ -556,9 +556,9 @@ def test_a_removed_operation_is_named_and_the_other_requests_still_run(world: Wo
 
     replayed = owner.post(f"/saved/{removed.pk}/replay")
     assert replayed.status_code == 200
-    outcome = soup_of(replayed).select_one("#replay-outcome")
-    assert outcome.select_one("[data-outcome]").get_text(strip=True) == "FAIL"
-    assert outcome.select_one("[data-outcome-error]").get_text(strip=True) == message
+    outcome = one(soup_of(replayed), "#replay-outcome")
+    assert one(outcome, "[data-outcome]").get_text(strip=True) == "FAIL"
+    assert one(outcome, "[data-outcome-error]").get_text(strip=True) == message
     assert len(backend.calls) == 0
 
     run_page = owner.post(f"/collections/{world.collection.pk}/run", follow=True)
@@ -575,7 +575,7 @@ def test_save_from_history_keeps_values_secret_encrypted_and_the_baseline(world:
     owner = world.client("owner")
     exchange = world.exchange
     form = soup_of(owner.get(f"/history/{exchange.pk}/save"))
-    assert form.select_one("input[name=name]")["value"] == "RRS Execute"
+    assert one(form, "input[name=name]")["value"] == "RRS Execute"
 
     response = owner.post(
         f"/history/{exchange.pk}/save",
@@ -588,6 +588,7 @@ def test_save_from_history_keeps_values_secret_encrypted_and_the_baseline(world:
     assert saved.name == "Score a good day"
     assert saved.collection.name == "Smoke"
     assert saved.collection.owner == world.users["owner"]
+    assert saved.operation is not None
     assert saved.operation.slug == "rrs-execute"
     assert saved.expected_status == 200
     # The values, never the built URL; the key encrypted.
@@ -614,7 +615,7 @@ def test_save_from_history_keeps_values_secret_encrypted_and_the_baseline(world:
     assert values["Authorization:"] == f"Bearer {MASK}"
     assert values["workspace"] == "ws-try"
     assert API_KEY not in page.content.decode()
-    assert "Hashing" in soup_of(page).select_one(".baseline").get_text()
+    assert "Hashing" in one(soup_of(page), ".baseline").get_text()
 
 
 def test_saving_into_an_existing_collection_appends(world: World):
@@ -659,8 +660,8 @@ def test_try_again_prefills_the_form_with_the_calls_values(world: World, backend
 
     page = soup_of(owner.get(f"{OPERATION_PAGE}?from={exchange.pk}"))
 
-    assert page.select_one("input[name=param-template-workspace]")["value"] == "ws-again"
-    assert json.loads(page.select_one("textarea[name=body]").get_text()) == json.loads(
+    assert one(page, "input[name=param-template-workspace]")["value"] == "ws-again"
+    assert json.loads(one(page, "textarea[name=body]").get_text()) == json.loads(
         rrs_form(text="Again")["body"]
     )
     rows = header_inputs(page)
@@ -669,9 +670,9 @@ def test_try_again_prefills_the_form_with_the_calls_values(world: World, backend
 
     # Another user's call is not theirs to see: the form keeps its defaults.
     theirs = soup_of(world.client("other").get(f"{OPERATION_PAGE}?from={exchange.pk}"))
-    assert theirs.select_one("input[name=param-template-workspace]")["value"] == "demo-workspace"
+    assert one(theirs, "input[name=param-template-workspace]")["value"] == "demo-workspace"
     assert "another-key-4321" not in str(theirs)
-    assert "Again" not in theirs.select_one("textarea[name=body]").get_text()
+    assert "Again" not in one(theirs, "textarea[name=body]").get_text()
 
 
 def test_secrets_under_any_header_name_or_scheme_are_masked_kept_and_hidden_from_readers(
@@ -855,7 +856,7 @@ def test_a_secret_header_left_masked_keeps_the_stored_secret(world: World, backe
     assert "bad day" in world.saved.values["body"]
     # And it still works.
     page = soup_of(owner.post(f"/saved/{world.saved.pk}/replay"))
-    assert page.select_one("[data-outcome]").get_text(strip=True) == "PASS"
+    assert one(page, "[data-outcome]").get_text(strip=True) == "PASS"
     paths = [li["data-json-change"] for li in page.select("[data-json-change]")]
     assert "$.Results.output1.value.Values[0][0]" in paths
 
@@ -986,7 +987,7 @@ def test_sharing_with_one_group_twice_is_a_form_error(world: World):
     data[f"shares-{row}-access"] = [ShareAccess.RUN]
     response = owner.post(url, data)
     assert response.status_code == 200
-    alert = soup_of(response).select_one(".alert-danger")
+    alert = one(soup_of(response), ".alert-danger")
     assert alert.get_text(strip=True) == "Please correct the duplicate data for group."
     assert CollectionShare.objects.filter(collection=world.collection).count() == 2
 
@@ -1017,7 +1018,7 @@ def test_replays_count_against_the_try_it_limit(world: World, backend, settings)
     refused = soup_of(answers[2])
     assert (
         "Too many calls: at most 2 every 3600 seconds."
-        in refused.select_one("[data-rate-limited]").get_text()
+        in one(refused, "[data-rate-limited]").get_text()
     )
     assert int(answers[2]["Retry-After"]) > 0
     assert refused.select_one("#replay-outcome") is None
@@ -1045,7 +1046,7 @@ def test_a_collection_run_counts_each_request(world: World, backend, settings):
     assert int(refused["Retry-After"]) > 0
     assert (
         "Too many calls: at most 3 every 3600 seconds."
-        in soup_of(refused).select_one("[data-rate-limited]").get_text()
+        in one(soup_of(refused), "[data-rate-limited]").get_text()
     )
     assert len(backend.calls) == 3
     assert Run.objects.count() == runs_before + 1

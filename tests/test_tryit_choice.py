@@ -19,6 +19,7 @@ from catalog.registration import create_missing_template_parameters
 from gateway.models import CallOutcome, GatewayCall, SubscriptionState, TryItChoice
 from tests.backends import reply_with, scripted_server
 from tests.factories import make_product, make_subscription, make_user
+from tests.markup import attr, one
 
 pytestmark = pytest.mark.django_db
 
@@ -98,12 +99,14 @@ def selected(client, operation: Operation) -> str | None:
     _, soup = open_page(client, operation)
     options = soup.select("#try-it select[data-subscription-select] option[selected]")
     assert len(options) <= 1
-    return options[0]["value"] if options else None
+    return attr(options[0], "value") if options else None
 
 
 def listed(client, operation: Operation) -> list[str]:
     _, soup = open_page(client, operation)
-    return [o["value"] for o in soup.select("#try-it select[data-subscription-select] option")]
+    return [
+        attr(o, "value") for o in soup.select("#try-it select[data-subscription-select] option")
+    ]
 
 
 def send(client, operation: Operation, *, subscription, key: str = "", **extra) -> BeautifulSoup:
@@ -119,7 +122,7 @@ def send(client, operation: Operation, *, subscription, key: str = "", **extra) 
 
 
 def status_of(soup: BeautifulSoup) -> str:
-    return soup.select_one("#result [data-status]").get_text(strip=True)
+    return one(soup, "#result [data-status]").get_text(strip=True)
 
 
 def choices() -> list[tuple[int, int, int | None]]:

@@ -25,6 +25,7 @@ from httpcore.masking import MASK
 from portal.secrets import decrypt_json
 from tests.backends import reply_with, scripted_server, unused_port
 from tests.factories import make_product, make_subscription, make_user
+from tests.markup import attr, one
 
 pytestmark = pytest.mark.django_db
 
@@ -93,13 +94,13 @@ def try_it(client, operation: Operation, *, key: str | None, header: str = KEY_H
 
 
 def refusal_of(soup: BeautifulSoup) -> dict:
-    panel = soup.select_one("#result [data-gateway-refusal]")
+    panel = one(soup, "#result [data-gateway-refusal]")
     retry = panel.select_one("[data-retry-after]")
     return {
-        "status": panel.select_one("[data-status]").get_text(strip=True),
-        "code": panel.select_one("[data-refusal-code]").get_text(strip=True),
-        "message": panel.select_one("[data-error-message]").get_text(strip=True),
-        "retry_after": int(retry["data-retry-after"]) if retry else None,
+        "status": one(panel, "[data-status]").get_text(strip=True),
+        "code": one(panel, "[data-refusal-code]").get_text(strip=True),
+        "message": one(panel, "[data-error-message]").get_text(strip=True),
+        "retry_after": int(attr(retry, "data-retry-after")) if retry else None,
         "retry_text": retry.get_text(strip=True) if retry else None,
     }
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core import mail
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -23,6 +26,7 @@ from playwright.sync_api import (
     Page,
     Playwright,
     Response,
+    ViewportSize,
     expect,
     sync_playwright,
 )
@@ -31,7 +35,7 @@ from tests.factories import PASSWORD
 
 E2E_DIR = Path(__file__).resolve().parent
 SCREENSHOTS = E2E_DIR.parent.parent / "test-artifacts" / "screenshots"
-VIEWPORT = {"width": 1400, "height": 1000}
+VIEWPORT = ViewportSize(width=1400, height=1000)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -98,13 +102,22 @@ class PageProblems:
         assert self.all == [], f"console or page errors: {self.all}"
 
 
+# Beside the pages rather than on them: a Page has no attribute for them in its types.
+_PROBLEMS: weakref.WeakKeyDictionary[Page, PageProblems] = weakref.WeakKeyDictionary()
+
+
 def new_page(context: BrowserContext) -> Page:
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     problems = PageProblems()
     problems.watch(page)
-    page.problems = problems  # type: ignore[attr-defined]
+    _PROBLEMS[page] = problems
     return page
+
+
+def problems_of(page: Page) -> PageProblems:
+    """The console and page errors of a page made by new_page (or the page fixtures)."""
+    return _PROBLEMS[page]
 
 
 @pytest.fixture
@@ -118,7 +131,7 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
-    """A fresh page; `page.problems` holds its console and page errors."""
+    """A fresh page; `problems_of(page)` holds its console and page errors."""
     return new_page(context)
 
 
@@ -194,8 +207,16 @@ def response_text(page: Page) -> str:
     return page.locator("#result .response-body").text_content() or ""
 
 
-def response_json(page: Page) -> object:
+def response_json(page: Page) -> Any:
     return json.loads(response_text(page))
+
+
+def mailed_link(pattern: re.Pattern[str]) -> str:
+    """The link `pattern` finds in the first mail sent (Django's locmem mail.outbox)."""
+    body = str(mail.outbox[0].body)
+    found = pattern.search(body)
+    assert found, body
+    return found.group(0)
 
 
 def sign_in(page: Page, base_url: str, username: str) -> None:

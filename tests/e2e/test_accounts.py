@@ -8,9 +8,9 @@ import re
 
 import pytest
 from django.core import mail
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import mailed_link, problems_of, screenshot
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,8 +19,8 @@ PASSWORD = "a long passphrase for the e2e test"
 NEW_PASSWORD = "another long passphrase for e2e"
 CONFIRM_LINK = re.compile(r"https?://\S+/accounts/confirm/[^/\s]+/")
 RESET_LINK = re.compile(r"https?://\S+/accounts/password/reset/key/[^/\s]+/")
-PHONE = {"width": 390, "height": 844}
-LAPTOP = {"width": 1366, "height": 768}
+PHONE = ViewportSize(width=390, height=844)
+LAPTOP = ViewportSize(width=1366, height=768)
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +32,7 @@ def fast_password_hashing(settings, live_server) -> None:
 def screenshots(page: Page, name: str) -> None:
     """The page at a laptop's and a phone's width."""
     size = page.viewport_size
+    assert size is not None
     for label, viewport in (("1366", LAPTOP), ("390", PHONE)):
         page.set_viewport_size(viewport)
         screenshot(page, f"{name}-{label}")
@@ -62,7 +63,7 @@ def test_sign_up_confirm_and_edit_the_profile(page: Page, live_server, settings)
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
     screenshots(page, "accounts-signup-done")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # Not confirmed yet: signing in is refused and says to check the mail.
     assert len(mail.outbox) == 1
@@ -75,7 +76,7 @@ def test_sign_up_confirm_and_edit_the_profile(page: Page, live_server, settings)
     expect(page.locator("nav.navbar").get_by_role("link", name="Sign in")).to_be_visible()
 
     # The link from the email, on the live server's own scheme and host.
-    link = CONFIRM_LINK.search(mail.outbox[0].body).group(0)
+    link = mailed_link(CONFIRM_LINK)
     assert link.startswith(base + "/accounts/confirm/")
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your email address")
@@ -102,13 +103,13 @@ def test_sign_up_confirm_and_edit_the_profile(page: Page, live_server, settings)
     main = page.locator("main")
     for name in ("Email address", "Subscriptions", "Analytics", "Change password"):
         expect(main.get_by_role("link", name=re.compile(f"^{name}"))).to_be_visible()
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # The link is spent.
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("This confirmation link is not valid")
     screenshots(page, "accounts-confirm-invalid")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_forgot_password_and_change_it(page: Page, live_server, django_user_model) -> None:
@@ -125,7 +126,7 @@ def test_forgot_password_and_change_it(page: Page, live_server, django_user_mode
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
 
     assert len(mail.outbox) == 1
-    link = RESET_LINK.search(mail.outbox[0].body).group(0)
+    link = mailed_link(RESET_LINK)
     assert link.startswith(base + "/accounts/password/reset/key/")
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("Choose a new password")
@@ -162,4 +163,4 @@ def test_forgot_password_and_change_it(page: Page, live_server, django_user_mode
     expect(page.locator("[data-new-email]")).to_contain_text("bob@example.org")
     expect(page.locator("[data-current-email]")).to_have_text("bob@example.com")
     screenshots(page, "accounts-email-change")
-    page.problems.assert_none()
+    problems_of(page).assert_none()

@@ -19,6 +19,7 @@ from tests.e2e.conftest import (
     admin_log_in,
     open_operation,
     param_input,
+    problems_of,
     requested_url,
     response_json,
     result_status,
@@ -119,9 +120,9 @@ def test_register_an_api_in_the_admin_and_try_it(
     assert operation.parameters.get(name="apiversion").default == "2.0"
     screenshot(page, "admin-operation-list")
     # The admin's pages ran without CSP violations, script errors or missing files.
-    assert page.problems.page_errors == []
-    assert page.problems.console_errors == []
-    page.problems.clear()
+    assert problems_of(page).page_errors == []
+    assert problems_of(page).console_errors == []
+    problems_of(page).clear()
 
     # --- the catalog: the new API is there and its operation answers --------------------
     open_operation(
@@ -146,4 +147,4 @@ def test_register_an_api_in_the_admin_and_try_it(
     assert row[0] == "This is a good day"
     assert sum(int(count) for count in row[1:]) == 9
     screenshot(page, "admin-registered-api-result")
-    page.problems.assert_none()
+    problems_of(page).assert_none()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from gateway.models import CallOutcome, CallSource, GatewayCall
-from tests.e2e.conftest import SCREENSHOTS, new_page, screenshot
+from tests.e2e.conftest import SCREENSHOTS, new_page, problems_of, screenshot
 from tests.factories import PASSWORD, make_product, make_subscription, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,7 +123,7 @@ def test_a_developer_reads_their_analytics(page: Page, live_server, seeded) -> N
     )  # fmt: skip
     assert calls_chart.locator(".chart-x-axis text").count() >= 3
     assert calls_chart.locator(".chart-grid text").count() >= 3
-    page.problems.assert_none()
+    problems_of(page).assert_none()
     screenshot(page, "analytics-developer")
 
     # A week.
@@ -132,7 +132,7 @@ def test_a_developer_reads_their_analytics(page: Page, live_server, seeded) -> N
     expect(page).to_have_url(re.compile(r"range=7d"))
     expect(page.locator("[data-stat=calls] [data-value]")).to_have_text("900")
     expect(page.locator("[data-range-summary]")).to_contain_text("in 1 hour intervals")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
     screenshot(page, "analytics-developer-week")
 
     # Another one of Ada's subscriptions... and an operation from the top table.
@@ -175,7 +175,7 @@ def test_an_admin_filters_every_call(page: Page, live_server, seeded) -> None:
     expect(subscriptions).to_have_count(2)
     expect(subscriptions.first).to_contain_text("Ada's dashboard")
     expect(page.locator("[data-top=users] tbody tr")).to_have_count(2)
-    page.problems.assert_none()
+    problems_of(page).assert_none()
     screenshot(page, "analytics-admin")
 
     page.get_by_label("API", exact=True).select_option(label=API_NAME)
@@ -192,7 +192,7 @@ def test_an_admin_filters_every_call(page: Page, live_server, seeded) -> None:
     )
     page.get_by_role("button", name="Apply").click()
     expect(page.locator("[data-active-filters]")).to_contain_text(operation.name)
-    page.problems.assert_none()
+    problems_of(page).assert_none()
     screenshot(page, "analytics-admin-filtered")
 
 
@@ -202,7 +202,7 @@ def test_no_calls_in_the_range(page: Page, live_server, seeded) -> None:
     for chart_id in CHARTS:
         expect(chart(page, chart_id).locator("[data-empty]")).to_have_text("No calls in this range")
     expect(page.locator("[data-top=operations] [data-empty]")).to_be_visible()
-    page.problems.assert_none()
+    problems_of(page).assert_none()
     screenshot(page, "analytics-empty")
 
 
@@ -223,7 +223,7 @@ def test_the_page_on_a_phone(browser: Browser, live_server, seeded) -> None:
             return main.scrollWidth - main.clientWidth;
         }""")
         assert overflow == 0
-        page.problems.assert_none()
+        problems_of(page).assert_none()
         screenshot(page, "analytics-phone")
         for chart_id in ("chart-calls", "chart-latency"):
             chart(page, f"{chart_id}-narrow").screenshot(

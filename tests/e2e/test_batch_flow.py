@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import (
     open_operation,
     param_input,
+    problems_of,
     requested_url,
     response_json,
     result_status,
@@ -44,7 +45,7 @@ def test_batch_job_from_submit_to_delete(page: Page, live_server, live_demo_api)
     job_id = response_json(page)
     assert isinstance(job_id, str)
     assert re.fullmatch(r"[0-9a-f]{32}", job_id), job_id
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # Start: the id is typed into the jobid field.
     open_operation(page, base_url=live_server.url, api_name=API_NAME, operation_name="BES Start")
@@ -53,7 +54,7 @@ def test_batch_job_from_submit_to_delete(page: Page, live_server, live_demo_api)
     assert result_status(page) == "200 OK"
     assert requested_url(page) == f"{jobs_url}/{job_id}/start?api-version=2.0"
     assert response_json(page) is None
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # Status: Send again and again until the job has finished.
     open_operation(page, base_url=live_server.url, api_name=API_NAME, operation_name="BES Status")
@@ -79,7 +80,7 @@ def test_batch_job_from_submit_to_delete(page: Page, live_server, live_demo_api)
     assert row[0] == "This is a good day"
     assert sum(int(count) for count in row[1:]) == 9
     screenshot(page, "batch-status-finished")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # Delete, then the job is gone.
     open_operation(page, base_url=live_server.url, api_name=API_NAME, operation_name="BES Delete")
@@ -88,7 +89,7 @@ def test_batch_job_from_submit_to_delete(page: Page, live_server, live_demo_api)
     assert result_status(page) == "200 OK"
     assert requested_url(page) == f"{jobs_url}/{job_id}?api-version=2.0"
     expect(page.locator("#result .badge.method")).to_have_text("DELETE")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     open_operation(page, base_url=live_server.url, api_name=API_NAME, operation_name="BES Status")
     param_input(page, "jobid").fill(job_id)
@@ -99,4 +100,4 @@ def test_batch_job_from_submit_to_delete(page: Page, live_server, live_demo_api)
     assert error["message"] == f'There is no job "{job_id}" in this service.'
     assert [detail["code"] for detail in error["details"]] == ["JobNotFound"]
     screenshot(page, "batch-status-after-delete")
-    page.problems.assert_none()
+    problems_of(page).assert_none()

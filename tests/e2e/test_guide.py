@@ -7,6 +7,8 @@ refused header is named, and a backend that is down is an error panel, not a 500
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -16,6 +18,7 @@ from console.models import Exchange
 from tests.backends import reply_with, scripted_server
 from tests.e2e.conftest import (
     param_input,
+    problems_of,
     requested_url,
     response_headers,
     response_json,
@@ -46,7 +49,7 @@ def register_scripted_api(service_url: str, *, slug: str, method: str = "GET") -
     return operation
 
 
-def assert_hashed_table(body: object) -> None:
+def assert_hashed_table(body: dict[str, Any]) -> None:
     table = body["Results"]["output1"]["value"]
     assert table["ColumnNames"] == ["Col2", *HASHED_COLUMNS]
     [row] = table["Values"]
@@ -107,7 +110,7 @@ def test_guide_rrs_execute_shows_the_hashed_features_without_reloading(
     expect(param_input(page, "details")).to_have_value("true")
 
     screenshot(page, "result-panel")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_guide_without_javascript_answers_the_whole_page(
@@ -133,7 +136,7 @@ def test_guide_without_javascript_answers_the_whole_page(
     assert_hashed_table(response_json(page))
     expect(param_input(page, "workspace")).to_have_value("ws-nojs")
     screenshot(page, "result-panel-no-javascript")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_an_html_answer_is_shown_as_text_and_runs_nothing(page: Page, live_server) -> None:
@@ -163,7 +166,7 @@ def test_an_html_answer_is_shown_as_text_and_runs_nothing(page: Page, live_serve
     assert "<script>window.__pwned" not in partial
     assert "<img src=x" not in partial
     screenshot(page, "result-panel-html-as-text")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_invalid_json_body_is_a_form_error_and_nothing_is_sent(
@@ -185,7 +188,7 @@ def test_invalid_json_body_is_a_form_error_and_nothing_is_sent(
     assert page.locator("#result").count() == 0
     assert Exchange.objects.count() == before
     screenshot(page, "form-error-invalid-json")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_a_missing_required_parameter_is_an_error_on_its_field(
@@ -204,7 +207,7 @@ def test_a_missing_required_parameter_is_an_error_on_its_field(
     expect(page.locator("#div_id_param-template-service .invalid-feedback")).to_have_count(0)
     assert page.locator("#result").count() == 0
     assert Exchange.objects.count() == before
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_a_host_header_row_is_refused(page: Page, live_server, live_demo_api) -> None:
@@ -227,7 +230,7 @@ def test_a_host_header_row_is_refused(page: Page, live_server, live_demo_api) ->
     # The refused row is still there to be fixed.
     expect(page.locator("input[name=header_name][value=Host]")).to_have_count(1)
     screenshot(page, "form-error-host-header")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_a_backend_that_is_down_is_an_error_panel(page: Page, live_server) -> None:
@@ -249,4 +252,4 @@ def test_a_backend_that_is_down_is_an_error_panel(page: Page, live_server) -> No
     exchange = Exchange.objects.get(operation=operation)
     assert (exchange.error_kind, exchange.status_code) == ("connect", None)
     screenshot(page, "error-panel")
-    page.problems.assert_none()
+    problems_of(page).assert_none()

@@ -40,6 +40,7 @@ from tests.e2e.conftest import (
     VIEWPORT,
     new_page,
     param_input,
+    problems_of,
     requested_url,
     response_headers,
     response_json,
@@ -159,7 +160,7 @@ class Trap:
             f"[{url}]"
             for url in missing_images
         ]
-        unexpected = [problem for problem in page.problems.all if problem not in expected]
+        unexpected = [problem for problem in problems_of(page).all if problem not in expected]
         assert unexpected == [], f"console or page errors (CSP violations among them): {unexpected}"
 
 
@@ -226,7 +227,9 @@ def _lines(where: str) -> str:
     return "\n".join(payloads(where))
 
 
-JSON_VALUES = {f"payload{index}": text for index, text in enumerate(payloads("body-json"))}
+JSON_VALUES: dict[str, object] = {
+    f"payload{index}": text for index, text in enumerate(payloads("body-json"))
+}
 JSON_VALUES["nested"] = {"list": payloads("body-json-nested")[:3]}
 XML_BODY = (
     '<?xml version="1.0"?>\n<root xmlns:h="http://www.w3.org/1999/xhtml">\n'

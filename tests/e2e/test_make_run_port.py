@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.demo_server import DemoPortal, demo_portal
-from tests.e2e.conftest import response_json, result_status, send
+from tests.e2e.conftest import problems_of, response_json, result_status, send
 
 USERNAME = "newcomer"
 PASSWORD = "a long passphrase for the quick start"
@@ -90,4 +90,4 @@ def test_the_quick_start_on_another_port_scores_a_row(page: Page, portal: DemoPo
     expect(page.locator("#result [data-gateway-usage]")).to_contain_text(
         "Rate limit: 4 of 5 calls left (per 60 s)"
     )
-    page.problems.assert_none()
+    problems_of(page).assert_none()

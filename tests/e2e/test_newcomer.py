@@ -19,7 +19,15 @@ from playwright.sync_api import Page, expect
 
 from console.models import Exchange
 from gateway.models import CallOutcome, GatewayCall, Subscription, SubscriptionState
-from tests.e2e.conftest import open_operation, response_json, result_status, screenshot, send
+from tests.e2e.conftest import (
+    mailed_link,
+    open_operation,
+    problems_of,
+    response_json,
+    result_status,
+    screenshot,
+    send,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,7 +68,7 @@ def send_anonymously(page: Page, base_url: str) -> GatewayCall:
     expect(refusal).to_contain_text("nothing was sent to the backend")
     page.locator("#result").scroll_into_view_if_needed()
     screenshot(page, "newcomer-1-anonymous-refused")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
     assert Exchange.objects.count() == 0
     refused = GatewayCall.objects.get()
     assert (refused.outcome, refused.status_code, refused.user_id) == (
@@ -101,14 +109,14 @@ def test_the_quick_start_from_anonymous_send_to_analytics(
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [f"{USERNAME}@example.com"]
-    page.goto(CONFIRM_LINK.search(mail.outbox[0].body).group(0))
+    page.goto(mailed_link(CONFIRM_LINK))
     page.get_by_role("button", name="Confirm").click()
     expect(page).to_have_url(base + "/accounts/profile/")
     expect(page.locator("main .alert-success").first).to_have_text(
         f"You have confirmed {USERNAME}@example.com."
     )
     expect(nav(page).locator(".navbar-text")).to_have_text(USERNAME)
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # 3. Products -> Starter -> accept the terms -> Subscribe: the keys, masked.
     nav(page).get_by_role("link", name="Products").click()
@@ -131,7 +139,7 @@ def test_the_quick_start_from_anonymous_send_to_analytics(
         expect(value).to_have_text(subscription.masked_key(slot))
         assert subscription.key(slot) not in page.content()
     screenshot(page, "newcomer-3-subscribed")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # 4. APIs -> AzureML Demo API -> RRS Execute: the only subscription is already chosen,
     # its key filled in (never in the page's HTML), and the first Send goes through.
@@ -165,7 +173,7 @@ def test_the_quick_start_from_anonymous_send_to_analytics(
     )
     page.locator("#result").scroll_into_view_if_needed()
     screenshot(page, "newcomer-4-sent-with-subscription")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
     forwarded = GatewayCall.objects.exclude(pk=refused.pk).get()
     assert (forwarded.outcome, forwarded.status_code, forwarded.subscription_id) == (
         CallOutcome.FORWARDED,
@@ -181,4 +189,4 @@ def test_the_quick_start_from_anonymous_send_to_analytics(
     expect(page.locator("[data-stat=calls] [data-value]")).to_have_text("1")
     expect(page.locator("[data-stat=errors] [data-value]")).to_have_text("0")
     screenshot(page, "newcomer-5-analytics")
-    page.problems.assert_none()
+    problems_of(page).assert_none()

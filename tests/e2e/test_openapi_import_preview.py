@@ -12,12 +12,12 @@ import re
 
 import pytest
 from django.contrib.auth.models import Permission
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from catalog.models import Api, Operation
 from openapi.importer import import_openapi, load_document
 from openapi.models import PendingImport
-from tests.e2e.conftest import VIEWPORT, admin_log_in, screenshot
+from tests.e2e.conftest import VIEWPORT, admin_log_in, problems_of, screenshot
 from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,8 +25,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 USERNAME = "api-editor"
 PASSWORD = "e2e-Editor-password-5821"
 IMPORT_PERMISSIONS = ("add_api", "change_api", "add_operation", "change_operation")
-PHONE = {"width": 390, "height": 844}
-LAPTOP = {"width": 1366, "height": 768}
+PHONE = ViewportSize(width=390, height=844)
+LAPTOP = ViewportSize(width=1366, height=768)
 UPDATE_CHOICE = 'Update "Orders" (orders) with the changes listed above'
 NEW_CHOICE = "Create a new API with the slug below, its 3 operations added"
 
@@ -135,7 +135,7 @@ def test_a_new_api_is_previewed_then_created(page: Page, live_server, editor) ->
     ]
     assert not PendingImport.objects.exists()
     screenshot(page, "openapi-import-created")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_another_document_with_the_same_title_becomes_a_new_api(
@@ -192,7 +192,7 @@ def test_another_document_with_the_same_title_becomes_a_new_api(
     assert Api.objects.count() == 2
     # The first API is as it was.
     assert [row for row in snapshot() if row[0] != "shop-orders"] == before
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_a_new_version_is_previewed_then_cancelled(page: Page, live_server, editor, orders) -> None:
@@ -223,4 +223,4 @@ def test_a_new_version_is_previewed_then_cancelled(page: Page, live_server, edit
     expect(page.locator(".messagelist")).to_have_count(0)
     assert snapshot() == before
     assert not Operation.objects.filter(slug="cancel-order").exists()
-    page.problems.assert_none()
+    problems_of(page).assert_none()

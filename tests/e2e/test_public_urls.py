@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import requested_url, result_status, screenshot, send, sign_in
+from tests.e2e.conftest import problems_of, requested_url, result_status, screenshot, send, sign_in
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,4 +45,4 @@ def test_the_gateway_url_is_the_one_a_developer_is_told(
         expect(backend_lines).to_have_count(0)
         assert "/demo-backend/" not in page.content()
     screenshot(page, f"public-url-{'staff' if staff else 'developer'}")
-    page.problems.assert_none()
+    problems_of(page).assert_none()

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from gateway.models import CallSource, GatewayCall
 from portal import secrets
 from testing.models import Collection, SavedRequest
-from tests.e2e.conftest import open_operation, screenshot, sign_in
+from tests.e2e.conftest import open_operation, problems_of, screenshot, sign_in
 from tests.factories import make_product, make_subscription, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,7 +41,7 @@ def test_a_keyed_apis_samples_call_the_gateway(page: Page, live_server, live_dem
     assert key not in page.locator("#samples").inner_html()
     page.locator("#samples").scroll_into_view_if_needed()
     screenshot(page, "samples-through-the-gateway")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 # A refusal's Retry-After here is 30 s or more: over this limit, so the step fails at once.
@@ -97,5 +97,5 @@ def test_a_run_past_the_rate_limit_shows_the_refused_step(
     )
     expect(error).to_contain_text(re.compile(r"Retry-After \d+ s is over the 10 s limit"))
     screenshot(page, "replay-run-refused-by-the-gateway")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
     assert list(GatewayCall.objects.values_list("source", flat=True)) == [CallSource.REPLAY] * 3

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.conftest import new_page, param_input, result_status, screenshot, send
+from tests.e2e.conftest import new_page, param_input, problems_of, result_status, screenshot, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -106,7 +106,7 @@ def test_samples_follow_the_form_and_copy_as_shown(
     page.reload()
     expect(page.get_by_role("tab", name="Python")).to_have_attribute("aria-selected", "true")
     expect(page.locator("#sample-python")).to_be_visible()
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_an_invalid_form_shows_its_errors_in_the_panel(page: Page, live_server, live_demo_api):
@@ -119,7 +119,7 @@ def test_an_invalid_form_shows_its_errors_in_the_panel(page: Page, live_server, 
     screenshot(page, "samples-form-errors")
     param_input(page, "workspace").fill("back")
     expect(page.locator("#sample-curl pre")).to_contain_text("/workspaces/back/")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_header_rows_added_and_removed_update_the_samples(
@@ -135,7 +135,7 @@ def test_header_rows_added_and_removed_update_the_samples(
     expect(curl).to_contain_text("--header 'X-E2E: it'\\''s $x & y'")
     row.get_by_role("button", name="Remove header").click()
     expect(curl).not_to_contain_text("X-E2E")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_samples_keep_following_the_form_after_a_send(
@@ -150,7 +150,7 @@ def test_samples_keep_following_the_form_after_a_send(
     expect(page.locator("#sample-go pre")).to_contain_text("/services/after-send/execute")
     expect(page.locator("#sample-go")).to_be_visible()
     screenshot(page, "samples-after-send")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_copy_link_opens_the_page_filled_in_without_secrets(
@@ -195,8 +195,8 @@ def test_copy_link_opens_the_page_filled_in_without_secrets(
     expect(other.locator("#sample-http pre")).to_contain_text("shared%20ws")
     assert code(other, "http") == http_before
     screenshot(other, "samples-opened-from-link")
-    page.problems.assert_none()
-    other.problems.assert_none()
+    problems_of(page).assert_none()
+    problems_of(other).assert_none()
 
 
 def test_without_javascript_the_panel_says_so(no_js_page: Page, live_server, live_demo_api):

@@ -11,7 +11,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from demo.products import register_demo_products
 from gateway.models import KeySlot, Subscription, SubscriptionState
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import problems_of, screenshot
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,7 +54,7 @@ def test_subscribe_and_manage_keys(
     expect(page.locator("[data-product=unlimited] [data-limits]")).to_have_text("No limits")
     expect(page.locator("[data-product=unlimited]")).to_contain_text("approval required")
     expect(starter_card.locator("[data-apis]")).to_have_text("AzureML Demo API")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # A visitor is asked to sign in, and comes back to the product.
     page.get_by_role("link", name="Starter", exact=True).click()
@@ -65,7 +65,7 @@ def test_subscribe_and_manage_keys(
     expect(page).to_have_url(base + "/products/starter/")
     expect(page.get_by_label("Subscription name")).to_have_value("Starter for dana")
     screenshot(page, "product-starter")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # The terms must be accepted.
     page.get_by_role("button", name="Subscribe").click()
@@ -94,7 +94,7 @@ def test_subscribe_and_manage_keys(
     expect(page.locator("[data-usage-rate]")).to_contain_text("5 of 5 calls left per minute")
     expect(page.locator("[data-usage-quota]")).to_contain_text("100 of 100 calls left this week")
     screenshot(page, "subscriptions")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # Show reveals the key, Hide masks it and takes it out of the page.
     primary.get_by_role("button", name="Show").click()
@@ -134,7 +134,7 @@ def test_subscribe_and_manage_keys(
     primary = key_row(page, "primary")
     primary.get_by_role("button", name="Show").click()
     expect(primary.locator("[data-key-value]")).to_have_text(new_key)
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # A product that needs approval: no keys until an admin approves it.
     page.goto(base + "/products/unlimited/")
@@ -154,7 +154,7 @@ def test_subscribe_and_manage_keys(
     screenshot(page, "products")
     page.goto(base + "/subscriptions/")
     screenshot(page, "subscriptions-with-pending")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_cancel_from_the_subscriptions_page(
@@ -172,4 +172,4 @@ def test_cancel_from_the_subscriptions_page(
     expect(page.locator("[data-state]")).to_have_text("cancelled")
     expect(page.locator("[data-key-row]")).to_have_count(0)
     assert Subscription.objects.get().state == SubscriptionState.CANCELLED
-    page.problems.assert_none()
+    problems_of(page).assert_none()

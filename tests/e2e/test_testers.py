@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from demo.collection import create_demo_collection
-from tests.e2e.conftest import open_operation, result_status, screenshot, send
+from tests.e2e.conftest import open_operation, problems_of, result_status, screenshot, send
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +35,7 @@ def sign_in(page: Page, base_url: str) -> None:
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("nav .navbar-text")).to_have_text("tess")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def replay(page: Page) -> None:
@@ -51,7 +51,7 @@ def test_save_replay_and_run(page: Page, live_server, live_demo_api, tester, set
     open_operation(page, base_url=base, api_name=API_NAME, operation_name="RRS Execute")
     send(page)
     assert result_status(page) == "200 OK"
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # It is in the history: operation, status, duration.
     page.locator("nav.navbar").get_by_role("link", name="History").click()
@@ -63,7 +63,7 @@ def test_save_replay_and_run(page: Page, live_server, live_demo_api, tester, set
     expect(cells.nth(2)).to_have_text("200")
     expect(cells.nth(3)).to_have_text(re.compile(r"^\d+ ms$"))
     screenshot(page, "testers-history")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # Open it and save it into a new collection.
     rows.first.get_by_role("link", name="Open").click()
@@ -75,7 +75,7 @@ def test_save_replay_and_run(page: Page, live_server, live_demo_api, tester, set
     expect(page.get_by_role("heading", level=1)).to_have_text("RRS Execute")
     expect(page.locator("nav.breadcrumb, nav[aria-label=breadcrumb]")).to_contain_text("Smoke")
     expect(page.locator("table.saved-values")).to_contain_text("Bearer ••••••")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # Replay: the new response beside the baseline, nothing changed, the status check held.
     replay(page)
@@ -90,7 +90,7 @@ def test_save_replay_and_run(page: Page, live_server, live_demo_api, tester, set
     assert baseline_box and response_box
     assert response_box["x"] > baseline_box["x"] + baseline_box["width"] - 1, "not side by side"
     screenshot(page, "testers-saved-unchanged")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # Change the body through Edit, replay: the diff names the JSON paths that changed.
     page.get_by_role("link", name="Edit", exact=True).click()
@@ -103,14 +103,14 @@ def test_save_replay_and_run(page: Page, live_server, live_demo_api, tester, set
     expect(outcome.locator("[data-outcome]")).to_have_text("PASS")
     changes = outcome.locator("[data-json-change]")
     expect(changes.first).to_be_visible()
-    paths = [item.get_attribute("data-json-change") for item in changes.all()]
+    paths = [item.get_attribute("data-json-change") or "" for item in changes.all()]
     assert CHANGED_CELL in paths
     assert all(path.startswith("$.Results.output1.value.Values[0][") for path in paths), paths
     expect(outcome.locator(f"[data-json-change='{CHANGED_CELL}']")).to_contain_text(
         "This is a good day → This is a bad day"
     )
     screenshot(page, "testers-saved-diff")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # The shipped batch collection, run from its page in the background.
     settings.PORTAL_DEMO_JOB_SECONDS = 0.3
@@ -123,7 +123,7 @@ def test_save_replay_and_run(page: Page, live_server, live_demo_api, tester, set
         re.compile(r"\{\{api_key\}\}\s*•••••• secret")
     )
     screenshot(page, "testers-collection")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
     page.get_by_role("button", name="Run collection").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Run of AzureML batch flow")
     status = page.locator("[data-run-status]")
@@ -149,7 +149,7 @@ def test_save_replay_and_run(page: Page, live_server, live_demo_api, tester, set
     page.wait_for_timeout(1500)
     expect(page.locator("#run-progress")).to_have_count(1)
     screenshot(page, "testers-run-passed")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     # The collection's edit page: variables (the secret one empty) and sharing.
     page.get_by_role("link", name="AzureML batch flow").click()
@@ -158,4 +158,4 @@ def test_save_replay_and_run(page: Page, live_server, live_demo_api, tester, set
     expect(secret).to_have_count(1)
     expect(secret).to_have_value("")
     screenshot(page, "testers-collection-edit")
-    page.problems.assert_none()
+    problems_of(page).assert_none()

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from console.models import Exchange
 from tests.e2e.conftest import (
     param_input,
+    problems_of,
     requested_url,
     response_headers,
     response_json,
@@ -35,6 +36,7 @@ def places_holding(html: str, secret: str) -> list[str]:
     found = []
     for text in soup.find_all(string=True):
         if secret in text:
+            assert text.parent is not None
             found.append(f"text in <{text.parent.name}>")
     for element in soup.find_all(True):
         for attribute, value in element.attrs.items():
@@ -101,7 +103,7 @@ def test_a_path_value_stays_in_its_segment(page: Page, live_server, live_demo_ap
     result = page.locator("#result")
     expect(result).not_to_contain_text("Django administration")
     assert "/admin/login" not in result.inner_html()
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_the_stored_api_key_is_never_in_the_page(page: Page, live_server, live_demo_api) -> None:
@@ -125,7 +127,7 @@ def test_the_stored_api_key_is_never_in_the_page(page: Page, live_server, live_d
     expect(authorization).to_have_value("")
     expect(page.get_by_label("Authorization value")).to_have_attribute("type", "password")
     screenshot(page, "result-panel-masked-request-headers")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
 
 def test_pages_carry_a_csp_without_inline_script(page: Page, live_server, live_demo_api) -> None:
@@ -147,4 +149,4 @@ def test_pages_carry_a_csp_without_inline_script(page: Page, live_server, live_d
         assert directives["script-src"] == "'self'"
         assert directives["frame-ancestors"] == "'none'"
         assert response.headers["x-frame-options"] == "DENY"
-    page.problems.assert_none()
+    problems_of(page).assert_none()

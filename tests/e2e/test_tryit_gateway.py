@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from console.models import Exchange
 from gateway.models import CallSource, GatewayCall
-from tests.e2e.conftest import open_operation, result_status, screenshot, send, sign_in
+from tests.e2e.conftest import open_operation, problems_of, result_status, screenshot, send, sign_in
 from tests.factories import make_product, make_subscription, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -73,7 +73,7 @@ def test_try_it_with_a_subscription(page: Page, live_server, live_demo_api) -> N
     expect(key_row_value(page)[0]).to_have_attribute("type", "password")
     page.locator("#result").scroll_into_view_if_needed()
     screenshot(page, "tryit-gateway-result")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
 
     exchange = Exchange.objects.get()
     assert KEY_HEADER.lower() not in [name.lower() for name, _ in exchange.request_headers]
@@ -117,7 +117,7 @@ def test_the_next_operation_opens_with_the_subscription_last_used(
     screenshot(page, "tryit-gateway-last-used-subscription")
     send(page)
     assert result_status(page) == "200 OK"
-    page.problems.assert_none()
+    problems_of(page).assert_none()
     calls = GatewayCall.objects.order_by("id").values_list("operation__slug", "subscription_id")
     assert list(calls) == [("rrs-execute", b.pk), ("bes-submit", b.pk)]
 
@@ -139,5 +139,5 @@ def test_without_a_key_the_gateway_refuses(page: Page, live_server, live_demo_ap
         "href", "/products/"
     )
     screenshot(page, "tryit-gateway-refused")
-    page.problems.assert_none()
+    problems_of(page).assert_none()
     assert Exchange.objects.count() == 0
