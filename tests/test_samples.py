@@ -1,5 +1,5 @@
-"""Code samples (samples/code.py, sample_views.py): escaping per language, secrets,
-golden files, the samples panel and share links.
+"""Code samples (samples/code.py, samples/views.py): escaping per language, secrets,
+golden files, the samples panel and share links (console/share_links.py).
 
 The golden files in tests/golden/samples/ were written by the generator and reviewed by
 hand; C#, Go, PHP and Ruby have no compiler on this machine, so they are checked there.
@@ -24,6 +24,7 @@ from django.http import QueryDict
 from catalog.models import Api, Operation, Parameter, ParameterLocation
 from catalog.registration import create_missing_template_parameters
 from console.forms import TryItValues
+from console.share_links import prefill_from_link, share_query
 from samples import code as samples
 from samples.code import (
     LANGUAGES,
@@ -36,12 +37,10 @@ from samples.code import (
     java_literal,
     js_literal,
     php_literal,
-    prefill_from_link,
     py_literal,
     ruby_literal,
     sample_request,
     sh_literal,
-    share_query,
 )
 from tests.factories import make_product, make_subscription, make_user
 from tests.test_operation_try import rrs_form
