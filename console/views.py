@@ -6,13 +6,13 @@ from catalog import selectors
 from console.forms import TryItForm
 from console.models import Exchange
 from console.rendering import render_exchange_body
+from console.share_links import prefill_from_link
 from console.tryit import retry_values, try_operation, withheld_names
 from gateway.tryit_access import GatewayRefused, try_it_console
 from gateway.tryit_choice import remember_choice
 from httpcore.ratelimit import TooManyCalls
 from httpcore.templating import BindError
 from portal.typed_requests import HtmxRequest
-from samples.code import prefill_from_link
 
 
 def _session_key(request: HttpRequest) -> str:

@@ -9,9 +9,12 @@ from django.views.decorators.http import require_POST
 
 from catalog import selectors
 from console.forms import TryItForm
+from console.share_links import share_url
 from gateway import public_urls
 from httpcore.templating import BindError
-from samples.code import LANGUAGE_KEYS, SampleError, build_samples, share_url
+from samples.languages import LANGUAGE_KEYS
+from samples.request import SampleError
+from samples.sample_set import build_samples
 
 # A header error is also reported as this form-wide error; the panel lists the header
 # errors themselves instead.

@@ -1,5 +1,5 @@
-"""Code samples (samples/code.py, sample_views.py): escaping per language, secrets,
-golden files, the samples panel and share links.
+"""Code samples (samples/: literals, request, writers, sample_set, views): escaping per
+language, secrets, golden files, the samples panel and share links (console/share_links.py).
 
 The golden files in tests/golden/samples/ were written by the generator and reviewed by
 hand; C#, Go, PHP and Ruby have no compiler on this machine, so they are checked there.
@@ -24,25 +24,34 @@ from django.http import QueryDict
 from catalog.models import Api, Operation, Parameter, ParameterLocation
 from catalog.registration import create_missing_template_parameters
 from console.forms import TryItValues
-from samples import code as samples
-from samples.code import (
-    LANGUAGES,
-    SampleError,
-    SampleRequest,
-    Secret,
-    build_samples,
+from console.share_links import prefill_from_link, share_query
+from samples.languages import LANGUAGES
+from samples.literals import (
     cs_literal,
     go_literal,
     java_literal,
     js_literal,
     php_literal,
-    prefill_from_link,
     py_literal,
     ruby_literal,
-    sample_request,
     sh_literal,
-    share_query,
 )
+from samples.request import (
+    MAX_BODY_BYTES,
+    SampleError,
+    SampleRequest,
+    Secret,
+    plain_text,
+    sample_request,
+)
+from samples.sample_set import build_samples
+from samples.writers.csharp import write_csharp
+from samples.writers.curl import write_curl
+from samples.writers.http import write_http
+from samples.writers.java import write_java
+from samples.writers.javascript import write_javascript
+from samples.writers.php import write_php
+from samples.writers.ruby import write_ruby
 from tests.factories import make_product, make_subscription, make_user
 from tests.markup import attr, one
 from tests.test_operation_try import rrs_form
@@ -337,9 +346,7 @@ def test_a_secret_path_value_is_hidden_in_its_segment():
         Secret(env="TOKEN", value="12%3AAB%2Fcd", what="the token parameter, percent-encoded"),
         "/send?chat=7",
     )
-    assert (
-        samples.plain_text(request.url) == "https://api.example.com/v1/bot12%3AAB%2Fcd/send?chat=7"
-    )
+    assert plain_text(request.url) == "https://api.example.com/v1/bot12%3AAB%2Fcd/send?chat=7"
     assert request.target[0] == "/v1/bot"
 
 
@@ -393,52 +400,50 @@ def _request(**overrides) -> SampleRequest:
 
 
 def test_curl_details():
-    assert samples.write_curl(_request(method="HEAD")) == (
-        "curl --head 'https://api.example.com/v1/x'"
-    )
+    assert write_curl(_request(method="HEAD")) == ("curl --head 'https://api.example.com/v1/x'")
     # Brackets are curl globs (an IPv6 service address has them).
-    assert "--globoff" in samples.write_curl(_request(url=("http://[::1]:8080/x",)))
+    assert "--globoff" in write_curl(_request(url=("http://[::1]:8080/x",)))
     # Without a body, POST, PUT and PATCH say Content-Length: 0, as Try it sends.
-    assert "--header 'Content-Length: 0'" in samples.write_curl(_request(method="POST"))
-    assert "Content-Length" not in samples.write_curl(_request(method="DELETE"))
-    code = samples.write_curl(_request(method="POST", body="@file", headers=(("X-E", ("",)),)))
+    assert "--header 'Content-Length: 0'" in write_curl(_request(method="POST"))
+    assert "Content-Length" not in write_curl(_request(method="DELETE"))
+    code = write_curl(_request(method="POST", body="@file", headers=(("X-E", ("",)),)))
     assert "--data-raw '@file'" in code  # not -d, which would read the file
     assert "--header 'X-E;'" in code  # "X-E:" would remove the header
     assert "--header 'Content-Type:'" in code  # no form content type added by curl
-    assert "--request 'PUR GE'" in samples.write_curl(_request(method="PUR GE"))
+    assert "--request 'PUR GE'" in write_curl(_request(method="PUR GE"))
 
 
 def test_javascript_sends_bytes_when_there_is_no_content_type():
-    code = samples.write_javascript(_request(method="POST", body="x"))
+    code = write_javascript(_request(method="POST", body="x"))
     assert 'body: new TextEncoder().encode(\n    "x"\n  ),' in code
     typed = _request(method="POST", body="x", headers=(("Content-Type", ("text/plain",)),))
-    assert 'body:\n    "x",' in samples.write_javascript(typed)
+    assert 'body:\n    "x",' in write_javascript(typed)
 
 
 def test_csharp_puts_content_headers_on_the_content():
     headers = (("Content-Type", ("text/plain",)), ("X-A", ("1",)))
-    code = samples.write_csharp(_request(method="GET", headers=headers))
+    code = write_csharp(_request(method="GET", headers=headers))
     assert 'request.Headers.TryAddWithoutValidation("X-A", "1");' in code
     assert "request.Content = new ByteArrayContent(Array.Empty<byte>());" in code
     assert 'request.Content.Headers.TryAddWithoutValidation("Content-Type", "text/plain");' in code
 
 
 def test_java_speaks_http_1_1_and_go_ruby_php_handle_other_methods():
-    assert ".version(HttpClient.Version.HTTP_1_1)" in samples.write_java(_request())
-    assert ".GET()" in samples.write_java(_request())
-    assert "BodyPublishers.noBody()" in samples.write_java(_request(method="DELETE"))
-    assert "Net::HTTP::Delete.new(uri)" in samples.write_ruby(_request(method="DELETE"))
-    assert "Net::HTTPGenericRequest.new('PURGE', true, true, uri)" in samples.write_ruby(
+    assert ".version(HttpClient.Version.HTTP_1_1)" in write_java(_request())
+    assert ".GET()" in write_java(_request())
+    assert "BodyPublishers.noBody()" in write_java(_request(method="DELETE"))
+    assert "Net::HTTP::Delete.new(uri)" in write_ruby(_request(method="DELETE"))
+    assert "Net::HTTPGenericRequest.new('PURGE', true, true, uri)" in write_ruby(
         _request(method="PURGE")
     )
-    assert "CURLOPT_NOBODY => true" in samples.write_php(_request(method="HEAD"))
-    assert "'Content-Length: 0'" in samples.write_php(_request(method="PATCH"))
+    assert "CURLOPT_NOBODY => true" in write_php(_request(method="HEAD"))
+    assert "'Content-Length: 0'" in write_php(_request(method="PATCH"))
 
 
 def test_raw_http_has_host_and_content_length():
     operation, values, _ = awkward_case()
     request = sample_request(operation=operation, values=values, reveal=True, portal_url=PORTAL)
-    code = samples.write_http(request)
+    code = write_http(request)
     head, _, body = code.partition("\n\n")
     lines = head.split("\n")
     assert lines[0].startswith("POST /v1/items/a%20b%2Fc%27d%22e%24f%60g%25h%26i%7Cj%20%C3%A9?")
@@ -451,7 +456,7 @@ def test_raw_http_has_host_and_content_length():
 
 def test_a_large_body_gets_a_message_instead_of_samples():
     operation = golden_operation(content_type="text/plain", template="/x")
-    values = TryItValues(body="x" * (samples.MAX_BODY_BYTES + 1))
+    values = TryItValues(body="x" * (MAX_BODY_BYTES + 1))
     with pytest.raises(SampleError, match="code samples are shown for bodies up to 60,000"):
         build_samples(operation=operation, values=values, reveal=False, portal_url=PORTAL)
 

@@ -1,0 +1,64 @@
+"""The samples panel's content: the request written in every language, highlighted, with
+the environment variables the samples read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.safestring import SafeString
+
+from catalog.models import Operation
+from console.forms import TryItValues
+from samples.highlight import highlighted
+from samples.languages import LANGUAGES
+from samples.request import GatewayTarget, SampleRequest, Secret, gateway_target, sample_request_via
+
+
+@dataclass(frozen=True)
+class Sample:
+    key: str
+    label: str
+    note: str
+    code: str
+    highlighted: SafeString
+
+
+@dataclass(frozen=True)
+class SampleSet:
+    samples: list[Sample]
+    secrets: tuple[Secret, ...]  # the environment variables the samples read
+    gateway: GatewayTarget | None = None  # None: the samples call the backend itself
+
+    @property
+    def revealable(self) -> bool:
+        """Whether "Show secrets" would write some of the variables' values."""
+        return any(not secret.stored for secret in self.secrets)
+
+    @property
+    def stored(self) -> bool:
+        return any(secret.stored for secret in self.secrets)
+
+
+def write_samples(request: SampleRequest) -> list[Sample]:
+    return [
+        Sample(
+            key=language.key,
+            label=language.label,
+            note=language.note,
+            code=(code := language.write(request)),
+            highlighted=highlighted(code, language.lexer),
+        )
+        for language in LANGUAGES
+    ]
+
+
+def build_samples(
+    *, operation: Operation, values: TryItValues, reveal: bool, portal_url: str
+) -> SampleSet:
+    """Samples in every language; `portal_url` is the portal's base URL, for the gateway's.
+
+    Raises templating.BindError or SampleError.
+    """
+    gateway = gateway_target(api=operation.api, portal_url=portal_url)
+    request = sample_request_via(operation=operation, values=values, reveal=reveal, gateway=gateway)
+    return SampleSet(samples=write_samples(request), secrets=request.secrets, gateway=gateway)
