@@ -22,7 +22,7 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # hold every call in flight, as one of 2 x 64 could. Threads start only when needed. On
 # PostgreSQL the threads of a process share a pool of DATABASE_POOL_MAX_SIZE
 # connections (16), which a call waiting on its backend does not hold
-# (portal/database.py). Without REDIS_URL the limits are counted in each process's own
+# (httpcore/pipeline.py). Without REDIS_URL the limits are counted in each process's own
 # memory: one worker, and more refused (portal/gunicorn_workers.py).
 workers = gunicorn_workers.worker_count(environ=os.environ)
 worker_class = "gthread"

@@ -1,5 +1,5 @@
-"""The Try it pipeline: form values -> bind -> send -> exchange (docs/design.md, "The one
-path")."""
+"""Try it: form values -> bind -> the call pipeline (httpcore/pipeline.py) -> exchange
+(docs/design.md, "The one path")."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from catalog.stored_values import HEADERS, QUERY, TEMPLATE
 from console.forms import TryItValues
 from console.models import Exchange
 from gateway import tryit_access
+from gateway.models import CallSource
 from httpcore import outbound
 from httpcore.masking import (
     MASK,
@@ -23,6 +24,7 @@ from httpcore.masking import (
     mask_request_url,
     mask_values,
 )
+from httpcore.pipeline import run_call
 from httpcore.ratelimit import TooManyCalls, take_call
 from httpcore.templating import (
     OutboundRequest,
@@ -31,7 +33,6 @@ from httpcore.templating import (
     bind,
     parse_template,
 )
-from portal.database import release_while_waiting
 from portal.secrets import decrypt_json, encrypt_json
 
 
@@ -228,6 +229,45 @@ class TryItResult:
     gateway: tryit_access.GatewayPass | None = None
 
 
+@dataclass(frozen=True)
+class _TryItPolicy:
+    """Try it around the send: the pages' rate limit and, for an API behind a key, the
+    gateway's step before; the GatewayCall and the Exchange after."""
+
+    operation: Operation
+    values: TryItValues
+    gateway: tryit_access.PortalGateway | None
+    user: User | AnonymousUser | None
+    session_key: str
+    address: str
+
+    def admit(self, request: OutboundRequest) -> tryit_access.GatewayPass | None:
+        limit, window = settings.PORTAL_TRY_IT_RATE_LIMIT, settings.PORTAL_TRY_IT_RATE_WINDOW
+        decision = take_call(
+            client_key=client_key(user=self.user, address=self.address),
+            limit=limit,
+            window=window,
+        )
+        if not decision.allowed:
+            raise TooManyCalls(retry_after=decision.retry_after, limit=limit, window=window)
+        return self.gateway.enter(request) if self.gateway is not None else None
+
+    def finish(
+        self, gateway_pass: tryit_access.GatewayPass | None, result: outbound.SendResult
+    ) -> TryItResult:
+        if self.gateway is not None and gateway_pass is not None:
+            self.gateway.record_sent(gateway_pass=gateway_pass, result=result)
+        exchange = record_exchange(
+            operation=self.operation,
+            values=self.values,
+            result=result,
+            user=self.user,
+            session_key=self.session_key,
+            kept_secrets=self.values,
+        )
+        return TryItResult(exchange=exchange, gateway=gateway_pass)
+
+
 def try_operation(
     *,
     operation: Operation,
@@ -242,47 +282,25 @@ def try_operation(
     used up its calls for the window and, for an API behind the gateway, GatewayRefused
     when the gateway would refuse the call (gateway.tryit_access); none sends anything.
     """
-    api = operation.api
-    through_gateway = tryit_access.key_required(api=api)
+    gateway = tryit_access.portal_gateway(
+        operation=operation,
+        key=tryit_access.key_from_headers(api=operation.api, headers=values.headers),
+        user=user,
+        address=address,
+        source=CallSource.TRY_IT,
+    )
     sent_values = values
-    if through_gateway:
+    if gateway is not None:
         # The gateway strips the key: the backend never sees it. The history keeps it
         # among the form's values, masked, so that Try again fills it in.
-        sent_values = replace(
-            values, headers=tryit_access.without_key_header(api=api, headers=values.headers)
-        )
+        sent_values = replace(values, headers=gateway.without_key(values.headers))
     request = build_request(operation=operation, values=sent_values)
-    limit, window = settings.PORTAL_TRY_IT_RATE_LIMIT, settings.PORTAL_TRY_IT_RATE_WINDOW
-    decision = take_call(
-        client_key=client_key(user=user, address=address), limit=limit, window=window
-    )
-    if not decision.allowed:
-        raise TooManyCalls(retry_after=decision.retry_after, limit=limit, window=window)
-    gateway_pass = None
-    if through_gateway:
-        gateway_pass = tryit_access.enter_gateway(
-            operation=operation,
-            request=request,
-            key=tryit_access.key_from_headers(api=api, headers=values.headers),
-            user=user,
-            address=address,
-        )
-    release_while_waiting()
-    result = outbound.send(request)
-    if gateway_pass is not None:
-        tryit_access.record_sent(
-            gateway_pass=gateway_pass,
-            operation=operation,
-            result=result,
-            user=user,
-            address=address,
-        )
-    exchange = record_exchange(
+    policy = _TryItPolicy(
         operation=operation,
         values=values,
-        result=result,
+        gateway=gateway,
         user=user,
         session_key=session_key,
-        kept_secrets=values,
+        address=address,
     )
-    return TryItResult(exchange=exchange, gateway=gateway_pass)
+    return run_call(request=request, policy=policy)

@@ -23,6 +23,9 @@ from httpcore.templating import ParsedTemplate, Placeholder, parse_template
 
 T = TypeVar("T")
 
+# Where the gateway answers: /gateway/<url suffix>/<path>.
+GATEWAY_PREFIX = "/gateway/"
+
 # RFC 3986 2.3: escapes of unreserved characters mean the characters themselves.
 _UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")

@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from gateway.access import forget_subscription
 from gateway.models import (
     SUBSCRIPTION_NAME_MAX_LENGTH,
     KeySlot,
@@ -24,7 +25,6 @@ from gateway.models import (
     Subscription,
     SubscriptionState,
 )
-from gateway.proxy import forget_subscription
 
 State = SubscriptionState
 

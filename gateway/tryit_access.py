@@ -7,8 +7,10 @@ and the key header is taken out of the request before it is bound and sent, so t
 backend never sees it. Every call, refused or sent, is a GatewayCall with its source
 ("tryit" or "replay"); refused calls send nothing and leave no Exchange.
 
-`check_call` decides without writing anything (a replay may decide in a worker thread and
-record in the calling one); `enter_gateway` decides and records a refusal at once.
+A sender holds one `PortalGateway` per call (`portal_gateway`, None when the API needs
+no key): `check` decides without writing anything (a replay may decide in a worker
+thread and record in the calling one), `enter` decides and records a refusal at once,
+and `record_sent` records an admitted call once it is answered.
 """
 
 from __future__ import annotations
@@ -138,6 +140,9 @@ def key_required(*, api: Api) -> bool:
 def without_key_header(*, api: Api, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     wanted = api.subscription_key_header.lower()
     return [(name, value) for name, value in headers if name.lower() != wanted]
+
+
+Caller = User | AnonymousUser | None
 
 
 # --- Remaining calls, as the result panel says them -------------------------------------
@@ -332,30 +337,6 @@ def check_call(
     )
 
 
-def enter_gateway(
-    *,
-    operation: Operation,
-    request: OutboundRequest,
-    key: str,
-    user: User | AnonymousUser | None,
-    address: str,
-    source: str = CallSource.TRY_IT,
-) -> GatewayPass | None:
-    """check_call, recording a refusal: raises GatewayRefused after recording it."""
-    decision = check_call(operation=operation, request=request, key=key)
-    if isinstance(decision, GatewayRefusal):
-        record_refused(
-            refusal=decision,
-            operation=operation,
-            request=request,
-            user=user,
-            address=address,
-            source=source,
-        )
-        raise GatewayRefused(decision)
-    return decision
-
-
 def record_sent(
     *,
     gateway_pass: GatewayPass,
@@ -395,3 +376,61 @@ def record_sent(
         client_address=address or None,
         **fields,
     )
+
+
+@dataclass(frozen=True)
+class PortalGateway:
+    """The gateway's step for one call the portal makes for a user (Try it, a replay's
+    tries): the key it is checked with, and who and what each GatewayCall names."""
+
+    operation: Operation
+    key: str
+    user: Caller
+    address: str
+    source: str
+
+    def without_key(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return without_key_header(api=self.operation.api, headers=headers)
+
+    def check(self, request: OutboundRequest) -> GatewayPass | GatewayRefusal | None:
+        return check_call(operation=self.operation, request=request, key=self.key)
+
+    def enter(self, request: OutboundRequest) -> GatewayPass | None:
+        """check, recording a refusal: raises GatewayRefused after recording it."""
+        decision = self.check(request)
+        if isinstance(decision, GatewayRefusal):
+            self.record_refused(refusal=decision, request=request)
+            raise GatewayRefused(decision)
+        return decision
+
+    def record_refused(self, *, refusal: GatewayRefusal, request: OutboundRequest) -> None:
+        record_refused(
+            refusal=refusal,
+            operation=self.operation,
+            request=request,
+            user=self.user,
+            address=self.address,
+            source=self.source,
+        )
+
+    def record_sent(
+        self, *, gateway_pass: GatewayPass, result: SendResult, finished: float | None = None
+    ) -> None:
+        record_sent(
+            gateway_pass=gateway_pass,
+            operation=self.operation,
+            result=result,
+            user=self.user,
+            address=self.address,
+            source=self.source,
+            finished=finished,
+        )
+
+
+def portal_gateway(
+    *, operation: Operation, key: str, user: Caller, address: str, source: str
+) -> PortalGateway | None:
+    """The gateway's step for a call to the operation, None when its API needs no key."""
+    if not key_required(api=operation.api):
+        return None
+    return PortalGateway(operation=operation, key=key, user=user, address=address, source=source)

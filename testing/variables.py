@@ -65,7 +65,7 @@ def substitute_values(values: dict, variables: Mapping[str, str]) -> dict:
 def names_used(values: dict) -> set[str]:
     """Every variable name the values refer to.
 
-    Give it decrypted values (replay.saved_values): an encrypted header value hides
+    Give it decrypted values (preparation.saved_values): an encrypted header value hides
     the names inside it.
     """
     return {match.group(1) for text in _texts(values) for match in VARIABLE.finditer(text)}

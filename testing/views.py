@@ -11,7 +11,7 @@ from console.rendering import render_body, render_exchange_body
 from console.tryit import withheld_names
 from httpcore.ratelimit import TooManyCalls
 from portal.typed_requests import SignedInRequest
-from testing import actions, replay
+from testing import actions, preparation, replay
 from testing.forms import (
     CollectionForm,
     SavedRequestForm,
@@ -192,7 +192,7 @@ def _saved_context(request: SignedInRequest, saved: SavedRequest) -> dict:
         "saved": saved,
         "callable": operation is not None
         and selectors.can_call(user=request.user, operation=operation),
-        "gone": replay.gone_message(saved),
+        "gone": preparation.gone_message(saved),
         "values": actions.shown_values(saved),
         "expected": actions.shown_expectations(saved),
         "is_owner": saved.collection.owner_id == request.user.pk,

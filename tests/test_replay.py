@@ -14,7 +14,7 @@ from console.models import Exchange
 from demo.registration import SCORING_INPUT
 from httpcore import outbound
 from portal import secrets
-from testing import replay
+from testing import preparation, replay, sending
 from testing.models import Collection, CollectionVariable, Run, RunStatus, RunStep, SavedRequest
 from testing.variables import UndefinedVariable, names_used, substitute, substitute_values
 
@@ -197,7 +197,7 @@ def test_the_batch_flow_runs_end_to_end(live_demo_api, fast_jobs, tester) -> Non
     assert API_KEY not in key_row.value
     assert secrets.decrypt(key_row.value) == API_KEY
     assert API_KEY not in stored_text(*steps)
-    assert replay.collection_variables(collection)["api_key"] == API_KEY
+    assert preparation.collection_variables(collection)["api_key"] == API_KEY
 
 
 @live
@@ -512,8 +512,8 @@ def test_saved_values_decrypts_secret_values(demo_api, tester):
     collection = make_collection(tester)
     saved = rrs(collection, demo_api, order=1)
     assert saved.values["headers"][-1][1].startswith(secrets.PREFIX)
-    assert replay.saved_values(saved)["headers"][-1] == ["Authorization", "Bearer {{api_key}}"]
-    assert replay.saved_values(saved)["template"] == saved.values["template"]
+    assert preparation.saved_values(saved)["headers"][-1] == ["Authorization", "Bearer {{api_key}}"]
+    assert preparation.saved_values(saved)["template"] == saved.values["template"]
 
 
 @pytest.mark.django_db
@@ -533,5 +533,5 @@ def test_the_repeat_bounds_hold_whatever_is_saved(demo_api, tester, monkeypatch)
         repeat_max_tries=10_000,
         repeat_delay_seconds=3600,
     )
-    assert replay._bounded_tries(saved) == replay.MAX_REPEAT_TRIES
-    assert replay._bounded_delay(saved) == replay.MAX_REPEAT_DELAY_SECONDS
+    assert sending.bounded_tries(saved) == sending.MAX_REPEAT_TRIES
+    assert sending.bounded_delay(saved) == sending.MAX_REPEAT_DELAY_SECONDS

@@ -32,7 +32,7 @@ from console.models import Exchange
 from console.tryit import restore_values
 from gateway.models import GatewayCall
 from portal import secrets
-from testing import replay
+from testing import preparation, replay
 from testing.models import (
     Collection,
     CollectionShare,
@@ -203,7 +203,7 @@ def rows_reachable_by(user) -> list[str]:
             )
         )
     for saved in SavedRequest.objects.filter(collection__owner=user):
-        texts.append(json.dumps(replay.saved_values(saved)))
+        texts.append(json.dumps(preparation.saved_values(saved)))
     for step in RunStep.objects.filter(run__started_by=user):
         texts.append(json.dumps([step.check_results, step.error, step.diff]))
     for call in GatewayCall.objects.filter(user=user):
@@ -328,7 +328,7 @@ def test_the_owner_gets_their_secrets_back_on_their_own_try_again(shared: Shared
         {"name": "Copy", "collection": "", "new_collection_name": "Mine"},
     )
     copy = SavedRequest.objects.get(name="Copy")
-    assert dict(replay.saved_values(copy)["headers"])["Authorization"] == f"Bearer {BEARER}"
+    assert dict(preparation.saved_values(copy)["headers"])["Authorization"] == f"Bearer {BEARER}"
     assert dict(copy.values["headers"])["Authorization"].startswith(secrets.PREFIX)
 
 

@@ -1,4 +1,4 @@
-"""portal.database: a pooled connection is not held while a call waits on its backend."""
+"""httpcore.pipeline: a pooled connection is not held while a call waits on its backend."""
 
 from __future__ import annotations
 
