@@ -25,7 +25,6 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from catalog.models import Api
-from console.models import Exchange
 from gateway import registry
 from httpcore.errors import ErrorKind
 
@@ -43,16 +42,6 @@ class Address:
     public: str  # "" when a call cannot be placed any more (see call_address)
     backend: str = ""  # set for staff only, and only when it differs from `public`
     on_gateway: bool = False
-
-
-@dataclass(frozen=True)
-class ShownExchange:
-    """A recorded call as the result panel shows it to one viewer."""
-
-    address: Address
-    response_headers: list[tuple[str, str]]
-    error_message: str
-    backend_error_message: str = ""  # staff only, when error_message is the gateway's
 
 
 def portal_url(request: HttpRequest) -> str:
@@ -153,7 +142,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
 
-def _shown_location(
+def shown_location(
     value: str, *, api: Api | None, base: str | None, requested: str, staff: bool
 ) -> str:
     """A Location of a call that is not shown at its backend's URL: under the gateway when
@@ -166,33 +155,3 @@ def _shown_location(
     if not staff and _origin(value) and _origin(value) == _origin(requested):
         return HIDDEN_ADDRESS
     return value
-
-
-def shown_exchange(*, exchange: Exchange, portal_url: str, user: Viewer | None) -> ShownExchange:
-    """The exchange's URL, response headers and failure as `user` may see them."""
-    api = exchange.operation.api if exchange.operation is not None else None
-    address = call_address(api=api, url=exchange.url, portal_url=portal_url, user=user)
-    headers = [(name, value) for name, value in exchange.response_headers]
-    message = exchange.error_message
-    if api is None or address.on_gateway:
-        # Not shown at the backend's URL: neither its redirects nor its failures name it.
-        base = gateway_base(api=api, portal_url=portal_url) if api is not None else None
-        staff = sees_backend(user)
-        headers = [
-            (
-                name,
-                _shown_location(value, api=api, base=base, requested=exchange.url, staff=staff)
-                if name.lower() == "location"
-                else value,
-            )
-            for name, value in headers
-        ]
-        if exchange.error_kind:
-            message = backend_failure_message(exchange.error_kind)
-    backend_message = exchange.error_message if sees_backend(user) else ""
-    return ShownExchange(
-        address=address,
-        response_headers=headers,
-        error_message=message,
-        backend_error_message=backend_message if backend_message != message else "",
-    )

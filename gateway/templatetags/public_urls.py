@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import template
 
 from catalog.models import Api, Operation
-from console.models import Exchange
 from gateway import public_urls
 from gateway.tryit_access import GatewayRefusal
 
@@ -29,12 +28,6 @@ def operation_address(context: template.Context, operation: Operation) -> public
     return public_urls.operation_address(
         api=operation.api, url_template=operation.url_template, portal_url=portal_url, user=user
     )
-
-
-@register.simple_tag(takes_context=True)
-def shown_exchange(context: template.Context, exchange: Exchange) -> public_urls.ShownExchange:
-    portal_url, user = _viewer(context)
-    return public_urls.shown_exchange(exchange=exchange, portal_url=portal_url, user=user)
 
 
 @register.simple_tag(takes_context=True)
