@@ -400,7 +400,7 @@ def behaviour_cases(world: World) -> list[Case]:
 def input_cases(world: World) -> list[Case]:
     """Path values, query values, headers and bodies made to leave the registered API.
 
-    tests/test_hostile_inputs.py holds the exact expectations for each (its cases are
+    tests/console/test_hostile_inputs.py holds the exact expectations for each (its cases are
     inline in its parametrize decorators, so not importable); here only the goals count:
     nothing reaches another host, no 5xx.
     """

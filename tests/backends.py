@@ -387,7 +387,7 @@ def self_signed_context(name: str) -> ssl.SSLContext:
     return context
 
 
-# --- Hostile behaviours, shared by tests/test_hostile_backends.py and bench/hostile.py ---
+# --- Hostile behaviours, shared by tests/httpcore/test_hostile_backends.py and bench/hostile.py ---
 
 MB = 1024 * 1024
 

@@ -43,7 +43,7 @@ def plain_static_storage(settings) -> None:
 @pytest.fixture(autouse=True)
 def gateway_records_at_once(settings) -> None:
     """A gateway call's row is written before its answer (tests read it at once);
-    tests/test_gateway_recording.py checks the background writer."""
+    tests/gateway/test_gateway_recording.py checks the background writer."""
     settings.PORTAL_GATEWAY_RECORD_IN_BACKGROUND = False
 
 

@@ -4,7 +4,7 @@ the scan of a server's output.
 tests/conftest.py remembers every key saved and every account token made in the test
 process (`remember`) and scans each test's captured log records for that test's own;
 the servers the suite starts (tests/demo_server.py's runserver, the gunicorn servers
-of tests/test_gateway_processes.py and tests/test_server_logs.py) have their whole
+of tests/gateway/test_gateway_processes.py and tests/portal/test_server_logs.py) have their whole
 output scanned when they stop (`assert_server_output_clean`), for every secret the
 suite has seen, the tokens of the mails they printed and the keys of their own
 database. A mail printed by the console email backend carries its link by design: it

@@ -24,8 +24,8 @@ from httpcore.masking import is_secret_name
 from httpcore.templating import Placeholder, bind, parse_template
 from openapi import importer as openapi
 from openapi.export import export_document, export_json, export_yaml
+from tests.openapi.test_openapi_export import add_operation, make_api
 from tests.sample_specs import spec_files
-from tests.test_openapi_export import add_operation, make_api
 
 pytestmark = pytest.mark.django_db
 

@@ -35,7 +35,7 @@ from tests.factories import make_product, make_subscription
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 LIMIT = 10
 

@@ -6,7 +6,7 @@ page with either the classified error panel (exact kind and message) or a safe r
 (exact status, escaped text). Small limits keep every case bounded: nothing may hang,
 nothing may be a 500, nothing may reach a host other than the registered one.
 
-The same behaviours are tested one level down in tests/test_outbound.py; bench/hostile.py
+The same behaviours are tested one level down in tests/httpcore/test_outbound.py; bench/hostile.py
 runs them all against a live portal process and measures its memory.
 """
 

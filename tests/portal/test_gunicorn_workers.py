@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.backends import ScriptedServer, reply_with, scripted_server
-from tests.test_gateway_processes import (
+from tests.gateway.test_gateway_processes import (
     GUNICORN,
     KEY_HEADER,
     LIMIT,

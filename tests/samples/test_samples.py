@@ -52,13 +52,13 @@ from samples.writers.java import write_java
 from samples.writers.javascript import write_javascript
 from samples.writers.php import write_php
 from samples.writers.ruby import write_ruby
+from tests.console.test_operation_try import rrs_form
 from tests.factories import make_product, make_subscription, make_user
 from tests.markup import attr, one
-from tests.test_operation_try import rrs_form
 
 pytestmark = pytest.mark.django_db
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "samples"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "samples"
 RRS = "/apis/azureml-demo/operations/rrs-execute/"
 RRS_SAMPLES = RRS + "samples"
 KEY = settings.PORTAL_DEMO_API_KEY

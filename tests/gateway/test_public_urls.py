@@ -1,8 +1,8 @@
 """One public URL (gateway/public_urls.py): where the pages tell a developer to call.
 
 An API on the gateway shows its gateway URL, `<portal>/gateway/<url suffix>...`, on the
-operation page, the API page, the OpenAPI export (tests/test_openapi_export.py), the Try
-it result panel, the history and the code samples (tests/test_samples.py); its backend's
+operation page, the API page, the OpenAPI export (tests/openapi/test_openapi_export.py), the Try
+it result panel, the history and the code samples (tests/samples/test_samples.py); its backend's
 URL is shown to staff only, labelled. Each page is read here as an anonymous visitor, a
 signed-in developer and staff would read it.
 """
@@ -21,8 +21,8 @@ from gateway import public_urls
 from httpcore.masking import MASK
 from tests.backends import Exchange as BackendExchange
 from tests.backends import scripted_server, unused_port
+from tests.console.test_operation_try import RRS_TRY, rrs_form
 from tests.factories import make_product, make_subscription, make_user
-from tests.test_operation_try import RRS_TRY, rrs_form
 
 pytestmark = pytest.mark.django_db
 

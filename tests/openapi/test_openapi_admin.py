@@ -29,7 +29,8 @@ def messages_of(response) -> list[str]:
 
 
 def confirm(client, preview, **choice: str):
-    """Post the preview page's confirmation (tests/test_openapi_admin_preview.py: the step)."""
+    """Post the preview page's confirmation, the step that
+    tests/openapi/test_openapi_admin_preview.py follows."""
     return client.post(IMPORT_URL, confirmation(preview, **choice))
 
 

@@ -40,7 +40,7 @@ BODY = b'{"StatusCode": "Running"}'
 @pytest.fixture(autouse=True)
 def refusals_as_they_come(settings):
     """These tests are about the refusal itself: no Retry-After is waited out here
-    (tests/test_replay_retry_after.py covers waiting)."""
+    (tests/testing/test_replay_retry_after.py covers waiting)."""
     settings.PORTAL_RUN_RETRY_AFTER_MAX_SECONDS = 0
 
 

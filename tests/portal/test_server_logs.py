@@ -43,7 +43,7 @@ from tests import log_scan
 from tests.backends import ScriptedServer, reply_with, scripted_server
 from tests.demo_server import ServerOutput, free_port
 from tests.factories import make_user
-from tests.test_gateway_processes import (
+from tests.gateway.test_gateway_processes import (
     ROOT,
     Portal,
     gunicorn_environment,

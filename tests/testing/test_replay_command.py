@@ -175,7 +175,7 @@ def test_a_request_that_cannot_be_sent_is_a_failure_with_its_reason(scoring) -> 
 
 # --- From a shell, against a running portal ---------------------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SIX_SCORES = """\
 portal_collection: 1
 name: Six scores
