@@ -98,7 +98,8 @@ def child_import(document_path: Path, *, trace: bool) -> dict:
     django.setup()
     from django.core.management import call_command
 
-    import openapi.importer  # noqa: F401 - loaded before the baseline, like a server would
+    import openapi.documents
+    import openapi.sync  # noqa: F401 - both loaded before the baseline, like a server would
     from catalog.models import Operation
 
     attempts = refuse_network()

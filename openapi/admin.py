@@ -7,7 +7,7 @@ from django.urls import path
 
 from catalog.admin import ApiAdmin
 from catalog.models import Api
-from openapi import admin_import as openapi_admin
+from openapi import admin_import
 from portal.typed_requests import SignedInRequest
 
 
@@ -34,8 +34,8 @@ class ApiImportAdmin(ApiAdmin):
         if not self.can_import(request):
             raise PermissionDenied
         if request.method == "POST" and "token" in request.POST:
-            return openapi_admin.confirm(request, model_admin=self)
-        return openapi_admin.upload(request, model_admin=self)
+            return admin_import.confirm(request, model_admin=self)
+        return admin_import.upload(request, model_admin=self)
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         extra_context = {**(extra_context or {}), "can_import_openapi": self.can_import(request)}

@@ -18,10 +18,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from openapi import importer as openapi
-from openapi import pending as openapi_pending
+from openapi.documents import load_document, max_document_bytes
 from openapi.models import PendingImport
+from openapi.pending import PendingError, discard, keep, take
 from openapi.plan import ImportPlan, apply_plan, free_slug, plan_import
+from openapi.plans import OpenApiError
+from openapi.sync import PlanChanged
 from portal.typed_requests import SignedInRequest
 
 UPDATE, NEW = "update", "new"
@@ -54,7 +56,7 @@ class OpenApiImportForm(forms.Form):
 
     def clean_document(self):
         upload = self.cleaned_data["document"]
-        limit = openapi.max_document_bytes()
+        limit = max_document_bytes()
         if upload.size > limit:
             raise forms.ValidationError(
                 f"The file is larger than the limit of {limit // (1024 * 1024)} MB."
@@ -93,7 +95,7 @@ class OpenApiConfirmForm(forms.Form):
 
 
 def _read(content: bytes, *, api_slug: str, service_url: str) -> tuple[dict, ImportPlan]:
-    document = openapi.load_document(text=content)
+    document = load_document(text=content)
     plan = plan_import(
         document=document, api_slug=api_slug or None, service_url=service_url or None
     )
@@ -183,7 +185,7 @@ def _new_api_plan(
     new_slug = form.cleaned_data["new_slug"]
     try:
         plan = plan_import(document=document, api_slug=new_slug, service_url=service_url or None)
-    except openapi.OpenApiError as error:
+    except OpenApiError as error:
         for problem in error.problems:
             form.add_error(None, problem)
         return None
@@ -198,10 +200,10 @@ def _no_longer(
     model_admin: admin.ModelAdmin,
     *,
     pending: PendingImport,
-    error: openapi.OpenApiError,
+    error: OpenApiError,
 ) -> TemplateResponse:
     """The upload form again: the kept document cannot be imported any more."""
-    openapi_pending.discard(pending=pending)
+    discard(pending=pending)
     form = OpenApiImportForm(
         initial={"api_slug": pending.api_slug, "service_url": pending.service_url}
     )
@@ -225,7 +227,7 @@ def _replanned(
             api_slug=pending.api_slug or None,
             service_url=pending.service_url or None,
         )
-    except openapi.OpenApiError as error:
+    except OpenApiError as error:
         return _no_longer(request, model_admin, pending=pending, error=error)
     return _changed_since_preview(request, model_admin, plan=plan, pending=pending, token=token)
 
@@ -271,11 +273,11 @@ def upload(request: SignedInRequest, *, model_admin: admin.ModelAdmin) -> HttpRe
     service_url = form.cleaned_data["service_url"].strip()
     try:
         _, plan = _read(content, api_slug=api_slug, service_url=service_url)
-    except openapi.OpenApiError as error:
+    except OpenApiError as error:
         for problem in error.problems:
             form.add_error(None, problem)
         return _upload_page(request, model_admin, form)
-    token = openapi_pending.keep(
+    token = keep(
         user=request.user,
         content=content,
         filename=uploaded.name or "",
@@ -289,14 +291,14 @@ def confirm(request: SignedInRequest, *, model_admin: admin.ModelAdmin) -> HttpR
     """Write the previewed plan, or show why not (an expired token, a choice to make)."""
     token = request.POST.get("token", "")
     try:
-        pending = openapi_pending.take(user=request.user, token=token)
-    except openapi_pending.PendingError as error:
+        pending = take(user=request.user, token=token)
+    except PendingError as error:
         return _upload_page(request, model_admin, OpenApiImportForm(), refusal=str(error))
     try:
         document, plan = _read(
             bytes(pending.document), api_slug=pending.api_slug, service_url=pending.service_url
         )
-    except openapi.OpenApiError as error:
+    except OpenApiError as error:
         # The database changed under the document (say, its API and service URL are gone).
         return _no_longer(request, model_admin, pending=pending, error=error)
 
@@ -323,14 +325,14 @@ def confirm(request: SignedInRequest, *, model_admin: admin.ModelAdmin) -> HttpR
         chosen = plan
     try:
         summary = apply_plan(plan=chosen)
-    except openapi.PlanChanged:
+    except PlanChanged:
         # Another import wrote the API between the check above and the write.
         return _replanned(request, model_admin, document=document, pending=pending, token=token)
-    except openapi.OpenApiError as error:
+    except OpenApiError as error:
         for problem in error.problems:
             form.add_error(None, problem)
         return _preview_page(request, model_admin, **preview)
-    openapi_pending.discard(pending=pending)
+    discard(pending=pending)
     model_admin.message_user(request, summary.headline, messages.SUCCESS)
     for change in summary.api_changes:
         model_admin.message_user(request, f"API {change}.", messages.INFO)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from openapi.models import PendingImport
 
+# Signs every token in flight: a new salt voids the previews waiting for confirmation.
 SALT = "openapi.importer-pending-import"
 MAX_AGE_SECONDS = 60 * 60
 

@@ -19,14 +19,9 @@ from urllib.parse import urlsplit
 
 from catalog.models import Api, Operation
 from catalog.validators import DEFAULT_PORTS
-from openapi.importer import (
-    ApiPlan,
-    ImportSummary,
-    normalised_path,
-    preview_import,
-    read_document,
-    write_plan,
-)
+from openapi.plans import ApiPlan, ImportSummary
+from openapi.reader import read_document
+from openapi.sync import normalised_path, preview_import, write_plan
 
 
 @dataclass

@@ -15,8 +15,9 @@ from django.contrib.auth.models import Permission
 from playwright.sync_api import Page, ViewportSize, expect
 
 from catalog.models import Api, Operation
-from openapi.importer import import_openapi, load_document
+from openapi.documents import load_document
 from openapi.models import PendingImport
+from openapi.sync import import_openapi
 from tests.e2e.conftest import VIEWPORT, admin_log_in, problems_of, screenshot
 from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, snapshot
 

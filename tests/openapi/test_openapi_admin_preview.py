@@ -11,10 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from catalog.models import Api, Operation
-from openapi import admin_import as openapi_admin
-from openapi import pending as openapi_pending
-from openapi.importer import import_openapi, load_document
+from openapi import admin_import, pending
+from openapi.documents import load_document
 from openapi.models import PendingImport
+from openapi.sync import import_openapi
 from tests.markup import one
 from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS, confirmation, snapshot
 
@@ -222,9 +222,9 @@ def test_a_tampered_token_is_refused(admin_client, orders):
     before = snapshot()
     data = confirmation(preview, target="update")
     data["token"] = data["token"][:-2] + ("AA" if not data["token"].endswith("AA") else "BB")
-    assert_refused(admin_client.post(IMPORT_URL, data), openapi_pending.INVALID)
+    assert_refused(admin_client.post(IMPORT_URL, data), pending.INVALID)
     data["token"] = "not-a-token"
-    assert_refused(admin_client.post(IMPORT_URL, data), openapi_pending.INVALID)
+    assert_refused(admin_client.post(IMPORT_URL, data), pending.INVALID)
     assert snapshot() == before
 
 
@@ -235,14 +235,14 @@ def test_an_expired_token_is_refused(admin_client, orders, monkeypatch):
             signing.TimestampSigner,
             "timestamp",
             lambda self: signing.b62_encode(
-                signing.b62_decode(real_timestamp(self)) - openapi_pending.MAX_AGE_SECONDS - 1
+                signing.b62_decode(real_timestamp(self)) - pending.MAX_AGE_SECONDS - 1
             ),
         )
         preview = upload(admin_client, OTHER_ORDERS)
     before = snapshot()
     response = admin_client.post(IMPORT_URL, confirmation(preview, target="update"))
-    assert_refused(response, openapi_pending.EXPIRED)
-    assert openapi_pending.EXPIRED == (
+    assert_refused(response, pending.EXPIRED)
+    assert pending.EXPIRED == (
         "The preview has expired (after 60 minutes): upload the document again."
     )
     assert snapshot() == before
@@ -252,7 +252,7 @@ def test_a_used_token_is_refused(admin_client):
     preview = upload(admin_client, ORDERS_V1)
     assert admin_client.post(IMPORT_URL, confirmation(preview)).status_code == 302
     before = snapshot()
-    assert_refused(admin_client.post(IMPORT_URL, confirmation(preview)), openapi_pending.USED)
+    assert_refused(admin_client.post(IMPORT_URL, confirmation(preview)), pending.USED)
     assert snapshot() == before
 
 
@@ -260,7 +260,7 @@ def test_another_user_s_token_is_refused(admin_client, client, django_user_model
     preview = upload(admin_client, ORDERS_V1)
     other = django_user_model.objects.create_superuser("other", password="pw-unused")
     client.force_login(other)
-    assert_refused(client.post(IMPORT_URL, confirmation(preview)), openapi_pending.INVALID)
+    assert_refused(client.post(IMPORT_URL, confirmation(preview)), pending.INVALID)
     assert not Api.objects.exists()
 
 
@@ -318,13 +318,13 @@ def test_a_document_that_can_no_longer_be_imported(admin_client, orders):
 
 def test_a_write_racing_the_confirmation_is_shown_not_written(admin_client, orders, monkeypatch):
     preview = upload(admin_client, ORDERS_V2)
-    real_apply = openapi_admin.apply_plan
+    real_apply = admin_import.apply_plan
 
     def another_import_first(*, plan):
         import_openapi(document=load_document(text=OTHER_ORDERS))
         return real_apply(plan=plan)
 
-    monkeypatch.setattr(openapi_admin, "apply_plan", another_import_first)
+    monkeypatch.setattr(admin_import, "apply_plan", another_import_first)
     response = admin_client.post(IMPORT_URL, confirmation(preview))
     assert response.status_code == 200
     assert text_of(response, "import-notice").startswith("The API changed since the preview")

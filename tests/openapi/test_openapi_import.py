@@ -1,4 +1,4 @@
-"""openapi.importer: OpenAPI documents (the sample specs and generated ones) imported as APIs."""
+"""Importing OpenAPI documents (the sample specs and generated ones) as APIs."""
 
 from __future__ import annotations
 
@@ -18,14 +18,11 @@ from openapi_spec_validator import (
 
 from catalog.models import Api, Operation, Parameter, ParameterLocation, ResponseDoc
 from httpcore.templating import parse_template
-from openapi.importer import (
-    EXAMPLE_MAX_DEPTH,
-    ImportSummary,
-    OpenApiError,
-    import_openapi,
-    load_document,
-    read_document,
-)
+from openapi.documents import load_document
+from openapi.examples import EXAMPLE_MAX_DEPTH
+from openapi.plans import ImportSummary, OpenApiError
+from openapi.reader import read_document
+from openapi.sync import import_openapi
 from testing import replay
 from testing.models import Collection, SavedRequest
 from tests import openapi_generator as generator

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from catalog.models import Api, Operation
-from openapi.importer import PlanChanged, import_openapi, load_document
+from openapi.documents import load_document
 from openapi.plan import apply_plan, free_slug, plan_import
+from openapi.sync import PlanChanged, import_openapi
 from tests.openapi_documents import ORDERS_V1, ORDERS_V2, OTHER_ORDERS
 
 pytestmark = pytest.mark.django_db

@@ -22,8 +22,9 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, validate
 from catalog.models import Api, Operation, Parameter, ParameterLocation, ParameterType
 from httpcore.masking import is_secret_name
 from httpcore.templating import Placeholder, bind, parse_template
-from openapi import importer as openapi
+from openapi.documents import load_document
 from openapi.export import export_document, export_json, export_yaml
+from openapi.sync import import_openapi
 from tests.openapi.test_openapi_export import add_operation, make_api
 from tests.sample_specs import spec_files
 
@@ -223,16 +224,16 @@ def _differences(first: Api, second: Api) -> list[str]:
 def _export_and_import(first: Api, *, slug: str) -> Api:
     document = export_document(api=first)
     validate(document, cls=OpenAPIV30SpecValidator)
-    as_yaml = openapi.load_document(text=export_yaml(api=first))
-    assert openapi.load_document(text=export_json(api=first)) == as_yaml == document
-    openapi.import_openapi(document=as_yaml, api_slug=slug, service_url=SERVICE_URL)
+    as_yaml = load_document(text=export_yaml(api=first))
+    assert load_document(text=export_json(api=first)) == as_yaml == document
+    import_openapi(document=as_yaml, api_slug=slug, service_url=SERVICE_URL)
     return Api.objects.get(slug=slug)
 
 
 @pytest.mark.parametrize("spec", SPEC_FILES, ids=[path.name for path in SPEC_FILES])
 def test_imported_document_survives_export_and_import(spec):
-    document = openapi.load_document(text=spec.read_text(encoding="utf-8"))
-    openapi.import_openapi(document=document, api_slug="first", service_url=SERVICE_URL)
+    document = load_document(text=spec.read_text(encoding="utf-8"))
+    import_openapi(document=document, api_slug="first", service_url=SERVICE_URL)
     first = Api.objects.get(slug="first")
     second = _export_and_import(first, slug="second")
     assert _differences(first, second) == []

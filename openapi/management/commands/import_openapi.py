@@ -3,8 +3,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from openapi.importer import OpenApiError, load_document
+from openapi.documents import load_document
 from openapi.plan import ImportPlan, apply_plan, plan_import
+from openapi.plans import OpenApiError
 
 
 def mismatch(plan: ImportPlan) -> str:
