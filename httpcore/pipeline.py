@@ -17,8 +17,6 @@ from httpcore import outbound
 from httpcore.templating import OutboundRequest
 
 TicketT = TypeVar("TicketT")
-TicketContra = TypeVar("TicketContra", contravariant=True)
-TicketCo = TypeVar("TicketCo", covariant=True)
 ResultT = TypeVar("ResultT")
 ResultCo = TypeVar("ResultCo", covariant=True)
 
