@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET
 from catalog import selectors
 from catalog.models import Api
 from gateway import public_urls
-from openapi.export import dumps_json, dumps_yaml, export_document
+from openapi.export import export_document
+from openapi.export_text import dumps_json, dumps_yaml
 
 
 def _server_url(*, request: HttpRequest, api: Api) -> str:

@@ -63,6 +63,27 @@ def can_run(*, user: User, collection: Collection) -> bool:
     return Collection.objects.runnable_by(user).filter(pk=collection.pk).exists()
 
 
+class CollectionNotFound(LookupError):
+    """No collection, or more than one, answers to a reference; the message says which."""
+
+
+def find_collection(*, reference: str) -> Collection:
+    """The collection a command line names: the one with this id, else with this name."""
+    if reference.isdigit():
+        found = Collection.objects.filter(pk=int(reference)).select_related("owner").first()
+        if found is not None:
+            return found
+    named = list(Collection.objects.filter(name=reference).select_related("owner")[:20])
+    if not named:
+        raise CollectionNotFound(f'No collection with the id or name "{reference}".')
+    if len(named) > 1:
+        ids = ", ".join(f"{c.pk} (owner {c.owner.get_username()})" for c in named)
+        raise CollectionNotFound(
+            f'{len(named)} collections are named "{reference}": {ids}. Give an id.'
+        )
+    return named[0]
+
+
 # (section, lowercased name) -> the encrypted value stored for it
 StoredSecrets = Mapping[tuple[str, str], str]
 

@@ -15,7 +15,8 @@ from demo.products import STARTER_SLUG, register_demo_products
 from gateway.models import CallOutcome, GatewayCall, Product
 from gateway.subscriptions import subscribe
 from portal.secrets import decrypt, encrypt
-from testing.collection_files import export_collection, import_collection
+from testing.collection_export import export_collection
+from testing.collection_import import import_collection
 from testing.models import Collection, CollectionVariable, Run, RunStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,12 +8,9 @@ from django.core.management.base import CommandError
 
 from demo.collection import BATCH_NAME, create_demo_collection
 from portal.secrets import decrypt, encrypt
-from testing.collection_files import (
-    CollectionFileError,
-    collection_document,
-    export_collection,
-    import_collection,
-)
+from testing.collection_check import CollectionFileError
+from testing.collection_export import collection_document, export_collection
+from testing.collection_import import import_collection
 from testing.models import Collection, CollectionVariable, SavedRequest
 
 LITERAL_KEY = "literal-key-9f8e7d6c5b4a"

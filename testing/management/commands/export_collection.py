@@ -2,12 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from testing.collection_files import (
-    FORMATS,
-    CollectionNotFound,
-    export_collection,
-    find_collection,
-)
+from testing.actions import CollectionNotFound, find_collection
+from testing.collection_export import FORMATS, export_collection
 
 
 class Command(BaseCommand):

@@ -4,7 +4,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from testing.collection_files import CollectionFileError, import_collection
+from testing.collection_check import CollectionFileError
+from testing.collection_import import import_collection
 
 
 class Command(BaseCommand):

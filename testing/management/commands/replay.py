@@ -18,7 +18,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from testing import replay
-from testing.collection_files import CollectionNotFound, find_collection
+from testing.actions import CollectionNotFound, find_collection
 from testing.junit import junit_xml
 from testing.models import Collection, Run, RunStatus
 from testing.retry_after import RetryNote
