@@ -54,6 +54,10 @@ class Api(models.Model):
         "are sent.",
     )
     version = models.CharField(max_length=50, blank=True)
+    # The imported document's shared definitions, normalised to OpenAPI 3 ({"openapi":
+    # version, "components": {"schemas", "securitySchemes"}}): what the operations'
+    # schema references point into (docs/design.md, "Documented schemas").
+    openapi = models.JSONField("OpenAPI definitions", default=dict, blank=True)
     published = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -70,6 +74,25 @@ class Api(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:api_detail", kwargs={"api_slug": self.slug})
+
+
+class ApiServer(models.Model):
+    """Another base URL the API is served at (the imported `servers`), which a developer
+    may pick in Try it instead of the service URL."""
+
+    api = models.ForeignKey(Api, on_delete=models.CASCADE, related_name="servers")
+    url = models.CharField("URL", max_length=500, validators=[validate_service_url])
+    description = models.CharField(max_length=200, blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["api", "url"], name="unique_server_url_per_api")
+        ]
+
+    def __str__(self) -> str:
+        return self.url
 
 
 class HttpMethod(models.TextChoices):
@@ -118,6 +141,9 @@ class Operation(models.Model):
     deprecated = models.BooleanField(default=False)
     # Gone from the latest imported document: kept, so that saved requests can say so.
     removed = models.BooleanField(default=False)
+    # The imported operation object, normalised to OpenAPI 3 (parameters, requestBody,
+    # responses, security), its schemas' $refs pointing into the API's definitions.
+    openapi = models.JSONField("OpenAPI operation", default=dict, blank=True)
 
     objects = OperationQuerySet.as_manager()
 

@@ -60,4 +60,29 @@ class Exchange(models.Model):
         return bool(self.error_kind)
 
 
+class Environment(models.Model):
+    """A developer's named set of variables, usable as {{name}} in any Try it field.
+
+    variables: [{"name", "value", "secret"}]; a secret value is kept encrypted
+    (portal.secrets)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="environments"
+    )
+    name = models.CharField(max_length=100)
+    variables = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        app_label = "operations"
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="unique_environment_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 # --- Testers: saved requests, collections and runs ----------------------------------
