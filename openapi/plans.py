@@ -129,6 +129,8 @@ class OperationPlan:
     pointer: str
     # The slug the portal exported the operation with (x-portal-slug), if any.
     slug_hint: str = ""
+    # The normalised operation object (openapi/definitions.py).
+    openapi: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -145,6 +147,7 @@ class OperationPlan:
             "deprecated": self.deprecated,
             "request_content_type": self.request_content_type,
             "body_example": self.body_example,
+            "openapi": self.openapi,
         }
 
 
@@ -157,3 +160,5 @@ class ApiPlan:
     service_url: str
     operations: list[OperationPlan]
     notes: list[str]
+    # The document's shared definitions (openapi/definitions.py).
+    openapi: dict[str, Any] = field(default_factory=dict)

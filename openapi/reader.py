@@ -24,6 +24,7 @@ from django.utils.text import slugify
 from catalog.models import Api
 from catalog.validators import service_url_problems
 from openapi.bodies import BodyReading
+from openapi.definitions import DefinitionReading
 from openapi.examples import SchemaExamples
 from openapi.parameters import PLACEHOLDER, ParameterReading
 from openapi.plans import FIELD_LIMITS, ApiPlan, OpenApiError, OperationPlan, ParameterPlan
@@ -48,7 +49,7 @@ def _service_url_problems(url: str) -> list[str]:
     return service_url_problems(url)
 
 
-class DocumentReader(SecurityReading, ParameterReading, BodyReading):
+class DocumentReader(SecurityReading, ParameterReading, BodyReading, DefinitionReading):
     """Reads one document into a plan."""
 
     def read(
@@ -125,6 +126,7 @@ class DocumentReader(SecurityReading, ParameterReading, BodyReading):
             service_url=url or "",
             operations=operations,
             notes=notes,
+            openapi=self.api_definitions(),
         )
 
     def read_version(self) -> None:
@@ -421,6 +423,9 @@ class DocumentReader(SecurityReading, ParameterReading, BodyReading):
             order=0,
             pointer=place,
             slug_hint=slug_hint,
+            openapi=self.operation_definition(
+                operation=operation, parameters=parameters, security=security
+            ),
         )
 
 

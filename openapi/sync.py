@@ -65,6 +65,7 @@ OPERATION_FIELDS = (
     "deprecated",
     "request_content_type",
     "body_example",
+    "openapi",
 )
 PARAMETER_FIELDS = (
     "name",
@@ -112,6 +113,8 @@ def _api_changes(api: Api, plan: ApiPlan) -> list[str]:
         changes.append(f"service URL: {shown(api.service_url)} → {plan.service_url}")
     if api.description != plan.description:
         changes.append("description changed")
+    if api.openapi != plan.openapi:
+        changes.append("schemas or security schemes changed")
     return changes
 
 
@@ -124,6 +127,7 @@ def _sync(plan: ApiPlan, api: Api | None) -> _Sync:
     api.description = plan.description
     api.version = plan.version
     api.service_url = plan.service_url
+    api.openapi = plan.openapi
     if not api.url_suffix:
         api.url_suffix = plan.slug
 
