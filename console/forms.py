@@ -300,11 +300,17 @@ class TryItForm(forms.Form):
                 # Left as the form shows it: the stored value goes, read here on the server.
                 self.stored_headers.append(name.strip())
                 value = stored
+            elif self._unfilled(name, value):
+                # Swagger UI's rule: a header left empty is not sent. A bare "Authorization:"
+                # (or "Bearer " with no token) is an invalid credential, where no header
+                # at all is what an optional security requirement accepts.
+                continue
             rows.append((name, value))
         missing = [
             p.name
             for p in self.header_parameters
-            if p.required and not any(n.strip().lower() == p.name.lower() and v for n, v in rows)
+            if p.required
+            and not any(n.strip().lower() == p.name.lower() and v.strip(" \t") for n, v in rows)
         ]
         for name in missing:
             self.header_errors.append(f"The header {name} is required.")
@@ -312,6 +318,18 @@ class TryItForm(forms.Form):
             self.cleaned_headers = validate_headers(rows)
         except HeaderError as error:
             self.header_errors.append(error.message)
+
+    def _unfilled(self, name: str, value: str) -> bool:
+        """Empty, or only the scheme word a credential row starts with ("Bearer ")."""
+        text = value.strip(" \t")
+        if text == "":
+            return True
+        lowered = name.strip().lower()
+        return any(
+            p.secret and p.name.lower() == lowered and p.default.strip() == text
+            for p in self.header_parameters
+            if p.default.endswith(" ")
+        )
 
     def add_bind_error(self, error: BindError) -> None:
         """Put an error found while building the request on the field it came from."""
