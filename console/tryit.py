@@ -59,10 +59,15 @@ def secret_names_of(operation: Operation) -> frozenset[str]:
     return frozenset(names)
 
 
-def build_request(*, operation: Operation, values: TryItValues) -> OutboundRequest:
-    """Raises templating.BindError naming the field when a value cannot be used."""
+def build_request(
+    *, operation: Operation, values: TryItValues, base_url: str | None = None
+) -> OutboundRequest:
+    """Raises templating.BindError naming the field when a value cannot be used.
+
+    `base_url`: another of the API's registered servers (console/servers.py) instead of
+    its service URL."""
     return bind(
-        service_url=operation.api.service_url,
+        service_url=base_url or operation.api.service_url,
         method=operation.method,
         template=operation.url_template,
         template_values=values.template_values,
@@ -275,26 +280,35 @@ def try_operation(
     user: User | AnonymousUser | None,
     session_key: str,
     address: str,
+    base_url: str | None = None,
 ) -> TryItResult:
     """Send one Try it call and keep it in the history.
+
+    `base_url`: one of the API's other registered servers (console/servers.py): a call
+    there is not a gateway call, and the key header is taken out all the same.
 
     Raises BindError for a value that cannot be used, TooManyCalls when the client has
     used up its calls for the window and, for an API behind the gateway, GatewayRefused
     when the gateway would refuse the call (gateway.tryit_access); none sends anything.
     """
-    gateway = tryit_access.portal_gateway(
-        operation=operation,
-        key=tryit_access.key_from_headers(api=operation.api, headers=values.headers),
-        user=user,
-        address=address,
-        source=CallSource.TRY_IT,
-    )
+    gateway = None
+    if base_url is None:
+        gateway = tryit_access.portal_gateway(
+            operation=operation,
+            key=tryit_access.key_from_headers(api=operation.api, headers=values.headers),
+            user=user,
+            address=address,
+            source=CallSource.TRY_IT,
+        )
     sent_values = values
-    if gateway is not None:
-        # The gateway strips the key: the backend never sees it. The history keeps it
-        # among the form's values, masked, so that Try again fills it in.
-        sent_values = replace(values, headers=gateway.without_key(values.headers))
-    request = build_request(operation=operation, values=sent_values)
+    if gateway is not None or tryit_access.key_required(api=operation.api):
+        # The gateway strips the key: the backend never sees it, nor another server. The
+        # history keeps it among the form's values, masked, so that Try again fills it in.
+        sent_values = replace(
+            values,
+            headers=tryit_access.without_key_header(api=operation.api, headers=values.headers),
+        )
+    request = build_request(operation=operation, values=sent_values, base_url=base_url)
     policy = _TryItPolicy(
         operation=operation,
         values=values,

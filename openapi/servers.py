@@ -125,9 +125,8 @@ class ServerReading(Reading):
         """(URL, description) for each value combination of the server's variables, the
         defaults first; None when a variable has no default."""
         url: str = server["url"]
-        description = (
-            server.get("description") if isinstance(server.get("description"), str) else ""
-        )
+        found_description = server.get("description")
+        description = found_description if isinstance(found_description, str) else ""
         variables = found if isinstance(found := server.get("variables"), dict) else {}
         names = list(dict.fromkeys(PLACEHOLDER.findall(url)))
         choices: list[list[str]] = []

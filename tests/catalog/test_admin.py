@@ -342,7 +342,8 @@ def test_the_api_page_registers_other_servers(admin_client):
         ),
         (
             "http://0x7f000001/",
-            "Write IPv4 addresses in dotted decimal form (a.b.c.d); 0x7f000001 is read as an address in another notation.",
+            "Write IPv4 addresses in dotted decimal form (a.b.c.d); 0x7f000001 is read as an "
+            "address in another notation.",
         ),
     ],
 )
