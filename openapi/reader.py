@@ -6,9 +6,10 @@ openapi-spec-validator takes ~7 s on a 10 MB document (the whole import takes ~1
 and refuses documents real tools accept (`swagger: 2.0` as a number).
 
 - Service URL: the override, else servers[0] with its variables' defaults (3.x), else
-  https (when listed, or no schemes) + host + basePath (2.0). A relative or missing one is
+  https (when listed, or no schemes) + host + basePath (2.0). A relative one is resolved
+  against the document's URL when the import names one; a relative or missing one is
   an error, except when updating an API, which keeps its own. It must pass the network
-  policy (validators.service_url_problems).
+  policy (validators.service_url_problems). The other servers: openapi.servers.
 - Skipped, each said in the plan's notes: webhooks, TRACE and QUERY operations,
   `x-ms-paths`, mutual TLS. The export's `x-portal-paths` are read like `paths`.
 """
