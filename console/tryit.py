@@ -291,23 +291,24 @@ def try_operation(
     used up its calls for the window and, for an API behind the gateway, GatewayRefused
     when the gateway would refuse the call (gateway.tryit_access); none sends anything.
     """
-    gateway = None
-    if base_url is None:
-        gateway = tryit_access.portal_gateway(
-            operation=operation,
-            key=tryit_access.key_from_headers(api=operation.api, headers=values.headers),
-            user=user,
-            address=address,
-            source=CallSource.TRY_IT,
-        )
+    gateway = tryit_access.portal_gateway(
+        operation=operation,
+        key=tryit_access.key_from_headers(api=operation.api, headers=values.headers),
+        user=user,
+        address=address,
+        source=CallSource.TRY_IT,
+    )
+    if base_url is not None:
+        gateway = None  # another registered server: not a gateway call
     sent_values = values
-    if gateway is not None or tryit_access.key_required(api=operation.api):
-        # The gateway strips the key: the backend never sees it, nor another server. The
-        # history keeps it among the form's values, masked, so that Try again fills it in.
-        sent_values = replace(
-            values,
-            headers=tryit_access.without_key_header(api=operation.api, headers=values.headers),
-        )
+    if gateway is not None:
+        # The gateway strips the key: the backend never sees it. The history keeps it
+        # among the form's values, masked, so that Try again fills it in.
+        sent_values = replace(values, headers=gateway.without_key(values.headers))
+    elif base_url is not None:
+        # Nor does another server see it.
+        headers = tryit_access.without_key_header(api=operation.api, headers=values.headers)
+        sent_values = replace(values, headers=headers)
     request = build_request(operation=operation, values=sent_values, base_url=base_url)
     policy = _TryItPolicy(
         operation=operation,
