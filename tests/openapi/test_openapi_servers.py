@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from catalog.models import Api
+from openapi.export import export_document
 from openapi.plans import ImportSummary
 from openapi.servers import MAX_PER_SERVER
 from openapi.sync import import_openapi
@@ -247,3 +248,16 @@ def test_the_command_resolves_relative_servers_against_document_url(tmp_path, ca
     call_command("import_openapi", str(path), "--document-url", "https://docs.example.com/x.json")
     assert "  server   added: https://docs.example.com/v2" in capsys.readouterr().out
     assert registered(Api.objects.get(slug="cmd")) == [("https://docs.example.com/v2", "")]
+
+
+def test_the_export_lists_the_other_servers_and_reads_back_the_same():
+    api = import_openapi(document=document(REGIONS)).api
+    exported = export_document(api=api)
+    assert exported["servers"] == [
+        {"url": "https://eu.api.example.com/v1"},
+        {"url": "https://us.api.example.com/v1", "description": "Production; region: us"},
+        {"url": "https://ap.api.example.com/v1", "description": "Production; region: ap"},
+    ]
+    again = import_openapi(document=exported, api_slug="copy").api
+    assert again.service_url == api.service_url
+    assert registered(again) == registered(api)
