@@ -131,7 +131,7 @@ class ApiServerInline(admin.TabularInline):
     extra = 0
     fields = ("url", "description", "order")
     verbose_name = "server"
-    verbose_name_plural = "other servers (Try it offers them beside the service URL)"
+    verbose_name_plural = "other servers"
 
 
 @admin.register(Api)

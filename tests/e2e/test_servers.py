@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from catalog.registration import create_missing_template_parameters
 from console.models import Exchange
 from tests.backends import ScriptedServer, reply_with, scripted_server
 from tests.e2e.conftest import (
+    admin_log_in,
     param_input,
     problems_of,
     requested_url,
@@ -108,3 +110,29 @@ def test_a_server_removed_while_the_page_is_open_is_refused(
     assert (production.connections, sandbox.connections) == (0, 0)
     assert Exchange.objects.count() == 0
     screenshots(page, "servers-removed-refused")
+
+
+ADMIN = "servers-admin"
+ADMIN_PASSWORD = "e2e-Servers-password-4711"
+
+
+def test_the_admin_refuses_a_server_the_rules_refuse(
+    page: Page, live_server, django_user_model, operation, sandbox
+) -> None:
+    django_user_model.objects.create_superuser(ADMIN, "admin@example.com", ADMIN_PASSWORD)
+    admin_log_in(page, live_server.url, username=ADMIN, password=ADMIN_PASSWORD)
+    page.set_viewport_size(LAPTOP)
+    page.goto(f"{live_server.url}/admin/operations/api/{operation.api.pk}/change/")
+    expect(page.locator("#id_servers-0-url")).to_have_value(f"{sandbox.url}/v2")
+    page.locator("#servers-group").get_by_role(
+        "button", name=re.compile("Add another server", re.I)
+    ).click()
+    page.locator("#id_servers-1-url").fill("http://169.254.169.254/latest")
+    page.locator("#id_servers-1-description").fill("Metadata")
+    page.locator("input[name=_save]").click()
+    expect(page.locator(".errornote")).to_be_visible()
+    expect(page.locator("#servers-group .errorlist")).to_have_text(
+        "169.254.169.254 is a link-local or cloud metadata address and cannot be a backend."
+    )
+    assert list(operation.api.servers.values_list("url", flat=True)) == [f"{sandbox.url}/v2"]
+    screenshots(page, "servers-admin-refused")
