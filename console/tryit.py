@@ -59,10 +59,15 @@ def secret_names_of(operation: Operation) -> frozenset[str]:
     return frozenset(names)
 
 
-def build_request(*, operation: Operation, values: TryItValues) -> OutboundRequest:
-    """Raises templating.BindError naming the field when a value cannot be used."""
+def build_request(
+    *, operation: Operation, values: TryItValues, base_url: str | None = None
+) -> OutboundRequest:
+    """Raises templating.BindError naming the field when a value cannot be used.
+
+    `base_url`: another of the API's registered servers (console/servers.py) instead of
+    its service URL."""
     return bind(
-        service_url=operation.api.service_url,
+        service_url=base_url or operation.api.service_url,
         method=operation.method,
         template=operation.url_template,
         template_values=values.template_values,
@@ -275,8 +280,12 @@ def try_operation(
     user: User | AnonymousUser | None,
     session_key: str,
     address: str,
+    base_url: str | None = None,
 ) -> TryItResult:
     """Send one Try it call and keep it in the history.
+
+    `base_url`: one of the API's other registered servers (console/servers.py): a call
+    there is not a gateway call, and the key header is taken out all the same.
 
     Raises BindError for a value that cannot be used, TooManyCalls when the client has
     used up its calls for the window and, for an API behind the gateway, GatewayRefused
@@ -289,12 +298,18 @@ def try_operation(
         address=address,
         source=CallSource.TRY_IT,
     )
+    if base_url is not None:
+        gateway = None  # another registered server: not a gateway call
     sent_values = values
     if gateway is not None:
         # The gateway strips the key: the backend never sees it. The history keeps it
         # among the form's values, masked, so that Try again fills it in.
         sent_values = replace(values, headers=gateway.without_key(values.headers))
-    request = build_request(operation=operation, values=sent_values)
+    elif base_url is not None:
+        # Nor does another server see it.
+        headers = tryit_access.without_key_header(api=operation.api, headers=values.headers)
+        sent_values = replace(values, headers=headers)
+    request = build_request(operation=operation, values=sent_values, base_url=base_url)
     policy = _TryItPolicy(
         operation=operation,
         values=values,

@@ -6,8 +6,10 @@ from catalog import selectors
 from console.forms import TryItForm
 from console.models import Exchange
 from console.rendering import render_exchange_body
+from console.servers import pick_server, remember_server
 from console.share_links import prefill_from_link
 from console.tryit import retry_values, try_operation, withheld_names
+from gateway.public_urls import portal_url
 from gateway.tryit_access import GatewayRefused, try_it_console
 from gateway.tryit_choice import remember_choice
 from httpcore.ratelimit import TooManyCalls
@@ -42,10 +44,17 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
     prefill = retry_values(earlier) if earlier else prefill_from_link(operation, request.GET)
     console = try_it_console(api=operation.api, user=request.user)
     form = TryItForm(operation=operation, prefill=prefill, key_header=console.key_header)
+    servers = pick_server(
+        api=operation.api,
+        user=request.user,
+        portal_url=portal_url(request),
+        session=request.session,
+    )
     context = {
         "operation": operation,
         "form": form,
         "console": console,
+        "servers": servers,
         "withheld": withheld_names(earlier) if earlier else [],
     }
     return render(request, "console/operation_detail.html", context)
@@ -61,9 +70,19 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
         api=operation.api, user=request.user, selected=posted_subscription or ""
     )
     form = TryItForm(request.POST, operation=operation, key_header=console.key_header)
+    servers = pick_server(
+        api=operation.api,
+        user=request.user,
+        portal_url=portal_url(request),
+        session=request.session,
+        posted=request.POST.get("server"),  # None: the form had no select
+    )
     result = refusal = None
     retry_after = None
-    if form.is_valid():
+    if form.is_valid() and servers.chosen is not None:
+        remember_server(
+            api=operation.api, user=request.user, session=request.session, choice=servers.chosen
+        )
         try:
             result = try_operation(
                 operation=operation,
@@ -71,6 +90,7 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
                 user=request.user,
                 session_key=_session_key(request),
                 address=request.META.get("REMOTE_ADDR", ""),
+                base_url=servers.chosen.base_url,
             )
         except BindError as error:
             form.add_bind_error(error)
@@ -91,6 +111,7 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
         "operation": operation,
         "form": form,
         "console": console,
+        "servers": servers,
         "exchange": exchange,
         "gateway": result.gateway if result else None,
         "refusal": refusal,
