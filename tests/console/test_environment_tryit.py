@@ -191,7 +191,13 @@ def test_another_users_environment_cannot_be_used(client, backend, operation):
     client.force_login(make_user("ada"))
     assert post(client, operation, form(theirs), htmx=True).status_code == 404
     assert backend.requests == []
-    assert client.get(f"/apis/scripted/operations/item/").status_code == 200
+    # Nor chosen through the session: the page neither lists nor selects it.
+    session = client.session
+    session[SESSION_KEY] = theirs.pk
+    session.save()
+    soup = soup_of(client.get("/apis/scripted/operations/item/"))
+    assert [o["value"] for o in soup.select("#tryit-environment option")] == [""]
+    assert soup.select_one("#tryit-environment option[selected]") is None
 
 
 def test_anonymous_cannot_use_an_environment(client, backend, operation):
