@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -19,6 +20,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import QuerySet
 from django.http import Http404
 
+from catalog.models import Operation
 from console.forms import TryItValues
 from console.models import Environment, Exchange
 from httpcore import outbound
@@ -162,15 +164,38 @@ def _scalar_text(value: object) -> str | None:
 class SaveableValue:
     key: str  # the top-level key; "" for a bare JSON string or number
     value: str
+    suggested_name: str
 
-    @property
-    def suggested_name(self) -> str:
-        return self.key if self.key and NAME.match(self.key) else BARE_VALUE_NAME
+
+def _suggested(key: str) -> str:
+    return key if NAME.match(key) else BARE_VALUE_NAME
+
+
+def resource_id_name(operation: Operation | None) -> str:
+    """The placeholder the API's other operations put right after this operation's path
+    ("/jobs" answers the id that "/jobs/{jobid}/start" takes: jobid), or "" if none."""
+    if operation is None:
+        return ""
+    base = operation.url_template.partition("?")[0].rstrip("/")
+    following = re.compile(re.escape(base) + r"/\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
+    templates = (
+        Operation.objects.current()
+        .filter(api_id=operation.api_id)
+        .exclude(pk=operation.pk)
+        .order_by("pk")
+        .values_list("url_template", flat=True)
+    )
+    for template in templates:
+        match = following.match(template.partition("?")[0])
+        if match:
+            return match.group(1)
+    return ""
 
 
 def saveable_values(exchange: Exchange) -> list[SaveableValue]:
     """The values of a JSON response that can be saved as variables: its top-level
-    scalars, or the bare string or number it is."""
+    scalars, or the bare string or number it is (named, when the API's other operations
+    take it in their path, as they call it)."""
     if exchange.failed or exchange.truncated or "json" not in exchange.response_content_type:
         return []
     try:
@@ -182,10 +207,13 @@ def saveable_values(exchange: Exchange) -> list[SaveableValue]:
         for key, value in document.items():
             text = _scalar_text(value)
             if text is not None and key:
-                found.append(SaveableValue(key=key, value=text))
+                found.append(SaveableValue(key=key, value=text, suggested_name=_suggested(key)))
         return found[:MAX_SAVEABLE_VALUES]
     text = _scalar_text(document)
-    return [SaveableValue(key="", value=text)] if text is not None else []
+    if text is None or isinstance(document, bool):
+        return []
+    name = resource_id_name(exchange.operation) or BARE_VALUE_NAME
+    return [SaveableValue(key="", value=text, suggested_name=name)]
 
 
 def value_from_exchange(*, exchange: Exchange, key: str) -> str:

@@ -20,5 +20,7 @@ document.addEventListener("click", async (event) => {
   const source = document.getElementById(button.dataset.copyText);
   if (!source) return;
   const { copy, flash } = window.portalClipboard;
-  flash(button, (await copy(source.textContent)) ? "Copied" : "Copy failed");
+  // As shown, less the line end the page puts after a body.
+  const text = source.textContent.replace(/\n$/, "");
+  flash(button, (await copy(text)) ? "Copied" : "Copy failed");
 });

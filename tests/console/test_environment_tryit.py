@@ -7,7 +7,7 @@ import logging
 import pytest
 from bs4 import BeautifulSoup
 
-from catalog.models import Parameter, ParameterLocation
+from catalog.models import Operation, Parameter, ParameterLocation
 from console.environments import SESSION_KEY
 from console.models import Environment, Exchange
 from console.tryit import retry_values
@@ -354,3 +354,26 @@ def test_a_bare_json_string_is_offered_as_value():
         )
         environment.refresh_from_db()
         assert {"name": "jobid", "value": "abc123", "secret": False} in environment.variables
+
+
+def test_a_bare_value_is_named_as_the_apis_other_operations_take_it(client, ada):
+    with scripted_server(
+        reply_with(200, headers=[("Content-Type", "application/json")], body=b"42")
+    ) as server:
+        operation = make_api(server.url, method="POST", template="/jobs?v={v}")
+        Operation.objects.create(
+            api=operation.api, name="Other", slug="other", method="GET", url_template="/other"
+        )
+        Operation.objects.create(
+            api=operation.api,
+            name="Start",
+            slug="start",
+            method="POST",
+            url_template="/jobs/{jobid}/start?v={v}",
+        )
+        environment = make_environment(ada)
+        data = {"param-template-v": "1", "environment": environment.pk}
+        soup = soup_of(post(client, operation, data))
+    [item] = soup.select("[data-save-value]")
+    assert item.select_one("input[name=name]")["value"] == "jobid"
+    assert "42" in item.get_text()
