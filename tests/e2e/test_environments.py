@@ -10,8 +10,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from console.models import Environment
-from portal.secrets import encrypt
+from portal.secrets import decrypt, encrypt
 from tests.e2e.conftest import (
+    SCREENSHOTS,
     open_operation,
     param_input,
     problems_of,
@@ -72,9 +73,8 @@ def test_environment_pages(page: Page, live_server) -> None:
     page.get_by_role("button", name="Save").click()
     environment = Environment.objects.get(name="Staging")
     assert [v["name"] for v in environment.variables] == ["jobid", "token", "region"]
-    assert environment.variables[1]["value"].startswith("fernet:") or (
-        environment.variables[1]["value"] != SECRET
-    )
+    assert environment.variables[1]["secret"] is True
+    assert decrypt(environment.variables[1]["value"]) == SECRET
     problems_of(page).assert_none()
 
 
@@ -123,6 +123,11 @@ def test_batch_flow_with_an_environment(
     for label, viewport in WIDTHS.items():
         page.set_viewport_size(viewport)
         screenshot(page, f"environments-result-panel-{label}")
+        # The panel alone, to look at closely.
+        page.locator("#result").screenshot(
+            path=str(SCREENSHOTS / f"environments-result-panel-{label}-only.png"),
+            caret="initial",
+        )
     page.set_viewport_size(WIDTHS["desktop"])
     problems_of(page).assert_none()
 
@@ -168,6 +173,7 @@ def test_batch_flow_with_an_environment(
     param_input(page, "jobid").fill("{{nojob}}")
     send(page)
     expect(page.locator("#result")).to_have_count(0)
-    expect(page.get_by_text("{{nojob}} is not a variable of the environment Batch.")).to_be_visible()
+    refusal = "{{nojob}} is not a variable of the environment Batch."
+    expect(page.locator("#error_1_id_param-template-jobid")).to_have_text(refusal)
     assert SECRET not in page.content()
     problems_of(page).assert_none()
