@@ -377,3 +377,46 @@ def test_a_bare_value_is_named_as_the_apis_other_operations_take_it(client, ada)
     [item] = soup.select("[data-save-value]")
     assert item.select_one("input[name=name]")["value"] == "jobid"
     assert "42" in item.get_text()
+
+
+def test_no_secret_in_samples_save_page_or_history_list(client, ada, backend, operation):
+    environment = make_environment(ada, item="i-7", search="x", who="w")
+    data = form(environment)
+    data["param-query-q"] = "{{token}}"
+    post(client, operation, data, htmx=True)
+    exchange = Exchange.objects.get()
+    samples = client.post("/apis/scripted/operations/item/samples", data)
+    assert samples.status_code == 200
+    assert "{{token}}" in samples.content.decode()
+    pages = [
+        samples,
+        client.get("/history/"),
+        client.get(f"/history/{exchange.pk}/"),
+        client.get(f"/history/{exchange.pk}/save"),
+        client.get(f"/environments/{environment.pk}/edit"),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        assert SECRET not in page.content.decode()
+        assert SECRET_PATH not in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "copy"),
+    [("application/json", b'{"a": 1}', True), ("text/plain", b"hi", True), ("", b"", False)],
+)
+def test_every_result_has_download_and_copy(client, content_type, body, copy):
+    headers = [("Content-Type", content_type)] if content_type else []
+    with scripted_server(reply_with(200, headers=headers, body=body)) as server:
+        operation = make_api(server.url)
+        soup = soup_of(post(client, operation, {"param-template-item": "1"}))
+    exchange = Exchange.objects.get()
+    assert soup.select_one("#result [data-download]")["href"] == f"/history/{exchange.pk}/body"
+    url_button = soup.select_one("#result [data-copy-url]")
+    assert url_button["data-copy-text"] == f"requested-url-{exchange.pk}"
+    assert soup.select_one(f"#requested-url-{exchange.pk}").get_text() == exchange.url
+    body_button = soup.select_one("#result [data-copy-body]")
+    assert (body_button is not None) is copy
+    if copy:
+        target = soup.select_one(f"#{body_button['data-copy-text']}")
+        assert target.get_text().strip() == body.decode().replace('{"a": 1}', '{\n  "a": 1\n}')

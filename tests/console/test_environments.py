@@ -1,5 +1,7 @@
 """/environments/: a user's named variable sets, theirs alone; secrets never shown."""
 
+from collections.abc import Sequence
+
 import pytest
 from bs4 import BeautifulSoup
 
@@ -17,8 +19,7 @@ def soup_of(response) -> BeautifulSoup:
     return BeautifulSoup(response.content, "html.parser")
 
 
-def form_data(name: str = "Dev", rows: list[tuple[str, str, bool]] = (), **extra) -> dict:
-    rows = list(rows)
+def form_data(name: str = "Dev", rows: Sequence[tuple[str, str, bool]] = (), **extra) -> dict:
     data = {
         "name": name,
         "var-TOTAL_FORMS": str(len(rows)),

@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
 
 from console.models import Environment
 from portal.secrets import decrypt, encrypt
@@ -30,7 +30,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 API_NAME = "AzureML Demo API"
 SECRET = "env-secret-value-0123456789abcdef"
 POLL_SECONDS = 20
-WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
+WIDTHS = {
+    "phone": ViewportSize(width=390, height=844),
+    "desktop": ViewportSize(width=1366, height=900),
+}
 
 
 def wait_for_swap(page: Page) -> None:
