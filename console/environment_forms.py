@@ -61,7 +61,9 @@ class VariableRowForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean() or {}
-        name = cleaned.get("name", "").strip()
+        if "name" not in cleaned:  # already refused by the field (too long)
+            return cleaned
+        name = cleaned["name"].strip()
         cleaned["name"] = name
         if not name and cleaned.get("value"):
             self.add_error("name", "Enter a name for this variable.")
@@ -115,7 +117,12 @@ class BaseVariableFormSet(forms.BaseFormSet):
 VariableFormSet = cast(
     type[BaseVariableFormSet],
     forms.formset_factory(
-        VariableRowForm, formset=BaseVariableFormSet, extra=2, can_delete=True, max_num=200
+        VariableRowForm,
+        formset=BaseVariableFormSet,
+        extra=2,
+        can_delete=True,
+        max_num=200,
+        validate_max=True,
     ),
 )
 

@@ -71,7 +71,7 @@ def save_variable(request: SignedInRequest, exchange_id: int) -> HttpResponse:
         context["secret"] = environments.set_variable(
             environment=environment, name=name, value=value
         )
-    except environments.EnvironmentError as error:
+    except environments.SaveRefused as error:
         context["error"] = str(error)
         # 200: htmx swaps in only a 2xx answer (base.html), and the form shows the error.
         return render(request, "console/_saved_variable.html", context)

@@ -42,7 +42,7 @@ BARE_VALUE_NAME = "value"
 Caller = User | AnonymousUser | None
 
 
-class EnvironmentError(ValueError):
+class SaveRefused(ValueError):
     """A value cannot be saved into an environment; the message says why."""
 
 
@@ -129,7 +129,7 @@ def set_variable(*, environment: Environment, name: str, value: str) -> bool:
     An existing variable keeps its secret flag; a new one is secret when its name says so
     (`access_token`)."""
     if not NAME.match(name):
-        raise EnvironmentError(
+        raise SaveRefused(
             "A variable name uses letters, digits, '_', '-' and '.', and starts with a "
             "letter or '_'."
         )
@@ -222,7 +222,7 @@ def value_from_exchange(*, exchange: Exchange, key: str) -> str:
     for saveable in saveable_values(exchange):
         if saveable.key == key:
             return saveable.value
-    raise EnvironmentError("The response has no such value to save.")
+    raise SaveRefused("The response has no such value to save.")
 
 
 @dataclass(frozen=True)

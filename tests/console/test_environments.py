@@ -209,3 +209,19 @@ def test_delete_needs_post(client, ada):
     environment = make_environment(ada)
     assert client.get(f"/environments/{environment.pk}/delete").status_code == 405
     assert Environment.objects.filter(pk=environment.pk).exists()
+
+
+def test_too_many_variables_are_refused(client, ada):
+    rows = [(f"v{index}", "x", False) for index in range(201)]
+    soup = soup_of(client.post("/environments/new", form_data(rows=rows)))
+    assert soup.select_one(".alert-danger").get_text(strip=True) == (
+        "Please submit at most 200 forms."
+    )
+    assert Environment.objects.count() == 0
+
+
+def test_a_too_long_variable_name_is_refused(client, ada):
+    soup = soup_of(client.post("/environments/new", form_data(rows=[("a" * 101, "x", False)])))
+    assert [e.get_text(strip=True) for e in soup.select("[id^=error_][id$=_id_var-0-name]")] == [
+        "Ensure this value has at most 100 characters (it has 101)."
+    ]
