@@ -11,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser, User
 
 from catalog.models import Operation
 from catalog.stored_values import HEADERS, QUERY, TEMPLATE
+from console import environments
 from console.forms import TryItValues
 from console.models import Exchange
 from gateway import tryit_access
@@ -281,35 +282,41 @@ def try_operation(
     session_key: str,
     address: str,
     base_url: str | None = None,
+    environment: environments.EnvironmentVariables | None = None,
 ) -> TryItResult:
     """Send one Try it call and keep it in the history.
 
     `base_url`: one of the API's other registered servers (console/servers.py): a call
     there is not a gateway call, and the key header is taken out all the same.
+    With an environment, its variables replace the {{name}}s of the values sent; the
+    history keeps the values as typed (console/environments.py).
 
     Raises BindError for a value that cannot be used, TooManyCalls when the client has
     used up its calls for the window and, for an API behind the gateway, GatewayRefused
     when the gateway would refuse the call (gateway.tryit_access); none sends anything.
     """
+    resolution = environments.resolve(values=values, environment=environment)
     gateway = tryit_access.portal_gateway(
         operation=operation,
-        key=tryit_access.key_from_headers(api=operation.api, headers=values.headers),
+        key=tryit_access.key_from_headers(api=operation.api, headers=resolution.sent.headers),
         user=user,
         address=address,
         source=CallSource.TRY_IT,
     )
     if base_url is not None:
         gateway = None  # another registered server: not a gateway call
-    sent_values = values
+    sent_values = resolution.sent
     if gateway is not None:
         # The gateway strips the key: the backend never sees it. The history keeps it
         # among the form's values, masked, so that Try again fills it in.
-        sent_values = replace(values, headers=gateway.without_key(values.headers))
+        sent_values = replace(sent_values, headers=gateway.without_key(sent_values.headers))
     elif base_url is not None:
         # Nor does another server see it.
-        headers = tryit_access.without_key_header(api=operation.api, headers=values.headers)
-        sent_values = replace(values, headers=headers)
-    request = build_request(operation=operation, values=sent_values, base_url=base_url)
+        headers = tryit_access.without_key_header(api=operation.api, headers=sent_values.headers)
+        sent_values = replace(sent_values, headers=headers)
+    request = resolution.request(
+        build_request(operation=operation, values=sent_values, base_url=base_url)
+    )
     policy = _TryItPolicy(
         operation=operation,
         values=values,
@@ -318,4 +325,4 @@ def try_operation(
         session_key=session_key,
         address=address,
     )
-    return run_call(request=request, policy=policy)
+    return run_call(request=request, policy=resolution.policy(policy))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console import history_views, views
+from console import environment_views, history_views, views
 
 app_name = "console"
 
@@ -18,4 +18,21 @@ urlpatterns = [
     path("history/", history_views.history, name="history"),
     path("history/<int:exchange_id>/", history_views.exchange_detail, name="exchange_detail"),
     path("history/<int:exchange_id>/body", views.exchange_body, name="exchange_body"),
+    path(
+        "history/<int:exchange_id>/save-variable",
+        environment_views.save_variable,
+        name="save_variable",
+    ),
+    path("environments/", environment_views.environment_list, name="environment_list"),
+    path("environments/new", environment_views.environment_new, name="environment_new"),
+    path(
+        "environments/<int:environment_id>/edit",
+        environment_views.environment_edit,
+        name="environment_edit",
+    ),
+    path(
+        "environments/<int:environment_id>/delete",
+        environment_views.environment_delete,
+        name="environment_delete",
+    ),
 ]

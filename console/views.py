@@ -3,6 +3,8 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog import selectors
+from console import environments
+from console.downloads import download_filename
 from console.forms import TryItForm
 from console.models import Exchange
 from console.rendering import render_exchange_body
@@ -56,6 +58,10 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
         "console": console,
         "servers": servers,
         "withheld": withheld_names(earlier) if earlier else [],
+        "environments": environments.environments_of(user=request.user),
+        "environment": environments.selected_environment(
+            user=request.user, session=request.session
+        ),
     }
     return render(request, "console/operation_detail.html", context)
 
@@ -77,6 +83,9 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
         session=request.session,
         posted=request.POST.get("server"),  # None: the form had no select
     )
+    environment = environments.choose_environment(
+        user=request.user, session=request.session, posted=request.POST.get("environment", "")
+    )
     result = refusal = None
     retry_after = None
     if form.is_valid() and servers.chosen is not None:
@@ -91,6 +100,7 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
                 session_key=_session_key(request),
                 address=request.META.get("REMOTE_ADDR", ""),
                 base_url=servers.chosen.base_url,
+                environment=environments.variables_of(environment) if environment else None,
             )
         except BindError as error:
             form.add_bind_error(error)
@@ -116,6 +126,8 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
         "gateway": result.gateway if result else None,
         "refusal": refusal,
         "rendered": render_exchange_body(exchange) if exchange else None,
+        "environments": environments.environments_of(user=request.user),
+        "environment": environment,
     }
     template = "console/_try_it.html" if request.htmx else "console/operation_detail.html"
     if retry_after is None:
@@ -132,6 +144,7 @@ def exchange_body(request: HttpRequest, exchange_id: int) -> HttpResponse:
     )
     exchange = get_object_or_404(visible, pk=exchange_id)
     response = HttpResponse(bytes(exchange.response_body), content_type="application/octet-stream")
-    response["Content-Disposition"] = f'attachment; filename="response-{exchange.pk}.bin"'
+    filename = download_filename(exchange)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
