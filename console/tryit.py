@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
@@ -11,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser, User
 
 from catalog.models import Operation
 from catalog.stored_values import HEADERS, QUERY, TEMPLATE
+from console.authorization import Held, apply_credentials
 from console.forms import TryItValues
 from console.models import Exchange
 from gateway import tryit_access
@@ -275,8 +277,13 @@ def try_operation(
     user: User | AnonymousUser | None,
     session_key: str,
     address: str,
+    credentials: Mapping[str, Held] | None = None,
 ) -> TryItResult:
     """Send one Try it call and keep it in the history.
+
+    credentials: what the Authorize dialog holds for the API; the operation's security
+    requirement they satisfy is sent with the call, masked, never kept in the history's
+    form values.
 
     Raises BindError for a value that cannot be used, TooManyCalls when the client has
     used up its calls for the window and, for an API behind the gateway, GatewayRefused
@@ -294,7 +301,9 @@ def try_operation(
         # The gateway strips the key: the backend never sees it. The history keeps it
         # among the form's values, masked, so that Try again fills it in.
         sent_values = replace(values, headers=gateway.without_key(values.headers))
-    request = build_request(operation=operation, values=sent_values)
+    authorized = apply_credentials(operation=operation, values=sent_values, held=credentials or {})
+    request = build_request(operation=operation, values=authorized.values)
+    request = replace(request, secret_names=request.secret_names | authorized.secret_names)
     policy = _TryItPolicy(
         operation=operation,
         values=values,

@@ -3,11 +3,13 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog import selectors
+from console import oauth
+from console.authorization import supplied_names
 from console.forms import TryItForm
 from console.models import Exchange
 from console.rendering import render_exchange_body
 from console.share_links import prefill_from_link
-from console.tryit import retry_values, try_operation, withheld_names
+from console.tryit import client_key, retry_values, try_operation, withheld_names
 from gateway.tryit_access import GatewayRefused, try_it_console
 from gateway.tryit_choice import remember_choice
 from httpcore.ratelimit import TooManyCalls
@@ -60,7 +62,18 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
     console = try_it_console(
         api=operation.api, user=request.user, selected=posted_subscription or ""
     )
-    form = TryItForm(request.POST, operation=operation, key_header=console.key_header)
+    address = request.META.get("REMOTE_ADDR", "")
+    credentials = oauth.credentials_for_call(
+        session=request.session,
+        api=operation.api,
+        client_key=client_key(user=request.user, address=address),
+    )
+    form = TryItForm(
+        request.POST,
+        operation=operation,
+        key_header=console.key_header,
+        supplied=supplied_names(operation=operation, held=credentials),
+    )
     result = refusal = None
     retry_after = None
     if form.is_valid():
@@ -70,7 +83,8 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
                 values=form.values(),
                 user=request.user,
                 session_key=_session_key(request),
-                address=request.META.get("REMOTE_ADDR", ""),
+                address=address,
+                credentials=credentials,
             )
         except BindError as error:
             form.add_bind_error(error)

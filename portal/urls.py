@@ -1,10 +1,12 @@
 from collections.abc import Callable
 
 from allauth.account import views as allauth_views
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponseBase
 from django.urls import include, path
 from django.views.generic import RedirectView
+from oauth2_provider.urls import base_urlpatterns as oauth_patterns
 
 from portal import account_views
 
@@ -32,6 +34,13 @@ urlpatterns = [
     path("accounts/resend-confirmation/", moved("account_login")),
     path("accounts/signup/done/", moved("account_email_verification_sent")),
     path("accounts/", include("allauth.account.urls")),
+    # The sample backend's authorization server: its authorize, token, revoke and
+    # introspect endpoints only (no application management), while the backend is on.
+    *(
+        [path("demo-backend/o/", include((oauth_patterns, "oauth2_provider")))]
+        if settings.PORTAL_DEMO_BACKEND_ENABLED
+        else []
+    ),
     path("demo-backend/", include("demo.urls")),
     path("", include("gateway.urls")),
     path("", include("analytics.urls")),

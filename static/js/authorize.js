@@ -1,0 +1,21 @@
+// The Authorize dialog: open it from its button, close it, and open it again after its
+// forms come back (#authorize, or a notice to read).
+document.addEventListener("click", (event) => {
+  const target = event.target;
+  if (!(target instanceof Element)) return;
+  const dialog = document.getElementById("authorize");
+  if (!dialog) return;
+  if (target.closest("[data-authorize-open]")) {
+    event.preventDefault();
+    dialog.showModal();
+  } else if (target.closest("[data-authorize-close]")) {
+    dialog.close();
+  }
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  const dialog = document.getElementById("authorize");
+  if (dialog && (window.location.hash === "#authorize" || dialog.hasAttribute("data-open"))) {
+    dialog.showModal();
+  }
+});
