@@ -118,10 +118,12 @@ def _call(
 ) -> dict[str, Any]:
     """Send one call to the authorization server and read its JSON object answer."""
     try:
+        endpoint = _endpoint(url)
         request = bind(
-            service_url=_endpoint(url),
+            service_url=endpoint,
             method=method,
-            template="",
+            # bind joins the template under the service URL's path without its last "/".
+            template="/" if endpoint.endswith("/") else "",
             template_values={},
             headers=[("Accept", "application/json"), *headers],
             body=body.encode("ascii") if body is not None else None,
