@@ -423,6 +423,21 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["profile"],
     "PKCE_REQUIRED": True,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    # RFC 9700 (the OAuth 2.0 security BCP): no implicit or password grant, S256 only,
+    # tokens in the Authorization header only, `iss` in the answer, tokens stored hashed,
+    # a replayed refresh token revokes its family.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # Plain http redirect URIs only for the demo served on http://127.0.0.1 (`make run`,
+    # `make serve`); in production the demo is off and https is required.
+    "ALLOWED_REDIRECT_URI_SCHEMES": (
+        ["http", "https"] if DEBUG or PORTAL_DEMO_BACKEND_ENABLED else ["https"]
+    ),
 }
 PORTAL_DEMO_OAUTH_CLIENT_SECRET = env_str(
     "PORTAL_DEMO_OAUTH_CLIENT_SECRET", "demo-oauth-secret-0123456789abcdef"
