@@ -53,9 +53,7 @@ def security_document(*, backend_url: str) -> dict:
 
 
 @transaction.atomic
-def register_demo_oauth(
-    *, backend_url: str, redirect_uris: list[str], client_secret: str
-) -> Api:
+def register_demo_oauth(*, backend_url: str, redirect_uris: list[str], client_secret: str) -> Api:
     """Create or refresh the demo OAuth API and its two clients; safe to run twice."""
     api, _ = Api.objects.update_or_create(
         slug=API_SLUG,
