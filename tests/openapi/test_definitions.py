@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from catalog.models import Api, Operation
@@ -71,7 +73,7 @@ V2 = {
     },
 }
 
-V3 = {
+V3: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "New", "version": "1"},
     "servers": [{"url": "https://api.example.com"}],
