@@ -351,11 +351,12 @@ def apply_credentials(
             headers = [h for _, (hs, _) in parts for h in hs]
             query = [q for _, (_, qs) in parts for q in qs]
             stored = values.stored or {}
+            merged = _merge(values.headers, headers, stored=stored.get(HEADERS, []), fold_case=True)
             sent = replace(
                 values,
-                headers=_merge(
-                    values.headers, headers, stored=stored.get(HEADERS, []), fold_case=True
-                ),
+                # An imported credential row left as "Bearer " is no credential: the
+                # requirement met without it, it is not sent.
+                headers=[(n, v) for n, v in merged if v.strip() == "" or _filled_by_hand(v)],
                 query_values=_merge(
                     values.query_values, query, stored=stored.get(QUERY, []), fold_case=False
                 ),

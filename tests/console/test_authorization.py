@@ -381,3 +381,49 @@ def test_a_required_credential_row_is_not_asked_for_when_authorize_fills_it():
             "/apis/secured/operations/item/try", {"header_name": ["X-Client"], "header_value": [""]}
         )
         assert [r.header("X-Client") for r in server.requests] == ["k-1"]
+
+
+# --- an imported document -------------------------------------------------------------
+
+
+def test_an_imported_operation_is_authorized_through_its_documented_security():
+    """The import keeps the schemes and the requirements; the credential row it makes
+    (Authorization: "Bearer ", a required key header) gives way to the held one."""
+    from openapi.sync import import_openapi
+
+    with scripted_server(reply_with(200, body=b"{}")) as server:
+        document = {
+            "openapi": "3.0.3",
+            "info": {"title": "Imported", "version": "1"},
+            "servers": [{"url": server.url}],
+            "components": {
+                "securitySchemes": {
+                    "jwt": {"type": "http", "scheme": "bearer"},
+                    "key": {"type": "apiKey", "in": "header", "name": "X-Key"},
+                }
+            },
+            "security": [{"jwt": []}, {"key": []}],
+            "paths": {"/things": {"get": {"operationId": "things", "responses": {"200": {}}}}},
+        }
+        api = import_openapi(document=document).api
+        api.published = True
+        api.save()
+        operation = api.operations.get()
+        page = Client().get(operation.get_absolute_url())
+        rows = BeautifulSoup(page.content, "html.parser").select("input[name=header_name]")
+        shown = [r.get("value") for r in rows if r.get("value")]
+        client = Client()
+        authorize(client, operation, scheme="key", value="imported-key-1")
+        client.post(
+            f"/apis/{api.slug}/operations/{operation.slug}/try",
+            {"header_name": shown, "header_value": ["Bearer "] * len(shown)},
+        )
+        authorize(client, operation, scheme="jwt", token="jwt-2")
+        client.post(
+            f"/apis/{api.slug}/operations/{operation.slug}/try",
+            {"header_name": shown, "header_value": ["Bearer "] * len(shown)},
+        )
+        first, second = server.requests
+    assert shown == ["Authorization"]
+    assert (first.header("X-Key"), first.header("Authorization")) == ("imported-key-1", None)
+    assert (second.header("X-Key"), second.header("Authorization")) == (None, "Bearer jwt-2")
