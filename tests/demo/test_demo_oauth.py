@@ -116,7 +116,7 @@ def test_load_demo_registers_the_oauth_api_and_its_two_clients(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_client_credentials_against_the_demo_server_then_the_protected_call(live_server):
+def test_client_credentials_against_the_demo_server_then_the_protected_call(live_server, caplog):
     backend = f"{live_server.url}/demo-backend"
     api = register_demo_oauth(
         backend_url=backend,
@@ -162,3 +162,8 @@ def test_client_credentials_against_the_demo_server_then_the_protected_call(live
     )
     assert notice_of(wrong) == f"{SCHEME}: The authorization server refused (invalid_client)."
     assert json.dumps(dict(Client().session)) == "{}"
+    # Never in the logs: the token, the client secret.
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "outbound POST" in logged
+    assert held.access_token not in logged
+    assert settings.PORTAL_DEMO_OAUTH_CLIENT_SECRET not in logged
