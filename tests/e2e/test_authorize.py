@@ -127,3 +127,27 @@ def test_authorization_code_then_revoked_then_client_credentials(
     assert response_json(page)["client_id"] == SERVICE_CLIENT_ID
     assert response_json(page)["user"] is None
     problems_of(page).assert_none()
+
+
+def test_without_javascript_the_dialog_opens_in_the_page(
+    no_js_page: Page, live_server, oauth_api
+) -> None:
+    page = no_js_page
+    page.goto(f"{live_server.url}/apis/demo-oauth/operations/who-am-i/")
+    dialog = dialog_of(page)
+    expect(dialog).to_be_hidden()
+    page.get_by_role("link", name="Authorize").click()
+    expect(dialog).to_be_visible()
+    form = flow_form(page, "clientCredentials")
+    form.get_by_label("Client id").fill(SERVICE_CLIENT_ID)
+    form.get_by_label("Client secret").fill(settings.PORTAL_DEMO_OAUTH_CLIENT_SECRET)
+    form.get_by_role("button", name="Get a token").click()
+    expect(dialog.locator("[data-authorize-notice]")).to_have_text(
+        f"{SCHEME}: authorized as {SERVICE_CLIENT_ID}."
+    )
+    screenshot(page, "authorize-no-js")
+    dialog.get_by_role("button", name="Close").last.click()
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="Send").click()
+    assert result_status(page) == "200 OK"
+    assert response_json(page)["client_id"] == SERVICE_CLIENT_ID
