@@ -427,3 +427,43 @@ def test_an_imported_operation_is_authorized_through_its_documented_security():
     assert shown == ["Authorization"]
     assert (first.header("X-Key"), first.header("Authorization")) == ("imported-key-1", None)
     assert (second.header("X-Key"), second.header("Authorization")) == (None, "Bearer jwt-2")
+
+
+def test_a_required_query_key_is_not_asked_for_when_authorize_fills_it():
+    with scripted_server(reply_with(200, body=b"{}")) as server:
+        operation = make_operation([{"qkey": []}], service_url=server.url)
+        Parameter.objects.create(
+            operation=operation, name="code", location=ParameterLocation.QUERY, required=True
+        )
+        client = Client()
+        refused = client.post("/apis/secured/operations/item/try", {"param-query-code": ""})
+        assert b"This field is required." in refused.content
+        authorize(client, operation, scheme="qkey", value="q-1")
+        client.post("/apis/secured/operations/item/try", {"param-query-code": ""})
+        assert [r.target for r in server.requests] == ["/items?code=q-1"]
+
+
+@pytest.mark.parametrize(
+    ("scheme", "data", "text"),
+    [
+        ("key", KEY, "X-Client: ••••••"),
+        ("basic", BASIC, "Basic •••••• (ada)"),
+        ("bearer", BEARER, "Bearer ••••••"),
+        ("oauth", {"access_token": "a"}, "Bearer ••••••"),
+        (
+            "oauth",
+            {"access_token": "a", "client_id": "svc", "scope": "read", "expires_at": 0},
+            "Authorized as svc, scopes read, expires 00:00:00 UTC (expired)",
+        ),
+        (
+            "oauth",
+            {"access_token": "a", "client_id": "svc", "expires_at": 0, "refresh_token": "r"},
+            "Authorized as svc, expires 00:00:00 UTC (expired, refreshed before the next call)",
+        ),
+    ],
+)
+def test_held_credentials_are_shown_masked(scheme, data, text):
+    operation = make_operation([])
+    found = authorization.scheme_of(operation.api, scheme)
+    assert found is not None
+    assert authorization.shown(scheme=found, held=Held(scheme=scheme, data=data)) == text
