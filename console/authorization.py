@@ -44,6 +44,8 @@ class Flow:
     authorization_url: str = ""
     refresh_url: str = ""
     scopes: tuple[tuple[str, str], ...] = ()  # (scope, description)
+    # OpenID Connect's issuer: an answer naming another (RFC 9207 `iss`) is refused.
+    issuer: str = ""
 
     @property
     def label(self) -> str:

@@ -59,6 +59,10 @@ UNKNOWN_STATE = (
 USED_STATE = "This authorization answer was already used: nothing was exchanged."
 EXPIRED_STATE = "The authorization took too long; start it again: nothing was exchanged."
 NO_CODE = "The authorization server's answer has no code: nothing was exchanged."
+OTHER_ISSUER = (
+    "The authorization answer names another issuer than the one authorized (RFC 9207): "
+    "nothing was exchanged."
+)
 
 
 class AuthorizeError(Exception):
@@ -313,6 +317,7 @@ def start_authorization(
         "redirect_uri": redirect_uri,
         "scope": " ".join(scopes),
         "return_to": return_to,
+        "issuer": flow.issuer,
         "started": time.time(),
     }
     while len(pending) > MAX_PENDING:
@@ -372,6 +377,9 @@ def finish_authorization(
     session[USED_KEY] = [*used, _state_digest(state)][-MAX_USED:]
     if time.time() - float(started.get("started", 0)) > PENDING_SECONDS:
         raise AuthorizeError(EXPIRED_STATE)
+    issuer = str(started.get("issuer") or "")
+    if issuer and "iss" in answer and answer["iss"] != issuer:
+        raise AuthorizeError(OTHER_ISSUER)
     if answer.get("error"):
         description = answer.get("error_description", "")
         detail = f": {description}" if description else ""
@@ -433,9 +441,11 @@ def discovered_flow(*, api: Api, scheme: Scheme, client_key: str) -> Flow:
         )
     scopes = configuration.get("scopes_supported")
     names = [s for s in scopes if isinstance(s, str)] if isinstance(scopes, list) else ["openid"]
+    issuer = configuration.get("issuer")
     return Flow(
         kind=AUTHORIZATION_CODE,
         token_url=token_url,
         authorization_url=authorization_url,
         scopes=tuple((s, "") for s in names),
+        issuer=issuer if isinstance(issuer, str) else "",
     )

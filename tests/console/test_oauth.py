@@ -369,6 +369,7 @@ def test_an_unregistered_provider_is_refused_and_nothing_fetched(client, sent):
 
 def test_a_registered_provider_is_discovered_then_authorization_code_runs(client, sent):
     config = {
+        "issuer": "https://idp.example",
         "authorization_endpoint": "https://idp.example/authorize",
         "token_endpoint": "https://idp.example/token",
         "scopes_supported": ["openid", "profile"],
@@ -389,3 +390,9 @@ def test_a_registered_provider_is_discovered_then_authorization_code_runs(client
     assert f"{target.scheme}://{target.netloc}{target.path}" == "https://idp.example/authorize"
     query = parse_qs(target.query)
     assert query["scope"] == ["openid profile"] and query["code_challenge_method"] == ["S256"]
+
+    # An answer naming another issuer (a mix-up) is refused before the code is exchanged.
+    state = query["state"][0]
+    mixed = client.get("/authorize/callback", {"code": "c", "state": state, "iss": "https://x"})
+    assert refusal_of(mixed) == oauth.OTHER_ISSUER
+    assert len(sent) == 1  # the discovery only
