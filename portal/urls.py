@@ -6,7 +6,6 @@ from django.contrib import admin
 from django.http import HttpResponseBase
 from django.urls import include, path
 from django.views.generic import RedirectView
-from oauth2_provider.urls import base_urlpatterns as oauth_patterns
 
 from portal import account_views
 
@@ -37,7 +36,7 @@ urlpatterns = [
     # The sample backend's authorization server: its authorize, token, revoke and
     # introspect endpoints only (no application management), while the backend is on.
     *(
-        [path("demo-backend/o/", include((oauth_patterns, "oauth2_provider")))]
+        [path("demo-backend/o/", include("demo.oauth_urls"))]
         if settings.PORTAL_DEMO_BACKEND_ENABLED
         else []
     ),

@@ -167,3 +167,13 @@ def test_client_credentials_against_the_demo_server_then_the_protected_call(live
     assert "outbound POST" in logged
     assert held.access_token not in logged
     assert settings.PORTAL_DEMO_OAUTH_CLIENT_SECRET not in logged
+
+
+def test_only_the_four_endpoints_of_the_authorization_server_are_served(client):
+    for path in ("applications/", "applications/register/", "authorized_tokens/", "device/"):
+        response = client.get(f"/demo-backend/o/{path}")
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "NotFound"
+    # The token endpoint is there: a request without a grant is its own 400.
+    answer = client.post("/demo-backend/o/token/", {})
+    assert answer.status_code == 400 and answer.json()["error"] == "unsupported_grant_type"
