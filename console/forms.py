@@ -156,12 +156,16 @@ class TryItForm(forms.Form):
         operation: Operation,
         prefill: dict | None = None,
         key_header: str = "",
+        supplied: frozenset[str] = frozenset(),
         **kwargs,
     ) -> None:
         """prefill: values of an earlier call ({"template", "query", "headers", "body"}).
         key_header: for an API behind the gateway, the subscription key header, which
-        gets a masked row of its own (gateway.tryit_access)."""
+        gets a masked row of its own (gateway.tryit_access).
+        supplied: lower-cased names the Authorize dialog's credentials fill in
+        (console/authorization.py): never required here."""
         super().__init__(*args, **kwargs)
+        self.supplied = supplied
         self.operation = operation
         self.prefill = prefill
         self.key_header = key_header
@@ -179,6 +183,8 @@ class TryItForm(forms.Form):
             self.fields[field_name(parameter)] = _parameter_field(
                 parameter, withheld=self._stored_value(parameter) is not None
             )
+            if parameter.name.lower() in supplied:
+                self.fields[field_name(parameter)].required = False
         if operation.takes_body:
             self.fields["body"] = forms.CharField(
                 label=f"Body ({operation.request_content_type or 'text'})",
@@ -310,6 +316,7 @@ class TryItForm(forms.Form):
             p.name
             for p in self.header_parameters
             if p.required
+            and p.name.lower() not in self.supplied
             and not any(n.strip().lower() == p.name.lower() and v.strip(" \t") for n, v in rows)
         ]
         for name in missing:

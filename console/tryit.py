@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
@@ -12,6 +13,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from catalog.models import Operation
 from catalog.stored_values import HEADERS, QUERY, TEMPLATE
 from console import environments
+from console.authorization import Held, apply_credentials
 from console.forms import TryItValues
 from console.models import Exchange
 from gateway import tryit_access
@@ -283,6 +285,7 @@ def try_operation(
     address: str,
     base_url: str | None = None,
     environment: environments.EnvironmentVariables | None = None,
+    credentials: Mapping[str, Held] | None = None,
 ) -> TryItResult:
     """Send one Try it call and keep it in the history.
 
@@ -290,6 +293,9 @@ def try_operation(
     there is not a gateway call, and the key header is taken out all the same.
     With an environment, its variables replace the {{name}}s of the values sent; the
     history keeps the values as typed (console/environments.py).
+    credentials: what the Authorize dialog holds for the API; the operation's security
+    requirement they satisfy is sent with the call, masked, never kept in the history's
+    form values.
 
     Raises BindError for a value that cannot be used, TooManyCalls when the client has
     used up its calls for the window and, for an API behind the gateway, GatewayRefused
@@ -314,9 +320,10 @@ def try_operation(
         # Nor does another server see it.
         headers = tryit_access.without_key_header(api=operation.api, headers=sent_values.headers)
         sent_values = replace(sent_values, headers=headers)
-    request = resolution.request(
-        build_request(operation=operation, values=sent_values, base_url=base_url)
-    )
+    authorized = apply_credentials(operation=operation, values=sent_values, held=credentials or {})
+    request = build_request(operation=operation, values=authorized.values, base_url=base_url)
+    request = replace(request, secret_names=request.secret_names | authorized.secret_names)
+    request = resolution.request(request)
     policy = _TryItPolicy(
         operation=operation,
         values=values,

@@ -5,12 +5,14 @@ from django.views.decorators.http import require_GET, require_POST
 from catalog import selectors
 from console import environments
 from console.downloads import download_filename
+from console import oauth
+from console.authorization import supplied_names
 from console.forms import TryItForm
 from console.models import Exchange
 from console.rendering import render_exchange_body
 from console.servers import pick_server, remember_server
 from console.share_links import prefill_from_link
-from console.tryit import retry_values, try_operation, withheld_names
+from console.tryit import client_key, retry_values, try_operation, withheld_names
 from gateway.public_urls import portal_url
 from gateway.tryit_access import GatewayRefused, try_it_console
 from gateway.tryit_choice import remember_choice
@@ -75,7 +77,18 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
     console = try_it_console(
         api=operation.api, user=request.user, selected=posted_subscription or ""
     )
-    form = TryItForm(request.POST, operation=operation, key_header=console.key_header)
+    address = request.META.get("REMOTE_ADDR", "")
+    credentials = oauth.credentials_for_call(
+        session=request.session,
+        api=operation.api,
+        client_key=client_key(user=request.user, address=address),
+    )
+    form = TryItForm(
+        request.POST,
+        operation=operation,
+        key_header=console.key_header,
+        supplied=supplied_names(operation=operation, held=credentials),
+    )
     servers = pick_server(
         api=operation.api,
         user=request.user,
@@ -98,9 +111,10 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
                 values=form.values(),
                 user=request.user,
                 session_key=_session_key(request),
-                address=request.META.get("REMOTE_ADDR", ""),
+                address=address,
                 base_url=servers.chosen.base_url,
                 environment=environments.variables_of(environment) if environment else None,
+                credentials=credentials,
             )
         except BindError as error:
             form.add_bind_error(error)
