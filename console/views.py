@@ -3,10 +3,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog import selectors
-from console import environments
-from console.downloads import download_filename
-from console import oauth
+from console import environments, oauth
 from console.authorization import supplied_names
+from console.downloads import download_filename
 from console.forms import TryItForm
 from console.models import Exchange
 from console.rendering import render_exchange_body
