@@ -16,7 +16,7 @@ from catalog import stored_values
 from catalog.models import Operation, Parameter, ParameterLocation, ParameterType
 from catalog.stored_values import StoredValues, shown_value, stored_values_of
 from httpcore.headers import HeaderError, validate_headers
-from httpcore.masking import is_secret
+from httpcore.masking import AUTH_SCHEMES, is_secret
 from httpcore.templating import BindError
 
 FIELD_PREFIX = "param-"
@@ -331,12 +331,8 @@ class TryItForm(forms.Form):
         text = value.strip(" \t")
         if text == "":
             return True
-        lowered = name.strip().lower()
-        return any(
-            p.secret and p.name.lower() == lowered and p.default.strip() == text
-            for p in self.header_parameters
-            if p.default.endswith(" ")
-        )
+        # A scheme word with no credential after it ("Bearer"): nothing was filled in.
+        return text.lower() in AUTH_SCHEMES
 
     def add_bind_error(self, error: BindError) -> None:
         """Put an error found while building the request on the field it came from."""
