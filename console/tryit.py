@@ -62,6 +62,12 @@ def secret_names_of(operation: Operation) -> frozenset[str]:
     return frozenset(names)
 
 
+def _body_bytes(values: TryItValues) -> bytes | None:
+    if values.raw_body is not None:
+        return values.raw_body  # encoded by the form (multipart/form-data)
+    return values.body.encode("utf-8", "surrogatepass") if values.body is not None else None
+
+
 def build_request(
     *, operation: Operation, values: TryItValues, base_url: str | None = None
 ) -> OutboundRequest:
@@ -76,8 +82,8 @@ def build_request(
         template_values=values.template_values,
         query_values=values.query_values,
         headers=values.headers,
-        body=values.body.encode("utf-8", "surrogatepass") if values.body is not None else None,
-        content_type=operation.request_content_type,
+        body=_body_bytes(values),
+        content_type=values.content_type or operation.request_content_type,
         secret_names=secret_names_of(operation),
     )
 

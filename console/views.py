@@ -84,6 +84,7 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
     )
     form = TryItForm(
         request.POST,
+        request.FILES,
         operation=operation,
         key_header=console.key_header,
         supplied=supplied_names(operation=operation, held=credentials),

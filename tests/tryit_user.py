@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bs4 import BeautifulSoup
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from catalog.models import Operation
@@ -62,7 +63,13 @@ def prefilled_form(page: bytes) -> tuple[str, list[tuple[str, str]], list[str]]:
             if not element.has_attr("checked"):
                 continue
             value = str(element.get("value", "on"))
-        elif element.get("type") in {"submit", "button", "file"}:
+        elif element.get("type") in {"submit", "button"}:
+            continue
+        elif element.get("type") == "file":
+            # A user picks a file for a required file field; an optional one stays empty.
+            if element.has_attr("required"):
+                empty_required.append(name)
+                fields.append((name, ""))
             continue
         else:
             value = str(element.get("value", ""))
@@ -80,7 +87,14 @@ def send_as_prefilled(*, client: Client, operation: Operation) -> Exchange | Non
     action, fields, empty_required = prefilled_form(response.content)
     schemas = _documented(operation)
     filled: list[tuple[str, str]] = []
+    files = {
+        name: SimpleUploadedFile("report.txt", b"a file's bytes\n", content_type="text/plain")
+        for name in empty_required
+        if name.startswith("part-")
+    }
     for name, value in fields:
+        if name in files:
+            continue
         if name in empty_required and name.startswith("param-"):
             location, _, parameter = name.removeprefix("param-").partition("-")
             value = typed_value(schemas.get((location, parameter), {}))
@@ -88,6 +102,7 @@ def send_as_prefilled(*, client: Client, operation: Operation) -> Exchange | Non
     data: dict[str, Any] = {}
     for name, value in filled:
         data.setdefault(name, []).append(value)
+    data.update(files)
     before = Exchange.objects.count()
     client.post(action, data)
     if Exchange.objects.count() == before:

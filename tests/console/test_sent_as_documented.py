@@ -5,9 +5,11 @@ body on DELETE."""
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from catalog.models import Operation
+from console.models import Exchange
 from openapi.sync import import_openapi
 from tests.backends import scripted_server
 from tests.tryit_user import send_as_prefilled
@@ -33,6 +35,28 @@ DOCUMENT = {
                     {"name": "file_id", "in": "path", "required": True, "example": "12345"}
                 ],
                 "responses": {"204": {"description": "removed"}},
+            }
+        },
+        "/uploads": {
+            "post": {
+                "operationId": "upload",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary"},
+                                    "title": {"type": "string", "example": "Quarterly"},
+                                    "pages": {"type": "integer"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {"201": {"description": "uploaded"}},
             }
         },
         "/me": {
@@ -148,3 +172,70 @@ def test_a_delete_the_document_gives_a_body_sends_it(backend) -> None:
     assert (request.method, request.target) == ("DELETE", "/jobs/7")
     assert request.header("Content-Type") == "application/json"
     assert request.body.decode().replace(" ", "").replace("\n", "") == '{"reason":"obsolete"}'
+
+
+def _upload(api, *, file, settings=None, **fields):
+    operation = _operation(api, "upload")
+    return Client().post(
+        f"/apis/{api.slug}/operations/{operation.slug}/try", {"part-file": file, **fields}
+    )
+
+
+@pytest.mark.django_db
+def test_a_multipart_body_sends_the_file_with_a_boundary(backend) -> None:
+    server, api = backend
+    upload = SimpleUploadedFile("report.csv", b"a,b\n1,2\n", content_type="text/csv")
+    _upload(api, file=upload, **{"part-title": "Quarterly", "part-pages": ""})
+    (request,) = server.requests
+    content_type = request.header("Content-Type") or ""
+    assert content_type.startswith("multipart/form-data; boundary=")
+    boundary = content_type.split("boundary=")[1].encode()
+    body = request.body
+    assert body.startswith(b"--" + boundary + b"\r\n")
+    assert (
+        b'Content-Disposition: form-data; name="file"; filename="report.csv"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\na,b\n1,2\n\r\n"
+    ) in body
+    assert b'Content-Disposition: form-data; name="title"\r\n\r\nQuarterly\r\n' in body
+    # An optional field left empty is not a part.
+    assert b'name="pages"' not in body
+    exchange = Exchange.objects.get()
+    assert exchange.values["body"] == "file: file report.csv (8 bytes)\ntitle: Quarterly"
+
+
+@pytest.mark.django_db
+def test_a_file_name_cannot_add_or_split_part_headers(backend) -> None:
+    server, api = backend
+    hostile = 'C:\\fakepath\\x"\r\nContent-Type: text/html\r\n\r\n<b>.txt'
+    _upload(api, file=SimpleUploadedFile(hostile, b"data"))
+    (request,) = server.requests
+    headers = request.body.split(b"\r\n\r\n", 1)[0].decode()
+    lines = headers.split("\r\n")
+    # What is left of the name after its last slash, the quote escaped: one
+    # Content-Disposition line, no header of the file name's own.
+    assert lines[1] == 'Content-Disposition: form-data; name="file"; filename="%22html"'
+    assert lines[2] == "Content-Type: application/octet-stream"
+    assert len(lines) == 3
+
+
+@pytest.mark.django_db
+def test_a_required_file_left_out_is_a_form_error_and_nothing_is_sent(backend) -> None:
+    server, api = backend
+    operation = _operation(api, "upload")
+    response = Client().post(
+        f"/apis/{api.slug}/operations/{operation.slug}/try", {"part-title": "x"}
+    )
+    assert "This field is required." in response.content.decode()
+    assert server.requests == []
+
+
+@pytest.mark.django_db
+def test_files_over_the_body_limit_are_refused_and_nothing_is_sent(backend, settings) -> None:
+    server, api = backend
+    settings.PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES = 1000
+    response = _upload(api, file=SimpleUploadedFile("big.bin", b"x" * 1001))
+    assert (
+        "The form&#x27;s files and fields are larger than the limit of 1000 bytes."
+        in response.content.decode()
+    )
+    assert server.requests == []
