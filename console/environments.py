@@ -80,7 +80,9 @@ def choose_environment(*, user: Caller, session: SessionBase, posted: str) -> En
     """The environment a Try it form posted ("" for none), remembered in the session.
     Http404 when it is not the user's."""
     environment = owned_environment(user=user, environment_id=posted) if posted else None
-    session[SESSION_KEY] = environment.pk if environment is not None else None
+    chosen = environment.pk if environment is not None else None
+    if session.get(SESSION_KEY) != chosen:  # a session unchanged is not written again
+        session[SESSION_KEY] = chosen
     return environment
 
 

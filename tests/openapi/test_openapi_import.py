@@ -41,6 +41,7 @@ WITHOUT_SERVER = {
 OPERATION_COUNTS = {
     "oas30-bookshop.yaml": 3,
     "oas30-callbacks.yaml": 1,
+    "oas30-conformance.yaml": 9,
     "oas30-examples.yaml": 2,
     "oas30-library.yaml": 5,
     "oas30-links.yaml": 6,
