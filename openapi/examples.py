@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import exrex
+import exrex  # type: ignore[import-untyped]
 
 from openapi.refs import RefError, Resolver
 
@@ -418,7 +418,9 @@ class SchemaExamples:
                 item = {}
             if item is False:
                 break
-            child = _GenerationState(state.request, state.minimal, state.optional, attempts)
+            child = _GenerationState(
+                state.request, state.minimal, state.optional, attempts if unique else 0
+            )
             attempts += 1
             try:
                 value = self._generate(item, depth + 1, stack, child)
@@ -440,14 +442,18 @@ class SchemaExamples:
         if isinstance(text_format, str) and text_format in STRING_FORMATS:
             candidates.append(STRING_FORMATS[text_format])
         if isinstance(pattern, str):
-            candidates.extend(_pattern_strings(pattern, limit=state.variant + 20))
-        else:
-            candidates.append("string")
-        variants = [_fit(text, low, high, state.variant) for text in candidates]
-        for text in variants:
-            if self._string_fits(text, low, high, pattern):
-                return text
-        return variants[0] if variants else "string"
+            # The format's value when it matches, else the pattern's first strings.
+            found = [
+                text
+                for text in (*candidates, *_pattern_strings(pattern, limit=state.variant + 20))
+                if self._string_fits(text, low, high, pattern)
+            ]
+            if found:
+                return found[min(state.variant, len(found) - 1)]
+        variants = [_fit(text, low, high, state.variant) for text in (*candidates, "string")]
+        return next(
+            (text for text in variants if self._string_fits(text, low, high, pattern)), variants[0]
+        )
 
     @staticmethod
     def _string_fits(text: str, low: int, high: int | None, pattern: Any) -> bool:
@@ -549,9 +555,10 @@ def _number(schema: dict, *, integer: bool, variant: int) -> int | float:
         moved = value + variant * unit
         if high is None or moved < high or (moved == high and not high_open):
             value = moved
-    if not integer and step is None and low is not None and high is not None:
-        if not (low < value < high) and (low_open or high_open):
-            value = (low + high) / 2
+    between = low is not None and high is not None and low < value < high
+    if not integer and step is None and high is not None and low is not None and not between:
+        # Open bounds around a gap narrower than 1: the middle of it.
+        value = (low + high) / 2 if low_open or high_open else value
     if integer or (
         isinstance(value, float) and value.is_integer() and step is not None and int(step) == step
     ):

@@ -41,10 +41,12 @@ WITHOUT_SERVER = {
 OPERATION_COUNTS = {
     "oas30-bookshop.yaml": 3,
     "oas30-callbacks.yaml": 1,
+    "oas30-constraints.yaml": 2,
     "oas30-examples.yaml": 2,
     "oas30-library.yaml": 5,
     "oas30-links.yaml": 6,
     "oas30-weather.yaml": 3,
+    "oas31-constraints.yaml": 2,
     "oas31-scoring.yaml": 6,
     "oas31-webhooks.json": 1,
     "swagger20-catalogue.json": 4,
