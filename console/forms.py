@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import TypedDict, cast
 
 from django import forms
-from django.core.files.uploadedfile import UploadedFile
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.utils.html import escape
 

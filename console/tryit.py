@@ -16,6 +16,7 @@ from console import environments
 from console.authorization import Held, apply_credentials
 from console.forms import TryItValues
 from console.models import Exchange
+from console.parameter_styles import styled_headers, styled_path, styled_query
 from gateway import tryit_access
 from gateway.models import CallSource
 from httpcore import outbound
@@ -79,9 +80,10 @@ def build_request(
         service_url=base_url or operation.api.service_url,
         method=operation.method,
         template=operation.url_template,
-        template_values=values.template_values,
-        query_values=values.query_values,
-        headers=values.headers,
+        # Arrays and objects as their style says (console/parameter_styles.py).
+        template_values=styled_path(operation=operation, values=values.template_values),
+        query_values=styled_query(operation=operation, pairs=list(values.query_values)),
+        headers=styled_headers(operation=operation, headers=list(values.headers)),
         body=_body_bytes(values),
         content_type=values.content_type or operation.request_content_type,
         secret_names=secret_names_of(operation),

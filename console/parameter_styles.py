@@ -1,0 +1,157 @@
+"""Array and object parameters serialised as their document's `style` and `explode` say.
+
+The form keeps one text per parameter, as typed (the history and Try again keep it so):
+an array as comma-separated items, one item per line, or a JSON array; an object as a
+JSON object. Just before binding, the text becomes what the style sends:
+
+- query `form`: `ids=1,2` (explode false) or `ids=1&ids=2`; an exploded object spreads
+  its properties into keys, only those its schema declares (docs/design.md, "Outbound:
+  query keys from the operation");
+- query `spaceDelimited` / `pipeDelimited`: `ids=1 2` / `ids=1|2`;
+- query `deepObject`: `filter[status]=active`, keys under the declared name;
+- path and header `simple`: `1,2`, an object `k,v` or, exploded, `k=v`.
+
+Each pair is then encoded by `templating.bind` as any other value.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from catalog.models import Operation
+
+_DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|"}
+_SCHEMAS = "#/components/schemas/"
+
+
+def _resolved(schema: Any, definitions: dict) -> dict:
+    for _ in range(10):
+        if not isinstance(schema, dict):
+            return {}
+        ref = schema.get("$ref")
+        if not (isinstance(ref, str) and ref.startswith(_SCHEMAS)):
+            return schema
+        schema = definitions.get(ref[len(_SCHEMAS) :].replace("~1", "/").replace("~0", "~"))
+    return {}
+
+
+def _kind(schema: dict) -> str:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "")
+    if not kind:
+        kind = "object" if "properties" in schema else "array" if "items" in schema else ""
+    return str(kind or "")
+
+
+def _documented(operation: Operation, where: str) -> dict[str, dict]:
+    definitions = ((operation.api.openapi or {}).get("components") or {}).get("schemas") or {}
+    result = {}
+    for parameter in (operation.openapi or {}).get("parameters") or []:
+        if parameter.get("in") != where or "schema" not in parameter:
+            continue
+        schema = _resolved(parameter["schema"], definitions)
+        kind = _kind(schema)
+        if kind in {"array", "object"}:
+            result[str(parameter.get("name"))] = {**parameter, "schema": schema, "kind": kind}
+    return result
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def items_of(text: str) -> list[str]:
+    """An array as typed: a JSON array, one item per line, or comma-separated."""
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            parsed = json.loads(stripped)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list):
+            return [_text(item) for item in parsed]
+    if "\n" in stripped:
+        return [line.strip() for line in stripped.splitlines() if line.strip()]
+    return [item.strip() for item in stripped.split(",")] if stripped else []
+
+
+def object_of(text: str) -> dict[str, str] | None:
+    """An object as typed: a JSON object; None when the text is not one."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    return {str(key): _text(value) for key, value in parsed.items()}
+
+
+def _simple(text: str, parameter: dict) -> str:
+    if parameter["kind"] == "array":
+        return ",".join(items_of(text))
+    found = object_of(text)
+    if found is None:
+        return text
+    if parameter.get("explode"):
+        return ",".join(f"{key}={value}" for key, value in found.items())
+    return ",".join(part for pair in found.items() for part in pair)
+
+
+def styled_query(*, operation: Operation, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    documented = _documented(operation, "query")
+    result: list[tuple[str, str]] = []
+    for name, text in pairs:
+        parameter = documented.get(name)
+        if parameter is None or text == "":
+            result.append((name, text))
+            continue
+        style, explode = parameter.get("style", "form"), parameter.get("explode", True)
+        if parameter["kind"] == "array":
+            items = items_of(text)
+            if style == "form" and explode:
+                result.extend((name, item) for item in items)
+            else:
+                result.append((name, _DELIMITERS.get(style, ",").join(items)))
+            continue
+        found = object_of(text)
+        if found is None:
+            result.append((name, text))
+        elif style == "deepObject":
+            result.extend((f"{name}[{key}]", value) for key, value in found.items())
+        elif explode:
+            declared = set((parameter["schema"].get("properties") or {}).keys())
+            # Keys come from the document: an undeclared property stays inside the value.
+            spread = {k: v for k, v in found.items() if k in declared}
+            rest = {k: v for k, v in found.items() if k not in declared}
+            result.extend(spread.items())
+            if rest:
+                result.append((name, ",".join(part for pair in rest.items() for part in pair)))
+        else:
+            result.append((name, ",".join(part for pair in found.items() for part in pair)))
+    return result
+
+
+def styled_path(*, operation: Operation, values: dict[str, str]) -> dict[str, str]:
+    documented = _documented(operation, "path")
+    return {
+        name: _simple(text, documented[name]) if name in documented and text else text
+        for name, text in values.items()
+    }
+
+
+def styled_headers(
+    *, operation: Operation, headers: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    documented = {name.lower(): p for name, p in _documented(operation, "header").items()}
+    return [
+        (name, _simple(text, documented[name.lower()]) if name.lower() in documented else text)
+        for name, text in headers
+    ]
