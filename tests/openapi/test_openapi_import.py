@@ -19,7 +19,7 @@ from openapi_spec_validator import (
 from catalog.models import Api, Operation, Parameter, ParameterLocation, ResponseDoc
 from httpcore.templating import parse_template
 from openapi.documents import load_document
-from openapi.examples import EXAMPLE_MAX_DEPTH
+from openapi.examples import OPTIONAL_MAX_DEPTH
 from openapi.plans import ImportSummary, OpenApiError
 from openapi.reader import read_document
 from openapi.sync import import_openapi
@@ -42,10 +42,12 @@ OPERATION_COUNTS = {
     "oas30-bookshop.yaml": 3,
     "oas30-callbacks.yaml": 1,
     "oas30-conformance.yaml": 9,
+    "oas30-constraints.yaml": 2,
     "oas30-examples.yaml": 2,
     "oas30-library.yaml": 5,
     "oas30-links.yaml": 6,
     "oas30-weather.yaml": 3,
+    "oas31-constraints.yaml": 2,
     "oas31-scoring.yaml": 6,
     "oas31-webhooks.json": 1,
     "swagger20-catalogue.json": 4,
@@ -288,7 +290,7 @@ def test_library_30_references_path_parameters_all_of_and_recursion():
 
     # Shelf holds shelves: the recursion is written as {}.
     shelves = operation(api, "get-shelves")
-    assert json.loads(responses(shelves)[200].example) == {"label": "string", "shelves": [{}]}
+    assert json.loads(responses(shelves)[200].example) == {"label": "string", "shelves": []}
     assert parameters(shelves)[("template", "branch")].choices == ["central", "harbour"]
 
 
@@ -600,7 +602,7 @@ def test_a_document_without_a_server_needs_a_service_url():
 # --- Generated documents ---------------------------------------------------------------
 
 
-def test_recursive_schemas_end_at_the_depth_cap():
+def test_recursive_schemas_stop_at_optional_properties():
     doc = document(
         {
             "/trees": {
@@ -649,14 +651,18 @@ def test_recursive_schemas_end_at_the_depth_cap():
         },
     )
     op = import_openapi(document=doc).api.operations.get()
-    assert json.loads(op.body_example) == {"name": "string", "children": [{}], "parent": {}}
-    assert json.loads(responses(op)[200].example) == {"b": {"a": {}, "list": [{}]}}
+    # A recursive $ref stops at the optional property (an array of them stays empty).
+    assert json.loads(op.body_example) == {"name": "string", "children": []}
+    assert json.loads(responses(op)[200].example) == {"b": {"list": []}}
 
 
-def test_deep_schemas_stop_at_the_depth_cap() -> None:
-    schema: dict = {"type": "string"}
-    for _ in range(EXAMPLE_MAX_DEPTH + 5):
-        schema = {"type": "object", "properties": {"next": schema}}
+def test_deep_optional_properties_stop_near_the_top_required_ones_do_not() -> None:
+    optional: dict = {"type": "string"}
+    required: dict = {"type": "string"}
+    for _ in range(OPTIONAL_MAX_DEPTH + 5):
+        optional = {"type": "object", "properties": {"next": optional}}
+        required = {"type": "object", "required": ["next"], "properties": {"next": required}}
+    schema = {"type": "object", "properties": {"optional": optional, "required": required}}
     doc = document(
         {
             "/deep": {
@@ -668,12 +674,13 @@ def test_deep_schemas_stop_at_the_depth_cap() -> None:
         }
     )
     body = json.loads(import_openapi(document=doc).api.operations.get().body_example)
-    depth = 0
-    while body:
-        body = body["next"]
-        depth += 1
-    assert body == {}
-    assert depth == EXAMPLE_MAX_DEPTH
+    # Optional properties: down to OPTIONAL_MAX_DEPTH, then an empty (valid) object.
+    assert body["optional"] == {"next": {}}
+    # Required ones: all the way down, to the string at the bottom.
+    value, depth = body["required"], 0
+    while isinstance(value, dict):
+        value, depth = value["next"], depth + 1
+    assert (value, depth) == ("string", OPTIONAL_MAX_DEPTH + 5)
 
 
 def test_generated_examples_follow_the_schema():
