@@ -53,8 +53,9 @@ def form_pairs(value: dict, *, encoding: dict | None = None) -> list[tuple[str, 
 
 
 def form_body_text(value: dict, *, encoding: dict | None = None) -> str:
-    """The body as sent: brackets kept readable, every other reserved character encoded."""
+    """The body as sent: brackets, and the characters the import always left readable
+    (`*:,/@`), as they are; every other reserved character encoded."""
     return "&".join(
-        f"{quote(name, safe='[]')}={quote(text, safe='')}"
+        f"{quote(name, safe='[]')}={quote(text, safe='*:,/@')}"
         for name, text in form_pairs(value, encoding=encoding)
     )

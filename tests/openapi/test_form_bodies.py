@@ -33,7 +33,7 @@ def test_unexploded_and_delimited_arrays_are_one_value() -> None:
         "words": {"style": "spaceDelimited", "explode": False},
         "bars": {"style": "pipeDelimited", "explode": False},
     }
-    assert form_body_text(value, encoding=encoding) == "ids=1%2C2&words=x%20y&bars=p%7Cq"
+    assert form_body_text(value, encoding=encoding) == "ids=1,2&words=x%20y&bars=p%7Cq"
 
 
 def test_the_import_prefills_a_stripe_style_body_with_brackets_not_json() -> None:
