@@ -350,6 +350,10 @@ class TryItForm(forms.Form):
         for name, value in zip(names, values, strict=True):
             stored = self.stored.header(name)
             if stored is not None and value.strip(" \t") == "":
+                if self._unfilled(name, stored):
+                    # The stored "value" is only the scheme word an import starts a
+                    # credential with ("Bearer "): nothing to send.
+                    continue
                 # Left as the form shows it: the stored value goes, read here on the server.
                 self.stored_headers.append(name.strip())
                 value = stored

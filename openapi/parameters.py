@@ -207,6 +207,14 @@ class ParameterReading(Reading):
                 break
         else:
             default = self.parameter_example(parameter, schema)
+        required = parameter.get("required") is True or where == "path"
+        constrained = any(
+            key in schema for key in ("pattern", "minLength", "maxLength", "format", "minimum")
+        ) or schema_type(schema) in {"array", "object"}
+        if default is None and required and constrained and schema.get("format") != "password":
+            # A required value the document gives no example of: one valid for its schema
+            # (a pattern's digits, its bounds), so Send works without a guess.
+            default = self.examples.generate(schema, request=True)
         enum = schema.get("enum") if kind not in {"array", "object"} else None
         allowed = []
         if isinstance(enum, list):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PRISM = ROOT / "node_modules" / ".bin" / "prism"
+PRISM_ERRORS = "https://stoplight.io/prism/errors"
 
 
 def _free_port() -> int:
@@ -80,9 +81,10 @@ def violations(*, headers: list, body: bytes) -> list[str]:
         problem = json.loads(body)
     except ValueError:
         return found
-    if isinstance(problem, dict) and str(problem.get("type", "")).startswith(
-        "https://stoplight.io/prism/errors"
-    ):
+    kind = str(problem.get("type", "")) if isinstance(problem, dict) else ""
+    # NO_RESPONSE_DEFINED: the document gives the mock nothing to answer with; it says
+    # nothing about the request.
+    if kind.startswith(PRISM_ERRORS) and not kind.endswith("#NO_RESPONSE_DEFINED"):
         details = [v.get("message", "") for v in problem.get("validation") or []]
         found.append(f"{problem.get('title')}: {'; '.join(details) or problem.get('detail')}")
     return found

@@ -13,6 +13,13 @@ from django.test import Client
 from catalog.models import Operation
 from console.models import Exchange
 
+CREDENTIAL = "test-credential-123"
+
+
+def _unfilled(value: str) -> bool:
+    return value.strip().lower() in {"", "bearer", "basic", "token"}
+
+
 # Values valid for a schema with no example: what a user would type.
 _BY_FORMAT = {
     "uuid": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
@@ -79,9 +86,14 @@ def prefilled_form(page: bytes) -> tuple[str, list[tuple[str, str]], list[str]]:
     return str(form["action"]), fields, empty_required
 
 
-def send_as_prefilled(*, client: Client, operation: Operation) -> Exchange | None:
+def send_as_prefilled(
+    *, client: Client, operation: Operation, with_credentials: bool = True
+) -> Exchange | None:
     """Open the operation's page, fill what is required and empty, press Send: the
-    exchange it made, or None when the form refused (the page's errors then say why)."""
+    exchange it made, or None when the form refused (the page's errors then say why).
+
+    with_credentials: the user types a credential into each credential field left
+    empty; without, they leave them as the page shows them."""
     response = client.get(operation.get_absolute_url())
     assert response.status_code == 200, response.status_code
     action, fields, empty_required = prefilled_form(response.content)
@@ -92,12 +104,31 @@ def send_as_prefilled(*, client: Client, operation: Operation) -> Exchange | Non
         for name in empty_required
         if name.startswith("part-")
     }
+    # A user has a credential for what the operation's security asks: they type it into
+    # the credential fields the page left empty (or holding only "Bearer ").
+    # The scheme word comes from the field's description ("Bearer token ..."), which the
+    # import also keeps as the parameter's default.
+    credentials = {
+        (p.location, p.name.lower()): p.default.strip()
+        for p in operation.parameters.all()
+        if p.secret and with_credentials
+    }
+    names = iter(value for name, value in fields if name == "header_name")
     for name, value in fields:
         if name in files:
             continue
         if name in empty_required and name.startswith("param-"):
             location, _, parameter = name.removeprefix("param-").partition("-")
             value = typed_value(schemas.get((location, parameter), {}))
+        elif name.startswith("param-") and value == "":
+            location, _, parameter = name.removeprefix("param-").partition("-")
+            if (location, parameter.lower()) in credentials:
+                value = CREDENTIAL
+        elif name == "header_value":
+            header = next(names, "")
+            scheme = credentials.get(("header", header.strip().lower()))
+            if scheme is not None and _unfilled(value):
+                value = f"{value.strip() or scheme} {CREDENTIAL}".strip()
         filled.append((name, value))
     data: dict[str, Any] = {}
     for name, value in filled:

@@ -177,7 +177,7 @@ def test_without_an_environment_braces_are_sent_as_typed(client, ada, backend, o
     [sent] = backend.requests
     assert sent.target == "/items/%7B%7Bitem%7D%7D?q=%7B%7Bsearch%7D%7D"
     assert sent.header("X-Custom") == "{{token}}"
-    assert client.session[SESSION_KEY] is None
+    assert client.session.get(SESSION_KEY) is None
 
 
 def test_an_anonymous_caller_sends_braces_as_typed(client, backend, operation):

@@ -18,7 +18,10 @@ DOCUMENT = {
     "openapi": "3.0.3",
     "info": {"title": "Shapes", "version": "1"},
     "components": {
-        "securitySchemes": {"BotToken": {"type": "apiKey", "in": "header", "name": "Authorization"}}
+        "securitySchemes": {
+            "BotToken": {"type": "apiKey", "in": "header", "name": "Authorization"},
+            "Jwt": {"type": "http", "scheme": "bearer"},
+        }
     },
     "paths": {
         "/files/{file_id}": {
@@ -63,6 +66,13 @@ DOCUMENT = {
             "get": {
                 "operationId": "whoAmI",
                 "security": [{}, {"BotToken": []}],
+                "responses": {"200": {"description": "you"}},
+            }
+        },
+        "/profile": {
+            "get": {
+                "operationId": "profile",
+                "security": [{}, {"Jwt": []}],
                 "responses": {"200": {"description": "you"}},
             }
         },
@@ -124,7 +134,7 @@ def test_a_fragment_names_the_operation_and_is_never_sent(backend) -> None:
 def test_an_optional_credential_left_empty_sends_no_header(backend) -> None:
     server, api = backend
     operation = _operation(api, "whoAmI")
-    exchange = send_as_prefilled(client=Client(), operation=operation)
+    exchange = send_as_prefilled(client=Client(), operation=operation, with_credentials=False)
     assert exchange is not None and exchange.status_code == 200
     (request,) = server.requests
     assert request.header("Authorization") is None
@@ -239,3 +249,16 @@ def test_files_over_the_body_limit_are_refused_and_nothing_is_sent(backend, sett
         in response.content.decode()
     )
     assert server.requests == []
+
+
+@pytest.mark.django_db
+def test_an_optional_bearer_left_as_the_page_shows_it_sends_no_header(backend) -> None:
+    server, api = backend
+    operation = _operation(api, "profile")
+    # The import starts the credential as "Bearer ", kept as a stored value the page
+    # never shows: the field is empty, and left so, nothing is sent.
+    assert operation.parameters.get(name="Authorization").default == "Bearer "
+    exchange = send_as_prefilled(client=Client(), operation=operation, with_credentials=False)
+    assert exchange is not None and exchange.status_code == 200
+    (request,) = server.requests
+    assert request.header("Authorization") is None

@@ -563,13 +563,13 @@ def test_security_schemes_of_the_31_sample():
     }
     # apiKey in the query string; the path parameter from the path item, by $ref.
     assert _wire(operation(api, "get-score")) == [
-        ("template", "scoreId", True, False, ""),
+        ("template", "scoreId", True, False, "a"),
         ("query", "club_key", True, True, ""),
     ]
     # oauth2: a bearer token, with where to get it.
     correct = operation(api, "correct-score")
     assert _wire(correct) == [
-        ("template", "scoreId", True, False, ""),
+        ("template", "scoreId", True, False, "a"),
         ("header", "Authorization", True, True, "Bearer "),
     ]
     assert parameters(correct)[("header", "Authorization")].description == (
@@ -581,7 +581,7 @@ def test_security_schemes_of_the_31_sample():
     strike = operation(api, "strike-score")
     assert (strike.deprecated, strike.tags) == (True, "referees")
     assert _wire(strike) == [
-        ("template", "scoreId", True, False, ""),
+        ("template", "scoreId", True, False, "a"),
         ("header", "Authorization", True, True, "Basic "),
         ("header", "X-Club-Key", True, True, ""),
     ]
