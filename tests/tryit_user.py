@@ -4,6 +4,7 @@ then posted. Shared by the conformance tests and bench/conformance.py."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from bs4 import BeautifulSoup
@@ -14,6 +15,7 @@ from catalog.models import Operation
 from console.models import Exchange
 
 CREDENTIAL = "test-credential-123"
+BASIC_CREDENTIAL = base64.b64encode(b"ada:test-password").decode()
 
 
 def _unfilled(value: str) -> bool:
@@ -128,7 +130,10 @@ def send_as_prefilled(
             header = next(names, "")
             scheme = credentials.get(("header", header.strip().lower()))
             if scheme is not None and _unfilled(value):
-                value = f"{value.strip() or scheme} {CREDENTIAL}".strip()
+                word = value.strip() or scheme
+                # Basic credentials are base64 of user:password.
+                secret = BASIC_CREDENTIAL if word.lower() == "basic" else CREDENTIAL
+                value = f"{word} {secret}".strip()
         filled.append((name, value))
     data: dict[str, Any] = {}
     for name, value in filled:
