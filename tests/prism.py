@@ -82,8 +82,8 @@ def violations(*, headers: list, body: bytes) -> list[str]:
     except ValueError:
         return found
     kind = str(problem.get("type", "")) if isinstance(problem, dict) else ""
-    # NO_RESPONSE_RESPONSE_DEFINED (sic): the document gives the mock nothing to answer with; it says
-    # nothing about the request.
+    # NO_RESPONSE_RESPONSE_DEFINED (sic): the document gives the mock nothing to answer
+    # with; it says nothing about the request.
     if kind.startswith(PRISM_ERRORS) and "#NO_RESPONSE_" not in kind:
         details = [v.get("message", "") for v in problem.get("validation") or []]
         found.append(f"{problem.get('title')}: {'; '.join(details) or problem.get('detail')}")
