@@ -6,6 +6,8 @@ from catalog import selectors
 from console.forms import TryItForm
 from console.models import Exchange
 from console.rendering import render_exchange_body
+from console.response_check import check_response_of
+from console.schema_tree import operation_schemas
 from console.share_links import prefill_from_link
 from console.tryit import retry_values, try_operation, withheld_names
 from gateway.tryit_access import GatewayRefused, try_it_console
@@ -47,6 +49,7 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
         "form": form,
         "console": console,
         "withheld": withheld_names(earlier) if earlier else [],
+        "schemas": operation_schemas(operation=operation),
     }
     return render(request, "console/operation_detail.html", context)
 
@@ -95,7 +98,10 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
         "gateway": result.gateway if result else None,
         "refusal": refusal,
         "rendered": render_exchange_body(exchange) if exchange else None,
+        "response_check": check_response_of(operation=operation, exchange=exchange),
     }
+    if not request.htmx:
+        context["schemas"] = operation_schemas(operation=operation)
     template = "console/_try_it.html" if request.htmx else "console/operation_detail.html"
     if retry_after is None:
         return render(request, template, context)
