@@ -60,6 +60,7 @@ MAX_SHOWN = 200
 MAX_LINES = 200
 # A failed schema check names this many violations.
 MAX_SCHEMA_VIOLATIONS = 3
+MAX_SCHEMA_SHOWN = 1000
 
 HeaderList = Sequence[Sequence[str]]
 
@@ -247,7 +248,8 @@ def _schema_detail(
     shown = [f"{v.path}: {v.message}" for v in outcome.violations[:MAX_SCHEMA_VIOLATIONS]]
     left = len(outcome.violations) + outcome.more - len(shown)
     more = f" (and {left} more)" if left else ""
-    return _shown("; ".join(shown)) + more
+    text = "; ".join(shown)
+    return (text if len(text) <= MAX_SCHEMA_SHOWN else text[:MAX_SCHEMA_SHOWN] + "…") + more
 
 
 def _shown(text: str) -> str:
