@@ -246,13 +246,54 @@ def _slug(text: str) -> str:
 CACHE_SECONDS = 24 * 3600
 
 
+# Named examples beyond these, or longer, are not offered by the switcher.
+MAX_EXAMPLES = 20
+MAX_EXAMPLE_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class NamedExample:
+    name: str
+    label: str  # its summary, else its name
+    text: str
+
+
 @dataclass(frozen=True)
 class OperationSchemas:
     """Rendered trees (HTML) of an operation's body schema and of its responses' schemas
-    by status code ("200", "2XX", "default"); "" where none is documented."""
+    by status code ("200", "2XX", "default"); "" where none is documented. With them,
+    the named examples of the body and of each response, where there are several."""
 
     body: str = ""
     responses: dict[str, str] = field(default_factory=dict)
+    body_examples: list[NamedExample] = field(default_factory=list)
+    response_examples: dict[str, list[NamedExample]] = field(default_factory=dict)
+
+
+def named_examples(content: object, *, content_type: str = "") -> list[NamedExample]:
+    """The named examples of a media type (`examples`), as texts to put in a body; none
+    unless there are at least two (one example is the one the page already shows)."""
+    if not isinstance(content, Mapping) or not content:
+        return []
+    wanted = content_type.split(";", 1)[0].strip().lower()
+    media_type = next((key for key in content if key.lower() == wanted), next(iter(content)))
+    chosen = content[media_type]
+    examples = chosen.get("examples") if isinstance(chosen, Mapping) else None
+    if not isinstance(examples, Mapping):
+        return []
+    found: list[NamedExample] = []
+    for name, example in list(examples.items())[:MAX_EXAMPLES]:
+        if not isinstance(example, Mapping) or "value" not in example:
+            continue  # an externalValue is not fetched
+        value = example["value"]
+        is_json = "json" in str(media_type).lower() or not isinstance(value, str)
+        text = json.dumps(value, indent=2, ensure_ascii=False) if is_json else value
+        if len(text) > MAX_EXAMPLE_CHARS:
+            continue
+        summary = example.get("summary")
+        label = summary if isinstance(summary, str) and summary.strip() else str(name)
+        found.append(NamedExample(name=str(name), label=label, text=text))
+    return found if len(found) > 1 else []
 
 
 def media_schema(content: object, *, content_type: str = "") -> object:
@@ -289,11 +330,13 @@ def operation_schemas(*, operation: Operation) -> OperationSchemas:
 def _render_schemas(*, documented: Mapping[str, Any], operation: Operation) -> OperationSchemas:
     definitions = operation.api.openapi if isinstance(operation.api.openapi, Mapping) else {}
     body = ""
+    body_examples: list[NamedExample] = []
+    response_examples: dict[str, list[NamedExample]] = {}
     request_body = documented.get("requestBody")
     if isinstance(request_body, Mapping):
-        schema = media_schema(
-            request_body.get("content"), content_type=operation.request_content_type
-        )
+        content_type = operation.request_content_type
+        body_examples = named_examples(request_body.get("content"), content_type=content_type)
+        schema = media_schema(request_body.get("content"), content_type=content_type)
         if schema is not None:
             body = _render(build_tree(schema=schema, definitions=definitions, prefix="schema-body"))
     responses: dict[str, str] = {}
@@ -302,13 +345,21 @@ def _render_schemas(*, documented: Mapping[str, Any], operation: Operation) -> O
         for status, response in documented_responses.items():
             if not isinstance(response, Mapping):
                 continue
+            examples = named_examples(response.get("content"))
+            if examples:
+                response_examples[str(status)] = examples
             schema = media_schema(response.get("content"))
             if schema is not None:
                 tree = build_tree(
                     schema=schema, definitions=definitions, prefix=f"schema-{_slug(str(status))}"
                 )
                 responses[str(status)] = _render(tree)
-    return OperationSchemas(body=body, responses=responses)
+    return OperationSchemas(
+        body=body,
+        responses=responses,
+        body_examples=body_examples,
+        response_examples=response_examples,
+    )
 
 
 def _render(tree: SchemaNode) -> str:

@@ -99,9 +99,8 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
         "refusal": refusal,
         "rendered": render_exchange_body(exchange) if exchange else None,
         "response_check": check_response_of(operation=operation, exchange=exchange),
+        "schemas": operation_schemas(operation=operation),
     }
-    if not request.htmx:
-        context["schemas"] = operation_schemas(operation=operation)
     template = "console/_try_it.html" if request.htmx else "console/operation_detail.html"
     if retry_after is None:
         return render(request, template, context)

@@ -121,7 +121,11 @@ def scoring_operation(*, errors: bool = True) -> dict[str, Any]:
                                 "properties": {"output1": {"$ref": "#/components/schemas/Output"}},
                             }
                         },
-                    }
+                    },
+                    "examples": {
+                        "one": {"summary": "One row", "value": {"Results": {}}},
+                        "none": {"summary": "No output", "value": {"Results": {"output1": None}}},
+                    },
                 }
             },
         }

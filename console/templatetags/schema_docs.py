@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from console.schema_tree import OperationSchemas
+from console.schema_tree import NamedExample, OperationSchemas
 
 register = template.Library()
 
@@ -22,3 +22,16 @@ def response_schema(schemas: OperationSchemas | None, status_code: int | str) ->
             # Rendered by the template engine (console/_schema_tree.html), so escaped.
             return mark_safe(schemas.responses[key])  # noqa: S308
     return mark_safe("")
+
+
+@register.filter
+def response_examples(schemas: OperationSchemas | None, status_code: int | str) -> list:
+    """The named examples of the response documented for this exact code."""
+    if schemas is None:
+        return []
+    return schemas.response_examples.get(str(status_code), [])
+
+
+@register.filter
+def example_texts(examples: list[NamedExample]) -> list[str]:
+    return [example.text for example in examples]

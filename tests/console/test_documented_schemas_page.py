@@ -144,3 +144,31 @@ def test_a_result_for_an_undocumented_status_says_nothing(client, demo_api):
     soup = BeautifulSoup(response.content, "html.parser")
     assert soup.select_one("[data-status]").get_text(strip=True).startswith("503")
     assert soup.select("[data-response-check]") == []
+
+
+def test_several_named_examples_get_a_switcher_with_their_texts(client, demo_api):
+    documented_schemas.document(demo_api)
+    soup = page(client)
+    select = soup.select_one("#body-example-choice")
+    assert select["data-example-switcher"] == "#try-it textarea[name=body]"
+    assert not select.has_attr("name"), "the choice is not sent with the form"
+    assert [o.get_text() for o in select.select("option")] == ["A good day", "Two rows"]
+    texts = json.loads(soup.select_one("#body-example-texts").string)
+    assert [json.loads(text) for text in texts] == [
+        example["value"] for example in documented_schemas.EXAMPLES.values()
+    ]
+    response = soup.select_one("#\\32 00-example-choice")
+    assert response["data-example-switcher"] == "#example-200 code"
+    assert [o.get_text() for o in response.select("option")] == ["One row", "No output"]
+    assert json.loads(soup.select_one("#example-texts-200").string) == [
+        '{\n  "Results": {}\n}',
+        '{\n  "Results": {\n    "output1": null\n  }\n}',
+    ]
+
+
+def test_one_example_needs_no_switcher(client, demo_api):
+    operation = documented_schemas.document(demo_api)
+    content = operation.openapi["requestBody"]["content"]["application/json"]
+    content["examples"].pop("two-rows")
+    operation.save()
+    assert page(client).select_one("#body-example-choice") is None
