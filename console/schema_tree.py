@@ -122,7 +122,6 @@ def _node(
         node.ref_name = node.title = ref_name(ref)
         if ref in above:
             node.recursion_to = walk.anchors[ref]
-            node.type_label = node.ref_name
             return node
         target = resolve_ref(ref, walk.definitions)
         if not isinstance(target, Mapping):

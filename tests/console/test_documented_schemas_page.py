@@ -159,6 +159,8 @@ def test_several_named_examples_get_a_switcher_with_their_texts(client, demo_api
     ]
     response = soup.select_one("#\\32 00-example-choice")
     assert response["data-example-switcher"] == "#example-200 code"
+    # The first of them is shown.
+    assert soup.select_one("#example-200").get_text() == '{\n  "Results": {}\n}'
     assert [o.get_text() for o in response.select("option")] == ["One row", "No output"]
     assert json.loads(soup.select_one("#example-texts-200").string) == [
         '{\n  "Results": {}\n}',

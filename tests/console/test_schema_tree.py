@@ -97,7 +97,8 @@ def test_a_recursive_schema_is_expanded_once_and_links_to_where_it_was():
     assert children.type_label == "array of Node"
     again = children.items
     assert again is not None
-    assert (again.recursion_to, again.ref_name, again.children) == ("t-1-Node", "Node", [])
+    assert (again.recursion_to, again.ref_name, again.title) == ("t-1-Node", "Node", "Node")
+    assert (again.type_label, again.children, again.anchor) == ("", [], "")
 
 
 def test_choices_are_labelled_and_their_branches_titled():
