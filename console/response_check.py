@@ -196,7 +196,9 @@ def _shown(value: object) -> str:
 
 
 def _message(error: ValidationError) -> str:
-    keyword, expected, value = error.validator, error.validator_value, error.instance
+    keyword = str(error.validator)
+    expected: Any = error.validator_value
+    value: Any = error.instance
     if keyword == "type":
         kinds = [expected] if isinstance(expected, str) else list(expected)
         return f"expected {' or '.join(str(kind) for kind in kinds)}, got {_type_of(value)}"

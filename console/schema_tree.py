@@ -180,7 +180,8 @@ def _expand(
     node: SchemaNode, schema: Mapping[str, Any], *, walk: _Walk, depth: int, above: tuple[str, ...]
 ) -> None:
     properties = schema.get("properties")
-    required = schema.get("required") if isinstance(schema.get("required"), list) else []
+    listed = schema.get("required")
+    required: list[Any] = listed if isinstance(listed, list) else []
     if isinstance(properties, Mapping):
         for index, (key, child) in enumerate(properties.items()):
             if walk.nodes >= MAX_NODES:
