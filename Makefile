@@ -97,8 +97,11 @@ serve: install
 # browser tests (Playwright cannot download browsers here), redis-server for the
 # gateway's tests, curl, Node.js and a JDK for the code samples' tests.
 E2E_TOOLS := $(CHROMIUM):chromium
-FAST_TOOLS := $(REDIS_SERVER):redis-server curl:curl node:nodejs javac:default-jdk-headless \
+FAST_TOOLS := $(REDIS_SERVER):redis-server curl:curl node:nodejs npm:npm javac:default-jdk-headless \
 	java:default-jdk-headless
+# npm tools the tests run (package.json, pinned by package-lock.json): Prism, the
+# validator that judges what Try it sends against each OpenAPI document.
+PRISM := node_modules/.bin/prism
 
 # Installs the packages of the tools in $(1) that are missing, with apt-get when root;
 # otherwise names them and stops.
@@ -120,9 +123,17 @@ endef
 
 test-tools:
 	$(call install_missing,$(E2E_TOOLS) $(FAST_TOOLS))
+	@$(MAKE) --no-print-directory npm-tools
 
 test-tools-fast:
 	$(call install_missing,$(FAST_TOOLS))
+	@$(MAKE) --no-print-directory npm-tools
+
+npm-tools: $(PRISM)
+
+$(PRISM): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(PRISM)
 
 test-tools-e2e:
 	$(call install_missing,$(E2E_TOOLS))

@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
-from catalog.models import Api, Operation, Parameter, ParameterLocation, ResponseDoc
+from catalog.models import Api, ApiServer, Operation, Parameter, ParameterLocation, ResponseDoc
 from catalog.registration import create_missing_template_parameters, template_parameter_problems
 from httpcore.headers import HeaderError, validate_header
 
@@ -122,13 +122,25 @@ class OperationInline(admin.TabularInline):
     prepopulated_fields = {"slug": ("name",)}
 
 
+class ApiServerInline(admin.TabularInline):
+    """The API's other base URLs, which Try it offers beside the service URL. Each is
+    checked by the service URL's rules and the network policy (validate_service_url) when
+    saved, and its addresses again on every call."""
+
+    model = ApiServer
+    extra = 0
+    fields = ("url", "description", "order")
+    verbose_name = "server"
+    verbose_name_plural = "other servers"
+
+
 @admin.register(Api)
 class ApiAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "service_url", "version", "published")
     list_filter = ("published",)
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
-    inlines = (OperationInline,)
+    inlines = (ApiServerInline, OperationInline)
     fields = ("name", "slug", "url_suffix", "service_url", "version", "published", "description")
 
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets, change) -> None:

@@ -1,6 +1,6 @@
 """Changes the catalog's cache must not outlive (connected in CatalogConfig.ready).
 
-A change of an API, an operation or a parameter drops every process's snapshot
+A change of an API, one of its servers, an operation or a parameter drops every process's snapshot
 (catalog/snapshot.py), at once, for this process and the tests, and again when the
 transaction commits, so that another process that read the old rows in between does not
 keep them.
@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from catalog import snapshot
-from catalog.models import Api, Operation, Parameter
+from catalog.models import Api, ApiServer, Operation, Parameter
 
 
 def catalog_changed(**_: object) -> None:
@@ -24,6 +24,6 @@ def catalog_changed(**_: object) -> None:
     transaction.on_commit(snapshot.forget_everything)
 
 
-for _model in (Api, Operation, Parameter):
+for _model in (Api, ApiServer, Operation, Parameter):
     post_save.connect(catalog_changed, sender=_model, dispatch_uid=f"gw-save-{_model}")
     post_delete.connect(catalog_changed, sender=_model, dispatch_uid=f"gw-del-{_model}")

@@ -168,7 +168,12 @@ class Operation(models.Model):
 
     @property
     def takes_body(self) -> bool:
-        return self.method in METHODS_WITH_BODY
+        """POST, PUT and PATCH; DELETE and OPTIONS when the document gives them a body
+        (GET and HEAD bodies have no defined meaning, and are never sent)."""
+        if self.method in METHODS_WITH_BODY:
+            return True
+        documented = isinstance(self.openapi, dict) and bool(self.openapi.get("requestBody"))
+        return documented and self.method in {HttpMethod.DELETE, HttpMethod.OPTIONS}
 
 
 class ParameterLocation(models.TextChoices):

@@ -255,13 +255,15 @@ def get_operation(*, user: User | AnonymousUser, api_slug: str, operation_slug: 
 
 
 def _load_operation(*, api_slug: str, operation_slug: str, staff: bool) -> Operation:
-    """Two queries. The documented responses are not prefetched: only the operation page
-    lists them, in one query when its template reads them."""
+    """Three queries (the operation and API, its parameters, the API's other servers). The
+    documented responses are not prefetched: only the operation page lists them, in one
+    query when its template reads them."""
     operations = (
         Operation.objects.current()
         .select_related("api")
         .prefetch_related(
-            Prefetch("parameters", queryset=Parameter.objects.order_by("order", "id"))
+            Prefetch("parameters", queryset=Parameter.objects.order_by("order", "id")),
+            "api__servers",
         )
     )
     if not staff:  # visible_apis, as a condition on the joined API

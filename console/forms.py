@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TypedDict, cast
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.conf import settings
 from django.http import QueryDict
 from django.utils.html import escape
@@ -15,8 +16,10 @@ from django.utils.html import escape
 from catalog import stored_values
 from catalog.models import Operation, Parameter, ParameterLocation, ParameterType
 from catalog.stored_values import StoredValues, shown_value, stored_values_of
+from console.multipart_fields import PART_PREFIX, DocumentedPart, documented_parts
 from httpcore.headers import HeaderError, validate_headers
-from httpcore.masking import is_secret
+from httpcore.masking import AUTH_SCHEMES, is_secret
+from httpcore.multipart import Part, encode_multipart, safe_filename
 from httpcore.templating import BindError
 
 FIELD_PREFIX = "param-"
@@ -36,6 +39,10 @@ class TryItValues:
     query_values: list[tuple[str, str]] = field(default_factory=list)
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: str | None = None
+    # A body the form encoded itself (multipart/form-data), sent as is with its own
+    # Content-Type; `body` then describes it for the history.
+    raw_body: bytes | None = None
+    content_type: str = ""
     # The fields sent with a stored secret value (catalog.stored_values), by section
     # ("template", "query", "headers"): never shown, not even in revealed code samples.
     stored: dict[str, list[str]] = field(default_factory=dict)
@@ -99,6 +106,20 @@ def _parameter_field(parameter: Parameter, *, withheld: bool) -> forms.Field:
     return forms.CharField(strip=False, widget=widget, **common)
 
 
+def _part_field(part: DocumentedPart) -> forms.Field:
+    if part.file:
+        return forms.FileField(
+            label=part.name, required=part.required, help_text=escape(part.description)
+        )
+    return forms.CharField(
+        label=part.name,
+        required=part.required,
+        strip=False,
+        initial=part.example,
+        help_text=escape(part.description),
+    )
+
+
 def _json_depth(text: str) -> int:
     depth = deepest = 0
     in_string = escaped = False
@@ -156,12 +177,16 @@ class TryItForm(forms.Form):
         operation: Operation,
         prefill: dict | None = None,
         key_header: str = "",
+        supplied: frozenset[str] = frozenset(),
         **kwargs,
     ) -> None:
         """prefill: values of an earlier call ({"template", "query", "headers", "body"}).
         key_header: for an API behind the gateway, the subscription key header, which
-        gets a masked row of its own (gateway.tryit_access)."""
+        gets a masked row of its own (gateway.tryit_access).
+        supplied: lower-cased names the Authorize dialog's credentials fill in
+        (console/authorization.py): never required here."""
         super().__init__(*args, **kwargs)
+        self.supplied = supplied
         self.operation = operation
         self.prefill = prefill
         self.key_header = key_header
@@ -179,7 +204,13 @@ class TryItForm(forms.Form):
             self.fields[field_name(parameter)] = _parameter_field(
                 parameter, withheld=self._stored_value(parameter) is not None
             )
-        if operation.takes_body:
+            if parameter.name.lower() in supplied:
+                self.fields[field_name(parameter)].required = False
+        self.parts = documented_parts(operation) if operation.takes_body else None
+        if self.parts is not None:
+            for part in self.parts:
+                self.fields[PART_PREFIX + part.name] = _part_field(part)
+        elif operation.takes_body:
             self.fields["body"] = forms.CharField(
                 label=f"Body ({operation.request_content_type or 'text'})",
                 required=False,
@@ -274,9 +305,31 @@ class TryItForm(forms.Form):
                 raise forms.ValidationError(error)
         return body
 
+    def parameter_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith(FIELD_PREFIX)]
+
+    def part_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith(PART_PREFIX)]
+
+    def _clean_parts(self) -> None:
+        limit = settings.PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES
+        total = 0
+        for part in self.parts or []:
+            value = self.cleaned_data.get(PART_PREFIX + part.name)
+            if isinstance(value, UploadedFile):
+                total += value.size or 0
+            else:
+                total += len(str(value or "").encode("utf-8", "surrogatepass"))
+        if total > limit:
+            self.add_error(
+                None, f"The form's files and fields are larger than the limit of {limit} bytes."
+            )
+
     def clean(self) -> dict:
         super().clean()
         cleaned = self.cleaned_data
+        if self.parts:
+            self._clean_parts()
         for parameter in self.url_parameters:
             value = cleaned.get(field_name(parameter))
             if isinstance(value, str):
@@ -300,11 +353,18 @@ class TryItForm(forms.Form):
                 # Left as the form shows it: the stored value goes, read here on the server.
                 self.stored_headers.append(name.strip())
                 value = stored
+            elif self._unfilled(name, value):
+                # Swagger UI's rule: a header left empty is not sent. A bare "Authorization:"
+                # (or "Bearer " with no token) is an invalid credential, where no header
+                # at all is what an optional security requirement accepts.
+                continue
             rows.append((name, value))
         missing = [
             p.name
             for p in self.header_parameters
-            if p.required and not any(n.strip().lower() == p.name.lower() and v for n, v in rows)
+            if p.required
+            and p.name.lower() not in self.supplied
+            and not any(n.strip().lower() == p.name.lower() and v.strip(" \t") for n, v in rows)
         ]
         for name in missing:
             self.header_errors.append(f"The header {name} is required.")
@@ -312,6 +372,14 @@ class TryItForm(forms.Form):
             self.cleaned_headers = validate_headers(rows)
         except HeaderError as error:
             self.header_errors.append(error.message)
+
+    def _unfilled(self, name: str, value: str) -> bool:
+        """Empty, or only the scheme word a credential row starts with ("Bearer ")."""
+        text = value.strip(" \t")
+        if text == "":
+            return True
+        # A scheme word with no credential after it ("Bearer"): nothing was filled in.
+        return text.lower() in AUTH_SCHEMES
 
     def add_bind_error(self, error: BindError) -> None:
         """Put an error found while building the request on the field it came from."""
@@ -351,7 +419,28 @@ class TryItForm(forms.Form):
             else:
                 result.query_values.append((parameter.name, value))
         result.stored = stored
-        if self.operation.takes_body:
+        if self.parts is not None:
+            parts, described = [], []
+            for part in self.parts:
+                value = data.get(PART_PREFIX + part.name)
+                if value is None or value == "":
+                    continue  # an optional field left empty is not sent
+                if isinstance(value, UploadedFile):
+                    filename = safe_filename(value.name or "")
+                    content = value.read()
+                    parts.append(
+                        Part(part.name, content, filename=filename, content_type=part.content_type)
+                    )
+                    described.append(f"{part.name}: file {filename} ({len(content)} bytes)")
+                else:
+                    text = str(value)
+                    parts.append(
+                        Part(part.name, text.encode("utf-8"), content_type=part.content_type)
+                    )
+                    described.append(f"{part.name}: {text}")
+            result.raw_body, result.content_type = encode_multipart(parts)
+            result.body = "\n".join(described)
+        elif self.operation.takes_body:
             body = data.get("body", "")
             result.body = body if body.strip() else None
         return result

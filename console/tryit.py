@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
@@ -11,6 +12,8 @@ from django.contrib.auth.models import AnonymousUser, User
 
 from catalog.models import Operation
 from catalog.stored_values import HEADERS, QUERY, TEMPLATE
+from console import environments
+from console.authorization import Held, apply_credentials
 from console.forms import TryItValues
 from console.models import Exchange
 from gateway import tryit_access
@@ -59,17 +62,28 @@ def secret_names_of(operation: Operation) -> frozenset[str]:
     return frozenset(names)
 
 
-def build_request(*, operation: Operation, values: TryItValues) -> OutboundRequest:
-    """Raises templating.BindError naming the field when a value cannot be used."""
+def _body_bytes(values: TryItValues) -> bytes | None:
+    if values.raw_body is not None:
+        return values.raw_body  # encoded by the form (multipart/form-data)
+    return values.body.encode("utf-8", "surrogatepass") if values.body is not None else None
+
+
+def build_request(
+    *, operation: Operation, values: TryItValues, base_url: str | None = None
+) -> OutboundRequest:
+    """Raises templating.BindError naming the field when a value cannot be used.
+
+    `base_url`: another of the API's registered servers (console/servers.py) instead of
+    its service URL."""
     return bind(
-        service_url=operation.api.service_url,
+        service_url=base_url or operation.api.service_url,
         method=operation.method,
         template=operation.url_template,
         template_values=values.template_values,
         query_values=values.query_values,
         headers=values.headers,
-        body=values.body.encode("utf-8", "surrogatepass") if values.body is not None else None,
-        content_type=operation.request_content_type,
+        body=_body_bytes(values),
+        content_type=values.content_type or operation.request_content_type,
         secret_names=secret_names_of(operation),
     )
 
@@ -275,26 +289,47 @@ def try_operation(
     user: User | AnonymousUser | None,
     session_key: str,
     address: str,
+    base_url: str | None = None,
+    environment: environments.EnvironmentVariables | None = None,
+    credentials: Mapping[str, Held] | None = None,
 ) -> TryItResult:
     """Send one Try it call and keep it in the history.
+
+    `base_url`: one of the API's other registered servers (console/servers.py): a call
+    there is not a gateway call, and the key header is taken out all the same.
+    With an environment, its variables replace the {{name}}s of the values sent; the
+    history keeps the values as typed (console/environments.py).
+    credentials: what the Authorize dialog holds for the API; the operation's security
+    requirement they satisfy is sent with the call, masked, never kept in the history's
+    form values.
 
     Raises BindError for a value that cannot be used, TooManyCalls when the client has
     used up its calls for the window and, for an API behind the gateway, GatewayRefused
     when the gateway would refuse the call (gateway.tryit_access); none sends anything.
     """
+    resolution = environments.resolve(values=values, environment=environment)
     gateway = tryit_access.portal_gateway(
         operation=operation,
-        key=tryit_access.key_from_headers(api=operation.api, headers=values.headers),
+        key=tryit_access.key_from_headers(api=operation.api, headers=resolution.sent.headers),
         user=user,
         address=address,
         source=CallSource.TRY_IT,
     )
-    sent_values = values
+    if base_url is not None:
+        gateway = None  # another registered server: not a gateway call
+    sent_values = resolution.sent
     if gateway is not None:
         # The gateway strips the key: the backend never sees it. The history keeps it
         # among the form's values, masked, so that Try again fills it in.
-        sent_values = replace(values, headers=gateway.without_key(values.headers))
-    request = build_request(operation=operation, values=sent_values)
+        sent_values = replace(sent_values, headers=gateway.without_key(sent_values.headers))
+    elif base_url is not None:
+        # Nor does another server see it.
+        headers = tryit_access.without_key_header(api=operation.api, headers=sent_values.headers)
+        sent_values = replace(sent_values, headers=headers)
+    authorized = apply_credentials(operation=operation, values=sent_values, held=credentials or {})
+    request = build_request(operation=operation, values=authorized.values, base_url=base_url)
+    request = replace(request, secret_names=request.secret_names | authorized.secret_names)
+    request = resolution.request(request)
     policy = _TryItPolicy(
         operation=operation,
         values=values,
@@ -303,4 +338,4 @@ def try_operation(
         session_key=session_key,
         address=address,
     )
-    return run_call(request=request, policy=policy)
+    return run_call(request=request, policy=resolution.policy(policy))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console import history_views, views
+from console import authorize_views, environment_views, history_views, views
 
 app_name = "console"
 
@@ -15,7 +15,27 @@ urlpatterns = [
         views.operation_try,
         name="operation_try",
     ),
+    path("apis/<slug:api_slug>/authorize", authorize_views.authorize, name="authorize"),
+    path("apis/<slug:api_slug>/authorize/logout", authorize_views.log_out, name="authorize_logout"),
+    path("authorize/callback", authorize_views.callback, name="authorize_callback"),
     path("history/", history_views.history, name="history"),
     path("history/<int:exchange_id>/", history_views.exchange_detail, name="exchange_detail"),
     path("history/<int:exchange_id>/body", views.exchange_body, name="exchange_body"),
+    path(
+        "history/<int:exchange_id>/save-variable",
+        environment_views.save_variable,
+        name="save_variable",
+    ),
+    path("environments/", environment_views.environment_list, name="environment_list"),
+    path("environments/new", environment_views.environment_new, name="environment_new"),
+    path(
+        "environments/<int:environment_id>/edit",
+        environment_views.environment_edit,
+        name="environment_edit",
+    ),
+    path(
+        "environments/<int:environment_id>/delete",
+        environment_views.environment_delete,
+        name="environment_delete",
+    ),
 ]

@@ -3,13 +3,18 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog import selectors
+from console import environments, oauth
+from console.authorization import supplied_names
+from console.downloads import download_filename
 from console.forms import TryItForm
 from console.models import Exchange
 from console.rendering import render_exchange_body
 from console.response_check import check_response_of
 from console.schema_tree import operation_schemas
+from console.servers import pick_server, remember_server
 from console.share_links import prefill_from_link
-from console.tryit import retry_values, try_operation, withheld_names
+from console.tryit import client_key, retry_values, try_operation, withheld_names
+from gateway.public_urls import portal_url
 from gateway.tryit_access import GatewayRefused, try_it_console
 from gateway.tryit_choice import remember_choice
 from httpcore.ratelimit import TooManyCalls
@@ -44,12 +49,23 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
     prefill = retry_values(earlier) if earlier else prefill_from_link(operation, request.GET)
     console = try_it_console(api=operation.api, user=request.user)
     form = TryItForm(operation=operation, prefill=prefill, key_header=console.key_header)
+    servers = pick_server(
+        api=operation.api,
+        user=request.user,
+        portal_url=portal_url(request),
+        session=request.session,
+    )
     context = {
         "operation": operation,
         "form": form,
         "console": console,
+        "servers": servers,
         "withheld": withheld_names(earlier) if earlier else [],
         "schemas": operation_schemas(operation=operation),
+        "environments": environments.environments_of(user=request.user),
+        "environment": environments.selected_environment(
+            user=request.user, session=request.session
+        ),
     }
     return render(request, "console/operation_detail.html", context)
 
@@ -63,17 +79,45 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
     console = try_it_console(
         api=operation.api, user=request.user, selected=posted_subscription or ""
     )
-    form = TryItForm(request.POST, operation=operation, key_header=console.key_header)
+    address = request.META.get("REMOTE_ADDR", "")
+    credentials = oauth.credentials_for_call(
+        session=request.session,
+        api=operation.api,
+        client_key=client_key(user=request.user, address=address),
+    )
+    form = TryItForm(
+        request.POST,
+        request.FILES,
+        operation=operation,
+        key_header=console.key_header,
+        supplied=supplied_names(operation=operation, held=credentials),
+    )
+    servers = pick_server(
+        api=operation.api,
+        user=request.user,
+        portal_url=portal_url(request),
+        session=request.session,
+        posted=request.POST.get("server"),  # None: the form had no select
+    )
+    environment = environments.choose_environment(
+        user=request.user, session=request.session, posted=request.POST.get("environment", "")
+    )
     result = refusal = None
     retry_after = None
-    if form.is_valid():
+    if form.is_valid() and servers.chosen is not None:
+        remember_server(
+            api=operation.api, user=request.user, session=request.session, choice=servers.chosen
+        )
         try:
             result = try_operation(
                 operation=operation,
                 values=form.values(),
                 user=request.user,
                 session_key=_session_key(request),
-                address=request.META.get("REMOTE_ADDR", ""),
+                address=address,
+                base_url=servers.chosen.base_url,
+                environment=environments.variables_of(environment) if environment else None,
+                credentials=credentials,
             )
         except BindError as error:
             form.add_bind_error(error)
@@ -94,12 +138,15 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
         "operation": operation,
         "form": form,
         "console": console,
+        "servers": servers,
         "exchange": exchange,
         "gateway": result.gateway if result else None,
         "refusal": refusal,
         "rendered": render_exchange_body(exchange) if exchange else None,
         "response_check": check_response_of(operation=operation, exchange=exchange),
         "schemas": operation_schemas(operation=operation),
+        "environments": environments.environments_of(user=request.user),
+        "environment": environment,
     }
     template = "console/_try_it.html" if request.htmx else "console/operation_detail.html"
     if retry_after is None:
@@ -116,6 +163,7 @@ def exchange_body(request: HttpRequest, exchange_id: int) -> HttpResponse:
     )
     exchange = get_object_or_404(visible, pk=exchange_id)
     response = HttpResponse(bytes(exchange.response_body), content_type="application/octet-stream")
-    response["Content-Disposition"] = f'attachment; filename="response-{exchange.pk}.bin"'
+    filename = download_filename(exchange)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -499,3 +499,37 @@ def delete_job(*, workspace: str, service: str, jobid: str) -> None:
     ).delete()
     if not deleted:
         raise _job_not_found(jobid)
+
+
+# --- The OAuth-protected operation -------------------------------------------------
+
+OAUTH_SCOPE = "profile"
+
+
+def oauth_refusal(*, has_token: bool) -> JsonResponse:
+    """401 for a missing, unknown, expired, revoked or under-scoped token."""
+    if has_token:
+        error, message = "invalid_token", "The access token is not valid (unknown, expired, "
+        message += f"revoked, or without the {OAUTH_SCOPE!r} scope)."
+    else:
+        error, message = "", "This operation needs an OAuth 2.0 bearer token."
+    challenge = f'Bearer realm="demo-backend", scope="{OAUTH_SCOPE}"'
+    if error:
+        challenge += f', error="{error}"'
+    return DemoError(
+        status=401,
+        code="Unauthorized",
+        message=message,
+        headers={"WWW-Authenticate": challenge},
+    ).as_response()
+
+
+def oauth_profile(*, token: Any) -> dict[str, Any]:
+    """Who the token speaks for: the application, and the user for a code grant."""
+    user = token.user
+    return {
+        "client_id": token.application.client_id if token.application else None,
+        "user": user.get_username() if user is not None else None,
+        "scope": token.scope,
+        "expires": token.expires.isoformat(),
+    }

@@ -14,5 +14,6 @@ urlpatterns = [
     re_path(_SERVICE + r"/jobs\Z", views.submit_job, name="jobs"),
     re_path(_JOB + r"\Z", views.job, name="job"),
     re_path(_JOB + r"/start\Z", views.start_job, name="start-job"),
+    re_path(r"^oauth/profile\Z", views.oauth_profile, name="oauth-profile"),
     re_path(r"", views.not_found, name="not-found"),
 ]

@@ -8,6 +8,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider.oauth2_backends import get_oauthlib_core
 
 from demo import service as demo
 from demo.service import DemoError
@@ -89,6 +90,25 @@ def job(request: HttpRequest, *, workspace: str, service: str, jobid: str) -> Ht
         return JsonResponse(None, safe=False)
     found = demo.find_job(workspace=workspace, service=service, jobid=jobid)
     return JsonResponse(demo.job_status(job=found, now=timezone.now()))
+
+
+@csrf_exempt
+def oauth_profile(request: HttpRequest) -> HttpResponse:
+    """The OAuth-protected operation: 200 with a valid bearer token of the demo
+    authorization server holding the "profile" scope, else 401 with a JSON error and a
+    WWW-Authenticate challenge (RFC 6750). django-oauth-toolkit checks the token."""
+    _refuse_unless_enabled()
+    if request.method != "GET":
+        return DemoError(
+            status=405,
+            code="MethodNotAllowed",
+            message=f"{request.method} is not allowed here; use GET.",
+            headers={"Allow": "GET"},
+        ).as_response()
+    valid, checked = get_oauthlib_core().verify_request(request, scopes=[demo.OAUTH_SCOPE])
+    if not valid:
+        return demo.oauth_refusal(has_token=bool(request.headers.get("Authorization")))
+    return JsonResponse(demo.oauth_profile(token=checked.access_token))
 
 
 @csrf_exempt

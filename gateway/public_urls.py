@@ -115,7 +115,8 @@ def operation_address(
 def call_address(*, api: Api | None, url: str, portal_url: str, user: Viewer | None) -> Address:
     """Where a call the portal sent to `url` (secrets masked) is shown as requested.
 
-    For an API on the gateway, the gateway URL it corresponds to. A call that cannot be
+    For an API on the gateway, the gateway URL it corresponds to, unless it went to one of
+    the API's other servers (catalog.ApiServer), shown as it is. A call that cannot be
     placed any more shows no public URL: its operation was deleted (so which API it called
     is unknown), or the API's service URL changed since.
     """
@@ -124,8 +125,20 @@ def call_address(*, api: Api | None, url: str, portal_url: str, user: Viewer | N
     base = gateway_base(api=api, portal_url=portal_url)
     if base is None:
         return _address(public=url, backend=url, on_gateway=False, user=user)
-    public = under_gateway(url=url, service_url=api.service_url, base=base) or ""
-    return _address(public=public, backend=url, on_gateway=True, user=user)
+    public = under_gateway(url=url, service_url=api.service_url, base=base)
+    if public is None and _under_other_server(api=api, url=url):
+        # A call to one of the API's other servers (Try it's Server select) is no gateway
+        # call: it is shown where it went, as that server's URL is listed for everyone.
+        return _address(public=url, backend=url, on_gateway=False, user=user)
+    return _address(public=public or "", backend=url, on_gateway=True, user=user)
+
+
+def _under_other_server(*, api: Api, url: str) -> bool:
+    # .all(): the operation's snapshot has them prefetched (catalog.selectors).
+    return any(
+        under_gateway(url=url, service_url=server.url, base="") is not None
+        for server in api.servers.all()
+    )
 
 
 def backend_failure_message(kind: str) -> str:

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from openapi.examples import FORM_MEDIA_TYPES, example_text, form_text, schema_type
+from openapi.form_bodies import form_body_text
 from openapi.plans import FIELD_LIMITS, ResponsePlan
 from openapi.reading import METHODS, Reading, one_line, pick_media
 from openapi.refs import join
@@ -56,10 +57,33 @@ class BodyReading(Reading):
             schema = self.deref(schema_node, schema_place) if schema_node is not None else None
             if schema is not None and isinstance(schema[0], dict):
                 sections.append(self.form_section(media, schema[0]))
+        if media.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+            form = self.form_example(media_object, schema=schema_node, place=schema_place)
+            if form is not None:
+                return _content_type(media), form
         example = self.media_example(
             media_object, media=media, schema=schema_node, place=schema_place, request=True
         )
         return _content_type(media), example
+
+    def form_example(self, media_object: dict, *, schema: Any, place: str) -> str | None:
+        """A urlencoded body's example, written as the media type's `encoding` says
+        (openapi/form_bodies.py); None when the example is not an object of fields."""
+        value: Any = None
+        if "example" in media_object:
+            value = media_object["example"]
+        elif isinstance(media_object.get("examples"), dict):
+            for example in media_object["examples"].values():
+                resolved = self.deref(example, place)
+                if resolved and isinstance(resolved[0], dict) and "value" in resolved[0]:
+                    value = resolved[0]["value"]
+                    break
+        elif schema is not None:
+            value = self.examples.generate(schema, request=True)
+        if not isinstance(value, dict):
+            return None
+        encoding = media_object.get("encoding")
+        return form_body_text(value, encoding=encoding if isinstance(encoding, dict) else None)
 
     def v2_body(
         self,

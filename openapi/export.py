@@ -183,6 +183,14 @@ def _unique_operation_id(operation: Operation, *, used: set[str]) -> str:
     return candidate
 
 
+def _other_servers(api: Api) -> list[dict[str, str]]:
+    """The API's other servers (README "Servers"), listed to every developer already."""
+    return [
+        {"url": server.url, **({"description": server.description} if server.description else {})}
+        for server in api.servers.all()
+    ]
+
+
 def export_document(*, api: Api, server_url: str | None = None) -> dict:
     """The API as an OpenAPI 3.0.3 document (a dict ready for JSON or YAML), served at
     `server_url` (the service URL when None; the pages give the public URL,
@@ -232,7 +240,10 @@ def export_document(*, api: Api, server_url: str | None = None) -> dict:
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": info,
-        "servers": [{"url": api.service_url if server_url is None else server_url}],
+        "servers": [
+            {"url": api.service_url if server_url is None else server_url},
+            *_other_servers(api),
+        ],
     }
     if tags:
         document["tags"] = [{"name": tag} for tag in tags]

@@ -106,7 +106,12 @@ class ParameterReading(Reading):
     def url_template(
         self, *, path: str, declared: list[tuple[dict, str]], place: str
     ) -> tuple[str, list[ParameterPlan]]:
-        """The operation's URL template, with a required parameter per path placeholder."""
+        """The operation's URL template, with a required parameter per path placeholder.
+
+        A fragment (`/files/{id}#remove`, a way to document two operations on one path) is
+        never sent: it names the operation, the request goes to the path before it.
+        """
+        path = path.partition("#")[0] or "/"
         path_parameters = {
             parameter["name"]: (parameter, parameter_place)
             for parameter, parameter_place in declared

@@ -112,10 +112,19 @@ def identity_mismatches(*, reading: ApiPlan, api: Api) -> list[str]:
 
 
 def plan_import(
-    *, document: dict, api_slug: str | None = None, service_url: str | None = None
+    *,
+    document: dict,
+    api_slug: str | None = None,
+    service_url: str | None = None,
+    document_url: str | None = None,
 ) -> ImportPlan:
     """What importing the document would do; writes nothing, raises OpenApiError."""
-    reading = read_document(document=document, api_slug=api_slug, service_url=service_url)
+    reading = read_document(
+        document=document,
+        api_slug=api_slug,
+        service_url=service_url,
+        document_url=document_url,
+    )
     api = Api.objects.filter(slug=reading.slug).first()
     plan = ImportPlan(reading=reading, summary=preview_import(plan=reading))
     if api is not None:

@@ -42,6 +42,10 @@ class ImportSummary:
     labels: dict[str, str] = field(default_factory=dict)
     # The API's own fields that change ('version: 1.0 → 2.0'); none for a new API.
     api_changes: list[str] = field(default_factory=list)
+    # The extra servers' URLs the import adds, removes, or describes anew.
+    servers_added: list[str] = field(default_factory=list)
+    servers_removed: list[str] = field(default_factory=list)
+    servers_changed: list[str] = field(default_factory=list)
 
     @property
     def headline(self) -> str:
@@ -56,6 +60,12 @@ class ImportSummary:
     def change_lines(self) -> list[str]:
         """One line per change of the API and of each operation, then the notes."""
         lines = [f"  {'api':<8} {change}" for change in self.api_changes]
+        for kind, urls in (
+            ("added", self.servers_added),
+            ("changed", self.servers_changed),
+            ("removed", self.servers_removed),
+        ):
+            lines.extend(f"  {'server':<8} {kind}: {url}" for url in urls)
         restored = set(self.restored)
         for kind, slugs in (("added", self.added), ("changed", self.changed)):
             for slug in slugs:
@@ -152,6 +162,13 @@ class OperationPlan:
 
 
 @dataclass
+class ServerPlan:
+    url: str
+    description: str = ""
+    order: int = 0
+
+
+@dataclass
 class ApiPlan:
     slug: str
     name: str
@@ -162,3 +179,5 @@ class ApiPlan:
     notes: list[str]
     # The document's shared definitions (openapi/definitions.py).
     openapi: dict[str, Any] = field(default_factory=dict)
+    # The servers besides the service URL (openapi/servers.py).
+    servers: list[ServerPlan] = field(default_factory=list)

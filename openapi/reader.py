@@ -6,9 +6,10 @@ openapi-spec-validator takes ~7 s on a 10 MB document (the whole import takes ~1
 and refuses documents real tools accept (`swagger: 2.0` as a number).
 
 - Service URL: the override, else servers[0] with its variables' defaults (3.x), else
-  https (when listed, or no schemes) + host + basePath (2.0). A relative or missing one is
+  https (when listed, or no schemes) + host + basePath (2.0). A relative one is resolved
+  against the document's URL when the import names one; a relative or missing one is
   an error, except when updating an API, which keeps its own. It must pass the network
-  policy (validators.service_url_problems).
+  policy (validators.service_url_problems). The other servers: openapi.servers.
 - Skipped, each said in the plan's notes: webhooks, TRACE and QUERY operations,
   `x-ms-paths`, mutual TLS. The export's `x-portal-paths` are read like `paths`.
 """
@@ -31,6 +32,7 @@ from openapi.plans import FIELD_LIMITS, ApiPlan, OpenApiError, OperationPlan, Pa
 from openapi.reading import METHODS, one_line
 from openapi.refs import Resolver, join, ref_problems
 from openapi.security import SecurityReading
+from openapi.servers import ServerReading
 
 MAX_PROBLEMS = 200
 MAX_NOTES = 30
@@ -49,7 +51,9 @@ def _service_url_problems(url: str) -> list[str]:
     return service_url_problems(url)
 
 
-class DocumentReader(SecurityReading, ParameterReading, BodyReading, DefinitionReading):
+class DocumentReader(
+    SecurityReading, ParameterReading, BodyReading, DefinitionReading, ServerReading
+):
     """Reads one document into a plan."""
 
     def read(
@@ -94,6 +98,7 @@ class DocumentReader(SecurityReading, ParameterReading, BodyReading, DefinitionR
             url = existing_service_url(slug) if slug else None
             if url is None:
                 self.problem(*missing)
+        servers = self.read_servers(service_url=url, overridden=bool(service_url)) if url else []
         self.security_schemes = self.read_security_schemes()
         self.global_security = document.get("security")
         operations = self.read_paths()
@@ -127,6 +132,7 @@ class DocumentReader(SecurityReading, ParameterReading, BodyReading, DefinitionR
             operations=operations,
             notes=notes,
             openapi=self.api_definitions(),
+            servers=servers,
         )
 
     def read_version(self) -> None:
@@ -238,6 +244,7 @@ class DocumentReader(SecurityReading, ParameterReading, BodyReading, DefinitionR
                 )
                 return None, "/servers/0/url", None
             url = url.replace(f"{{{name}}}", str(variable["default"]))
+        url = self.resolve_relative(url) or url
         if not urlsplit(url).scheme:
             return (
                 None,
@@ -430,12 +437,21 @@ class DocumentReader(SecurityReading, ParameterReading, BodyReading, DefinitionR
 
 
 def read_document(
-    *, document: dict, api_slug: str | None = None, service_url: str | None = None
+    *,
+    document: dict,
+    api_slug: str | None = None,
+    service_url: str | None = None,
+    document_url: str | None = None,
 ) -> ApiPlan:
-    """The plan for a document, without touching the database; raises OpenApiError."""
+    """The plan for a document, without touching the database; raises OpenApiError.
+
+    `document_url`: where the document was downloaded from, which relative server URLs
+    are resolved against."""
     if not isinstance(document, dict):
         raise OpenApiError(["/: the document must be an object."])
-    return DocumentReader(document).read(
+    reader = DocumentReader(document)
+    reader.document_url = document_url or ""
+    return reader.read(
         api_slug=api_slug,
         service_url=service_url,
         existing_service_url=lambda slug: (

@@ -7,6 +7,8 @@
 - Slugs: `x-portal-slug` (which the portal's export writes), else operationId, else verb
   and path, split at camel case: getUserByName → get-user-by-name; unique within the API;
   an existing operation keeps its slug, so links and saved requests stay valid.
+- Servers: the API's extra servers (ApiServer) become the plan's, matched by URL; the
+  summary lists those added, removed and described anew.
 - Preview: preview_import computes the changes the write would make, from the same code,
   and writes nothing; write_plan(expected=...) recomputes them under a row lock and
   refuses (PlanChanged) when they are not the previewed ones.
@@ -21,9 +23,9 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from catalog.models import Api, Operation, Parameter, ResponseDoc
+from catalog.models import Api, ApiServer, Operation, Parameter, ResponseDoc
 from openapi.parameters import PLACEHOLDER
-from openapi.plans import ApiPlan, ImportSummary, OpenApiError, OperationPlan
+from openapi.plans import ApiPlan, ImportSummary, OpenApiError, OperationPlan, ServerPlan
 from openapi.reader import read_document
 
 BATCH_SIZE = 500
@@ -98,6 +100,30 @@ class _Sync:
     gone: list[Operation] = field(default_factory=list)
     replaced: list[int] = field(default_factory=list)
     detail_owners: list[tuple[Operation, OperationPlan]] = field(default_factory=list)
+    servers_to_create: list[ServerPlan] = field(default_factory=list)
+    servers_to_update: list[ApiServer] = field(default_factory=list)
+    servers_gone: list[int] = field(default_factory=list)
+
+
+def _sync_servers(sync: _Sync, plan: ApiPlan, *, created_api: bool) -> None:
+    """The extra servers become the plan's, matched by URL; the summary says which
+    were added, removed or described anew (order alone is no change)."""
+    existing = {} if created_api else {server.url: server for server in sync.api.servers.all()}
+    summary = sync.summary
+    for server_plan in plan.servers:
+        server = existing.pop(server_plan.url, None)
+        if server is None:
+            sync.servers_to_create.append(server_plan)
+            summary.servers_added.append(server_plan.url)
+            continue
+        if server.description != server_plan.description:
+            summary.servers_changed.append(server_plan.url)
+        if (server.description, server.order) != (server_plan.description, server_plan.order):
+            server.description, server.order = server_plan.description, server_plan.order
+            sync.servers_to_update.append(server)
+    for server in existing.values():
+        sync.servers_gone.append(server.pk)
+        summary.servers_removed.append(server.url)
 
 
 def _api_changes(api: Api, plan: ApiPlan) -> list[str]:
@@ -168,6 +194,7 @@ def _sync(plan: ApiPlan, api: Api | None) -> _Sync:
     )
     summary.notes = list(plan.notes)
     sync = _Sync(api=api, summary=summary)
+    _sync_servers(sync, plan, created_api=created_api)
     for operation_plan in plan.operations:
         fields = operation_plan.fields()
         operation = matches.get(id(operation_plan))
@@ -222,8 +249,18 @@ def _sync(plan: ApiPlan, api: Api | None) -> _Sync:
     return sync
 
 
+def _write_servers(sync: _Sync) -> None:
+    ApiServer.objects.filter(pk__in=sync.servers_gone).delete()
+    ApiServer.objects.bulk_update(sync.servers_to_update, ["description", "order"])
+    ApiServer.objects.bulk_create(
+        ApiServer(api=sync.api, url=s.url, description=s.description, order=s.order)
+        for s in sync.servers_to_create
+    )
+
+
 def _write(sync: _Sync) -> ImportSummary:
     sync.api.save()
+    _write_servers(sync)
     Operation.objects.bulk_create(sync.to_create, batch_size=BATCH_SIZE)
     if sync.to_update:
         Operation.objects.bulk_update(
@@ -321,12 +358,21 @@ def write_plan(*, plan: ApiPlan, expected: str | None = None) -> ImportSummary:
 
 
 def import_openapi(
-    *, document: dict, api_slug: str | None = None, service_url: str | None = None
+    *,
+    document: dict,
+    api_slug: str | None = None,
+    service_url: str | None = None,
+    document_url: str | None = None,
 ) -> ImportSummary:
     """Create or synchronise the API a document describes, in one transaction.
 
     Raises OpenApiError listing every problem found; then nothing has changed.
     """
     return write_plan(
-        plan=read_document(document=document, api_slug=api_slug, service_url=service_url)
+        plan=read_document(
+            document=document,
+            api_slug=api_slug,
+            service_url=service_url,
+            document_url=document_url,
+        )
     )

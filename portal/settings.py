@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "openapi",
     "analytics",
     "demo",
+    "oauth2_provider",
 ]
 
 MIDDLEWARE = [
@@ -398,6 +399,10 @@ PORTAL_RUNS_IN_BACKGROUND = env_bool("PORTAL_RUNS_IN_BACKGROUND", True)
 # request again, once per step, after a 429 or 503; 0 never waits.
 PORTAL_RUN_RETRY_AFTER_MAX_SECONDS = env_int("PORTAL_RUN_RETRY_AFTER_MAX_SECONDS", 60)
 
+# OpenID Connect providers whose discovery document the Authorize dialog may fetch:
+# comma-separated origins (https://login.example.com); any other is refused unfetched.
+PORTAL_OIDC_ISSUERS = env_list("PORTAL_OIDC_ISSUERS", [])
+
 # The largest OpenAPI document an import reads, in bytes.
 PORTAL_OPENAPI_MAX_BYTES = env_int("PORTAL_OPENAPI_MAX_BYTES", 50 * 1024 * 1024)
 
@@ -410,6 +415,33 @@ PORTAL_DEMO_BACKEND_URL = env_str(
     "PORTAL_DEMO_BACKEND_URL", served_url(host=HOST, port=PORT) + "/demo-backend"
 )
 PORTAL_DEMO_API_KEY = env_str("PORTAL_DEMO_API_KEY", "demo-key-0123456789abcdef")
+# The sample backend's authorization server (django-oauth-toolkit, /demo-backend/o/):
+# the scope its OAuth-protected operation asks for, and the secret of the confidential
+# client `load_demo` registers for the client credentials grant.
+OAUTH2_PROVIDER = {
+    "SCOPES": {"profile": "Read who is calling the sample backend"},
+    "DEFAULT_SCOPES": ["profile"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    # RFC 9700 (the OAuth 2.0 security BCP): no implicit or password grant, S256 only,
+    # tokens in the Authorization header only, `iss` in the answer, tokens stored hashed,
+    # a replayed refresh token revokes its family.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # Plain http redirect URIs only for the demo served on http://127.0.0.1 (`make run`,
+    # `make serve`); in production the demo is off and https is required.
+    "ALLOWED_REDIRECT_URI_SCHEMES": (
+        ["http", "https"] if DEBUG or PORTAL_DEMO_BACKEND_ENABLED else ["https"]
+    ),
+}
+PORTAL_DEMO_OAUTH_CLIENT_SECRET = env_str(
+    "PORTAL_DEMO_OAUTH_CLIENT_SECRET", "demo-oauth-secret-0123456789abcdef"
+)
 # How long a demo batch job stays Running after Start, in seconds.
 PORTAL_DEMO_JOB_SECONDS = env_float("PORTAL_DEMO_JOB_SECONDS", 2.0)
 

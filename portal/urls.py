@@ -1,6 +1,7 @@
 from collections.abc import Callable
 
 from allauth.account import views as allauth_views
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponseBase
 from django.urls import include, path
@@ -32,6 +33,13 @@ urlpatterns = [
     path("accounts/resend-confirmation/", moved("account_login")),
     path("accounts/signup/done/", moved("account_email_verification_sent")),
     path("accounts/", include("allauth.account.urls")),
+    # The sample backend's authorization server: its authorize, token, revoke and
+    # introspect endpoints only (no application management), while the backend is on.
+    *(
+        [path("demo-backend/o/", include("demo.oauth_urls"))]
+        if settings.PORTAL_DEMO_BACKEND_ENABLED
+        else []
+    ),
     path("demo-backend/", include("demo.urls")),
     path("", include("gateway.urls")),
     path("", include("analytics.urls")),

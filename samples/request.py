@@ -18,7 +18,9 @@ An API on the gateway is called as a developer calls it: through the portal's ga
 `<portal>/gateway/<URL suffix><path and query>` (gateway/public_urls.py). When it needs a
 subscription key, the key goes in the API's key header, read from an environment variable
 (written out only when revealed); the header is sent even when the form's key row is empty
-or missing: the gateway needs it. Other APIs' samples call the service URL, as Try it does.
+or missing: the gateway needs it. Other APIs' samples call the service URL, as Try it does,
+and so does a sample for another of the API's servers chosen in Try it's Server select
+(console/servers.py), at that server, without the key.
 """
 
 from __future__ import annotations
@@ -256,10 +258,15 @@ def sample_request(
 
 
 def sample_request_via(
-    *, operation: Operation, values: TryItValues, reveal: bool, gateway: GatewayTarget | None
+    *,
+    operation: Operation,
+    values: TryItValues,
+    reveal: bool,
+    gateway: GatewayTarget | None,
+    base_url: str | None = None,
 ) -> SampleRequest:
     """sample_request for a gateway target already looked up (gateway_target); None: the
-    backend itself."""
+    backend itself, at `base_url` when another of its servers was chosen."""
     key_header = gateway.key_header if gateway else ""
     if key_header:
         values = _with_key_row(values, key_header=key_header)
@@ -269,7 +276,7 @@ def sample_request_via(
             values,
             headers=tryit_access.without_key_header(api=operation.api, headers=values.headers),
         )
-    request = build_request(operation=operation, values=values)
+    request = build_request(operation=operation, values=values, base_url=base_url)
     body = None
     if request.body is not None:
         if len(request.body) > MAX_BODY_BYTES:

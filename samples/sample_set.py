@@ -53,12 +53,21 @@ def write_samples(request: SampleRequest) -> list[Sample]:
 
 
 def build_samples(
-    *, operation: Operation, values: TryItValues, reveal: bool, portal_url: str
+    *,
+    operation: Operation,
+    values: TryItValues,
+    reveal: bool,
+    portal_url: str,
+    base_url: str | None = None,
 ) -> SampleSet:
     """Samples in every language; `portal_url` is the portal's base URL, for the gateway's.
+    `base_url`: another of the API's servers chosen in Try it (console/servers.py), called
+    directly, not through the gateway.
 
     Raises templating.BindError or SampleError.
     """
-    gateway = gateway_target(api=operation.api, portal_url=portal_url)
-    request = sample_request_via(operation=operation, values=values, reveal=reveal, gateway=gateway)
+    gateway = None if base_url else gateway_target(api=operation.api, portal_url=portal_url)
+    request = sample_request_via(
+        operation=operation, values=values, reveal=reveal, gateway=gateway, base_url=base_url
+    )
     return SampleSet(samples=write_samples(request), secrets=request.secrets, gateway=gateway)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from catalog import selectors
 from console.forms import TryItForm
+from console.servers import pick_server
 from console.share_links import share_url
 from gateway import public_urls
 from httpcore.templating import BindError
@@ -40,15 +41,25 @@ def operation_samples(request: HttpRequest, api_slug: str, operation_slug: str) 
     form = TryItForm(request.POST, operation=operation)
     reveal = request.POST.get("reveal") == "1"
     language = request.POST.get("lang", "")
+    errors: list[str] = []
     context = {
         "operation": operation,
         "samples_partial": True,
         "lang": language if language in LANGUAGE_KEYS else LANGUAGE_KEYS[0],
         "share_url": request.build_absolute_uri(share_url(operation, request.POST)),
-        "errors": [],
+        "errors": errors,
         "samples": None,
     }
-    if form.is_valid():
+    servers = pick_server(
+        api=operation.api,
+        user=request.user,
+        portal_url=public_urls.portal_url(request),
+        session=request.session,
+        posted=request.POST.get("server"),
+    )
+    if servers.chosen is None:
+        errors.append(f"Server: {servers.error}")
+    elif form.is_valid():
         try:
             context["samples"] = build_samples(
                 operation=operation,
@@ -56,11 +67,12 @@ def operation_samples(request: HttpRequest, api_slug: str, operation_slug: str) 
                 reveal=reveal,
                 # For an API on the gateway, samples call the gateway at this portal's URL.
                 portal_url=public_urls.portal_url(request),
+                base_url=servers.chosen.base_url,
             )
         except BindError as error:
             form.add_bind_error(error)
         except SampleError as error:
-            context["errors"] = [str(error)]
+            errors.append(str(error))
     if not form.is_valid():
-        context["errors"] = form_errors(form)
+        errors += form_errors(form)
     return render(request, "samples/_samples.html", context)

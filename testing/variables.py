@@ -1,7 +1,6 @@
 """{{name}} variables in saved requests. Pure.
 
-Substitution is one pass: a value is inserted as it is and never scanned again, so a
-value holding "{{x}}" (from a backend's answer, say) cannot pull in another variable.
+The substitution itself is httpcore.variables', shared with the console's environments.
 """
 
 from __future__ import annotations
@@ -9,8 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
+from httpcore.variables import NAME, VARIABLE, UndefinedVariable, substitute
+
+__all__ = ["NAME", "VARIABLE", "UndefinedVariable", "names_used", "refers_only", "substitute"]
+
 _SCHEME_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,19}\Z")
 
 
@@ -21,24 +22,6 @@ def refers_only(value: str) -> bool:
         return False
     rest = VARIABLE.sub(" ", value).split()
     return not rest or (len(rest) == 1 and bool(_SCHEME_WORD.match(rest[0])))
-
-
-class UndefinedVariable(ValueError):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"Variable {{{{{name}}}}} is not defined.")
-        self.name = name
-
-
-def substitute(text: str, variables: Mapping[str, str]) -> str:
-    """The text with every {{name}} replaced; raises UndefinedVariable for an unknown name."""
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in variables:
-            raise UndefinedVariable(name)
-        return variables[name]
-
-    return VARIABLE.sub(replace, text)
 
 
 def substitute_values(values: dict, variables: Mapping[str, str]) -> dict:

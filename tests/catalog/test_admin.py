@@ -28,6 +28,7 @@ def api_form(**overrides: str) -> dict:
         "version": "1",
         "published": "on",
         "description": "",
+        **formset("servers", []),
         **formset("operations", []),
     }
     data.update(overrides)
@@ -294,3 +295,74 @@ def test_operations_added_on_the_api_page_get_their_template_parameters(admin_cl
     assert [(p.name, p.location, p.required) for p in operation.parameters.all()] == [
         ("id", "template", True)
     ]
+
+
+def server(url: str, description: str = "", order: str = "0") -> dict:
+    return {"url": url, "description": description, "order": order}
+
+
+def server_errors(response) -> list[str]:
+    formset = next(
+        f for f in response.context["inline_admin_formsets"] if f.formset.prefix == "servers"
+    )
+    return [message for form in formset.formset.forms for message in form.errors.get("url", [])]
+
+
+def test_the_api_page_registers_other_servers(admin_client):
+    rows = [
+        server("https://eu.weather.example.com/v1", "Europe"),
+        server("https://sandbox.example.com"),
+    ]
+    response = admin_client.post("/admin/operations/api/add/", api_form(**formset("servers", rows)))
+    assert response.status_code == 302
+    api = Api.objects.get()
+    assert [(s.url, s.description) for s in api.servers.all()] == [
+        ("https://eu.weather.example.com/v1", "Europe"),
+        ("https://sandbox.example.com", ""),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://example.com/x", "The service URL must start with http:// or https://."),
+        (
+            "https://example.com/x?key=1",
+            "The service URL cannot have a query string; put it in the templates.",
+        ),
+        ("http://user:pw@example.com/x", "The service URL cannot contain a user name or password."),
+        (
+            "http://169.254.169.254/latest",
+            "169.254.169.254 is a link-local or cloud metadata address and cannot be a backend.",
+        ),
+        (
+            "http://10.0.0.5/api",
+            "10.0.0.5 is not allowed by the portal's network policy: only public addresses and "
+            "the networks in PORTAL_OUTBOUND_ALLOWED_NETWORKS.",
+        ),
+        (
+            "http://0x7f000001/",
+            "Write IPv4 addresses in dotted decimal form (a.b.c.d); 0x7f000001 is read as an "
+            "address in another notation.",
+        ),
+    ],
+)
+def test_a_server_url_the_rules_refuse_is_refused_with_the_validators_message(
+    admin_client, url, message
+):
+    rows = [server("https://fine.example.com"), server(url)]
+    response = admin_client.post("/admin/operations/api/add/", api_form(**formset("servers", rows)))
+    assert response.status_code == 200
+    assert server_errors(response) == [message]
+    assert Api.objects.count() == 0
+
+
+def test_a_server_port_outside_the_policy_is_refused(admin_client, settings):
+    settings.PORTAL_OUTBOUND_ALLOWED_PORTS = ["443"]
+    rows = [server("https://example.com:8443/api")]
+    response = admin_client.post("/admin/operations/api/add/", api_form(**formset("servers", rows)))
+    assert server_errors(response) == [
+        "Port 8443 is not allowed by the portal's network policy (allowed: 443; see "
+        "PORTAL_OUTBOUND_ALLOWED_PORTS)."
+    ]
+    assert Api.objects.count() == 0

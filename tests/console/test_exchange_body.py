@@ -40,3 +40,29 @@ def test_anonymous_visitor_sees_only_their_session(client):
     assert client.get(f"/history/{mine.pk}/body").status_code == 200
     assert client.get(f"/history/{theirs.pk}/body").status_code == 404
     assert Client().get(f"/history/{mine.pk}/body").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("content_type", "filename"),
+    [
+        ("application/json", "response-{pk}.json"),
+        ("application/json; charset=utf-8", "response-{pk}.json"),
+        ("application/problem+json", "response-{pk}.json"),
+        ("application/xml", "response-{pk}.xml"),
+        ("text/plain; charset=utf-8", "response-{pk}.txt"),
+        ("text/csv", "response-{pk}.csv"),
+        ("image/png", "response-{pk}.png"),
+        ("application/x-unknown-thing", "response-{pk}.bin"),
+        ("", "response-{pk}.bin"),
+        ('text/plain"; filename="evil.exe', "response-{pk}.bin"),
+    ],
+)
+def test_the_file_name_matches_the_content_type(client, django_user_model, content_type, filename):
+    user = django_user_model.objects.create_user("ada", password="pw")
+    exchange = make_exchange(owner=user, response_content_type=content_type)
+    client.force_login(user)
+    response = client.get(f"/history/{exchange.pk}/body")
+    expected = filename.format(pk=exchange.pk)
+    assert response["Content-Disposition"] == f'attachment; filename="{expected}"'
+    # Whatever the backend said its content is, the download is never rendered.
+    assert response["Content-Type"] == "application/octet-stream"

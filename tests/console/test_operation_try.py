@@ -304,7 +304,7 @@ def test_binary_response_offers_a_download_with_nosniff(client):
     download = client.get(panel.a["href"])
     assert download.content == payload
     assert download["Content-Disposition"] == (
-        f'attachment; filename="response-{Exchange.objects.get().pk}.bin"'
+        f'attachment; filename="response-{Exchange.objects.get().pk}.png"'
     )
     assert download["Content-Type"] == "application/octet-stream"
     assert download["X-Content-Type-Options"] == "nosniff"

@@ -21,8 +21,9 @@ def test_a_new_address_moves_the_registered_demo_api(settings):
     load_demo()
     settings.PORTAL_DEMO_BACKEND_URL = "http://127.0.0.1:8123/demo-backend/"
     printed = load_demo()
-    assert list(Api.objects.values_list("slug", "service_url")) == [
-        ("azureml-demo", "http://127.0.0.1:8123/demo-backend")
+    assert list(Api.objects.order_by("slug").values_list("slug", "service_url")) == [
+        ("azureml-demo", "http://127.0.0.1:8123/demo-backend"),
+        ("demo-oauth", "http://127.0.0.1:8123/demo-backend"),
     ]
     assert printed.splitlines()[0] == (
         "Registered AzureML Demo API (5 operations) at http://127.0.0.1:8123/demo-backend."

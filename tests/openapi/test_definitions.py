@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from catalog.models import Api, Operation
 from openapi.reader import read_document
 from openapi.sync import import_openapi
 
-V2 = {
+V2: dict[str, Any] = {
     "swagger": "2.0",
     "info": {"title": "Old", "version": "1"},
     "host": "api.example.com",
@@ -71,7 +73,7 @@ V2 = {
     },
 }
 
-V3 = {
+V3: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "New", "version": "1"},
     "servers": [{"url": "https://api.example.com"}],

@@ -5,8 +5,8 @@ under, so a database migrated before the move keeps every row (docs/design.md,
 from django.apps import apps
 from django.db import connection
 
-from catalog.models import Api, Operation, Parameter, ResponseDoc
-from console.models import Exchange
+from catalog.models import Api, ApiServer, Operation, Parameter, ResponseDoc
+from console.models import Environment, Exchange
 from openapi.models import PendingImport
 from testing.models import (
     Collection,
@@ -30,6 +30,8 @@ MOVED = [
     Run,
     RunStep,
     PendingImport,
+    ApiServer,
+    Environment,
 ]
 
 

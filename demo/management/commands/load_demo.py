@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from demo.collection import BATCH_NAME, SCORING_NAME, create_demo_collection
+from demo.oauth import PUBLIC_CLIENT_ID, SERVICE_CLIENT_ID, callback_uris, register_demo_oauth
 from demo.products import UNLIMITED_SLUG, register_demo_products
 from demo.registration import register_demo_api
 from demo.subscription import subscribe_demo_owner
@@ -23,6 +24,19 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Registered {api.name} ({api.operations.count()} operations) at {api.service_url}."
+            )
+        )
+        portal_url = settings.PORTAL_DEMO_BACKEND_URL.rstrip("/").removesuffix("/demo-backend")
+        oauth_api = register_demo_oauth(
+            backend_url=settings.PORTAL_DEMO_BACKEND_URL,
+            redirect_uris=callback_uris(portal_url=portal_url),
+            client_secret=settings.PORTAL_DEMO_OAUTH_CLIENT_SECRET,
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Registered {oauth_api.name} with the OAuth clients {PUBLIC_CLIENT_ID} "
+                f"(authorization code + PKCE, public) and {SERVICE_CLIENT_ID} (client "
+                "credentials, secret PORTAL_DEMO_OAUTH_CLIENT_SECRET)."
             )
         )
         owner, created = get_user_model().objects.get_or_create(username=DEMO_USERNAME)

@@ -47,6 +47,11 @@ class Command(BaseCommand):
             help="Base URL of the backend, instead of the document's servers (or host).",
         )
         parser.add_argument(
+            "--document-url",
+            help="The URL the document was downloaded from: relative server URLs are resolved "
+            "against it (nothing is fetched).",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="Print what the import would add, change and remove; write nothing.",
@@ -59,6 +64,7 @@ class Command(BaseCommand):
                 document=load_document(text=self._read(path)),
                 api_slug=options["api_slug"],
                 service_url=options["service_url"],
+                document_url=options["document_url"],
             )
         except OpenApiError as error:
             raise self._problems(path, error) from None

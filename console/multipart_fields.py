@@ -1,0 +1,79 @@
+"""A multipart/form-data body as the document describes it: one field per property of
+its schema, a file input for `format: binary` (docs/design.md, "Body types")."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from catalog.models import Operation
+
+PART_PREFIX = "part-"
+MULTIPART = "multipart/form-data"
+_SCHEMAS = "#/components/schemas/"
+
+
+@dataclass(frozen=True)
+class DocumentedPart:
+    name: str
+    file: bool
+    required: bool
+    description: str = ""
+    example: str = ""
+    content_type: str = ""  # the document's encoding.contentType, if any
+
+
+def _resolved(schema: Any, definitions: dict) -> dict:
+    for _ in range(10):  # a chain of references, never a loop
+        if not isinstance(schema, dict):
+            return {}
+        ref = schema.get("$ref")
+        if not (isinstance(ref, str) and ref.startswith(_SCHEMAS)):
+            return schema
+        name = ref[len(_SCHEMAS) :].replace("~1", "/").replace("~0", "~")
+        schema = definitions.get(name)
+    return {}
+
+
+def _example_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def documented_parts(operation: Operation) -> list[DocumentedPart] | None:
+    """The parts of the operation's multipart body; None when its body is not one."""
+    if not operation.request_content_type.lower().startswith(MULTIPART):
+        return None
+    content = ((operation.openapi or {}).get("requestBody") or {}).get("content") or {}
+    media = next((m for m in content if str(m).lower().startswith(MULTIPART)), None)
+    if media is None:
+        return []
+    definitions = ((operation.api.openapi or {}).get("components") or {}).get("schemas") or {}
+    schema = _resolved(content[media].get("schema"), definitions)
+    required = set(schema.get("required") or [])
+    encoding = content[media].get("encoding") or {}
+    example = content[media].get("example")
+    example = example if isinstance(example, dict) else {}
+    parts = []
+    for name, raw in (schema.get("properties") or {}).items():
+        prop = _resolved(raw, definitions)
+        items = _resolved(prop.get("items"), definitions) if prop.get("type") == "array" else {}
+        is_file = prop.get("format") == "binary" or items.get("format") == "binary"
+        given = example.get(name, prop.get("example", prop.get("default")))
+        if given is None and prop.get("enum"):
+            given = prop["enum"][0]
+        parts.append(
+            DocumentedPart(
+                name=str(name),
+                file=is_file,
+                required=name in required,
+                description=str(prop.get("description") or ""),
+                example="" if is_file else _example_text(given),
+                content_type=str((encoding.get(name) or {}).get("contentType") or ""),
+            )
+        )
+    return parts

@@ -1,0 +1,51 @@
+"""multipart/form-data bodies: the parts a form gives, encoded with a fresh boundary.
+
+Part names come from the operation's documented schema, never from the caller; a file
+name is reduced to its last path component and written with urllib3's HTML5 escaping
+(`"`, CR and LF percent-encoded), so no part header can be added or split. A part's
+Content-Type is the document's (`encoding.contentType`), else application/octet-stream
+for a file: never the one the browser claimed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from urllib3.fields import RequestField
+from urllib3.filepost import encode_multipart_formdata
+
+from httpcore.headers import HeaderError, validate_header
+
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    value: bytes
+    filename: str | None = None  # None: a text field
+    content_type: str = ""
+
+
+def safe_filename(raw: str) -> str:
+    """The last path component of a browser's file name, without control characters."""
+    name = re.split(r"[\\/]", raw)[-1]
+    return _UNSAFE_NAME.sub("", name)[:200] or "file"
+
+
+def encode_multipart(parts: list[Part]) -> tuple[bytes, str]:
+    """The body and its Content-Type (with the boundary)."""
+    fields = []
+    for part in parts:
+        field = RequestField(name=part.name, data=part.value, filename=part.filename)
+        content_type = part.content_type or ("application/octet-stream" if part.filename else "")
+        if content_type:
+            try:
+                validate_header("Content-Type", content_type)
+            except HeaderError:
+                content_type = "application/octet-stream"
+        field.make_multipart(content_type=content_type or None)
+        fields.append(field)
+    body, content_type = encode_multipart_formdata(fields)
+    return body, content_type

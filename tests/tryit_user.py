@@ -1,0 +1,110 @@
+"""Try it as a user presses Send: the form read off the operation page as prefilled,
+any still-empty required field filled with a value valid for its documented schema,
+then posted. Shared by the conformance tests and bench/conformance.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bs4 import BeautifulSoup
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from catalog.models import Operation
+from console.models import Exchange
+
+# Values valid for a schema with no example: what a user would type.
+_BY_FORMAT = {
+    "uuid": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "email": "ada@example.com",
+    "date": "2026-01-31",
+    "date-time": "2026-01-31T12:00:00Z",
+    "uri": "https://example.com/",
+}
+
+
+def typed_value(schema: dict) -> str:
+    """A value a user would type for a required field the page left empty."""
+    if schema.get("enum"):
+        return str(schema["enum"][0])
+    kind = schema.get("type")
+    if kind in {"integer", "number"}:
+        return str(max(1, int(schema.get("minimum", 1))))
+    if kind == "boolean":
+        return "true"
+    return _BY_FORMAT.get(str(schema.get("format")), "abc")
+
+
+def _documented(operation: Operation) -> dict[tuple[str, str], dict]:
+    where = {"path": "template", "query": "query", "header": "header", "cookie": "cookie"}
+    result = {}
+    for parameter in (operation.openapi or {}).get("parameters", []):
+        key = (where.get(parameter.get("in"), ""), str(parameter.get("name")))
+        result[key] = parameter.get("schema") or {}
+    return result
+
+
+def prefilled_form(page: bytes) -> tuple[str, list[tuple[str, str]], list[str]]:
+    """The Try it form's action, its fields as prefilled, and the required empty ones."""
+    soup = BeautifulSoup(page, "html.parser")
+    form = soup.select_one("form[data-try-it-form]")
+    assert form is not None, "no Try it form on the page"
+    fields: list[tuple[str, str]] = []
+    empty_required: list[str] = []
+    for element in form.select("input[name], select[name], textarea[name]"):
+        name = str(element["name"])
+        if element.name == "select":
+            chosen = element.select_one("option[selected]") or element.select_one("option")
+            value = str(chosen.get("value", "")) if chosen is not None else ""
+        elif element.name == "textarea":
+            value = element.get_text()
+            value = value.removeprefix("\n")
+        elif element.get("type") in {"checkbox", "radio"}:
+            if not element.has_attr("checked"):
+                continue
+            value = str(element.get("value", "on"))
+        elif element.get("type") in {"submit", "button"}:
+            continue
+        elif element.get("type") == "file":
+            # A user picks a file for a required file field; an optional one stays empty.
+            if element.has_attr("required"):
+                empty_required.append(name)
+                fields.append((name, ""))
+            continue
+        else:
+            value = str(element.get("value", ""))
+        if value == "" and element.has_attr("required"):
+            empty_required.append(name)
+        fields.append((name, value))
+    return str(form["action"]), fields, empty_required
+
+
+def send_as_prefilled(*, client: Client, operation: Operation) -> Exchange | None:
+    """Open the operation's page, fill what is required and empty, press Send: the
+    exchange it made, or None when the form refused (the page's errors then say why)."""
+    response = client.get(operation.get_absolute_url())
+    assert response.status_code == 200, response.status_code
+    action, fields, empty_required = prefilled_form(response.content)
+    schemas = _documented(operation)
+    filled: list[tuple[str, str]] = []
+    files = {
+        name: SimpleUploadedFile("report.txt", b"a file's bytes\n", content_type="text/plain")
+        for name in empty_required
+        if name.startswith("part-")
+    }
+    for name, value in fields:
+        if name in files:
+            continue
+        if name in empty_required and name.startswith("param-"):
+            location, _, parameter = name.removeprefix("param-").partition("-")
+            value = typed_value(schemas.get((location, parameter), {}))
+        filled.append((name, value))
+    data: dict[str, Any] = {}
+    for name, value in filled:
+        data.setdefault(name, []).append(value)
+    data.update(files)
+    before = Exchange.objects.count()
+    client.post(action, data)
+    if Exchange.objects.count() == before:
+        return None
+    return Exchange.objects.order_by("-id").first()
