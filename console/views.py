@@ -9,6 +9,8 @@ from console.downloads import download_filename
 from console.forms import TryItForm
 from console.models import Exchange
 from console.rendering import render_exchange_body
+from console.response_check import check_response_of
+from console.schema_tree import operation_schemas
 from console.servers import pick_server, remember_server
 from console.share_links import prefill_from_link
 from console.tryit import client_key, retry_values, try_operation, withheld_names
@@ -59,6 +61,7 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
         "console": console,
         "servers": servers,
         "withheld": withheld_names(earlier) if earlier else [],
+        "schemas": operation_schemas(operation=operation),
         "environments": environments.environments_of(user=request.user),
         "environment": environments.selected_environment(
             user=request.user, session=request.session
@@ -140,6 +143,8 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
         "gateway": result.gateway if result else None,
         "refusal": refusal,
         "rendered": render_exchange_body(exchange) if exchange else None,
+        "response_check": check_response_of(operation=operation, exchange=exchange),
+        "schemas": operation_schemas(operation=operation),
         "environments": environments.environments_of(user=request.user),
         "environment": environment,
     }

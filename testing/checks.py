@@ -1,9 +1,10 @@
-"""Checks on a response, extraction rules, and the one-line syntax testers type. Pure.
+"""Checks on a response, extraction rules, and the one-line syntax testers type. Pure,
+but for the schema check, which reads the operation's documentation.
 
 A check is a dict, as stored in SavedRequest.checks and repeat_until:
 
     {"kind": "status"|"header_present"|"header_equals"|"json_present"|"json_equals"|
-             "body_contains"|"duration_under", "target": str, "value": str}
+             "body_contains"|"duration_under"|"schema", "target": str, "value": str}
 
 and is written one per line in a textarea or an export file:
 
@@ -14,6 +15,7 @@ and is written one per line in a textarea or an export file:
     json $.StatusCode = Finished
     body contains hashing
     duration < 500
+    schema                                   (matches the documented schema for its status)
 
 An extraction rule takes a value from a response into a variable for the next steps:
 
@@ -32,7 +34,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from catalog.models import Operation
 from console.rendering import decode_text, parse_content_type
+from console.response_check import check_response
 from httpcore.headers import TOKEN
 from httpcore.masking import is_secret
 from testing import jsonpath
@@ -46,6 +50,7 @@ KINDS = (
     "json_equals",
     "body_contains",
     "duration_under",
+    "schema",
 )
 SOURCES = ("json", "header")
 STATUS = re.compile(r"[1-5][0-9][0-9]\Z")
@@ -53,6 +58,9 @@ NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?\Z")
 # Long values found in a response are cut in details: they are shown in run reports.
 MAX_SHOWN = 200
 MAX_LINES = 200
+# A failed schema check names this many violations.
+MAX_SCHEMA_VIOLATIONS = 3
+MAX_SCHEMA_SHOWN = 1000
 
 HeaderList = Sequence[Sequence[str]]
 
@@ -87,6 +95,7 @@ def label_of(check: dict) -> str:
         "json_equals": f"{target} equals {value}",
         "body_contains": f"Body contains '{value}'",
         "duration_under": f"Duration under {value} ms",
+        "schema": "Matches the documented schema",
     }
     return labels.get(kind, f"Unknown check {kind!r}")
 
@@ -99,8 +108,10 @@ def evaluate(
     body: bytes,
     content_type: str,
     duration_ms: float,
+    operation: Operation | None = None,
 ) -> CheckResult:
-    """Whether the response satisfies the check, and what was found when it does not."""
+    """Whether the response satisfies the check, and what was found when it does not.
+    `operation` is the one the request calls, for the schema check."""
     kind, target, value = _parts(check)
     label = label_of(check)
     if kind == "status":
@@ -116,6 +127,10 @@ def evaluate(
         detail = None if value in text else "not found in the body"
     elif kind == "duration_under":
         detail = _duration_detail(limit=value, duration_ms=duration_ms)
+    elif kind == "schema":
+        detail = _schema_detail(
+            operation=operation, status=status, body=body, content_type=content_type
+        )
     else:
         detail = f"Unknown check kind {kind!r}; use one of {', '.join(KINDS)}."
     return CheckResult(label=label, passed=detail is None, detail=detail or "")
@@ -214,6 +229,29 @@ def _duration_detail(*, limit: str, duration_ms: float) -> str | None:
     return None if duration_ms < float(limit) else f"took {round(duration_ms)} ms"
 
 
+def _schema_detail(
+    *, operation: Operation | None, status: int | None, body: bytes, content_type: str
+) -> str | None:
+    if status is None:
+        return "no response"
+    if operation is None:
+        return "the request's operation is gone: no documented schema to check against"
+    outcome = check_response(
+        operation=operation, status_code=status, content_type=content_type, body=body
+    )
+    if outcome.outcome == "undocumented":
+        return f"no schema is documented for status {status}"
+    if outcome.outcome == "not_checked":
+        return f"not checked: {outcome.reason}"
+    if outcome.passed:
+        return None
+    shown = [f"{v.path}: {v.message}" for v in outcome.violations[:MAX_SCHEMA_VIOLATIONS]]
+    left = len(outcome.violations) + outcome.more - len(shown)
+    more = f" (and {left} more)" if left else ""
+    text = "; ".join(shown)
+    return (text if len(text) <= MAX_SCHEMA_SHOWN else text[:MAX_SCHEMA_SHOWN] + "…") + more
+
+
 def _shown(text: str) -> str:
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
 
@@ -265,11 +303,12 @@ def parse_check_line(text: str, *, line: int = 1) -> dict:
         "json": _parse_json,
         "body": _parse_body,
         "duration": _parse_duration,
+        "schema": _parse_schema,
     }
     if keyword not in parsers:
         raise CheckSyntaxError(
             f"unknown check {keyword!r}; start the line with status, header, json, "
-            "body contains or duration <",
+            "body contains, duration < or schema",
             line=line,
         )
     return parsers[keyword](rest, line)
@@ -290,6 +329,7 @@ def format_check(check: dict) -> str:
         "json_equals": f"json {target} = {value}",
         "body_contains": f"body contains {value}",
         "duration_under": f"duration < {value}",
+        "schema": "schema",
     }
     # An unknown kind (from a newer export, say) stays visible as a comment.
     return formats.get(kind, f"# unknown check {json.dumps(check)}")
@@ -395,6 +435,12 @@ def _parse_duration(rest: str, line: int) -> dict:
             line=line,
         )
     return {"kind": "duration_under", "target": "", "value": value}
+
+
+def _parse_schema(rest: str, line: int) -> dict:
+    if rest:
+        raise CheckSyntaxError("write 'schema' alone: it checks the documented schema", line=line)
+    return {"kind": "schema", "target": "", "value": ""}
 
 
 def _parse_rule(text: str, line: int) -> dict:

@@ -117,7 +117,7 @@ class SavedRequest(models.Model):
     values = models.JSONField(default=dict)
     expected_status = models.PositiveSmallIntegerField(null=True, blank=True)
     # [{"kind": "header_present"|"header_equals"|"json_present"|"json_equals"|
-    #   "body_contains"|"duration_under", "target": str, "value": str}]
+    #   "body_contains"|"duration_under"|"schema", "target": str, "value": str}]
     checks = models.JSONField(default=list, blank=True)
     # [{"variable": name, "source": "json"|"header", "path": "$.a.b" or header name}]
     extract = models.JSONField(default=list, blank=True)

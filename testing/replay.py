@@ -189,7 +189,9 @@ def _judge(step: _Step, *, sent: Sent) -> None:
         return
     if until is not None:
         outcome.check_results.append(_repeat_result(until, outcome.tries))
-    outcome.check_results += [evaluate(check, last) for check in _checks_of(saved)]
+    outcome.check_results += [
+        evaluate(check, last, operation=saved.operation) for check in _checks_of(saved)
+    ]
     if outcome.exchange is not None:
         outcome.diff = _baseline_diff(saved, outcome.exchange)
     outcome.extracted, problems = _extract(saved, last)

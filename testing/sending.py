@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from catalog.models import Operation
 from console import tryit
 from console.models import Exchange
 from gateway.tryit_access import GatewayPass, GatewayRefusal, PortalGateway
@@ -175,7 +176,9 @@ def send_tries(
             response = sent.result.response
             assert response is not None
             status, retry_after = response.status_code, response.header("Retry-After")
-            until_result = evaluate(until, sent.result) if until else None
+            until_result = (
+                evaluate(until, sent.result, operation=saved.operation) if until else None
+            )
         verdict = _retry_verdict(saved=saved, status=status, retry_after=retry_after, waited=waited)
         if verdict is not None:
             retry = verdict
@@ -204,7 +207,9 @@ def bounded_delay(saved: SavedRequest) -> float:
     return min(max(saved.repeat_delay_seconds or 0.0, 0.0), MAX_REPEAT_DELAY_SECONDS)
 
 
-def evaluate(check: dict, result: outbound.SendResult) -> CheckResult:
+def evaluate(
+    check: dict, result: outbound.SendResult, *, operation: Operation | None = None
+) -> CheckResult:
     response = result.response
     assert response is not None
     return checks.evaluate(
@@ -214,4 +219,5 @@ def evaluate(check: dict, result: outbound.SendResult) -> CheckResult:
         body=response.body,
         content_type=response.content_type,
         duration_ms=result.duration_ms,
+        operation=operation,
     )

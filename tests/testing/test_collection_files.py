@@ -343,7 +343,7 @@ def test_every_problem_is_reported_with_its_place_and_nothing_is_written(demo_ap
         "requests[0].headers[1]: expected a [name, value] pair, got a list",
         "requests[0].expect.status: expected a whole number from 100 to 599, got 99",
         "requests[0].expect.checks[1]: unknown check 'jsonn'; start the line with status, "
-        "header, json, body contains or duration <",
+        "header, json, body contains, duration < or schema",
         "requests[0].expect.checks[2]: status needs a code from 100 to 599, such as "
         "'status 200', not 'abc'",
         "requests[0].extract[0]: after 'jobid =' write 'json $.path' or 'header Name'",

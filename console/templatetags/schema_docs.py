@@ -1,0 +1,37 @@
+"""The operation page's rendered schema trees (console/schema_tree.py)."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from console.schema_tree import NamedExample, OperationSchemas
+
+register = template.Library()
+
+
+@register.filter
+def response_schema(schemas: OperationSchemas | None, status_code: int | str) -> SafeString:
+    """The rendered tree of a documented response's schema: by its exact code, else its
+    range ("2XX"), else "default"; "" when none is documented."""
+    if schemas is None:
+        return mark_safe("")
+    code = str(status_code)
+    for key in (code, f"{code[:1]}XX", f"{code[:1]}xx", "default"):
+        if key in schemas.responses:
+            # Rendered by the template engine (console/_schema_tree.html), so escaped.
+            return mark_safe(schemas.responses[key])  # noqa: S308
+    return mark_safe("")
+
+
+@register.filter
+def response_examples(schemas: OperationSchemas | None, status_code: int | str) -> list:
+    """The named examples of the response documented for this exact code."""
+    if schemas is None:
+        return []
+    return schemas.response_examples.get(str(status_code), [])
+
+
+@register.filter
+def example_texts(examples: list[NamedExample]) -> list[str]:
+    return [example.text for example in examples]
