@@ -11,7 +11,7 @@ CHROMIUM ?= /usr/bin/chromium
 REDIS_SERVER ?= /usr/bin/redis-server
 
 .PHONY: help install install-dev env-file run serve migrate demo test test-fast test-e2e test-postgres \
-	test-tools test-tools-fast test-tools-e2e lint format clean bench
+	test-tools test-tools-fast test-tools-e2e npm-tools lint format clean bench
 
 help:
 	@echo "make run     install, migrate, load the demo data and serve http://$(HOST):$(PORT)"
@@ -171,7 +171,8 @@ lint: install-dev
 	PORTAL_ENV_FILE= DEBUG=true $(BIN)/lint-imports
 
 # Each script starts its own portal on loopback and prints its figures; see bench/README.md.
-bench: install-dev
+bench: install-dev npm-tools
+	$(PY) bench/conformance.py
 	$(PY) bench/hostile.py
 	$(PY) bench/replay.py
 	$(PY) bench/import.py
@@ -187,4 +188,4 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache node_modules
