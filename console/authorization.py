@@ -19,7 +19,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from catalog.models import Api, Operation
 from catalog.stored_values import HEADERS, QUERY
 from console.forms import TryItValues
-from httpcore.masking import MASK
+from httpcore.masking import MASK, holds_no_credential
 from portal.secrets import decrypt_json, encrypt_json
 
 SESSION_KEY = "authorize"
@@ -295,10 +295,7 @@ def requirements_of(operation: Operation) -> list[dict[str, Any]]:
 
 
 def _filled_by_hand(value: str) -> bool:
-    # An imported credential row starts as "Bearer " or "Basic ": only the word is no
-    # credential.
-    stripped = value.strip()
-    return bool(stripped) and stripped.lower() not in {"bearer", "basic"}
+    return not holds_no_credential(value)
 
 
 def _merge(

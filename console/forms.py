@@ -18,7 +18,7 @@ from catalog.models import Operation, Parameter, ParameterLocation, ParameterTyp
 from catalog.stored_values import StoredValues, shown_value, stored_values_of
 from console.multipart_fields import PART_PREFIX, DocumentedPart, documented_parts
 from httpcore.headers import HeaderError, validate_headers
-from httpcore.masking import AUTH_SCHEMES, is_secret
+from httpcore.masking import holds_no_credential, is_secret
 from httpcore.multipart import Part, encode_multipart, safe_filename
 from httpcore.templating import BindError
 
@@ -350,14 +350,14 @@ class TryItForm(forms.Form):
         for name, value in zip(names, values, strict=True):
             stored = self.stored.header(name)
             if stored is not None and value.strip(" \t") == "":
-                if self._unfilled(name, stored):
+                if holds_no_credential(stored):
                     # The stored "value" is only the scheme word an import starts a
                     # credential with ("Bearer "): nothing to send.
                     continue
                 # Left as the form shows it: the stored value goes, read here on the server.
                 self.stored_headers.append(name.strip())
                 value = stored
-            elif self._unfilled(name, value):
+            elif holds_no_credential(value):
                 # Swagger UI's rule: a header left empty is not sent. A bare "Authorization:"
                 # (or "Bearer " with no token) is an invalid credential, where no header
                 # at all is what an optional security requirement accepts.
@@ -376,14 +376,6 @@ class TryItForm(forms.Form):
             self.cleaned_headers = validate_headers(rows)
         except HeaderError as error:
             self.header_errors.append(error.message)
-
-    def _unfilled(self, name: str, value: str) -> bool:
-        """Empty, or only the scheme word a credential row starts with ("Bearer ")."""
-        text = value.strip(" \t")
-        if text == "":
-            return True
-        # A scheme word with no credential after it ("Bearer"): nothing was filled in.
-        return text.lower() in AUTH_SCHEMES
 
     def add_bind_error(self, error: BindError) -> None:
         """Put an error found while building the request on the field it came from."""

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalog.models import Operation
+from console.schema_tree import followed
 
 PART_PREFIX = "part-"
 MULTIPART = "multipart/form-data"
-_SCHEMAS = "#/components/schemas/"
 
 
 @dataclass(frozen=True)
@@ -22,18 +22,6 @@ class DocumentedPart:
     description: str = ""
     example: str = ""
     content_type: str = ""  # the document's encoding.contentType, if any
-
-
-def _resolved(schema: Any, definitions: dict) -> dict:
-    for _ in range(10):  # a chain of references, never a loop
-        if not isinstance(schema, dict):
-            return {}
-        ref = schema.get("$ref")
-        if not (isinstance(ref, str) and ref.startswith(_SCHEMAS)):
-            return schema
-        name = ref[len(_SCHEMAS) :].replace("~1", "/").replace("~0", "~")
-        schema = definitions.get(name)
-    return {}
 
 
 def _example_text(value: Any) -> str:
@@ -52,16 +40,16 @@ def documented_parts(operation: Operation) -> list[DocumentedPart] | None:
     media = next((m for m in content if str(m).lower().startswith(MULTIPART)), None)
     if media is None:
         return []
-    definitions = ((operation.api.openapi or {}).get("components") or {}).get("schemas") or {}
-    schema = _resolved(content[media].get("schema"), definitions)
+    definitions = operation.api.openapi or {}
+    schema = followed(content[media].get("schema"), definitions)
     required = set(schema.get("required") or [])
     encoding = content[media].get("encoding") or {}
     example = content[media].get("example")
     example = example if isinstance(example, dict) else {}
     parts = []
     for name, raw in (schema.get("properties") or {}).items():
-        prop = _resolved(raw, definitions)
-        items = _resolved(prop.get("items"), definitions) if prop.get("type") == "array" else {}
+        prop = followed(raw, definitions)
+        items = followed(prop.get("items"), definitions) if prop.get("type") == "array" else {}
         is_file = prop.get("format") == "binary" or items.get("format") == "binary"
         given = example.get(name, prop.get("example", prop.get("default")))
         if given is None and prop.get("enum"):

@@ -20,20 +20,9 @@ import json
 from typing import Any
 
 from catalog.models import Operation
+from console.schema_tree import followed
 
-_DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|"}
-_SCHEMAS = "#/components/schemas/"
-
-
-def _resolved(schema: Any, definitions: dict) -> dict:
-    for _ in range(10):
-        if not isinstance(schema, dict):
-            return {}
-        ref = schema.get("$ref")
-        if not (isinstance(ref, str) and ref.startswith(_SCHEMAS)):
-            return schema
-        schema = definitions.get(ref[len(_SCHEMAS) :].replace("~1", "/").replace("~0", "~"))
-    return {}
+DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|"}
 
 
 def _kind(schema: dict) -> str:
@@ -46,12 +35,12 @@ def _kind(schema: dict) -> str:
 
 
 def _documented(operation: Operation, where: str) -> dict[str, dict]:
-    definitions = ((operation.api.openapi or {}).get("components") or {}).get("schemas") or {}
+    definitions = operation.api.openapi or {}
     result = {}
     for parameter in (operation.openapi or {}).get("parameters") or []:
         if parameter.get("in") != where or "schema" not in parameter:
             continue
-        schema = _resolved(parameter["schema"], definitions)
+        schema = dict(followed(parameter["schema"], definitions))
         kind = _kind(schema)
         if kind in {"array", "object"}:
             result[str(parameter.get("name"))] = {**parameter, "schema": schema, "kind": kind}
@@ -119,7 +108,7 @@ def styled_query(*, operation: Operation, pairs: list[tuple[str, str]]) -> list[
             if style == "form" and explode:
                 result.extend((name, item) for item in items)
             else:
-                result.append((name, _DELIMITERS.get(style, ",").join(items)))
+                result.append((name, DELIMITERS.get(style, ",").join(items)))
             continue
         found = object_of(text)
         if found is None:

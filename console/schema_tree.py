@@ -109,6 +109,17 @@ def resolve_ref(ref: str, definitions: Mapping[str, Any]) -> object:
     return found
 
 
+def followed(schema: object, definitions: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The schema a chain of `$ref`s leads to ({} when one does not resolve, or loops)."""
+    seen: set[str] = set()
+    while isinstance(schema, Mapping) and isinstance(ref := schema.get("$ref"), str):
+        if ref in seen:
+            return {}
+        seen.add(ref)
+        schema = resolve_ref(ref, definitions)
+    return schema if isinstance(schema, Mapping) else {}
+
+
 def _node(
     schema: object, *, walk: _Walk, depth: int, above: tuple[str, ...], name: str = ""
 ) -> SchemaNode:

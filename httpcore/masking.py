@@ -72,6 +72,13 @@ AUTH_SCHEMES = frozenset(
 _SCHEME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._~+/-]*)[ \t]+\S")
 
 
+def holds_no_credential(value: str) -> bool:
+    """Empty, or only an auth scheme word ("Bearer "): what an import starts a credential
+    row with, which carries no credential."""
+    text = value.strip(" \t")
+    return text == "" or text.lower() in AUTH_SCHEMES
+
+
 def auth_scheme(value: str) -> str:
     """The auth scheme word a value starts with, as written ("Bearer"), or ""."""
     match = _SCHEME.match(value)

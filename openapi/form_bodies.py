@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from console.parameter_styles import DELIMITERS
 from openapi.examples import value_text
 
 
@@ -40,7 +41,7 @@ def form_pairs(value: dict, *, encoding: dict | None = None) -> list[tuple[str, 
             if explode:
                 pairs.extend((str(name), value_text(entry)) for entry in item)
             else:
-                delimiter = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(style, ",")
+                delimiter = DELIMITERS.get(style, ",")
                 pairs.append((str(name), delimiter.join(value_text(entry) for entry in item)))
         elif isinstance(item, dict) and explode:
             pairs.extend((str(key), value_text(entry)) for key, entry in item.items())

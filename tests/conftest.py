@@ -29,6 +29,7 @@ from gateway.models import GatewayCall, Subscription
 from httpcore import outbound
 from httpcore.masking import auth_scheme, is_secret
 from tests import log_scan
+from tests.processes import stop
 
 
 @pytest.fixture(autouse=True)
@@ -256,12 +257,7 @@ def redis_server(tmp_path_factory) -> Iterator[str]:
             time.sleep(0.05)
         yield f"redis://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @pytest.fixture

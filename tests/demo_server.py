@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests import log_scan
+from tests.processes import stop
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -180,12 +181,7 @@ def demo_portal(directory: Path) -> Iterator[DemoPortal]:
             time.sleep(0.1)
         yield portal
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
     log_scan.assert_server_output_clean(
         text=portal.output.read_to_the_end(),
         server="runserver",

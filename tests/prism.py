@@ -12,15 +12,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.demo_server import free_port
+from tests.processes import stop
+
 ROOT = Path(__file__).resolve().parent.parent
 PRISM = ROOT / "node_modules" / ".bin" / "prism"
 PRISM_ERRORS = "https://stoplight.io/prism/errors"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _listening(port: int) -> bool:
@@ -34,7 +31,7 @@ def prism_mock(document: Path) -> Iterator[str]:
     """A Prism mock of the document on a free loopback port: its base URL."""
     if not PRISM.exists():
         raise RuntimeError(f"{PRISM} is missing: run `make test-tools` (npm ci) first.")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(PRISM), "mock", "--host", "127.0.0.1", "--port", str(port), str(document)],
         stdout=subprocess.PIPE,
@@ -51,12 +48,7 @@ def prism_mock(document: Path) -> Iterator[str]:
             time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def violations(*, headers: list, body: bytes) -> list[str]:

@@ -1,6 +1,14 @@
 import pytest
 
-from httpcore.masking import MASK, is_secret, is_secret_name, mask_headers, mask_url, mask_values
+from httpcore.masking import (
+    MASK,
+    holds_no_credential,
+    is_secret,
+    is_secret_name,
+    mask_headers,
+    mask_url,
+    mask_values,
+)
 
 
 def test_known_credential_headers_are_masked_keeping_the_scheme():
@@ -147,3 +155,12 @@ def test_query_values_are_masked_by_key_or_scheme():
         f"https://api.example.com/x?access_token={MASK}&q=1&X-Auth={MASK}&keyword=cats"
         f"&note={MASK}&page=2&Session={MASK}"
     )
+
+
+def test_only_a_scheme_word_holds_no_credential() -> None:
+    assert holds_no_credential("")
+    assert holds_no_credential("  \t")
+    assert holds_no_credential("Bearer ")
+    assert holds_no_credential("basic")
+    assert not holds_no_credential("Bearer abc")
+    assert not holds_no_credential("abc")
