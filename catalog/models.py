@@ -1,6 +1,7 @@
 from django.db import models
 from django.urls import reverse
 
+from catalog.json_text import JSONTextField
 from catalog.validators import validate_header_name, validate_service_url, validate_url_template
 
 
@@ -57,7 +58,7 @@ class Api(models.Model):
     # The imported document's shared definitions, normalised to OpenAPI 3 ({"openapi":
     # version, "components": {"schemas", "securitySchemes"}}): what the operations'
     # schema references point into (docs/design.md, "Documented schemas").
-    openapi = models.JSONField("OpenAPI definitions", default=dict, blank=True)
+    openapi = JSONTextField("OpenAPI definitions", default=dict, blank=True)
     published = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -143,7 +144,7 @@ class Operation(models.Model):
     removed = models.BooleanField(default=False)
     # The imported operation object, normalised to OpenAPI 3 (parameters, requestBody,
     # responses, security), its schemas' $refs pointing into the API's definitions.
-    openapi = models.JSONField("OpenAPI operation", default=dict, blank=True)
+    openapi = JSONTextField("OpenAPI operation", default=dict, blank=True)
 
     objects = OperationQuerySet.as_manager()
 
