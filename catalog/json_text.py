@@ -18,6 +18,9 @@ from django.db import models
 
 class JSONTextField(models.TextField):
     description = "A JSON value kept as text, in its keys' order"
+    # What django-stubs reads as the attribute's type: any JSON value, not a str.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         return None if value is None else json.loads(value)
