@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('operations', '0007_openapi_definitions_servers_environments'),
+        ('operations', '0008_openapi_as_ordered_text'),
     ]
 
     operations = [
