@@ -218,6 +218,16 @@ def test_a_link_to_another_apis_server_is_refused(client, operation):
     assert server_error(soup) == UNKNOWN_LINKED_SERVER and chosen(soup) == ""
 
 
+@pytest.mark.parametrize(
+    "value", ["https://evil.example", "gateway", "99999", "1%0d%0aX-Evil:%201", "x" * 5000]
+)
+def test_a_forged_link_server_is_refused_and_named_nowhere(client, operation, value):
+    response = client.get(page_url(operation) + f"?server={value}")
+    soup = soup_of(response)
+    assert server_error(soup) == UNKNOWN_LINKED_SERVER and chosen(soup) == ""
+    assert b"evil" not in response.content.lower()
+
+
 # --- Samples ---------------------------------------------------------------------------
 
 

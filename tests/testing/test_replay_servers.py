@@ -6,11 +6,15 @@ running, reading and exporting a staff member's request to the staff-only servic
 from __future__ import annotations
 
 import html
+import json
+import re
 from collections.abc import Iterator
+from io import StringIO
 
 import pytest
 import yaml
 from django.contrib.auth.models import Group, User
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from catalog.models import ApiServer, Operation
@@ -246,9 +250,34 @@ def test_the_service_url_of_an_api_on_the_gateway_is_written_for_staff_only(
     assert "server" not in yaml.safe_load(text)["requests"][0]
 
 
+def test_the_export_command_writes_the_file_for_the_user_it_is_given(staff_service_request, first):
+    make_user("mallory")
+    collection = staff_service_request.collection
+    out = StringIO()
+    call_command("export_collection", str(collection.pk), "--user", "mallory", stdout=out)
+    assert first.url.removeprefix("http://") not in out.getvalue()
+    out = StringIO()
+    call_command("export_collection", str(collection.pk), stdout=out)
+    assert f"server: {first.url}/v1" in out.getvalue()
+    with pytest.raises(CommandError, match=re.escape('No user "nobody".')):
+        call_command("export_collection", str(collection.pk), "--user", "nobody")
+
+
+def test_a_server_that_is_not_text_is_refused(operation):
+    ada = make_user("ada")
+    saved = saved_from_try_it(ada, operation, server=str(extra(operation).pk))
+    document = yaml.safe_load(export_collection(collection=saved.collection))
+    document["requests"][0]["server"] = 5
+    with pytest.raises(CollectionFileError) as caught:
+        import_collection(text=yaml.safe_dump(document), owner=ada, name="Copy")
+    assert caught.value.problems == [
+        "requests[0].server: expected a string, got 5 (put it in quotes)"
+    ]
+
+
 @pytest.mark.parametrize(
     "server",
-    ["https://evil.example/v2", "http://testserver/gateway/two"],
+    ["https://evil.example/v2", "http://testserver/gateway/two", "", "https://x\r\nHost: y"],
 )
 def test_an_import_refuses_a_server_the_api_does_not_have(operation, server):
     ada = make_user("ada")
@@ -258,6 +287,6 @@ def test_an_import_refuses_a_server_the_api_does_not_have(operation, server):
     with pytest.raises(CollectionFileError) as caught:
         import_collection(text=yaml.safe_dump(document), owner=ada, name="Copy")
     assert caught.value.problems == [
-        f'requests[0].server: "{server}" is not one of the servers of API "two"'
+        f'requests[0].server: {json.dumps(server)} is not one of the servers of API "two"'
     ]
     assert not Collection.objects.filter(name="Copy").exists()
