@@ -161,8 +161,9 @@ class ServerGone(Exception):
 def usable_problem(choice: ServerChoice) -> str:
     """Why a listed choice cannot be sent to ("" when it can): its URL no longer meets the
     service-URL rules and network policy (a row written past the validator, a policy
-    narrowed since). The gateway is the portal's own address."""
-    if choice.value == GATEWAY or not choice.url:
+    narrowed since). The API's first choice is the call Try it has always made, which
+    `outbound.send` checks as it always has."""
+    if choice.base_url is None:
         return ""
     problems = service_url_problems(choice.url)
     return problems[0] if problems else ""
