@@ -46,6 +46,10 @@ class Flow:
     scopes: tuple[tuple[str, str], ...] = ()  # (scope, description)
     # OpenID Connect's issuer: an answer naming another (RFC 9207 `iss`) is refused.
     issuer: str = ""
+    # RFC 7009 token revocation, where logging out revokes the token too: OpenID
+    # Connect discovery's `revocation_endpoint`, else the document's `x-revocationUrl`
+    # (on the flow, else on the scheme); "" when the provider has none.
+    revocation_url: str = ""
 
     @property
     def label(self) -> str:
@@ -117,6 +121,9 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+REVOCATION_URL = "x-revocationUrl"
+
+
 def _flows(scheme: Mapping[str, Any]) -> tuple[Flow, ...]:
     flows = scheme.get("flows")
     if not isinstance(flows, Mapping):
@@ -135,6 +142,7 @@ def _flows(scheme: Mapping[str, Any]) -> tuple[Flow, ...]:
                 token_url=_text(flow.get("tokenUrl")),
                 authorization_url=_text(flow.get("authorizationUrl")),
                 refresh_url=_text(flow.get("refreshUrl")),
+                revocation_url=_text(flow.get(REVOCATION_URL)) or _text(scheme.get(REVOCATION_URL)),
                 scopes=tuple((str(k), _text(v)) for k, v in scopes.items())
                 if isinstance(scopes, Mapping)
                 else (),

@@ -16,6 +16,7 @@ from console.authorization import (
     CLIENT_CREDENTIALS,
     OPENID,
     forget,
+    held_credentials,
     hold,
 )
 from console.authorize_forms import AuthorizeForm
@@ -94,6 +95,18 @@ def authorize(
     return return_to
 
 
-def log_out(*, session: SessionBase, api: Api, scheme: str) -> None:
+def log_out(*, session: SessionBase, api: Api, scheme: str, client_key: str) -> None:
+    """Forget the scheme's credential, then revoke an OAuth token at its provider when it
+    has a revocation endpoint. The session never keeps the token past this, whatever the
+    provider answers: a failed revocation is the notice, and the token lives on there
+    until it expires."""
+    held = held_credentials(session=session, api=api).get(scheme)
     forget(session=session, api=api, scheme=scheme)
-    set_notice(session=session, api=api, text=f"{scheme}: logged out.")
+    try:
+        revoked = held is not None and oauth.revoke(held=held, client_key=client_key)
+    except oauth.AuthorizeError as error:
+        text = f"{scheme}: logged out here, but the token was not revoked: {error.message}"
+        set_notice(session=session, api=api, text=text, error=True)
+        return
+    text = f"{scheme}: logged out" + ("; the token was revoked." if revoked else ".")
+    set_notice(session=session, api=api, text=text)

@@ -54,7 +54,12 @@ def authorize(request: HttpRequest, api_slug: str) -> HttpResponse:
 @require_POST
 def log_out(request: HttpRequest, api_slug: str) -> HttpResponse:
     api = selectors.get_api(user=request.user, api_slug=api_slug)
-    authorize_steps.log_out(session=request.session, api=api, scheme=request.POST.get("scheme", ""))
+    authorize_steps.log_out(
+        session=request.session,
+        api=api,
+        scheme=request.POST.get("scheme", ""),
+        client_key=_client_key(request),
+    )
     return HttpResponseRedirect(_return_to(request, api))
 
 

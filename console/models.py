@@ -31,6 +31,11 @@ class Exchange(models.Model):
     # Made with another user's secrets (a replay of a collection shared with the caller):
     # only the masked values are kept, and Save and Try again leave the secrets empty.
     secrets_withheld = models.BooleanField(default=False)
+    # The Server select's choice it was sent to (console/servers.py: "gateway",
+    # "service" or a catalog.ApiServer id; "" before choices were recorded, the first
+    # one), and that server's URL then, to say which one when it is gone.
+    server = models.CharField(max_length=20, blank=True)
+    server_url = models.CharField(max_length=500, blank=True)
     method = models.CharField(max_length=10)
     url = models.TextField()
     request_headers = models.JSONField(default=list, help_text="[name, value] pairs, masked.")

@@ -1,7 +1,8 @@
-"""OAuth 2.0 for Authorize: client credentials, authorization code with PKCE, refresh and
-OpenID Connect discovery (docs/design.md, "Authorize and OAuth 2.0").
+"""OAuth 2.0 for Authorize: client credentials, authorization code with PKCE, refresh,
+revocation (RFC 7009) and OpenID Connect discovery (docs/design.md, "Authorize and
+OAuth 2.0").
 
-Every call to an authorization server (token requests, discovery) is built by
+Every call to an authorization server (token requests, revocation, discovery) is built by
 `templating.bind` and sent by the one pipeline (`httpcore.pipeline.run_call`), counted
 by the pages' rate limit like a Try it call: the same checks, network policy, limits and
 masked log line as any call. oauthlib builds the token request bodies.
@@ -48,7 +49,15 @@ MAX_USED = 20
 PENDING_SECONDS = 600
 # The body fields of token requests and their answers that are secrets.
 TOKEN_SECRET_NAMES = frozenset(
-    {"client_secret", "code", "code_verifier", "refresh_token", "access_token", "id_token"}
+    {
+        "client_secret",
+        "code",
+        "code_verifier",
+        "refresh_token",
+        "access_token",
+        "id_token",
+        "token",
+    }
 )
 
 NO_STATE = "The authorization server's answer has no state: nothing was exchanged."
@@ -112,15 +121,16 @@ def _endpoint(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
 
 
-def _call(
+def _send(
     *,
     method: str,
     url: str,
     client_key: str,
     body: str | None = None,
     headers: Sequence[tuple[str, str]] = (),
-) -> dict[str, Any]:
-    """Send one call to the authorization server and read its JSON object answer."""
+) -> outbound.SendResult:
+    """Send one call to the authorization server through the one path; its answer, or
+    AuthorizeError when it got none."""
     try:
         endpoint = _endpoint(url)
         request = bind(
@@ -144,6 +154,20 @@ def _call(
         raise AuthorizeError(
             f"The authorization server could not be reached: {result.error_message}"
         )
+    return result
+
+
+def _call(
+    *,
+    method: str,
+    url: str,
+    client_key: str,
+    body: str | None = None,
+    headers: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """Send one call to the authorization server and read its JSON object answer."""
+    result = _send(method=method, url=url, client_key=client_key, body=body, headers=headers)
+    assert result.response is not None
     try:
         answer = json.loads(result.response.body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -176,9 +200,11 @@ def _token_call(
     client_id: str,
     client_secret: str,
     client_key: str,
+    revocation_url: str = "",
     **fields: str,
 ) -> dict[str, Any]:
-    """A token request; the answer as the session keeps it (expires_at, not expires_in)."""
+    """A token request; the answer as the session keeps it (expires_at, not expires_in),
+    with where to revoke it (revocation_url, "" when the provider has none)."""
     # A public client names itself in the body; a confidential one in the header.
     body = prepare_token_request(
         grant_type,
@@ -207,6 +233,8 @@ def _token_call(
         "token_url": token_url,
         "scope": str(answer.get("scope") or fields.get("scope", "")),
     }
+    if revocation_url:
+        held["revocation_url"] = revocation_url
     if isinstance(expires_in, int | float) and not isinstance(expires_in, bool):
         held["expires_at"] = time.time() + float(expires_in)
     if isinstance(answer.get("refresh_token"), str):
@@ -235,6 +263,7 @@ def client_credentials(
         client_id=client_id,
         client_secret=client_secret,
         client_key=client_key,
+        revocation_url=resolve_url(api, flow.revocation_url) if flow.revocation_url else "",
         scope=" ".join(scopes),
     )
 
@@ -253,6 +282,7 @@ def refreshed(*, held: Held, client_key: str) -> dict[str, Any] | None:
             client_id=str(held.data.get("client_id", "")),
             client_secret=str(held.data.get("client_secret", "")),
             client_key=client_key,
+            revocation_url=str(held.data.get("revocation_url", "")),
             refresh_token=refresh_token,
         )
     except AuthorizeError:
@@ -287,6 +317,55 @@ def usable_credentials(
     return usable
 
 
+# --- Revocation (RFC 7009) -----------------------------------------------------------
+
+
+def revoke(*, held: Held, client_key: str) -> bool:
+    """Revoke a held OAuth token at its provider, the refresh token first (which ends
+    the access tokens it gave at most servers), then the access token. False when the
+    provider has no revocation endpoint (nothing is sent). Raises AuthorizeError when a
+    revocation is refused or cannot be sent; the caller has forgotten the token anyway.
+
+    RFC 7009 2.1: the client authenticates as it does at the token endpoint (HTTP Basic
+    for a confidential client; a public one names itself); 2.2: a 200 means revoked,
+    also for a token the server no longer knows, and the answer's body is not read."""
+    url = held.data.get("revocation_url")
+    if not isinstance(url, str) or not url:
+        return False
+    client_id = str(held.data.get("client_id", ""))
+    client_secret = str(held.data.get("client_secret", ""))
+    tokens = [
+        (hint, value)
+        for hint in ("refresh_token", "access_token")
+        if isinstance(value := held.data.get(hint), str) and value
+    ]
+    for hint, value in tokens:
+        fields = {"token": value, "token_type_hint": hint}
+        if not client_secret:
+            fields["client_id"] = client_id
+        result = _send(
+            method="POST",
+            url=url,
+            client_key=client_key,
+            body=urlencode(fields),
+            headers=_client_headers(client_id, client_secret),
+        )
+        assert result.response is not None
+        if result.response.status_code != 200:
+            raise AuthorizeError(_revocation_refusal(result.response))
+    return True
+
+
+def _revocation_refusal(response: outbound.Response) -> str:
+    try:
+        answer = json.loads(response.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        answer = None
+    code = answer.get("error") if isinstance(answer, dict) else None
+    detail = f" ({code})" if isinstance(code, str) and code else ""
+    return f"The authorization server answered {response.status_code}{detail} to the revocation."
+
+
 # --- Authorization code with PKCE ----------------------------------------------------
 
 
@@ -318,6 +397,7 @@ def start_authorization(
         "scope": " ".join(scopes),
         "return_to": return_to,
         "issuer": flow.issuer,
+        "revocation_url": resolve_url(api, flow.revocation_url) if flow.revocation_url else "",
         "started": time.time(),
     }
     while len(pending) > MAX_PENDING:
@@ -393,6 +473,7 @@ def finish_authorization(
         client_id=started["client_id"],
         client_secret=started["client_secret"],
         client_key=client_key,
+        revocation_url=str(started.get("revocation_url") or ""),
         code=code,
         redirect_uri=started["redirect_uri"],
         code_verifier=started["verifier"],
@@ -442,10 +523,12 @@ def discovered_flow(*, api: Api, scheme: Scheme, client_key: str) -> Flow:
     scopes = configuration.get("scopes_supported")
     names = [s for s in scopes if isinstance(s, str)] if isinstance(scopes, list) else ["openid"]
     issuer = configuration.get("issuer")
+    revocation_url = configuration.get("revocation_endpoint")
     return Flow(
         kind=AUTHORIZATION_CODE,
         token_url=token_url,
         authorization_url=authorization_url,
         scopes=tuple((s, "") for s in names),
         issuer=issuer if isinstance(issuer, str) else "",
+        revocation_url=revocation_url if isinstance(revocation_url, str) else "",
     )

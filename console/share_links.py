@@ -23,6 +23,9 @@ from httpcore.masking import is_secret
 LINK_PARAMETER = "p."
 LINK_HEADER = "h."
 LINK_BODY = "body"
+# The Server select's value (console/servers.py), never a URL: whoever opens the link
+# gets it only when it is one of the servers they may call.
+LINK_SERVER = "server"
 
 
 def _url_parameters(operation: Operation) -> list:
@@ -47,7 +50,7 @@ def share_query(operation: Operation, data: QueryDict) -> list[tuple[str, str]]:
 
     `p.<name>` a URL parameter; `h.<Name>` every header row, in order, when the rows
     differ from the documented ones (a secret header as `h.<Name>=` with no value);
-    `body` the body when it differs from the example.
+    `body` the body when it differs from the example; `server` the Server select's value.
     """
     secret_names = secret_names_of(operation)  # the gateway key header too
     pairs: list[tuple[str, str]] = []
@@ -78,6 +81,9 @@ def share_query(operation: Operation, data: QueryDict) -> list[tuple[str, str]]:
         body = data.get("body")
         if body is not None and _lf(body) != _lf(operation.body_example):
             pairs.append((LINK_BODY, _lf(body)))
+    server = data.get(LINK_SERVER)
+    if server:
+        pairs.append((LINK_SERVER, server[:20]))
     return pairs
 
 

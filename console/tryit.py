@@ -182,13 +182,15 @@ def record_exchange(
     user: User | AnonymousUser | None,
     session_key: str,
     kept_secrets: TryItValues | None,
+    server: tuple[str, str] = ("", ""),
 ) -> Exchange:
     """Keep the call in the history with its secrets masked.
 
     kept_secrets are the values whose secrets the exchange keeps, encrypted, for Save and
     Try again: the caller's own. None for a call made with another user's secrets (a
     replay of a collection shared with them): the exchange then keeps the masked values
-    only, and says so (secrets_withheld)."""
+    only, and says so (secrets_withheld). server: the Server select's choice and its URL
+    (console/servers.py), which Try again and the replays send to again."""
     request = result.request
     secret = request.secret_names
     response = result.response
@@ -210,6 +212,8 @@ def record_exchange(
         session_key="" if user is not None and user.is_authenticated else session_key,
         operation=operation,
         operation_name=f"{operation.api.name}: {operation.name}",
+        server=server[0][:20],
+        server_url=server[1][:500],
         values=stored_values,
         method=request.method,
         url=mask_request_url(request),
@@ -256,6 +260,7 @@ class _TryItPolicy:
     user: User | AnonymousUser | None
     session_key: str
     address: str
+    server: tuple[str, str] = ("", "")
 
     def admit(self, request: OutboundRequest) -> tryit_access.GatewayPass | None:
         limit, window = settings.PORTAL_TRY_IT_RATE_LIMIT, settings.PORTAL_TRY_IT_RATE_WINDOW
@@ -280,6 +285,7 @@ class _TryItPolicy:
             user=self.user,
             session_key=self.session_key,
             kept_secrets=self.values,
+            server=self.server,
         )
         return TryItResult(exchange=exchange, gateway=gateway_pass)
 
@@ -294,11 +300,13 @@ def try_operation(
     base_url: str | None = None,
     environment: environments.EnvironmentVariables | None = None,
     credentials: Mapping[str, Held] | None = None,
+    server: tuple[str, str] = ("", ""),
 ) -> TryItResult:
     """Send one Try it call and keep it in the history.
 
     `base_url`: one of the API's other registered servers (console/servers.py): a call
     there is not a gateway call, and the key header is taken out all the same.
+    `server`: the choice it is (value and URL), kept with the exchange.
     With an environment, its variables replace the {{name}}s of the values sent; the
     history keeps the values as typed (console/environments.py).
     credentials: what the Authorize dialog holds for the API; the operation's security
@@ -339,5 +347,6 @@ def try_operation(
         user=user,
         session_key=session_key,
         address=address,
+        server=server,
     )
     return run_call(request=request, policy=resolution.policy(policy))

@@ -12,7 +12,7 @@ from console.rendering import render_exchange_body
 from console.response_check import check_response_of
 from console.schema_tree import operation_schemas
 from console.servers import pick_server, remember_server
-from console.share_links import prefill_from_link
+from console.share_links import LINK_SERVER, prefill_from_link
 from console.tryit import client_key, retry_values, try_operation, withheld_names
 from gateway.public_urls import portal_url
 from gateway.tryit_access import GatewayRefused, try_it_console
@@ -54,6 +54,9 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
         user=request.user,
         portal_url=portal_url(request),
         session=request.session,
+        # Try again sends to the earlier call's server, a share link to the link's.
+        recorded=(earlier.server, earlier.server_url) if earlier else None,
+        linked=None if earlier else request.GET.get(LINK_SERVER),
     )
     context = {
         "operation": operation,
@@ -116,6 +119,7 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
                 session_key=_session_key(request),
                 address=address,
                 base_url=servers.chosen.base_url,
+                server=(servers.chosen.value, servers.chosen.url),
                 environment=environments.variables_of(environment) if environment else None,
                 credentials=credentials,
             )

@@ -37,6 +37,8 @@ def security_document(*, backend_url: str) -> dict:
                 SCHEME: {
                     "type": "oauth2",
                     "description": "The sample backend's authorization server.",
+                    # RFC 7009: logging out of the dialog revokes the token here.
+                    "x-revocationUrl": f"{server}/o/revoke_token/",
                     "flows": {
                         "authorizationCode": {
                             "authorizationUrl": f"{server}/o/authorize/",

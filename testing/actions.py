@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.shortcuts import get_object_or_404
 
+from console import servers
 from console.models import Exchange
 from console.tryit import client_key, restore_values, secret_names_of
 from httpcore.masking import MASK, is_secret, mask_value
@@ -160,6 +161,9 @@ def save_exchange(
         order=0 if last is None else last + 1,
         operation=exchange.operation,
         operation_label=exchange.operation_name,
+        # The server the call went to, as its choice: every replay looks it up again.
+        server=exchange.server,
+        server_url=exchange.server_url,
         values=stored_values(values=restore_values(exchange), secret_names=secret_names),
         expected_status=exchange.status_code,
     )
@@ -236,6 +240,16 @@ def _shown(name: str, value: object, *, secret_names: frozenset[str]) -> object:
     if refers_only(value) or not is_secret(name, value, secret_names=secret_names):
         return value
     return mask_value(value)
+
+
+def shown_server(*, saved: SavedRequest, user: User) -> str:
+    """The server a saved request is sent to, as `user` may see it; "" for the API's
+    first one (the default)."""
+    if not saved.server or saved.operation is None:
+        return ""
+    return servers.shown_server_url(
+        api=saved.operation.api, value=saved.server, url=saved.server_url, user=user
+    )
 
 
 def shown_values(saved: SavedRequest) -> dict:

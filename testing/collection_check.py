@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from catalog.models import Api, Operation, ParameterLocation
+from console.servers import SERVICE
 from httpcore.headers import TOKEN, refusal_reason
 from httpcore.templating import TemplateError, parse_template
 from testing.checks import CheckSyntaxError, parse_checks, parse_extract
@@ -53,6 +54,8 @@ class RequestContent:
     repeat_until: dict | None = None
     repeat_max_tries: int = 1
     repeat_delay_seconds: float = 1.0
+    server: str = ""  # the Server select's value it matches (console/servers.py)
+    server_url: str = ""
 
 
 @dataclass
@@ -392,9 +395,28 @@ def _request(item: Any, path: Path, problems: _Problems) -> RequestPlan | None:
     repeat = item.get("repeat")
     if isinstance(repeat, dict):
         _read_repeat(repeat, (*path, "repeat"), content, problems)
+    server = item.get("server")
+    if isinstance(server, str) and operation is not None and problems.fits((*path, "server")):
+        _read_server(server, (*path, "server"), operation, content, problems)
     if name is None or operation is None:
         return None
     return RequestPlan(name=name, operation=operation, content=content)
+
+
+def _read_server(
+    url: str, path: Path, operation: Operation, content: RequestContent, problems: _Problems
+) -> None:
+    """A server written as its URL is one of the API's, or the file imports nothing."""
+    api = operation.api
+    wanted = url.strip().rstrip("/")
+    if wanted == api.service_url.rstrip("/"):
+        content.server, content.server_url = SERVICE, api.service_url
+        return
+    for server in api.servers.all():
+        if server.url.rstrip("/") == wanted:
+            content.server, content.server_url = str(server.pk), server.url
+            return
+    problems.add(path, f'{_shown(url)} is not one of the servers of API "{api.slug}"')
 
 
 def _read_values(

@@ -23,8 +23,11 @@ import re
 from typing import Any
 
 import yaml
+from django.contrib.auth.models import User
 
 from catalog.models import Operation
+from console.servers import GATEWAY, SERVICE
+from gateway import public_urls, registry
 from httpcore.masking import is_secret
 from portal.secrets import PREFIX as ENCRYPTED_PREFIX
 from portal.secrets import decrypt
@@ -66,9 +69,14 @@ _Dumper.add_representer(
 )
 
 
-def export_collection(*, collection: Collection, format: str = "yaml") -> str:
-    """The collection as a YAML (default) or JSON document, without any secret value."""
-    document = collection_document(collection=collection)
+def export_collection(
+    *, collection: Collection, format: str = "yaml", viewer: User | None = None
+) -> str:
+    """The collection as a YAML (default) or JSON document, without any secret value.
+
+    `viewer`: whom the file is written for (the collection's owner when not given): the
+    service URL of an API on the gateway is written for staff only."""
+    document = collection_document(collection=collection, viewer=viewer)
     if format == "json":
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if format == "yaml":
@@ -107,14 +115,17 @@ class _SecretVariables:
         return "{{" + candidate + "}}"
 
 
-def collection_document(*, collection: Collection) -> dict[str, Any]:
+def collection_document(*, collection: Collection, viewer: User | None = None) -> dict[str, Any]:
     """The export as plain data, in the file's key order."""
     variables = list(collection.variables.all())
     secrets = _SecretVariables(variables)
     saved_requests = collection.requests.select_related("operation__api").prefetch_related(
-        "operation__parameters"
+        "operation__parameters", "operation__api__servers"
     )
-    requests = [_request_document(saved=saved, secrets=secrets) for saved in saved_requests]
+    viewer = viewer if viewer is not None else collection.owner
+    requests = [
+        _request_document(saved=saved, secrets=secrets, viewer=viewer) for saved in saved_requests
+    ]
     exported: list[dict[str, str | bool]] = [
         {"name": v.name, "secret": True} if v.secret else {"name": v.name, "value": v.value}
         for v in variables
@@ -148,7 +159,25 @@ def _template_order(operation: Operation | None, values: dict[str, str]) -> list
     return [n for n in known if n in values] + sorted(n for n in values if n not in known)
 
 
-def _request_document(*, saved: SavedRequest, secrets: _SecretVariables) -> dict[str, Any]:
+def _server_url(*, saved: SavedRequest, viewer: User) -> str:
+    """The URL a request's server is written as; "" for the API's first server (the
+    default), and for the staff-only service URL to anyone but staff."""
+    operation = saved.operation
+    if operation is None or not saved.server or saved.server == GATEWAY:
+        return ""
+    api = operation.api
+    if saved.server == SERVICE:
+        if not registry.on_gateway(api.pk) or not public_urls.sees_backend(viewer):
+            return ""
+        return api.service_url
+    current = next((s.url for s in api.servers.all() if str(s.pk) == saved.server), "")
+    # A server removed since is written as it was: the import then says it is not there.
+    return current or saved.server_url
+
+
+def _request_document(
+    *, saved: SavedRequest, secrets: _SecretVariables, viewer: User
+) -> dict[str, Any]:
     operation = saved.operation
     secret_names = (
         {p.name.lower() for p in operation.parameters.all() if p.secret} if operation else set()
@@ -175,6 +204,9 @@ def _request_document(*, saved: SavedRequest, secrets: _SecretVariables) -> dict
     document["query"] = [_FlowList([k, export(k, v)]) for k, v in values.get("query") or []]
     document["headers"] = [_FlowList([n, export(n, v)]) for n, v in values.get("headers") or []]
     document["body"] = values.get("body")
+    server = _server_url(saved=saved, viewer=viewer)
+    if server:
+        document["server"] = server
     expect: dict[str, Any] = {}
     if saved.expected_status is not None:
         expect["status"] = saved.expected_status

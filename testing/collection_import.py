@@ -127,6 +127,8 @@ def _saved_request(*, collection: Collection, order: int, request: RequestPlan) 
         operation=operation,
         operation_label=f"{operation.api.name}: {operation.name}",
         values=values,
+        server=content.server,
+        server_url=content.server_url,
         expected_status=content.expected_status,
         checks=content.checks,
         extract=content.extract,

@@ -132,6 +132,9 @@ _REQUEST: dict[str, Any] = {
         "query": _PAIRS,
         "headers": _PAIRS,
         "body": {"type": ["string", "null"]},
+        # The base URL it is sent to when not the API's first server: one of the API's
+        # servers, matched at import (nothing typed sets a host).
+        "server": {"type": "string", "maxLength": 500},
         "expect": _EXPECT,
         "extract": _LINES,
         "repeat": _REPEAT,

@@ -115,6 +115,9 @@ class SavedRequest(models.Model):
     # {"template": {name: value}, "query": [[k, v]], "headers": [[name, value]], "body": str|None};
     # values of secret headers are encrypted (portal.secrets).
     values = models.JSONField(default=dict)
+    # The server it is sent to, as Exchange.server and server_url keep it.
+    server = models.CharField(max_length=20, blank=True)
+    server_url = models.CharField(max_length=500, blank=True)
     expected_status = models.PositiveSmallIntegerField(null=True, blank=True)
     # [{"kind": "header_present"|"header_equals"|"json_present"|"json_equals"|
     #   "body_contains"|"duration_under"|"schema", "target": str, "value": str}]

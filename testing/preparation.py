@@ -19,6 +19,7 @@ from catalog import selectors
 from catalog.models import Operation, ParameterLocation
 from console import tryit
 from console.forms import TryItValues
+from console.servers import ServerChoice, ServerGone, recorded_choice
 from gateway import tryit_access
 from gateway.models import CallSource
 from gateway.tryit_access import PortalGateway
@@ -70,6 +71,8 @@ class Prepared:
     gateway: PortalGateway | None = None
     # Whether the caller owns the saved request's secrets (the collection is theirs).
     owns_secrets: bool = False
+    # The server it is sent to (value and URL), kept with each try's exchange.
+    server: tuple[str, str] = ("", "")
 
 
 # --- Values and variables ---------------------------------------------------------
@@ -227,7 +230,7 @@ def _current_operation(saved: SavedRequest) -> Operation | None:
     return (
         Operation.objects.current()
         .select_related("api")
-        .prefetch_related("parameters")
+        .prefetch_related("parameters", "api__servers")
         .filter(pk=saved.operation_id)
         .first()
     )
@@ -269,13 +272,21 @@ def _try_values(*, operation: Operation, values: dict) -> TryItValues:
 
 
 def _bind(
-    *, operation: Operation, values: TryItValues, gateway: PortalGateway | None
+    *,
+    operation: Operation,
+    values: TryItValues,
+    gateway: PortalGateway | None,
+    server: ServerChoice,
 ) -> OutboundRequest:
-    """The request as sent (through the gateway: without the key header)."""
+    """The request as sent (through the gateway, or to another of the API's servers:
+    without the key header)."""
     if gateway is not None:
         values = dataclasses.replace(values, headers=gateway.without_key(values.headers))
+    elif server.base_url is not None:
+        headers = tryit_access.without_key_header(api=operation.api, headers=values.headers)
+        values = dataclasses.replace(values, headers=headers)
     try:
-        return tryit.build_request(operation=operation, values=values)
+        return tryit.build_request(operation=operation, values=values, base_url=server.base_url)
     except BindError as error:
         raise StepFailed(f"{error.field}: {error.message}") from None
 
@@ -288,6 +299,14 @@ def prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: Caller) ->
     if operation is None or not selectors.can_call(user=user, operation=operation):
         raise StepFailed(gone_message(saved))
     _check_saved(saved)
+    try:
+        # Looked up again for this caller: removed since, no longer allowed, or the
+        # staff-only service URL for anyone else fails the step before anything is sent.
+        server = recorded_choice(
+            api=operation.api, user=user, value=saved.server, url=saved.server_url
+        )
+    except ServerGone as gone:
+        raise StepFailed(gone.message) from None
     raw = saved_values(saved)
     variables = _load_variables(saved.collection)
     _check_readable(variables, raw=raw, chained=chained)
@@ -298,7 +317,8 @@ def prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: Caller) ->
         raise StepFailed(str(error)) from None
     try_values = _try_values(operation=operation, values=values)
     gateway = None
-    if tryit_access.key_required(api=operation.api):
+    # Another of the API's servers is not a gateway call (console/servers.py).
+    if server.base_url is None and tryit_access.key_required(api=operation.api):
         # A replay has no client address: it runs on the portal, for the user.
         gateway = PortalGateway(
             operation=operation,
@@ -307,7 +327,7 @@ def prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: Caller) ->
             address="",
             source=CallSource.REPLAY,
         )
-    request = _bind(operation=operation, values=try_values, gateway=gateway)
+    request = _bind(operation=operation, values=try_values, gateway=gateway, server=server)
     # Chained values override collection ones: a secret is only what still comes from one.
     secret_variables = frozenset(name for name in variables.secret if name not in chained)
     used = names_used(raw)
@@ -325,6 +345,7 @@ def prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: Caller) ->
         ),
         gateway=gateway,
         owns_secrets=_owns_secrets(saved=saved, user=user),
+        server=(server.value, server.url),
     )
 
 

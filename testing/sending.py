@@ -57,6 +57,7 @@ def _record(*, prepared: Prepared, result: outbound.SendResult, user: Caller) ->
         user=user,
         session_key="",
         kept_secrets=prepared.values if prepared.owns_secrets else None,
+        server=prepared.server,
     )
 
 

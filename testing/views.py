@@ -193,6 +193,7 @@ def _saved_context(request: SignedInRequest, saved: SavedRequest) -> dict:
         "callable": operation is not None
         and selectors.can_call(user=request.user, operation=operation),
         "gone": preparation.gone_message(saved),
+        "server": actions.shown_server(saved=saved, user=request.user),
         "values": actions.shown_values(saved),
         "expected": actions.shown_expectations(saved),
         "is_owner": saved.collection.owner_id == request.user.pk,

@@ -4,6 +4,7 @@ expiry and refresh, OpenID Connect discovery (console/oauth.py)."""
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import time
@@ -48,7 +49,7 @@ def token_answer(**extra) -> bytes:
 
 def oauth_operation(service_url: str):
     operation = make_operation([{"code": ["read"]}], service_url=service_url)
-    operation.api.openapi["components"]["securitySchemes"] = {"code": CODE_SCHEMES}
+    operation.api.openapi["components"]["securitySchemes"] = {"code": copy.deepcopy(CODE_SCHEMES)}
     operation.api.save()
     return operation
 
@@ -396,3 +397,177 @@ def test_a_registered_provider_is_discovered_then_authorization_code_runs(client
     mixed = client.get("/authorize/callback", {"code": "c", "state": state, "iss": "https://x"})
     assert refusal_of(mixed) == oauth.OTHER_ISSUER
     assert len(sent) == 1  # the discovery only
+
+
+# --- Logging out: revocation at the provider (RFC 7009) --------------------------------
+
+
+def revoking_server(*, revocation_status: int = 200, revocation_body: bytes = b""):
+    """Tokens at /token (with a refresh token), revocations at /revoke."""
+
+    def handler(exchange) -> None:
+        if exchange.request.target.startswith("/revoke"):
+            exchange.respond(revocation_status, body=revocation_body)
+        else:
+            body = token_answer(refresh_token="rt-1", expires_in=600)
+            exchange.respond(200, headers=[("Content-Type", "application/json")], body=body)
+
+    return scripted_server(handler)
+
+
+def revocable_operation(service_url: str, *, on: str = "scheme"):
+    operation = oauth_operation(service_url)
+    schemes = operation.api.openapi["components"]["securitySchemes"]
+    target = schemes["code"] if on == "scheme" else schemes["code"]["flows"]["clientCredentials"]
+    target[authorization.REVOCATION_URL] = "/revoke"
+    operation.api.save()
+    return operation
+
+
+def log_out(client: Client, operation):
+    return client.post(
+        f"/apis/{operation.api.slug}/authorize/logout",
+        {"scheme": "code", "next": f"/apis/{operation.api.slug}/operations/item/"},
+        follow=True,
+    )
+
+
+@pytest.mark.parametrize("on", ["scheme", "flow"])
+def test_logging_out_revokes_the_refresh_then_the_access_token(client, on):
+    with revoking_server() as server:
+        operation = revocable_operation(server.url, on=on)
+        authorize(
+            client,
+            operation,
+            scheme="code",
+            flow="clientCredentials",
+            client_id="svc",
+            client_secret="s3cr3t",
+        )
+        response = log_out(client, operation)
+        _token_call, *revocations = server.requests
+    assert notice_of(response) == "code: logged out; the token was revoked."
+    assert [r.target for r in revocations] == ["/revoke", "/revoke"]
+    assert [parse_qs(r.body.decode()) for r in revocations] == [
+        {"token": ["rt-1"], "token_type_hint": ["refresh_token"]},
+        {"token": ["at-1"], "token_type_hint": ["access_token"]},
+    ]
+    # As at the token endpoint: the confidential client by HTTP Basic.
+    basic = "Basic " + base64.b64encode(b"svc:s3cr3t").decode()
+    assert {r.header("Authorization") for r in revocations} == {basic}
+    assert authorization.held_credentials(session=client.session, api=operation.api) == {}
+    assert b"rt-1" not in response.content and b"at-1" not in response.content
+
+
+def test_a_public_client_names_itself_in_the_revocation(client, sent):
+    with revoking_server() as server:
+        operation = revocable_operation(server.url)
+        session = client.session
+        authorization.hold(
+            session=session,
+            api=operation.api,
+            scheme="code",
+            data={
+                "access_token": "at-9",
+                "client_id": "portal",
+                "client_secret": "",
+                "revocation_url": f"{server.url}/revoke",
+            },
+        )
+        session.save()
+        response = log_out(client, operation)
+        [revocation] = server.requests
+    assert notice_of(response) == "code: logged out; the token was revoked."
+    assert parse_qs(revocation.body.decode()) == {
+        "token": ["at-9"],
+        "token_type_hint": ["access_token"],
+        "client_id": ["portal"],
+    }
+    assert revocation.header("Authorization") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (
+            400,
+            b'{"error": "unsupported_token_type"}',
+            "code: logged out here, but the token was not revoked: The authorization server "
+            "answered 400 (unsupported_token_type) to the revocation.",
+        ),
+        (
+            503,
+            b"<html>",
+            "code: logged out here, but the token was not revoked: The authorization server "
+            "answered 503 to the revocation.",
+        ),
+    ],
+)
+def test_a_refused_revocation_is_the_notice_and_the_token_is_forgotten_all_the_same(
+    client, status, body, message
+):
+    with revoking_server(revocation_status=status, revocation_body=body) as server:
+        operation = revocable_operation(server.url)
+        authorize(client, operation, scheme="code", flow="clientCredentials", client_id="svc")
+        response = log_out(client, operation)
+        assert len(server.requests) == 2  # the token, then one refused revocation
+    assert notice_of(response) == message
+    assert authorization.held_credentials(session=client.session, api=operation.api) == {}
+
+
+def test_an_unreachable_revocation_endpoint_is_the_notice(client):
+    with revoking_server() as server:
+        operation = revocable_operation(server.url)
+        authorize(client, operation, scheme="code", flow="clientCredentials", client_id="svc")
+    # The server has stopped.
+    response = log_out(client, operation)
+    assert notice_of(response).startswith(
+        "code: logged out here, but the token was not revoked: The authorization server could "
+        "not be reached: "
+    )
+    assert authorization.held_credentials(session=client.session, api=operation.api) == {}
+
+
+def test_without_a_revocation_endpoint_logging_out_sends_nothing(client, sent):
+    with scripted_server(
+        reply_with(200, headers=[("Content-Type", "application/json")], body=token_answer())
+    ) as server:
+        operation = oauth_operation(server.url)
+        authorize(client, operation, scheme="code", flow="clientCredentials", client_id="svc")
+        response = log_out(client, operation)
+        assert len(server.requests) == 1
+    assert notice_of(response) == "code: logged out."
+    assert len(sent) == 1
+
+
+def test_openid_discovery_gives_the_revocation_endpoint():
+    config = {
+        "issuer": "https://idp.example",
+        "authorization_endpoint": "https://idp.example/authorize",
+        "token_endpoint": "https://idp.example/token",
+        "revocation_endpoint": "https://idp.example/revoke",
+    }
+    with scripted_server(
+        reply_with(
+            200, headers=[("Content-Type", "application/json")], body=json.dumps(config).encode()
+        )
+    ) as server:
+        operation = oidc_operation(server.url)
+        scheme = authorization.scheme_of(operation.api, "oidc")
+        assert scheme is not None
+        with override_settings(PORTAL_OIDC_ISSUERS=[server.url]):
+            flow = oauth.discovered_flow(api=operation.api, scheme=scheme, client_key="k")
+    assert flow.revocation_url == "https://idp.example/revoke"
+
+
+def test_the_revocation_url_travels_with_an_authorization_code_token(client):
+    with revoking_server() as server:
+        operation = revocable_operation(server.url)
+        started = start(client, operation)
+        state = parse_qs(urlsplit(started["Location"]).query)["state"][0]
+        client.get("/authorize/callback", {"code": "c-1", "state": state})
+        held = authorization.held_credentials(session=client.session, api=operation.api)
+        assert held["code"].data["revocation_url"] == f"{server.url}/revoke"
+        response = log_out(client, operation)
+        assert [r.target for r in server.requests] == ["/token", "/revoke", "/revoke"]
+    assert notice_of(response) == "code: logged out; the token was revoked."

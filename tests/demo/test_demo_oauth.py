@@ -169,6 +169,41 @@ def test_client_credentials_against_the_demo_server_then_the_protected_call(live
     assert settings.PORTAL_DEMO_OAUTH_CLIENT_SECRET not in logged
 
 
+@pytest.mark.django_db(transaction=True)
+def test_logging_out_revokes_the_token_at_the_demo_server(live_server):
+    api = register_demo_oauth(
+        backend_url=f"{live_server.url}/demo-backend",
+        redirect_uris=[f"{live_server.url}/authorize/callback"],
+        client_secret=settings.PORTAL_DEMO_OAUTH_CLIENT_SECRET,
+    )
+    operation = api.operations.get()
+    client = Client()
+    authorize(
+        client,
+        operation,
+        scheme=SCHEME,
+        flow="clientCredentials",
+        client_id=SERVICE_CLIENT_ID,
+        client_secret=settings.PORTAL_DEMO_OAUTH_CLIENT_SECRET,
+        scopes=["profile"],
+    )
+    old = authorization.held_credentials(session=client.session, api=api)[SCHEME].access_token
+    bearer = {"Authorization": f"Bearer {old}"}
+    assert Client().get(PROFILE, headers=bearer).status_code == 200
+    response = client.post(
+        f"/apis/{api.slug}/authorize/logout",
+        {"scheme": SCHEME, "next": f"/apis/{api.slug}/operations/who-am-i/"},
+        follow=True,
+    )
+    assert notice_of(response) == f"{SCHEME}: logged out; the token was revoked."
+    assert authorization.held_credentials(session=client.session, api=api) == {}
+    # The old token, kept by someone who copied it, is refused by the demo's own check.
+    answer = Client().get(PROFILE, headers=bearer)
+    assert answer.status_code == 401
+    assert "invalid_token" in answer["WWW-Authenticate"]
+    assert AccessToken.objects.count() == 0
+
+
 def test_only_the_four_endpoints_of_the_authorization_server_are_served(client):
     for path in ("applications/", "applications/register/", "authorized_tokens/", "device/"):
         response = client.get(f"/demo-backend/o/{path}")

@@ -8,6 +8,7 @@ from importlib import import_module
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from oauth2_provider.models import AccessToken
 from playwright.sync_api import Page, expect
 
@@ -26,6 +27,7 @@ from tests.factories import PASSWORD, make_user
 pytestmark = pytest.mark.django_db(transaction=True)
 
 API_NAME = "Demo OAuth API"
+PROFILE = "/demo-backend/oauth/profile"
 
 
 @pytest.fixture
@@ -109,10 +111,13 @@ def test_authorization_code_then_revoked_then_client_credentials(
     assert result_status(page).startswith("401")
     assert response_json(page)["error"]["code"] == "Unauthorized"
 
-    # Log out of the scheme, then client credentials.
+    # Log out of the scheme (the token revoked at the server: one it no longer knows is
+    # revoked all the same, RFC 7009 2.2), then client credentials.
     page.get_by_role("link", name="Authorize").click()
     dialog.get_by_role("button", name="Log out").click()
-    expect(dialog.locator("[data-authorize-notice]")).to_have_text(f"{SCHEME}: logged out.")
+    expect(dialog.locator("[data-authorize-notice]")).to_have_text(
+        f"{SCHEME}: logged out; the token was revoked."
+    )
     client = flow_form(page, "clientCredentials")
     client.get_by_label("Client id").fill(SERVICE_CLIENT_ID)
     client.get_by_label("Client secret").fill(settings.PORTAL_DEMO_OAUTH_CLIENT_SECRET)
@@ -126,6 +131,20 @@ def test_authorization_code_then_revoked_then_client_credentials(
     assert result_status(page) == "200 OK"
     assert response_json(page)["client_id"] == SERVICE_CLIENT_ID
     assert response_json(page)["user"] is None
+
+    # Logging out revokes it at the server: the old token no longer opens the operation.
+    old = held_token(page, oauth_api)
+    assert Client().get(PROFILE, headers={"Authorization": f"Bearer {old}"}).status_code == 200
+    page.get_by_role("link", name="Authorize").click()
+    dialog.get_by_role("button", name="Log out").click()
+    expect(dialog.locator("[data-authorize-notice]")).to_have_text(
+        f"{SCHEME}: logged out; the token was revoked."
+    )
+    assert AccessToken.objects.count() == 0
+    assert Client().get(PROFILE, headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    dialog.get_by_role("button", name="Close").last.click()
+    send(page)
+    assert result_status(page).startswith("401")
     problems_of(page).assert_none()
 
 

@@ -112,6 +112,40 @@ def test_a_server_removed_while_the_page_is_open_is_refused(
     screenshots(page, "servers-removed-refused")
 
 
+def test_try_again_sends_to_the_recorded_server_or_says_it_is_gone(
+    page: Page, live_server, operation, production, sandbox
+) -> None:
+    page.set_viewport_size(LAPTOP)
+    page.goto(f"{live_server.url}/apis/regions/operations/get-item/")
+    param_input(page, "item").fill("42")
+    page.get_by_label("Server").select_option(label=f"{sandbox.url}/v2 (Sandbox)")
+    send(page)
+    to_sandbox = Exchange.objects.get()
+    # The session now remembers the service URL; Try again still opens on the sandbox.
+    page.get_by_label("Server").select_option(label=f"{production.url}/v1")
+    send(page)
+    page.goto(f"{live_server.url}/history/{to_sandbox.pk}/")
+    page.get_by_role("link", name="Try again").click()
+    expect(page.get_by_label("Server")).to_have_value(str(operation.api.servers.get().pk))
+    expect(page.locator("#sample-curl pre")).to_contain_text(f"{sandbox.url}/v2/items/42")
+    send(page)
+    assert [r.target for r in sandbox.requests] == ["/v2/items/42", "/v2/items/42"]
+
+    # Removed since: said, none chosen, and a Send sends nothing.
+    operation.api.servers.all().delete()
+    page.goto(f"{live_server.url}/history/{to_sandbox.pk}/")
+    page.get_by_role("link", name="Try again").click()
+    expect(page.locator("[data-server-error]")).to_have_text(
+        f"This request's server {sandbox.url}/v2 is no longer one of the API's servers."
+    )
+    expect(page.get_by_label("Server")).to_have_value("")
+    screenshots(page, "servers-try-again-gone")
+    send(page)
+    expect(page.locator("[data-server-error]")).to_contain_text("Nothing was sent.")
+    assert len(sandbox.requests) == 2 and len(production.requests) == 1
+    problems_of(page).assert_none()
+
+
 ADMIN = "servers-admin"
 ADMIN_PASSWORD = "e2e-Servers-password-4711"
 
