@@ -65,9 +65,9 @@ def prefilled_form(page: bytes) -> tuple[str, list[tuple[str, str]], list[str]]:
         if element.name == "select" and element.has_attr("multiple"):
             # Every chosen option is one value; a required list left empty gets its
             # first option, as a user picks one.
-            chosen_options = element.select("option[selected]")
+            chosen_options = list(element.select("option[selected]"))
             if not chosen_options and element.has_attr("required"):
-                chosen_options = element.select("option")[:1]
+                chosen_options = list(element.select("option"))[:1]
             fields.extend((name, str(o.get("value", ""))) for o in chosen_options)
             continue
         if element.name == "select":
