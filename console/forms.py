@@ -135,7 +135,9 @@ def _parameter_field(
         options = [(value, value) for value in documented.item_choices]
         widget = ItemChoices(choices=options, attrs={"size": str(min(len(options), 6))})
     elif kind == "array" and documented is not None:
-        widget = ItemInputs(item_attrs=input_attrs(documented.items, references=references))
+        widget = ItemInputs(
+            label=parameter.name, item_attrs=input_attrs(documented.items, references=references)
+        )
     else:
         widget = forms.TextInput(attrs=input_attrs(schema, references=references))
     return forms.CharField(strip=False, widget=widget, **common)
@@ -336,13 +338,16 @@ class TryItForm(forms.Form):
         if value == "" or parameter.choices:
             return
         documented = documented_of(parameter, self.documented)
+        is_array = documented is not None and documented.kind == "array"
+        # An object's text is JSON: its values are checked as the Cookie header is built.
+        is_object = documented is not None and documented.kind == "object"
+        if parameter.location == ParameterLocation.COOKIE and not is_object:
+            for error in cookie_errors(value, items=is_array):
+                self.add_error(name, error)
         if documented is not None:
-            is_array = documented.kind == "array"
             errors = array_errors(documented, value) if is_array else []
             if not is_array and documented.kind != "object":
                 errors = value_errors(documented.schema, value)
-            if parameter.location == ParameterLocation.COOKIE and not errors:
-                errors = cookie_errors(value, items=is_array)
             for error in errors:
                 self.add_error(name, error)
             return

@@ -241,8 +241,11 @@ class ItemInputs(forms.Widget):
     """An array as one typed input per item, with Add item and remove buttons
     (static/js/parameter-items.js)."""
 
-    def __init__(self, *, item_attrs: dict[str, str], attrs: dict | None = None) -> None:
+    def __init__(
+        self, *, label: str, item_attrs: dict[str, str], attrs: dict | None = None
+    ) -> None:
         super().__init__(attrs)
+        self.label = label
         self.item_attrs = item_attrs
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> str:
@@ -261,6 +264,7 @@ class ItemInputs(forms.Widget):
             "console/_parameter_items.html",
             {
                 "name": name,
+                "label": self.label,
                 "items": items,
                 "id": attrs.get("id", ""),
                 "required": bool(attrs.get("required")),

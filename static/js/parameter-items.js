@@ -1,7 +1,16 @@
 // Array parameters in Try it: "Add item" copies the last item's input, empty; "×"
 // removes one (the last left is only emptied). All inputs share the parameter's name,
 // and the form joins them; without this script a user types the items in one input,
-// separated by commas. Delegated, so it keeps working after htmx swaps the form.
+// separated by commas, and the buttons stay hidden. Delegated, so it keeps working
+// after htmx swaps the form.
+function revealItemButtons(root) {
+  root.querySelectorAll("[data-items] button[hidden]").forEach((button) => {
+    button.hidden = false;
+  });
+}
+document.addEventListener("DOMContentLoaded", () => revealItemButtons(document));
+document.addEventListener("htmx:load", (event) => revealItemButtons(event.target));
+
 document.addEventListener("click", (event) => {
   const target = event.target;
   if (!(target instanceof Element)) return;
