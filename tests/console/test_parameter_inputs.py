@@ -18,6 +18,7 @@ from catalog.models import Operation
 from console import authorization
 from console.forms import TryItForm
 from console.models import Exchange
+from console.share_links import prefill_from_link, share_query
 from console.tryit import retry_values
 from httpcore.masking import MASK
 from openapi.sync import import_openapi
@@ -376,3 +377,22 @@ def test_an_environment_reference_is_not_checked_by_type(api) -> None:
     )
     assert form.is_valid(), form.errors
     assert ("limit", "{{limit}}") in form.values().query_values
+
+
+@pytest.mark.django_db
+def test_a_share_link_carries_every_item_and_the_cookies(api) -> None:
+    _, documented = api
+    operation = _operation(documented, "cookies")
+    data = QueryDict(mutable=True)
+    data.setlist("param-cookie-seen", ["1", "2", "3"])
+    data.setlist("param-cookie-theme", ["light"])
+    pairs = share_query(operation, data)
+    assert pairs == [("p.theme", "light"), ("p.seen", '["1", "2", "3"]')]
+    link = QueryDict(mutable=True)
+    for key, value in pairs:
+        link[key] = value
+    prefill = prefill_from_link(operation, link)
+    assert prefill is not None
+    assert prefill["cookies"] == [["theme", "light"], ["seen", '["1", "2", "3"]']]
+    form = TryItForm(operation=operation, prefill=prefill)
+    assert form["param-cookie-seen"].as_widget().count('name="param-cookie-seen"') == 3
