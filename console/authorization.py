@@ -73,9 +73,9 @@ class Scheme:
 
     @property
     def sendable(self) -> bool:
-        """Whether the console can send this credential (it never sends cookies)."""
+        """Whether the console can send this credential."""
         if self.kind == API_KEY:
-            return self.key_in in {"header", "query"}
+            return self.key_in in {"header", "query", "cookie"}
         return self.kind in {BASIC, BEARER, OAUTH2, OPENID}
 
     @property
@@ -270,26 +270,35 @@ class Applied:
     schemes: tuple[str, ...] = ()
 
 
-def credential_parts(
-    *, scheme: Scheme, held: Held
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]] | None:
-    """(headers, query pairs) that send this credential; None when it cannot be sent (a
-    cookie, an expired token, an unusable scheme)."""
+@dataclass(frozen=True)
+class Parts:
+    """Where a credential goes: headers, query pairs, cookies."""
+
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    query: list[tuple[str, str]] = field(default_factory=list)
+    cookies: list[tuple[str, str]] = field(default_factory=list)
+
+
+def credential_parts(*, scheme: Scheme, held: Held) -> Parts | None:
+    """What sends this credential; None when it cannot be sent (an expired token, an
+    unusable scheme)."""
     data = held.data
     if scheme.kind == API_KEY and scheme.sendable:
         value = _text(data.get("value"))
         if not value:
             return None
         pair = [(scheme.key_name, value)]
-        return (pair, []) if scheme.key_in == "header" else ([], pair)
+        if scheme.key_in == "cookie":
+            return Parts(cookies=pair)
+        return Parts(headers=pair) if scheme.key_in == "header" else Parts(query=pair)
     if scheme.kind == BASIC:
         raw = f"{_text(data.get('username'))}:{_text(data.get('password'))}".encode()
-        return [("Authorization", "Basic " + base64.b64encode(raw).decode("ascii"))], []
+        return Parts(headers=[("Authorization", "Basic " + base64.b64encode(raw).decode("ascii"))])
     if scheme.kind in {BEARER, OAUTH2, OPENID}:
         token = _text(data.get("token")) if scheme.kind == BEARER else held.access_token
         if not token or held.expired(now=time.time()):
             return None
-        return [("Authorization", f"Bearer {token}")], []
+        return Parts(headers=[("Authorization", f"Bearer {token}")])
     return None
 
 
@@ -343,7 +352,7 @@ def apply_credentials(
         return Applied(values=values)
     schemes = {s.name: s for s in schemes_of(operation.api)}
     for requirement in requirements_of(operation):
-        parts: list[tuple[Scheme, tuple[list[tuple[str, str]], list[tuple[str, str]]]]] = []
+        parts: list[tuple[Scheme, Parts]] = []
         for name in requirement:
             scheme, credential = schemes.get(name), held.get(name)
             found = None
@@ -355,8 +364,9 @@ def apply_credentials(
         else:
             if not parts:
                 return Applied(values=values)
-            headers = [h for _, (hs, _) in parts for h in hs]
-            query = [q for _, (_, qs) in parts for q in qs]
+            headers = [h for _, found in parts for h in found.headers]
+            query = [q for _, found in parts for q in found.query]
+            cookies = [c for _, found in parts for c in found.cookies]
             stored = values.stored or {}
             merged = _merge(values.headers, headers, stored=stored.get(HEADERS, []), fold_case=True)
             sent = replace(
@@ -367,8 +377,9 @@ def apply_credentials(
                 query_values=_merge(
                     values.query_values, query, stored=stored.get(QUERY, []), fold_case=False
                 ),
+                cookies=_merge(values.cookies, cookies, stored=[], fold_case=False),
             )
-            names = frozenset(n.lower() for n, _ in [*headers, *query])
+            names = frozenset(n.lower() for n, _ in [*headers, *query, *cookies])
             return Applied(values=sent, secret_names=names, schemes=tuple(s.name for s, _ in parts))
     return Applied(values=values)
 

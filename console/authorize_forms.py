@@ -15,7 +15,6 @@ from console.authorization import (
     Scheme,
 )
 
-NOT_SENDABLE = "A cookie cannot be sent: the console never sends cookies."
 NOT_SUPPORTED = "The console cannot use this security scheme."
 UNKNOWN_FLOW = "Choose a flow this scheme documents."
 MAX_LENGTH = 8192
@@ -56,7 +55,7 @@ class AuthorizeForm(forms.Form):
         cleaned = super().clean() or {}
         kind = self.scheme.kind
         if not self.scheme.sendable:
-            raise forms.ValidationError(NOT_SENDABLE if kind == API_KEY else NOT_SUPPORTED)
+            raise forms.ValidationError(NOT_SUPPORTED)
         if kind == API_KEY:
             self._require("value", "Enter the API key.")
         elif kind == BASIC:

@@ -327,9 +327,15 @@ def resolve(*, values: TryItValues, environment: EnvironmentVariables | None) ->
     headers = [
         (name, resolved(value, field="headers", name=name)) for name, value in values.headers
     ]
+    cookies = [(name, resolved(value, field=name, name=name)) for name, value in values.cookies]
     body = resolved(values.body, field="body", name="") if values.body is not None else None
     sent = dataclasses.replace(
-        values, template_values=template, query_values=query, headers=headers, body=body
+        values,
+        template_values=template,
+        query_values=query,
+        headers=headers,
+        cookies=cookies,
+        body=body,
     )
     secret_texts = frozenset(
         environment.values[name]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import TypedDict, cast
 
@@ -17,6 +16,22 @@ from catalog import stored_values
 from catalog.models import Operation, Parameter, ParameterLocation, ParameterType
 from catalog.stored_values import StoredValues, shown_value, stored_values_of
 from console.multipart_fields import PART_PREFIX, DocumentedPart, documented_parts
+from console.parameter_inputs import (
+    INTEGER,
+    NUMBER,
+    Documented,
+    ItemChoices,
+    ItemInputs,
+    ReferenceChoiceField,
+    array_errors,
+    bounds_help,
+    cookie_errors,
+    documented_of,
+    documented_parameters,
+    input_attrs,
+    items_help,
+    value_errors,
+)
 from httpcore.headers import HeaderError, validate_headers
 from httpcore.masking import holds_no_credential, is_secret
 from httpcore.multipart import Part, encode_multipart, safe_filename
@@ -25,10 +40,6 @@ from httpcore.templating import BindError
 FIELD_PREFIX = "param-"
 MAX_JSON_DEPTH = 200
 BYTE_ORDER_MARK = "\ufeff"
-# ASCII digits only: int() and float() also take "1_000", " 7 ", "nan" and other
-# scripts' digits, which a backend reading the value as a number would not.
-INTEGER = re.compile(r"[-+]?[0-9]+\Z")
-NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
 
 
 @dataclass
@@ -39,6 +50,8 @@ class TryItValues:
     query_values: list[tuple[str, str]] = field(default_factory=list)
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: str | None = None
+    # Documented cookie parameters, as typed: one Cookie header (httpcore/cookies.py).
+    cookies: list[tuple[str, str]] = field(default_factory=list)
     # A body the form encoded itself (multipart/form-data), sent as is with its own
     # Content-Type; `body` then describes it for the history.
     raw_body: bytes | None = None
@@ -76,16 +89,28 @@ class _FieldOptions(TypedDict):
     help_text: str
 
 
-def _parameter_field(parameter: Parameter, *, withheld: bool) -> forms.Field:
+def _parameter_field(
+    parameter: Parameter, *, withheld: bool, documented: Documented | None, references: bool
+) -> forms.Field:
     """withheld: the default is a stored secret (catalog.stored_values), never put in
-    the page; the field starts empty, and empty sends the stored value."""
+    the page; the field starts empty, and empty sends the stored value.
+    documented: the parameter's schema, which types the input (console/parameter_inputs).
+    references: the user may type `{{variable}}`s (an environment)."""
+    schema = documented.schema if documented is not None else {}
+    kind = documented.kind if documented is not None else str(parameter.type)
+    constraints = items_help(schema) if kind == "array" else bounds_help(schema) if schema else ""
     description = " ".join(
-        filter(None, [parameter.description, stored_values.HELP if withheld else ""])
+        filter(None, [parameter.description, constraints, stored_values.HELP if withheld else ""])
+    )
+    # A secret cookie's default is never put in the page (stored values cover the URL
+    # and headers only).
+    hidden_default = withheld or (
+        parameter.location == ParameterLocation.COOKIE and parameter.secret
     )
     common: _FieldOptions = {
         "label": parameter.name,
         "required": parameter.required and not withheld,
-        "initial": "" if withheld else parameter.default,
+        "initial": "" if hidden_default else parameter.default,
         # Django renders help_text as HTML; an admin's description is text.
         "help_text": escape(description),
     }
@@ -95,14 +120,26 @@ def _parameter_field(parameter: Parameter, *, withheld: bool) -> forms.Field:
             choices.insert(0, ("", stored_values.CHOICE_LABEL))
         elif not parameter.required:
             choices.insert(0, ("", "(none)"))
-        return forms.ChoiceField(choices=choices, **common)
+        return ReferenceChoiceField(choices=choices, **common)
     if withheld:
         attrs = {"placeholder": stored_values.PLACEHOLDER, "autocomplete": "off"}
         widget: forms.Widget = forms.PasswordInput(render_value=True, attrs=attrs)
     elif parameter.secret:
         widget = forms.PasswordInput(render_value=True)
+    elif kind == "boolean":
+        booleans = [("true", "true"), ("false", "false")]
+        if not parameter.required:
+            booleans.insert(0, ("", "(none)"))
+        return ReferenceChoiceField(choices=booleans, **common)
+    elif kind == "array" and documented is not None and documented.item_choices:
+        options = [(value, value) for value in documented.item_choices]
+        widget = ItemChoices(choices=options, attrs={"size": str(min(len(options), 6))})
+    elif kind == "array" and documented is not None:
+        widget = ItemInputs(
+            label=parameter.name, item_attrs=input_attrs(documented.items, references=references)
+        )
     else:
-        widget = forms.TextInput()
+        widget = forms.TextInput(attrs=input_attrs(schema, references=references))
     return forms.CharField(strip=False, widget=widget, **common)
 
 
@@ -178,20 +215,25 @@ class TryItForm(forms.Form):
         prefill: dict | None = None,
         key_header: str = "",
         supplied: frozenset[str] = frozenset(),
+        references: bool = False,
         **kwargs,
     ) -> None:
-        """prefill: values of an earlier call ({"template", "query", "headers", "body"}).
+        """prefill: values of an earlier call ({"template", "query", "headers", "cookies",
+        "body"}).
         key_header: for an API behind the gateway, the subscription key header, which
         gets a masked row of its own (gateway.tryit_access).
         supplied: lower-cased names the Authorize dialog's credentials fill in
-        (console/authorization.py): never required here."""
+        (console/authorization.py): never required here.
+        references: the user has environments, so a field may hold `{{name}}`: number
+        and date inputs are then text inputs (console/parameter_inputs.py)."""
         super().__init__(*args, **kwargs)
+        # A `{{name}}` kept from an earlier call must come back as it was typed.
+        references = references or (prefill is not None and "{{" in json.dumps(prefill))
         self.supplied = supplied
         self.operation = operation
         self.prefill = prefill
         self.key_header = key_header
         parameters = list(operation.parameters.all())
-        # Cookie parameters are documented only: the console never sends cookies.
         self.url_parameters = [
             p
             for p in parameters
@@ -200,9 +242,13 @@ class TryItForm(forms.Form):
         self.header_parameters = [p for p in parameters if p.location == ParameterLocation.HEADER]
         self.cookie_parameters = [p for p in parameters if p.location == ParameterLocation.COOKIE]
         self.stored: StoredValues = stored_values_of(operation=operation)
-        for parameter in self.url_parameters:
+        self.documented = documented_parameters(operation)
+        for parameter in [*self.url_parameters, *self.cookie_parameters]:
             self.fields[field_name(parameter)] = _parameter_field(
-                parameter, withheld=self._stored_value(parameter) is not None
+                parameter,
+                withheld=self._stored_value(parameter) is not None,
+                documented=documented_of(parameter, self.documented),
+                references=references,
             )
             if parameter.name.lower() in supplied:
                 self.fields[field_name(parameter)].required = False
@@ -225,6 +271,8 @@ class TryItForm(forms.Form):
             self._apply_prefill(prefill)
 
     def _stored_value(self, parameter: Parameter) -> str | None:
+        if parameter.location == ParameterLocation.COOKIE:
+            return None
         return self.stored.url_value(location=parameter.location, name=parameter.name)
 
     def _apply_prefill(self, prefill: dict) -> None:
@@ -240,6 +288,10 @@ class TryItForm(forms.Form):
                     value=source[parameter.name], stored=self._stored_value(parameter)
                 )
                 self.initial[field_name(parameter)] = value
+        cookies = dict(prefill.get("cookies") or [])
+        for parameter in self.cookie_parameters:
+            if parameter.name in cookies:
+                self.initial[field_name(parameter)] = cookies[parameter.name]
         if "body" in self.fields and prefill.get("body") is not None:
             self.initial["body"] = prefill["body"]
 
@@ -285,6 +337,22 @@ class TryItForm(forms.Form):
         name = field_name(parameter)
         if value == "" or parameter.choices:
             return
+        documented = documented_of(parameter, self.documented)
+        is_array = documented is not None and documented.kind == "array"
+        # An object's text is JSON: its values are checked as the Cookie header is built.
+        is_object = documented is not None and documented.kind == "object"
+        if parameter.location == ParameterLocation.COOKIE and not is_object:
+            for error in cookie_errors(value, items=is_array):
+                self.add_error(name, error)
+        if documented is not None:
+            errors = array_errors(documented, value) if is_array else []
+            if not is_array and documented.kind != "object":
+                errors = value_errors(documented.schema, value)
+            for error in errors:
+                self.add_error(name, error)
+            return
+        if "{{" in value:
+            return  # an environment reference, substituted later
         if parameter.type == ParameterType.INTEGER and not INTEGER.match(value):
             self.add_error(name, "Enter a whole number.")
         elif parameter.type == ParameterType.NUMBER and not NUMBER.match(value):
@@ -306,7 +374,10 @@ class TryItForm(forms.Form):
         return body
 
     def parameter_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.fields if name.startswith(FIELD_PREFIX)]
+        return [self[field_name(p)] for p in self.url_parameters]
+
+    def cookie_fields(self) -> list[forms.BoundField]:
+        return [self[field_name(p)] for p in self.cookie_parameters]
 
     def part_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if name.startswith(PART_PREFIX)]
@@ -330,7 +401,7 @@ class TryItForm(forms.Form):
         cleaned = self.cleaned_data
         if self.parts:
             self._clean_parts()
-        for parameter in self.url_parameters:
+        for parameter in [*self.url_parameters, *self.cookie_parameters]:
             value = cleaned.get(field_name(parameter))
             if isinstance(value, str):
                 self._clean_typed(parameter, value)
@@ -386,7 +457,7 @@ class TryItForm(forms.Form):
         if error.field == "body" and "body" in self.fields:
             self.add_error("body", error.message)
             return
-        for parameter in self.url_parameters:
+        for parameter in [*self.url_parameters, *self.cookie_parameters]:
             if parameter.name == error.field:
                 self.add_error(field_name(parameter), error.message)
                 return
@@ -415,6 +486,7 @@ class TryItForm(forms.Form):
             else:
                 result.query_values.append((parameter.name, value))
         result.stored = stored
+        result.cookies = [(p.name, data.get(field_name(p), "")) for p in self.cookie_parameters]
         if self.parts is not None:
             parts, described = [], []
             for part in self.parts:

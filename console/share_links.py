@@ -1,4 +1,5 @@
-"""Share links for a Try it form: `?p.<parameter>=value&h.<Header>=value&body=...`.
+"""Share links for a Try it form: `?p.<parameter>=value&h.<Header>=value&body=...`
+(`p.` for path, query and cookie parameters).
 
 A link carries what differs from the operation's defaults (share_query) and opens the
 operation's page with the form filled in (prefill_from_link). Secret values are never put
@@ -16,6 +17,7 @@ from django.urls import reverse
 from catalog.models import Operation, ParameterLocation
 from catalog.stored_values import withholds_default
 from console.forms import field_name
+from console.parameter_inputs import joined_items
 from console.tryit import secret_names_of
 from httpcore.headers import MAX_HEADER_COUNT
 from httpcore.masking import is_secret
@@ -29,10 +31,12 @@ LINK_SERVER = "server"
 
 
 def _url_parameters(operation: Operation) -> list:
+    """The parameters a link names with `p.`: path, query and cookie ones."""
     return [
         p
         for p in operation.parameters.all()
-        if p.location in (ParameterLocation.TEMPLATE, ParameterLocation.QUERY)
+        if p.location
+        in (ParameterLocation.TEMPLATE, ParameterLocation.QUERY, ParameterLocation.COOKIE)
     ]
 
 
@@ -55,7 +59,9 @@ def share_query(operation: Operation, data: QueryDict) -> list[tuple[str, str]]:
     secret_names = secret_names_of(operation)  # the gateway key header too
     pairs: list[tuple[str, str]] = []
     for parameter in _url_parameters(operation):
-        value = data.get(field_name(parameter))
+        # An array's items are inputs of one name (console/parameter_inputs.py).
+        given = data.getlist(field_name(parameter))
+        value = joined_items(given) if given else None
         if value is None or value == parameter.default:
             continue
         if parameter.secret or is_secret(parameter.name, value, secret_names=secret_names):
@@ -101,13 +107,15 @@ def prefill_from_link(operation: Operation, query: QueryDict) -> dict | None:
     """
     if not any(key.startswith((LINK_PARAMETER, LINK_HEADER)) or key == LINK_BODY for key in query):
         return None
-    prefill: dict = {"template": {}, "query": [], "headers": [], "body": None}
+    prefill: dict = {"template": {}, "query": [], "headers": [], "cookies": [], "body": None}
     for parameter in _url_parameters(operation):
         value = query.get(LINK_PARAMETER + parameter.name)
         if value is None or parameter.secret or is_secret(parameter.name, value):
             continue
         if parameter.location == ParameterLocation.TEMPLATE:
             prefill["template"][parameter.name] = value
+        elif parameter.location == ParameterLocation.COOKIE:
+            prefill["cookies"].append([parameter.name, value])
         else:
             prefill["query"].append([parameter.name, value])
     documented = {p.name.lower(): p for p in _header_parameters(operation)}

@@ -16,7 +16,7 @@ from console import environments
 from console.authorization import Held, apply_credentials
 from console.forms import TryItValues
 from console.models import Exchange
-from console.parameter_styles import styled_headers, styled_path, styled_query
+from console.parameter_styles import styled_cookies, styled_headers, styled_path, styled_query
 from gateway import tryit_access
 from gateway.models import CallSource
 from httpcore import outbound
@@ -26,6 +26,7 @@ from httpcore.masking import (
     is_secret_name,
     mask_headers,
     mask_request_url,
+    mask_value,
     mask_values,
 )
 from httpcore.pipeline import run_call
@@ -38,6 +39,9 @@ from httpcore.templating import (
     parse_template,
 )
 from portal.secrets import decrypt_json, encrypt_json
+
+# The exchange's form values and kept secrets name their cookie parameters so.
+COOKIES = "cookies"
 
 
 def secret_names_of(operation: Operation) -> frozenset[str]:
@@ -87,6 +91,7 @@ def build_request(
         body=_body_bytes(values),
         content_type=values.content_type or operation.request_content_type,
         secret_names=secret_names_of(operation),
+        cookies=styled_cookies(operation=operation, pairs=list(values.cookies)),
     )
 
 
@@ -104,6 +109,7 @@ def secret_values_of(values: TryItValues, *, secret_names: frozenset[str]) -> di
             k: v for k, v in values.query_values if is_secret(k, v, secret_names=secret_names)
         },
         "headers": {n: v for n, v in values.headers if is_secret(n, v, secret_names=secret_names)},
+        COOKIES: {n: v for n, v in values.cookies if is_secret(n, v, secret_names=secret_names)},
     }
 
 
@@ -113,6 +119,7 @@ def _form_fields(exchange: Exchange) -> list[tuple[str, str, str]]:
         *((TEMPLATE, name, value) for name, value in (values.get("template") or {}).items()),
         *((QUERY, name, value) for name, value in values.get("query") or []),
         *((HEADERS, name, value) for name, value in values.get("headers") or []),
+        *((COOKIES, name, value) for name, value in values.get(COOKIES) or []),
     ]
 
 
@@ -165,7 +172,14 @@ def restore_values(exchange: Exchange, *, empty_stored: bool = False) -> dict:
     }
     query = [[k, restored(QUERY, k, v)] for k, v in values.get("query") or []]
     headers = [[n, restored(HEADERS, n, v)] for n, v in values.get("headers") or []]
-    return {"template": template, "query": query, "headers": headers, "body": values.get("body")}
+    cookies = [[n, restored(COOKIES, n, v)] for n, v in values.get(COOKIES) or []]
+    return {
+        "template": template,
+        "query": query,
+        "headers": headers,
+        COOKIES: cookies,
+        "body": values.get("body"),
+    }
 
 
 def retry_values(exchange: Exchange) -> dict:
@@ -201,6 +215,10 @@ def record_exchange(
             for key, value in mask_values(dict(values.query_values), secret_names=secret).items()
         ],
         "headers": mask_headers(values.headers, secret_names=secret),
+        COOKIES: [
+            [name, mask_value(value) if is_secret(name, value, secret_names=secret) else value]
+            for name, value in values.cookies
+        ],
         "body": values.body,
     }
     exchange = Exchange(
@@ -217,7 +235,7 @@ def record_exchange(
         values=stored_values,
         method=request.method,
         url=mask_request_url(request),
-        request_headers=mask_headers(request.headers, secret_names=secret),
+        request_headers=mask_headers(request.headers, secret_names=secret, request=True),
         request_body=(request.body or b"").decode("utf-8", "replace"),
         duration_ms=result.duration_ms,
         error_kind=result.error_kind.value if result.error_kind else "",

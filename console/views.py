@@ -48,7 +48,13 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
     earlier = _earlier_call(request, operation)
     prefill = retry_values(earlier) if earlier else prefill_from_link(operation, request.GET)
     console = try_it_console(api=operation.api, user=request.user)
-    form = TryItForm(operation=operation, prefill=prefill, key_header=console.key_header)
+    user_environments = environments.environments_of(user=request.user)
+    form = TryItForm(
+        operation=operation,
+        prefill=prefill,
+        key_header=console.key_header,
+        references=bool(user_environments),
+    )
     servers = pick_server(
         api=operation.api,
         user=request.user,
@@ -65,7 +71,7 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
         "servers": servers,
         "withheld": withheld_names(earlier) if earlier else [],
         "schemas": operation_schemas(operation=operation),
-        "environments": environments.environments_of(user=request.user),
+        "environments": user_environments,
         "environment": environments.selected_environment(
             user=request.user, session=request.session
         ),
@@ -88,12 +94,14 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
         api=operation.api,
         client_key=client_key(user=request.user, address=address),
     )
+    user_environments = environments.environments_of(user=request.user)
     form = TryItForm(
         request.POST,
         request.FILES,
         operation=operation,
         key_header=console.key_header,
         supplied=supplied_names(operation=operation, held=credentials),
+        references=bool(user_environments),
     )
     servers = pick_server(
         api=operation.api,
@@ -149,7 +157,7 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
         "rendered": render_exchange_body(exchange) if exchange else None,
         "response_check": check_response_of(operation=operation, exchange=exchange),
         "schemas": operation_schemas(operation=operation),
-        "environments": environments.environments_of(user=request.user),
+        "environments": user_environments,
         "environment": environment,
     }
     template = "console/_try_it.html" if request.htmx else "console/operation_detail.html"

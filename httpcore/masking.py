@@ -113,14 +113,39 @@ def mask_value(value: str) -> str:
     return MASK if value else ""
 
 
-def mask_headers(
-    headers: Sequence[tuple[str, str]] | Sequence[list[str]], *, secret_names: Iterable[str] = ()
-) -> list[list[str]]:
+def mask_cookie_header(value: str, *, secret_names: Iterable[str] = ()) -> str:
+    """A request's Cookie header with the values of secret cookies masked: by the
+    cookie's name (a credential word, a name in `secret_names`) or its value."""
     secret = {n.lower() for n in secret_names}
-    return [
-        [name, mask_value(value) if is_secret(name, value, secret_names=secret) else value]
-        for name, value in headers
-    ]
+    pairs = []
+    for pair in value.split("; ") if value else []:
+        name, equals, text = pair.partition("=")
+        if not equals:
+            return mask_value(value)  # not as the portal writes one: hidden whole
+        hidden = text and is_secret(name, text, secret_names=secret)
+        pairs.append(f"{name}={MASK}" if hidden else pair)
+    return "; ".join(pairs)
+
+
+def mask_headers(
+    headers: Sequence[tuple[str, str]] | Sequence[list[str]],
+    *,
+    secret_names: Iterable[str] = (),
+    request: bool = False,
+) -> list[list[str]]:
+    """request: these are a request's headers, whose one Cookie header (built from the
+    documented cookies, httpcore/cookies.py) is masked cookie by cookie; a response's
+    Set-Cookie, and a Cookie anywhere else, are masked whole."""
+    secret = {n.lower() for n in secret_names}
+    masked = []
+    for name, value in headers:
+        if request and name.strip().lower() == "cookie":
+            masked.append([name, mask_cookie_header(value, secret_names=secret)])
+        elif is_secret(name, value, secret_names=secret):
+            masked.append([name, mask_value(value)])
+        else:
+            masked.append([name, value])
+    return masked
 
 
 def mask_url(url: str, *, secret_names: Iterable[str] = ()) -> str:

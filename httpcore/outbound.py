@@ -30,6 +30,7 @@ from django.conf import settings
 from urllib3.exceptions import LocationParseError
 from urllib3.util import Timeout, parse_url
 
+from httpcore.cookies import CookieError, check_cookie_header
 from httpcore.errors import (
     ErrorKind,
     OutboundRefused,
@@ -249,9 +250,18 @@ def _refuse_dot_segments(raw_path: str) -> None:
 
 def _check_headers(headers: tuple[tuple[str, str], ...]) -> None:
     # The same rules the form applies, again: a caller may have built the request
-    # without the form.
+    # without the form. One Cookie header, as templating.bind writes it, is the only
+    # refused name let through.
+    cookies = [value for name, value in headers if name.lower() == "cookie"]
+    if len(cookies) > 1:
+        raise OutboundRefused("The request has more than one Cookie header.")
     try:
-        validate_headers(headers)
+        for value in cookies:
+            check_cookie_header(value)
+    except CookieError as error:
+        raise OutboundRefused(error.message) from error
+    try:
+        validate_headers([(n, v) for n, v in headers if n.lower() != "cookie"])
     except HeaderError as error:
         raise OutboundRefused(error.message) from error
 

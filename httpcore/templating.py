@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit
 
+from httpcore.cookies import COOKIE_HEADER, CookieError, cookie_header
 from httpcore.headers import HeaderError, validate_headers
 from httpcore.masking import MASK, is_secret_name
 
@@ -39,6 +40,23 @@ class BindError(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+@dataclass(frozen=True)
+class StyledValue:
+    """A path value a parameter style builds (`label` `.1.2`, `matrix` `;id=1;id=2`):
+    `parts` alternate the style's own delimiters, sent as they are, and values, each
+    encoded as any path value. The comma between a list's items is sent as `%2C`, as a
+    `simple` list's is (docs/design.md, "Parameter styles and body types")."""
+
+    parts: tuple[tuple[str, bool], ...]  # (text, is_delimiter)
+
+    @property
+    def text(self) -> str:
+        return "".join(text for text, _ in self.parts)
+
+
+STYLE_DELIMITERS = frozenset({".", ";", "=", ","})
 
 
 @dataclass(frozen=True)
@@ -207,8 +225,30 @@ def encode_query_value(*, name: str, value: str) -> str:
     return quote(value, safe="")
 
 
+def encode_styled_value(*, name: str, value: StyledValue) -> str:
+    """A styled path value as one segment: every value encoded as encode_path_value
+    does, the style's delimiters as they are."""
+    encoded: list[str] = []
+    for text, delimiter in value.parts:
+        if delimiter:
+            if text not in STYLE_DELIMITERS:
+                raise BindError(f"{text!r} is not a style delimiter.", field=name)
+            encoded.append("%2C" if text == "," else text)
+        elif text:
+            encoded.append(encode_path_value(name=name, value=text))
+    segment = "".join(encoded)
+    _check_value(name, segment)
+    # An empty label list is "." alone: a dot segment, which urllib3 would remove.
+    if segment in {".", ".."}:
+        raise BindError("'.' and '..' are not allowed as path segments.", field=name)
+    return segment
+
+
 def _render_path(
-    *, parts: Sequence[Part], values: Mapping[str, str], secret_names: frozenset[str]
+    *,
+    parts: Sequence[Part],
+    values: Mapping[str, str | StyledValue],
+    secret_names: frozenset[str],
 ) -> tuple[str, str]:
     """The path with its values encoded, and the same path as it may be shown: a secret
     placeholder's value (by `secret_names`, lower-cased) as MASK."""
@@ -216,7 +256,11 @@ def _render_path(
     shown: list[str] = []
     for part in parts:
         if isinstance(part, Placeholder):
-            value = encode_path_value(name=part.name, value=values.get(part.name, ""))
+            given = values.get(part.name, "")
+            if isinstance(given, StyledValue):
+                value = encode_styled_value(name=part.name, value=given)
+            else:
+                value = encode_path_value(name=part.name, value=given)
             sent.append(value)
             shown.append(MASK if is_secret_name(part.name, secret_names=secret_names) else value)
         else:
@@ -228,7 +272,7 @@ def _render_path(
 def _render_query(
     *,
     items: Sequence[QueryItem],
-    values: Mapping[str, str],
+    values: Mapping[str, str | StyledValue],
     extra: Sequence[tuple[str, str]],
 ) -> str:
     pairs: list[str] = []
@@ -237,7 +281,8 @@ def _render_query(
         skipped = False
         for part in item.value:
             if isinstance(part, Placeholder):
-                value = values.get(part.name, "")
+                given = values.get(part.name, "")
+                value = given.text if isinstance(given, StyledValue) else given
                 # An optional query parameter left empty drops its whole pair.
                 if value == "":
                     skipped = True
@@ -259,17 +304,19 @@ def bind(
     service_url: str,
     method: str,
     template: str | ParsedTemplate,
-    template_values: Mapping[str, str],
+    template_values: Mapping[str, str | StyledValue],
     query_values: Sequence[tuple[str, str]] = (),
     headers: Sequence[tuple[str, str]] = (),
     body: bytes | None = None,
     content_type: str = "",
     secret_names: frozenset[str] = frozenset(),
+    cookies: Sequence[tuple[str, str]] = (),
 ) -> OutboundRequest:
     """Build the request an operation sends with the given values.
 
     Scheme, host, port and base path come from service_url alone; values only
-    ever fill path segments, query values and header values.
+    ever fill path segments, query values, header values and the values of the
+    documented cookies (one Cookie header, httpcore/cookies.py).
     """
     parsed = parse_template(template) if isinstance(template, str) else template
     for name in parsed.names:
@@ -292,6 +339,11 @@ def bind(
         checked_headers = validate_headers(headers)
     except HeaderError as error:
         raise BindError(error.message, field="headers") from error
+    if cookies:
+        try:
+            checked_headers.append((COOKIE_HEADER, cookie_header(cookies)))
+        except CookieError as error:
+            raise BindError(error.message, field=error.name or "cookies") from error
     if body is not None and method.upper() in {"GET", "HEAD"}:
         raise BindError(f"A {method.upper()} request cannot carry a body.", field="body")
     if (

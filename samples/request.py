@@ -35,6 +35,7 @@ from catalog.stored_values import HEADERS, QUERY, TEMPLATE
 from console.forms import TryItValues
 from console.tryit import build_request
 from gateway import public_urls, tryit_access
+from httpcore.cookies import cookie_pairs
 from httpcore.masking import auth_scheme, is_secret
 
 # Samples are shown for bodies up to this size. Nine copies of a large body on every
@@ -210,6 +211,19 @@ def _header_text(
     return (env.secret(name, value, f"the {_plain_name(name)} header", stored=stored),)
 
 
+def _cookie_text(value: str, *, names: frozenset, env: _Variables) -> Text:
+    """The Cookie header with each secret cookie's value as a variable; the others, and
+    the names, as sent."""
+    parts: list[Part] = []
+    for index, (name, text) in enumerate(cookie_pairs(value)):
+        parts.append(("; " if index else "") + f"{name}=")
+        if text and is_secret(name, text, secret_names=names):
+            parts.append(env.secret(name, text, f"the {_plain_name(name)} cookie"))
+        else:
+            parts.append(text)
+    return tuple(parts)
+
+
 def gateway_target(*, api: Api, portal_url: str) -> GatewayTarget | None:
     """Where a developer calls an API on the gateway, with the header of its key when it
     needs one; None for an API that is not on the gateway (the backend itself)."""
@@ -297,6 +311,8 @@ def sample_request_via(
             return _key_header_text(name, value, reveal=reveal, env=env)
         if name.strip().lower() in stored_headers:
             return _header_text(name, value, names=names, env=env, stored=True)
+        if name.lower() == "cookie" and not reveal:
+            return _cookie_text(value, names=names, env=env)
         return (value,) if reveal else _header_text(name, value, names=names, env=env)
 
     url = _url_text(

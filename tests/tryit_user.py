@@ -62,6 +62,14 @@ def prefilled_form(page: bytes) -> tuple[str, list[tuple[str, str]], list[str]]:
     empty_required: list[str] = []
     for element in form.select("input[name], select[name], textarea[name]"):
         name = str(element["name"])
+        if element.name == "select" and element.has_attr("multiple"):
+            # Every chosen option is one value; a required list left empty gets its
+            # first option, as a user picks one.
+            chosen_options = list(element.select("option[selected]"))
+            if not chosen_options and element.has_attr("required"):
+                chosen_options = list(element.select("option"))[:1]
+            fields.extend((name, str(o.get("value", ""))) for o in chosen_options)
+            continue
         if element.name == "select":
             chosen = element.select_one("option[selected]") or element.select_one("option")
             value = str(chosen.get("value", "")) if chosen is not None else ""

@@ -79,7 +79,7 @@ def test_schemes_are_read_from_the_documented_definitions():
         "X-Client",
     )
     assert schemes["basic"].kind == "basic" and schemes["bearer"].kind == "bearer"
-    assert schemes["cookie"].sendable is False
+    assert schemes["cookie"].sendable is True
     assert schemes["digest"].kind == "" and schemes["digest"].sendable is False
     # Only the flows the console can run: implicit is left out.
     assert [f.kind for f in schemes["oauth"].flows] == ["clientCredentials"]
@@ -140,12 +140,15 @@ def test_a_requirement_of_nothing_first_means_nothing_is_sent():
     assert applied.values.headers == []
 
 
-def test_a_cookie_key_is_never_applied():
+def test_a_cookie_key_joins_the_cookies_and_is_masked_by_name():
     operation = make_operation([{"cookie": []}])
+    values = TryItValues(cookies=[("theme", "dark")])
     applied = apply_credentials(
-        operation=operation, values=TryItValues(), held=held(cookie={"value": "s"})
+        operation=operation, values=values, held=held(cookie={"value": "s"})
     )
-    assert applied.values.headers == [] and applied.schemes == ()
+    assert applied.values.headers == [] and applied.schemes == ("cookie",)
+    assert applied.values.cookies == [("theme", "dark"), ("sid", "s")]
+    assert applied.secret_names == frozenset({"sid"})
 
 
 def test_an_expired_token_is_not_applied():
@@ -213,10 +216,7 @@ def test_the_dialog_lists_the_schemes_on_the_operation_and_api_pages(client):
         dialog = soup.select_one("dialog#authorize")
         assert dialog is not None
         assert [s["data-scheme"] for s in dialog.select("section")] == list(SCHEMES)
-        assert (
-            "the console never sends cookies"
-            in dialog.select_one("[data-scheme=cookie]").get_text()
-        )
+        assert dialog.select_one("[data-scheme=cookie] [data-not-sendable]") is None
         assert soup.select_one("a[data-authorize-open]").get_text() == "Authorize"
 
 
@@ -231,10 +231,6 @@ def test_no_schemes_no_button(client):
         ({"scheme": "key", "value": ""}, "key: Enter the API key."),
         ({"scheme": "basic", "username": " "}, "basic: Enter the user name."),
         ({"scheme": "bearer", "token": ""}, "bearer: Enter the token."),
-        (
-            {"scheme": "cookie", "value": "s"},
-            "cookie: " + "A cookie cannot be sent: the console never sends cookies.",
-        ),
         ({"scheme": "digest"}, "digest: The console cannot use this security scheme."),
         (
             {"scheme": "oauth", "flow": "implicit", "client_id": "c"},

@@ -75,13 +75,13 @@ def test_unknown_operation_is_404(client, demo_api):
     assert client.get("/apis/azureml-demo/operations/nope/").status_code == 404
 
 
-def test_cookie_parameters_are_documented_but_not_in_the_form(client, demo_api):
+def test_cookie_parameters_are_fields_of_the_form(client, demo_api):
     operation = demo_api.operations.get(slug="bes-status")
     operation.parameters.create(name="session", location="cookie", description="A session.")
     soup = page(client, "/apis/azureml-demo/operations/bes-status/")
-    assert "Cookie (documented, not sendable)" in soup.select_one("table.parameters").get_text()
-    assert soup.select_one("#try-it [name$=session]") is None
-    assert "the console never sends cookies" in soup.select_one("[data-cookie-note]").get_text()
+    assert "Cookie" in soup.select_one("table.parameters").get_text()
+    assert "not sendable" not in soup.select_one("table.parameters").get_text()
+    assert soup.select_one("#try-it input[name=param-cookie-session]") is not None
 
 
 def test_removed_operations_are_gone_from_pages(client, demo_api):

@@ -390,7 +390,6 @@ def test_default_ports_and_case_are_normalised_before_comparing(url, service_url
         "Forwarded",
         "X-Forwarded-For",
         "X-Forwarded-Host",
-        "Cookie",
     ],
 )
 def test_forbidden_headers_are_refused_unsent(backend, name):
@@ -402,6 +401,23 @@ def test_forbidden_headers_are_refused_unsent(backend, name):
         ErrorKind.INVALID_INPUT,
         f"The portal sets {name} itself; it cannot be sent.",
     )
+    assert backend.connections == 0
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ((("Cookie", "v"),), "The Cookie header is not name=value pairs."),
+        ((("Cookie", "a=1;b=2"),), "The Cookie header is not name=value pairs."),
+        ((("Cookie", "a=x y"),), "The Cookie header is not name=value pairs."),
+        ((("Cookie", "a=1"), ("cookie", "b=2")), "The request has more than one Cookie header."),
+    ],
+)
+def test_only_one_cookie_header_as_bind_writes_it_is_sent(backend, headers, message):
+    # templating.bind writes the one Cookie header from documented cookies
+    # (httpcore/cookies.py); anything else is refused before connecting.
+    result = send(call(f"{backend.url}/", service_url=backend.url, headers=headers), limits=LIMITS)
+    assert_error(result, ErrorKind.INVALID_INPUT, message)
     assert backend.connections == 0
 
 

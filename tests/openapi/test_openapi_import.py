@@ -45,6 +45,7 @@ OPERATION_COUNTS = {
     "oas30-constraints.yaml": 2,
     "oas30-examples.yaml": 2,
     "oas30-library.yaml": 5,
+    "oas30-parameters.yaml": 10,
     "oas30-links.yaml": 6,
     "oas30-weather.yaml": 3,
     "oas31-constraints.yaml": 2,
