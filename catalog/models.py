@@ -181,9 +181,8 @@ class ParameterLocation(models.TextChoices):
     TEMPLATE = "template", "URL template (path or query)"
     QUERY = "query", "Query string"
     HEADER = "header", "Header"
-    # Documented from OpenAPI documents and sent in one Cookie header (docs/design.md,
-    # "Cookies"). The label's old wording stays until a migration may change it.
-    COOKIE = "cookie", "Cookie (documented, not sendable)"
+    # Sent in one Cookie header (docs/design.md, "Cookies").
+    COOKIE = "cookie", "Cookie"
 
 
 class ParameterType(models.TextChoices):
