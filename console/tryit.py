@@ -165,7 +165,13 @@ def restore_values(exchange: Exchange, *, empty_stored: bool = False) -> dict:
     }
     query = [[k, restored(QUERY, k, v)] for k, v in values.get("query") or []]
     headers = [[n, restored(HEADERS, n, v)] for n, v in values.get("headers") or []]
-    return {"template": template, "query": query, "headers": headers, "body": values.get("body")}
+    return {
+        "template": template,
+        "query": query,
+        "headers": headers,
+        "body": values.get("body"),
+        "content_type": values.get("content_type") or "",
+    }
 
 
 def retry_values(exchange: Exchange) -> dict:
@@ -200,6 +206,7 @@ def record_exchange(
         ],
         "headers": mask_headers(values.headers, secret_names=secret),
         "body": values.body,
+        "content_type": values.media_type,
     }
     exchange = Exchange(
         secret_values=""

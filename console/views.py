@@ -48,7 +48,12 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
     earlier = _earlier_call(request, operation)
     prefill = retry_values(earlier) if earlier else prefill_from_link(operation, request.GET)
     console = try_it_console(api=operation.api, user=request.user)
-    form = TryItForm(operation=operation, prefill=prefill, key_header=console.key_header)
+    form = TryItForm(
+        operation=operation,
+        prefill=prefill,
+        key_header=console.key_header,
+        content_type=request.GET.get("content_type"),  # the Content type select
+    )
     servers = pick_server(
         api=operation.api,
         user=request.user,

@@ -18,6 +18,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from catalog import selectors
 from catalog.models import Operation, ParameterLocation
 from console import tryit
+from console.body_fields import sent_content_type
 from console.forms import TryItValues
 from gateway import tryit_access
 from gateway.models import CallSource
@@ -265,6 +266,9 @@ def _try_values(*, operation: Operation, values: dict) -> TryItValues:
         headers=[(name, value) for name, value in values["headers"]],
         # As the Try it form does: a blank body is no body.
         body=values["body"] if values["body"] and values["body"].strip() else None,
+        # The media type chosen in Try it when the request was saved.
+        content_type=sent_content_type(operation=operation, media_type=values.get("content_type")),
+        media_type=values.get("content_type") or "",
     )
 
 

@@ -104,7 +104,7 @@ def send_as_prefilled(
     files = {
         name: SimpleUploadedFile("report.txt", b"a file's bytes\n", content_type="text/plain")
         for name in empty_required
-        if name.startswith("part-")
+        if name.startswith("part-") or name == "file"
     }
     # A user has a credential for what the operation's security asks: they type it into
     # the credential fields the page left empty (or holding only "Bearer ").
