@@ -16,6 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from defusedxml import (  # type: ignore[import-untyped]
+    DTDForbidden,
+    EntitiesForbidden,
+    ExternalReferenceForbidden,
+)
 from defusedxml import ElementTree as SafeElementTree  # type: ignore[import-untyped]
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
@@ -267,7 +272,7 @@ def choose_media(*, operation: Operation, requested: str | None) -> BodyChoice:
     chosen = next((m for m in media if m.media_type == requested), None)
     if chosen is None:
         names = ", ".join(m.media_type for m in media)
-        shown = requested[:100].encode("ascii", "backslashreplace").decode()
+        shown = requested[:100].encode("unicode_escape").decode("ascii")
         return BodyChoice(
             media=media,
             chosen=default,
@@ -295,8 +300,12 @@ def xml_body_error(text: str) -> str | None:
         line, column = getattr(error, "position", (0, 0))
         message = str(error).split(":")[0]
         return f"Invalid XML: {message} at line {line}, column {column + 1}."
-    except Exception as error:  # defusedxml's refusals (entities, DTDs)
-        return f"Invalid XML: {type(error).__name__} ({error}); entities are not allowed."
+    except DTDForbidden:
+        return "Invalid XML: a document type declaration is not allowed."
+    except EntitiesForbidden:
+        return "Invalid XML: entity declarations (<!ENTITY>) are not allowed."
+    except ExternalReferenceForbidden:
+        return "Invalid XML: external references are not allowed."
     return None
 
 
