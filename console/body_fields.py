@@ -21,7 +21,7 @@ from defusedxml import (  # type: ignore[import-untyped]
     EntitiesForbidden,
     ExternalReferenceForbidden,
 )
-from defusedxml import ElementTree as SafeElementTree  # type: ignore[import-untyped]
+from defusedxml import ElementTree as SafeElementTree
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.html import escape

@@ -48,6 +48,10 @@ class TryItValues:
     # The documented media type chosen in the form (its Content type select), which the
     # history keeps for Try again; content_type is the header sent (with a boundary).
     media_type: str = ""
+    # For code samples: a multipart body's parts as (name, text or file name, is a
+    # file), and the name of a file sent as the whole body.
+    form_parts: list[tuple[str, str, bool]] = field(default_factory=list)
+    body_file: str = ""
     # The fields sent with a stored secret value (catalog.stored_values), by section
     # ("template", "query", "headers"): never shown, not even in revealed code samples.
     stored: dict[str, list[str]] = field(default_factory=dict)
@@ -522,6 +526,7 @@ class TryItForm(forms.Form):
                     name = f"{part.name}.bin"
                     parts.append(Part(part.name, b"<file contents>", filename=name))
                     described.append(f"{part.name}: file {name}")
+                    result.form_parts.append((part.name, name, True))
                     continue
                 if value is None or value == "":
                     continue  # an optional field left empty is not sent
@@ -532,12 +537,14 @@ class TryItForm(forms.Form):
                         Part(part.name, content, filename=filename, content_type=part.content_type)
                     )
                     described.append(f"{part.name}: file {filename} ({len(content)} bytes)")
+                    result.form_parts.append((part.name, filename, True))
                 else:
                     text = str(value)
                     parts.append(
                         Part(part.name, text.encode("utf-8"), content_type=part.content_type)
                     )
                     described.append(f"{part.name}: {text}")
+                    result.form_parts.append((part.name, text, False))
             result.raw_body, result.content_type = encode_multipart(parts)
             result.body = "\n".join(described)
         elif chosen is not None and chosen.field_list:
@@ -550,8 +557,10 @@ class TryItForm(forms.Form):
                 filename = safe_filename(upload.name or "")
                 result.raw_body = upload.read()
                 result.body = f"file {filename} ({len(result.raw_body)} bytes)"
+                result.body_file = filename
             elif self.for_samples:
-                result.body = "<file contents>"
+                result.raw_body = b"<file contents>"
+                result.body_file = "file.bin"
         elif self.operation.takes_body:
             body = data.get("body", "")
             result.body = body if body.strip() else None

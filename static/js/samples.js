@@ -28,6 +28,11 @@
   document.addEventListener("change", (event) => {
     if (inTryItForm(event.target)) refresh();
   });
+  // The Content type select swaps in another body editor: the request changed once it
+  // is there, not at the select's change.
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.target instanceof Element && event.target.closest("#try-it form")) refresh();
+  });
 
   const copy = async (text, button) => {
     const { copy: copyText, flash } = window.portalClipboard;
