@@ -77,7 +77,9 @@ def media_kind(media_type: str, schema: Mapping[str, Any] | None = None) -> str:
         return BINARY
     if base.endswith(("/xml", "+xml")):
         return XML
-    if base == "application/json" or "json" in base or base == "*/*" or not base:
+    if not base:
+        return TEXT  # made by hand without a content type: sent as typed, unchecked
+    if base == "application/json" or "json" in base or base == "*/*":
         return JSON
     return TEXT
 

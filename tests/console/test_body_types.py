@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from catalog.models import Operation
 from console.models import Exchange
 from openapi.sync import import_openapi
+from testing.actions import save_exchange
+from testing.preparation import prepare
 from tests.backends import scripted_server
 from tests.prism import prism_mock, violations
 from tests.tryit_user import send_as_prefilled
@@ -275,7 +278,7 @@ def test_a_required_file_left_out_is_a_form_error_and_nothing_is_sent(backend) -
 
 @pytest.mark.django_db
 def test_try_again_opens_the_editor_of_the_type_sent(backend) -> None:
-    server, api = backend
+    _, api = backend
     operation = _operation(api, "createOrder")
     client = Client()
     exchange = send_as_prefilled(
@@ -299,3 +302,21 @@ def test_the_select_swaps_only_the_body_editor(backend) -> None:
     assert 'hx-select="#body-editor"' in page
     assert '<option value="multipart/form-data" selected>' in page
     assert 'name="part-receipt"' in page and 'name="body"' not in page
+
+
+@pytest.mark.django_db
+def test_a_saved_request_is_replayed_with_the_type_it_was_sent_with(backend) -> None:
+    _, api = backend
+    operation = _operation(api, "createOrder")
+    user = User.objects.create_user("tester", password="pw-12345-long")
+    client = Client()
+    client.force_login(user)
+    exchange = send_as_prefilled(
+        client=client, operation=operation, content_type="application/x-www-form-urlencoded"
+    )
+    assert exchange is not None
+    saved = save_exchange(exchange=exchange, user=user, name="form", collection=None)
+    assert saved.values["content_type"] == "application/x-www-form-urlencoded"
+    prepared = prepare(saved=saved, chained={}, user=user)
+    assert dict(prepared.request.headers)["Content-Type"] == "application/x-www-form-urlencoded"
+    assert prepared.request.body == b"sku=ABC-1&quantity=2&gift=true"
