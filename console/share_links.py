@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from catalog.models import Operation, ParameterLocation
 from catalog.stored_values import withholds_default
+from console.body_fields import default_media, documented_media
 from console.forms import field_name
 from console.tryit import secret_names_of
 from httpcore.headers import MAX_HEADER_COUNT
@@ -23,6 +24,7 @@ from httpcore.masking import is_secret
 LINK_PARAMETER = "p."
 LINK_HEADER = "h."
 LINK_BODY = "body"
+LINK_CONTENT_TYPE = "content_type"
 
 
 def _url_parameters(operation: Operation) -> list:
@@ -47,7 +49,8 @@ def share_query(operation: Operation, data: QueryDict) -> list[tuple[str, str]]:
 
     `p.<name>` a URL parameter; `h.<Name>` every header row, in order, when the rows
     differ from the documented ones (a secret header as `h.<Name>=` with no value);
-    `body` the body when it differs from the example.
+    `body` the body when it differs from the example; `content_type` the body's media
+    type when it is not the default one.
     """
     secret_names = secret_names_of(operation)  # the gateway key header too
     pairs: list[tuple[str, str]] = []
@@ -75,6 +78,10 @@ def share_query(operation: Operation, data: QueryDict) -> list[tuple[str, str]]:
     if shown(rows) != shown(defaults):
         pairs += [(LINK_HEADER + n, v) for n, v in shown(rows)]
     if operation.takes_body:
+        # The page's own ?content_type= opens that type's editor (console/views.py).
+        chosen = data.get(LINK_CONTENT_TYPE)
+        if chosen and chosen != default_media(documented_media(operation=operation)).media_type:
+            pairs.append((LINK_CONTENT_TYPE, chosen))
         body = data.get("body")
         if body is not None and _lf(body) != _lf(operation.body_example):
             pairs.append((LINK_BODY, _lf(body)))

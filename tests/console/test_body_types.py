@@ -320,3 +320,14 @@ def test_a_saved_request_is_replayed_with_the_type_it_was_sent_with(backend) -> 
     prepared = prepare(saved=saved, chained={}, user=user)
     assert dict(prepared.request.headers)["Content-Type"] == "application/x-www-form-urlencoded"
     assert prepared.request.body == b"sku=ABC-1&quantity=2&gift=true"
+
+
+@pytest.mark.django_db
+def test_a_share_link_opens_the_chosen_type(backend) -> None:
+    _, api = backend
+    operation = _operation(api, "createOrder")
+    url = f"/apis/{api.slug}/operations/{operation.slug}/samples"
+    page = Client().post(
+        url, {"content_type": "application/x-www-form-urlencoded", "field-sku": "XYZ-9"}
+    ).content.decode()
+    assert "?content_type=application%2Fx-www-form-urlencoded" in page
