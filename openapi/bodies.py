@@ -18,7 +18,7 @@ from openapi.examples import FORM_MEDIA_TYPES, example_text, form_text, schema_t
 from openapi.form_bodies import form_body_text
 from openapi.plans import FIELD_LIMITS, ResponsePlan
 from openapi.reading import METHODS, Reading, one_line, pick_media
-from openapi.refs import join
+from openapi.refs import RefError, join
 from openapi.xml_examples import xml_example
 
 # What exporters write for the response OpenAPI requires when none is documented.
@@ -92,10 +92,11 @@ class BodyReading(Reading):
                     v2_media["example"] = body["x-example"]
                 originals = {media: v2_media for media in content}
         elif "requestBody" in operation:
-            resolved = self.deref(operation["requestBody"], join(place, "requestBody"))
+            resolved = self.quiet_deref(operation["requestBody"])
             request_body = resolved[0] if resolved else None
             found = request_body.get("content") if isinstance(request_body, dict) else None
             originals = found if isinstance(found, dict) else {}
+        reported = len(self.problems)
         for media, kept in content.items():
             original: Any = originals.get(media)
             if not isinstance(original, dict) or not isinstance(kept, dict):
@@ -103,10 +104,22 @@ class BodyReading(Reading):
             example = self.media_example_value(media, original, place=place)
             if example not in (None, ""):
                 kept[EXAMPLE_KEY] = example
+        # An example that cannot be written is left out, never a problem of the import.
+        del self.problems[reported:]
+
+    def quiet_deref(self, node: Any) -> tuple[Any, str] | None:
+        """deref for the editors' examples: a $ref that cannot be followed gives no
+        example; the import reports its problems where it reads the body itself."""
+        if not isinstance(node, dict):
+            return None
+        try:
+            return self.resolver.deref(node, "")
+        except RefError:
+            return None
 
     def media_example_value(self, media: str, media_object: dict, *, place: str) -> Any:
         schema = media_object.get("schema")
-        resolved = self.deref(schema, place) if isinstance(schema, dict) else None
+        resolved = self.quiet_deref(schema)
         kind = media_kind(media, resolved[0] if resolved and isinstance(resolved[0], dict) else {})
         if kind == URLENCODED:
             value: Any = None
@@ -114,7 +127,7 @@ class BodyReading(Reading):
                 value = media_object["example"]
             elif isinstance(media_object.get("examples"), dict):
                 for example in media_object["examples"].values():
-                    found = self.deref(example, place)
+                    found = self.quiet_deref(example)
                     if found and isinstance(found[0], dict) and "value" in found[0]:
                         value = found[0]["value"]
                         break
