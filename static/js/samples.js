@@ -31,7 +31,8 @@
   // The Content type select swaps in another body editor: the request changed once it
   // is there, not at the select's change.
   document.addEventListener("htmx:afterSwap", (event) => {
-    if (event.target instanceof Element && event.target.closest("#try-it form")) refresh();
+    const source = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (source instanceof Element && source.matches("[data-content-type-select]")) refresh();
   });
 
   const copy = async (text, button) => {
