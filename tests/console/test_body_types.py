@@ -327,7 +327,9 @@ def test_a_share_link_opens_the_chosen_type(backend) -> None:
     _, api = backend
     operation = _operation(api, "createOrder")
     url = f"/apis/{api.slug}/operations/{operation.slug}/samples"
-    page = Client().post(
-        url, {"content_type": "application/x-www-form-urlencoded", "field-sku": "XYZ-9"}
-    ).content.decode()
+    page = (
+        Client()
+        .post(url, {"content_type": "application/x-www-form-urlencoded", "field-sku": "XYZ-9"})
+        .content.decode()
+    )
     assert "?content_type=application%2Fx-www-form-urlencoded" in page
