@@ -293,6 +293,15 @@ def sent_content_type(*, operation: Operation, media_type: str | None) -> str:
     return "" if choice.error else choice.chosen.content_type()
 
 
+def holds_files(*, operation: Operation, media_type: str | None) -> bool:
+    """Whether a saved request's body was files (multipart, a file body): the history
+    keeps only their description, so it cannot be sent again."""
+    if not media_type:
+        return media_kind(operation.request_content_type) in {MULTIPART, BINARY}
+    choice = choose_media(operation=operation, requested=media_type)
+    return not choice.error and choice.chosen.kind in {MULTIPART, BINARY}
+
+
 def xml_body_error(text: str) -> str | None:
     """The problem with an XML body, naming line and column, or None when it is
     well-formed. defusedxml refuses entity declarations and external references."""

@@ -18,7 +18,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from catalog import selectors
 from catalog.models import Operation, ParameterLocation
 from console import tryit
-from console.body_fields import sent_content_type
+from console.body_fields import holds_files, sent_content_type
 from console.forms import TryItValues
 from gateway import tryit_access
 from gateway.models import CallSource
@@ -300,6 +300,12 @@ def prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: Caller) ->
         values = substitute_values(raw, merged)
     except UndefinedVariable as error:
         raise StepFailed(str(error)) from None
+    if values["body"] and holds_files(operation=operation, media_type=values.get("content_type")):
+        # Sent as its description ("file a.png (12 bytes)") it would be a wrong body.
+        raise StepFailed(
+            "This request's body was a file upload, which a saved request does not keep; "
+            "send it from Try it."
+        )
     try_values = _try_values(operation=operation, values=values)
     gateway = None
     if tryit_access.key_required(api=operation.api):

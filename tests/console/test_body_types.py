@@ -16,7 +16,7 @@ from catalog.models import Operation
 from console.models import Exchange
 from openapi.sync import import_openapi
 from testing.actions import save_exchange
-from testing.preparation import prepare
+from testing.preparation import StepFailed, prepare
 from tests.backends import scripted_server
 from tests.prism import prism_mock, violations
 from tests.tryit_user import send_as_prefilled
@@ -333,3 +333,18 @@ def test_a_share_link_opens_the_chosen_type(backend) -> None:
         .content.decode()
     )
     assert "?content_type=application%2Fx-www-form-urlencoded" in page
+
+
+@pytest.mark.django_db
+def test_a_saved_file_upload_is_not_replayed_as_its_description(backend) -> None:
+    server, api = backend
+    operation = _operation(api, "uploadAvatar")
+    user = User.objects.create_user("tester", password="pw-12345-long")
+    client = Client()
+    client.force_login(user)
+    exchange = send_as_prefilled(client=client, operation=operation)
+    assert exchange is not None and exchange.values["body"] == "file report.txt (15 bytes)"
+    saved = save_exchange(exchange=exchange, user=user, name="avatar", collection=None)
+    with pytest.raises(StepFailed, match="body was a file upload"):
+        prepare(saved=saved, chained={}, user=user)
+    assert len(server.requests) == 1
