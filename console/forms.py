@@ -368,7 +368,7 @@ class TryItForm(forms.Form):
                 raise forms.ValidationError(error)
         return body
 
-    def body_fields(self) -> list[forms.BoundField]:
+    def body_editor_fields(self) -> list[forms.BoundField]:
         """The chosen media type's editor: its field list, file input or text."""
         prefixes = (PART_PREFIX, URLENCODED_PREFIX)
         return [
