@@ -137,7 +137,7 @@ class BodyMedia:
         return "application/json"
 
 
-def _literal_text(value: Any, media_type: str) -> str:
+def _literal_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if value is None:
@@ -145,7 +145,7 @@ def _literal_text(value: Any, media_type: str) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def _example(media: Mapping[str, Any], media_type: str) -> Any:
+def _example(media: Mapping[str, Any]) -> Any:
     """The import's example (EXAMPLE_KEY), else the document's own `example`."""
     if EXAMPLE_KEY in media:
         return media[EXAMPLE_KEY]
@@ -190,18 +190,18 @@ def _media(*, operation: Operation, media_type: str, media: Mapping[str, Any]) -
     encoding = dict(encoding) if isinstance(encoding, Mapping) else {}
     if kind in {MULTIPART, BINARY}:
         return BodyMedia(media_type=media_type, kind=kind, encoding=encoding)
-    value = _example(media, media_type)
+    value = _example(media)
     if kind == URLENCODED:
         return BodyMedia(
             media_type=media_type,
             kind=kind,
             example=form_body_text(dict(value), encoding=encoding)
             if isinstance(value, Mapping)
-            else _literal_text(value, media_type),
+            else _literal_text(value),
             fields=_form_fields(schema, value, definitions),
             encoding=encoding,
         )
-    return BodyMedia(media_type=media_type, kind=kind, example=_literal_text(value, media_type))
+    return BodyMedia(media_type=media_type, kind=kind, example=_literal_text(value))
 
 
 def documented_media(*, operation: Operation) -> list[BodyMedia]:
