@@ -15,6 +15,8 @@ from django.utils.html import escape
 from catalog import stored_values
 from catalog.models import Operation, Parameter, ParameterLocation, ParameterType
 from catalog.stored_values import StoredValues, shown_value, stored_values_of
+from console import body_fields
+from console.body_fields import CONTENT_TYPE_FIELD, FILE_FIELD, URLENCODED_PREFIX
 from console.multipart_fields import PART_PREFIX, DocumentedPart, documented_parts
 from console.parameter_inputs import (
     INTEGER,
@@ -56,6 +58,13 @@ class TryItValues:
     # Content-Type; `body` then describes it for the history.
     raw_body: bytes | None = None
     content_type: str = ""
+    # The documented media type chosen in the form (its Content type select), which the
+    # history keeps for Try again; content_type is the header sent (with a boundary).
+    media_type: str = ""
+    # For code samples: a multipart body's parts as (name, text or file name, is a
+    # file), and the name of a file sent as the whole body.
+    form_parts: list[tuple[str, str, bool]] = field(default_factory=list)
+    body_file: str = ""
     # The fields sent with a stored secret value (catalog.stored_values), by section
     # ("template", "query", "headers"): never shown, not even in revealed code samples.
     stored: dict[str, list[str]] = field(default_factory=dict)
@@ -216,6 +225,8 @@ class TryItForm(forms.Form):
         key_header: str = "",
         supplied: frozenset[str] = frozenset(),
         references: bool = False,
+        content_type: str | None = None,
+        for_samples: bool = False,
         **kwargs,
     ) -> None:
         """prefill: values of an earlier call ({"template", "query", "headers", "cookies",
@@ -225,7 +236,11 @@ class TryItForm(forms.Form):
         supplied: lower-cased names the Authorize dialog's credentials fill in
         (console/authorization.py): never required here.
         references: the user has environments, so a field may hold `{{name}}`: number
-        and date inputs are then text inputs (console/parameter_inputs.py)."""
+        and date inputs are then text inputs (console/parameter_inputs.py).
+        content_type: the media type to show the body editor of (the page's
+        ?content_type=); a bound form takes the posted one.
+        for_samples: the code samples' form, posted without files: a file left out is
+        written as a placeholder, never refused."""
         super().__init__(*args, **kwargs)
         # A `{{name}}` kept from an earlier call must come back as it was typed.
         references = references or (prefill is not None and "{{" in json.dumps(prefill))
@@ -252,23 +267,63 @@ class TryItForm(forms.Form):
             )
             if parameter.name.lower() in supplied:
                 self.fields[field_name(parameter)].required = False
-        self.parts = documented_parts(operation) if operation.takes_body else None
-        if self.parts is not None:
-            for part in self.parts:
-                self.fields[PART_PREFIX + part.name] = _part_field(part)
-        elif operation.takes_body:
-            self.fields["body"] = forms.CharField(
-                label=f"Body ({operation.request_content_type or 'text'})",
-                required=False,
-                strip=False,
-                initial=operation.body_example,
-                widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
-            )
+        self.for_samples = for_samples
+        self.body_choice = self._choose_body(content_type)
+        self._add_body_fields()
+        self.urlencoded_text: str | None = None
         self.header_errors: list[str] = []
         self.cleaned_headers: list[tuple[str, str]] = []
         self.stored_headers: list[str] = []  # header rows sent with their stored value
         if prefill is not None:
             self._apply_prefill(prefill)
+
+    def _choose_body(self, content_type: str | None) -> body_fields.BodyChoice | None:
+        if not self.operation.takes_body:
+            return None
+        if self.is_bound:
+            requested = cast(QueryDict, self.data).get(CONTENT_TYPE_FIELD)
+        else:
+            requested = content_type or (self.prefill or {}).get("content_type")
+        choice = body_fields.choose_media(operation=self.operation, requested=requested)
+        if not self.is_bound and choice.error:
+            # A link or an earlier call naming a type the document no longer gives.
+            choice = body_fields.choose_media(operation=self.operation, requested=None)
+        return choice
+
+    def _add_body_fields(self) -> None:
+        chosen = self.body_choice.chosen if self.body_choice else None
+        self.parts = (
+            documented_parts(self.operation, chosen.media_type)
+            if chosen is not None and chosen.kind == body_fields.MULTIPART
+            else None
+        )
+        if chosen is None:
+            return
+        if self.parts is not None:
+            for part in self.parts:
+                self.fields[PART_PREFIX + part.name] = _part_field(part)
+                if part.file and self.for_samples:
+                    self.fields[PART_PREFIX + part.name].required = False
+        elif chosen.field_list:
+            for form_field in chosen.fields:
+                self.fields[URLENCODED_PREFIX + form_field.name] = body_fields.urlencoded_field(
+                    form_field
+                )
+        elif chosen.kind == body_fields.BINARY:
+            self.fields[FILE_FIELD] = forms.FileField(
+                label=f"File ({chosen.media_type})",
+                required=bool(self.body_choice and self.body_choice.required)
+                and not self.for_samples,
+                help_text="Its bytes are sent as the body.",
+            )
+        else:
+            self.fields["body"] = forms.CharField(
+                label=f"Body ({chosen.media_type or 'text'})",
+                required=False,
+                strip=False,
+                initial=chosen.example,
+                widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+            )
 
     def _stored_value(self, parameter: Parameter) -> str | None:
         if parameter.location == ParameterLocation.COOKIE:
@@ -294,6 +349,9 @@ class TryItForm(forms.Form):
                 self.initial[field_name(parameter)] = cookies[parameter.name]
         if "body" in self.fields and prefill.get("body") is not None:
             self.initial["body"] = prefill["body"]
+        chosen = self.body_choice.chosen if self.body_choice else None
+        if chosen is not None and chosen.field_list and prefill.get("body") is not None:
+            self.initial.update(body_fields.urlencoded_prefill(media=chosen, body=prefill["body"]))
 
     # Header rows are a repeated pair of inputs rather than form fields, so that
     # a user can add any number of them.
@@ -367,11 +425,52 @@ class TryItForm(forms.Form):
         # characters is refused without encoding (copying) megabytes first.
         if len(body) > limit or len(body.encode("utf-8", "surrogatepass")) > limit:
             raise forms.ValidationError(f"The body is larger than the limit of {limit} bytes.")
-        if body.strip() and "json" in self.operation.request_content_type.lower():
+        kind = self.body_choice.chosen.kind if self.body_choice else ""
+        if body.strip() and kind == body_fields.JSON:
             error = json_body_error(body)
             if error:
                 raise forms.ValidationError(error)
+        if body.strip() and kind == body_fields.XML:
+            error = body_fields.xml_body_error(body)
+            if error:
+                raise forms.ValidationError(error)
         return body
+
+    def body_editor_fields(self) -> list[forms.BoundField]:
+        """The chosen media type's editor: its field list, file input or text."""
+        prefixes = (PART_PREFIX, URLENCODED_PREFIX)
+        return [
+            self[name]
+            for name in self.fields
+            if name.startswith(prefixes) or name in {FILE_FIELD, "body"}
+        ]
+
+    @property
+    def takes_files(self) -> bool:
+        return self.body_choice is not None and self.body_choice.takes_files
+
+    def _clean_chosen_body(self) -> None:
+        choice = self.body_choice
+        if choice is None:
+            return
+        if choice.error:
+            self.add_error(None, choice.error)
+            return
+        limit = settings.PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES
+        upload = self.cleaned_data.get(FILE_FIELD)
+        if isinstance(upload, UploadedFile) and (upload.size or 0) > limit:
+            self.add_error(FILE_FIELD, f"The file is larger than the limit of {limit} bytes.")
+        if choice.chosen.field_list:
+            typed = {
+                f.name: str(self.cleaned_data.get(URLENCODED_PREFIX + f.name) or "")
+                for f in choice.chosen.fields
+            }
+            text, errors = body_fields.urlencoded_body(media=choice.chosen, typed=typed)
+            for name, message in errors.items():
+                self.add_error(URLENCODED_PREFIX + name, message)
+            if text is not None and len(text.encode("utf-8", "surrogatepass")) > limit:
+                self.add_error(None, f"The body is larger than the limit of {limit} bytes.")
+            self.urlencoded_text = text
 
     def parameter_fields(self) -> list[forms.BoundField]:
         return [self[field_name(p)] for p in self.url_parameters]
@@ -401,6 +500,7 @@ class TryItForm(forms.Form):
         cleaned = self.cleaned_data
         if self.parts:
             self._clean_parts()
+        self._clean_chosen_body()
         for parameter in [*self.url_parameters, *self.cookie_parameters]:
             value = cleaned.get(field_name(parameter))
             if isinstance(value, str):
@@ -487,10 +587,19 @@ class TryItForm(forms.Form):
                 result.query_values.append((parameter.name, value))
         result.stored = stored
         result.cookies = [(p.name, data.get(field_name(p), "")) for p in self.cookie_parameters]
+        chosen = self.body_choice.chosen if self.body_choice else None
+        result.media_type = chosen.media_type if chosen is not None else ""
         if self.parts is not None:
             parts, described = [], []
             for part in self.parts:
                 value = data.get(PART_PREFIX + part.name)
+                if part.file and self.for_samples and not isinstance(value, UploadedFile):
+                    # The samples' form has no files: a placeholder a reader replaces.
+                    name = f"{part.name}.bin"
+                    parts.append(Part(part.name, b"<file contents>", filename=name))
+                    described.append(f"{part.name}: file {name}")
+                    result.form_parts.append((part.name, name, True))
+                    continue
                 if value is None or value == "":
                     continue  # an optional field left empty is not sent
                 if isinstance(value, UploadedFile):
@@ -500,15 +609,32 @@ class TryItForm(forms.Form):
                         Part(part.name, content, filename=filename, content_type=part.content_type)
                     )
                     described.append(f"{part.name}: file {filename} ({len(content)} bytes)")
+                    result.form_parts.append((part.name, filename, True))
                 else:
                     text = str(value)
                     parts.append(
                         Part(part.name, text.encode("utf-8"), content_type=part.content_type)
                     )
                     described.append(f"{part.name}: {text}")
+                    result.form_parts.append((part.name, text, False))
             result.raw_body, result.content_type = encode_multipart(parts)
             result.body = "\n".join(described)
+        elif chosen is not None and chosen.field_list:
+            result.body = self.urlencoded_text or None
+            result.content_type = chosen.content_type()
+        elif chosen is not None and chosen.kind == body_fields.BINARY:
+            upload = data.get(FILE_FIELD)
+            result.content_type = chosen.content_type(upload)
+            if isinstance(upload, UploadedFile):
+                filename = safe_filename(upload.name or "")
+                result.raw_body = upload.read()
+                result.body = f"file {filename} ({len(result.raw_body)} bytes)"
+                result.body_file = filename
+            elif self.for_samples:
+                result.raw_body = b"<file contents>"
+                result.body_file = "file.bin"
         elif self.operation.takes_body:
             body = data.get("body", "")
             result.body = body if body.strip() else None
+            result.content_type = chosen.content_type() if chosen is not None else ""
         return result

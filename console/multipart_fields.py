@@ -32,12 +32,17 @@ def _example_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def documented_parts(operation: Operation) -> list[DocumentedPart] | None:
-    """The parts of the operation's multipart body; None when its body is not one."""
-    if not operation.request_content_type.lower().startswith(MULTIPART):
+def documented_parts(
+    operation: Operation, media_type: str | None = None
+) -> list[DocumentedPart] | None:
+    """The parts of the operation's multipart body (of `media_type`, else of its one
+    content type); None when that body is not one."""
+    chosen = operation.request_content_type if media_type is None else media_type
+    if not chosen.lower().startswith(MULTIPART):
         return None
     content = ((operation.openapi or {}).get("requestBody") or {}).get("content") or {}
-    media = next((m for m in content if str(m).lower().startswith(MULTIPART)), None)
+    media = media_type if media_type in content else None
+    media = media or next((m for m in content if str(m).lower().startswith(MULTIPART)), None)
     if media is None:
         return []
     definitions = operation.api.openapi or {}

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from catalog.models import Operation, ParameterLocation
 from catalog.stored_values import withholds_default
+from console.body_fields import default_media, documented_media
 from console.forms import field_name
 from console.parameter_inputs import joined_items
 from console.tryit import secret_names_of
@@ -28,6 +29,7 @@ LINK_BODY = "body"
 # The Server select's value (console/servers.py), never a URL: whoever opens the link
 # gets it only when it is one of the servers they may call.
 LINK_SERVER = "server"
+LINK_CONTENT_TYPE = "content_type"
 
 
 def _url_parameters(operation: Operation) -> list:
@@ -54,7 +56,8 @@ def share_query(operation: Operation, data: QueryDict) -> list[tuple[str, str]]:
 
     `p.<name>` a URL parameter; `h.<Name>` every header row, in order, when the rows
     differ from the documented ones (a secret header as `h.<Name>=` with no value);
-    `body` the body when it differs from the example; `server` the Server select's value.
+    `body` the body when it differs from the example; `content_type` the body's media
+    type when it is not the default one; `server` the Server select's value.
     """
     secret_names = secret_names_of(operation)  # the gateway key header too
     pairs: list[tuple[str, str]] = []
@@ -84,6 +87,10 @@ def share_query(operation: Operation, data: QueryDict) -> list[tuple[str, str]]:
     if shown(rows) != shown(defaults):
         pairs += [(LINK_HEADER + n, v) for n, v in shown(rows)]
     if operation.takes_body:
+        # The page's own ?content_type= opens that type's editor (console/views.py).
+        chosen = data.get(LINK_CONTENT_TYPE)
+        if chosen and chosen != default_media(documented_media(operation=operation)).media_type:
+            pairs.append((LINK_CONTENT_TYPE, chosen))
         body = data.get("body")
         if body is not None and _lf(body) != _lf(operation.body_example):
             pairs.append((LINK_BODY, _lf(body)))

@@ -179,6 +179,7 @@ def restore_values(exchange: Exchange, *, empty_stored: bool = False) -> dict:
         "headers": headers,
         COOKIES: cookies,
         "body": values.get("body"),
+        "content_type": values.get("content_type") or "",
     }
 
 
@@ -220,6 +221,7 @@ def record_exchange(
             for name, value in values.cookies
         ],
         "body": values.body,
+        "content_type": values.media_type,
     }
     exchange = Exchange(
         secret_values=""

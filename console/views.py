@@ -54,6 +54,7 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
         prefill=prefill,
         key_header=console.key_header,
         references=bool(user_environments),
+        content_type=request.GET.get("content_type"),  # the Content type select
     )
     servers = pick_server(
         api=operation.api,

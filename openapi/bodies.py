@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from console.body_fields import EXAMPLE_KEY, URLENCODED, XML, media_kind
 from openapi.examples import FORM_MEDIA_TYPES, example_text, form_text, schema_type
 from openapi.form_bodies import form_body_text
 from openapi.plans import FIELD_LIMITS, ResponsePlan
 from openapi.reading import METHODS, Reading, one_line, pick_media
-from openapi.refs import join
+from openapi.refs import RefError, join
+from openapi.xml_examples import xml_example
 
 # What exporters write for the response OpenAPI requires when none is documented.
 PLACEHOLDER_DESCRIPTIONS = {"", "response", "default", "default response"}
@@ -65,6 +67,86 @@ class BodyReading(Reading):
             media_object, media=media, schema=schema_node, place=schema_place, request=True
         )
         return _content_type(media), example
+
+    def add_media_examples(self, definition: dict, *, operation: dict, place: str) -> None:
+        """Beside each media type of the kept requestBody, the example its Try it editor
+        starts with (`x-portal-example`): the document's, else one generated from the
+        schema (XML as its `xml` objects say, a urlencoded body as its fields' values).
+        The page cannot generate it: examples are the import's job (openapi.examples)."""
+        content = (definition.get("requestBody") or {}).get("content")
+        if not isinstance(content, dict):
+            return
+        originals: dict = {}
+        if self.v2:
+            body = next(
+                (
+                    p
+                    for p in operation.get("parameters") or []
+                    if isinstance(p, dict) and p.get("in") == "body"
+                ),
+                None,
+            )
+            if body is not None:
+                v2_media = {"schema": body.get("schema")}
+                if "x-example" in body:
+                    v2_media["example"] = body["x-example"]
+                originals = {media: v2_media for media in content}
+        elif "requestBody" in operation:
+            resolved = self.quiet_deref(operation["requestBody"])
+            request_body = resolved[0] if resolved else None
+            found = request_body.get("content") if isinstance(request_body, dict) else None
+            originals = found if isinstance(found, dict) else {}
+        reported = len(self.problems)
+        for media, kept in content.items():
+            original: Any = originals.get(media)
+            if not isinstance(original, dict) or not isinstance(kept, dict):
+                continue
+            example = self.media_example_value(media, original, place=place)
+            if example not in (None, ""):
+                kept[EXAMPLE_KEY] = example
+        # An example that cannot be written is left out, never a problem of the import.
+        del self.problems[reported:]
+
+    def quiet_deref(self, node: Any) -> tuple[Any, str] | None:
+        """deref for the editors' examples: a $ref that cannot be followed gives no
+        example; the import reports its problems where it reads the body itself."""
+        if not isinstance(node, dict):
+            return None
+        try:
+            return self.resolver.deref(node, "")
+        except RefError:
+            return None
+
+    def media_example_value(self, media: str, media_object: dict, *, place: str) -> Any:
+        schema = media_object.get("schema")
+        resolved = self.quiet_deref(schema)
+        kind = media_kind(media, resolved[0] if resolved and isinstance(resolved[0], dict) else {})
+        if kind == URLENCODED:
+            value: Any = None
+            if "example" in media_object:
+                value = media_object["example"]
+            elif isinstance(media_object.get("examples"), dict):
+                for example in media_object["examples"].values():
+                    found = self.quiet_deref(example)
+                    if found and isinstance(found[0], dict) and "value" in found[0]:
+                        value = found[0]["value"]
+                        break
+            elif schema is not None:
+                value = self.examples.generate(schema, request=True)
+            return value if isinstance(value, dict) else None
+        if kind == XML:
+            literal = media_object.get("example")
+            if isinstance(literal, str):
+                return literal
+            if schema is None:
+                return None
+            value = self.examples.generate(schema, request=True)
+            return xml_example(schema, value=value, definitions=self.document)
+        if kind in {"json", "text"}:
+            return self.media_example(
+                media_object, media=media, schema=schema, place=place, request=True
+            )
+        return None
 
     def form_example(self, media_object: dict, *, schema: Any, place: str) -> str | None:
         """A urlencoded body's example, written as the media type's `encoding` says

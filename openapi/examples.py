@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 
 import exrex  # type: ignore[import-untyped]
 
+from console.form_encoding import value_text
 from openapi.refs import RefError, Resolver
 
 # Generated examples: optional properties are filled down to this depth only (0: the top
@@ -53,24 +54,6 @@ STRING_FORMATS = {
     "int32": "0",
     "int64": "0",
 }
-
-
-def value_text(value: Any) -> str:
-    """A parameter value as the form shows it."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return ",".join(value_text(item) for item in value)
-    try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-    except (TypeError, ValueError, RecursionError):
-        return ""
 
 
 def is_json_media(media_type: str) -> bool:

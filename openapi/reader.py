@@ -414,6 +414,10 @@ class DocumentReader(
             plan.order = index
         if sections:
             description = "\n\n".join(part for part in [description.strip(), *sections] if part)
+        definition = self.operation_definition(
+            operation=operation, parameters=parameters, security=security
+        )
+        self.add_media_examples(definition, operation=operation, place=place)
         return OperationPlan(
             method=method.upper(),
             path=path,
@@ -430,9 +434,7 @@ class DocumentReader(
             order=0,
             pointer=place,
             slug_hint=slug_hint,
-            openapi=self.operation_definition(
-                operation=operation, parameters=parameters, security=security
-            ),
+            openapi=definition,
         )
 
 

@@ -72,6 +72,10 @@ class SampleRequest:
     headers: tuple[tuple[str, Text], ...]
     body: str | None
     secrets: tuple[Secret, ...]
+    # A multipart body as its parts (name, text or file name, is a file), for writers
+    # that let their client encode it (curl --form); the body holds it encoded too.
+    form_parts: tuple[tuple[str, str, bool], ...] = ()
+    body_file: str = ""  # a file sent as the whole body: read from it by name
 
     @property
     def origin(self) -> str:
@@ -322,5 +326,11 @@ def sample_request_via(
         url = _through_gateway(url, service_url=request.service_url, gateway=gateway.url)
     headers = tuple((name, header_text(name, value)) for name, value in request.headers)
     return SampleRequest(
-        method=request.method, url=url, headers=headers, body=body, secrets=tuple(env.secrets)
+        method=request.method,
+        url=url,
+        headers=headers,
+        body=body,
+        secrets=tuple(env.secrets),
+        form_parts=tuple(values.form_parts),
+        body_file=values.body_file,
     )

@@ -38,7 +38,7 @@ def operation_samples(request: HttpRequest, api_slug: str, operation_slug: str) 
     operation = selectors.get_operation(
         user=request.user, api_slug=api_slug, operation_slug=operation_slug
     )
-    form = TryItForm(request.POST, operation=operation)
+    form = TryItForm(request.POST, operation=operation, for_samples=True)
     reveal = request.POST.get("reveal") == "1"
     language = request.POST.get("lang", "")
     errors: list[str] = []

@@ -115,6 +115,7 @@ def stored_values(
             [name, store("headers", name, value)] for name, value in values.get("headers", [])
         ],
         "body": values.get("body"),
+        "content_type": values.get("content_type") or "",
     }
 
 
@@ -267,6 +268,7 @@ def shown_values(saved: SavedRequest) -> dict:
         "query": [[name, shown(name, value)] for name, value in values.get("query", [])],
         "headers": [[name, shown(name, value)] for name, value in values.get("headers", [])],
         "body": values.get("body"),
+        "content_type": values.get("content_type") or "",
     }
 
 

@@ -18,6 +18,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from catalog import selectors
 from catalog.models import Operation, ParameterLocation
 from console import tryit
+from console.body_fields import holds_files, sent_content_type
 from console.forms import TryItValues
 from console.servers import ServerChoice, ServerGone, recorded_choice
 from gateway import tryit_access
@@ -268,6 +269,9 @@ def _try_values(*, operation: Operation, values: dict) -> TryItValues:
         headers=[(name, value) for name, value in values["headers"]],
         # As the Try it form does: a blank body is no body.
         body=values["body"] if values["body"] and values["body"].strip() else None,
+        # The media type chosen in Try it when the request was saved.
+        content_type=sent_content_type(operation=operation, media_type=values.get("content_type")),
+        media_type=values.get("content_type") or "",
     )
 
 
@@ -315,6 +319,12 @@ def prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: Caller) ->
         values = substitute_values(raw, merged)
     except UndefinedVariable as error:
         raise StepFailed(str(error)) from None
+    if values["body"] and holds_files(operation=operation, media_type=values.get("content_type")):
+        # Sent as its description ("file a.png (12 bytes)") it would be a wrong body.
+        raise StepFailed(
+            "This request's body was a file upload, which a saved request does not keep; "
+            "send it from Try it."
+        )
     try_values = _try_values(operation=operation, values=values)
     gateway = None
     # Another of the API's servers is not a gateway call (console/servers.py).

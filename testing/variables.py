@@ -42,6 +42,8 @@ def substitute_values(values: dict, variables: Mapping[str, str]) -> dict:
             for name, value in values.get("headers") or []
         ],
         "body": substitute(body, variables) if isinstance(body, str) else None,
+        # A media type from the document: not a place for variables.
+        "content_type": str(values.get("content_type") or ""),
     }
 
 

@@ -97,14 +97,21 @@ def prefilled_form(page: bytes) -> tuple[str, list[tuple[str, str]], list[str]]:
 
 
 def send_as_prefilled(
-    *, client: Client, operation: Operation, with_credentials: bool = True
+    *,
+    client: Client,
+    operation: Operation,
+    with_credentials: bool = True,
+    content_type: str | None = None,
 ) -> Exchange | None:
     """Open the operation's page, fill what is required and empty, press Send: the
     exchange it made, or None when the form refused (the page's errors then say why).
 
     with_credentials: the user types a credential into each credential field left
-    empty; without, they leave them as the page shows them."""
-    response = client.get(operation.get_absolute_url())
+    empty; without, they leave them as the page shows them.
+    content_type: the body's media type chosen in the Content type select first (the
+    page's editor for it, as the select asks for it)."""
+    url = operation.get_absolute_url()
+    response = client.get(url, {"content_type": content_type} if content_type else {})
     assert response.status_code == 200, response.status_code
     action, fields, empty_required = prefilled_form(response.content)
     schemas = _documented(operation)
@@ -112,7 +119,7 @@ def send_as_prefilled(
     files = {
         name: SimpleUploadedFile("report.txt", b"a file's bytes\n", content_type="text/plain")
         for name in empty_required
-        if name.startswith("part-")
+        if name.startswith("part-") or name == "file"
     }
     # A user has a credential for what the operation's security asks: they type it into
     # the credential fields the page left empty (or holding only "Bearer ").

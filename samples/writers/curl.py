@@ -27,6 +27,8 @@ def write_curl(request: SampleRequest) -> str:
     if any(c in url for c in "[]{}"):
         options.append("--globoff")  # curl would read brackets and braces as URL globs
     for name, value in request.headers:
+        if request.form_parts and name.lower() == "content-type":
+            continue  # curl writes multipart/form-data with its own boundary
         # "Name:" would remove curl's header of that name; "Name;" sends it empty.
         options.append(
             f"--header {word((f'{name};',))}"
@@ -34,7 +36,16 @@ def write_curl(request: SampleRequest) -> str:
             else f"--header {word((f'{name}: ', *value))}"
         )
     pipe = ""
-    if request.body is not None:
+    if request.form_parts:
+        # --form-string: a text value starting with @ or < is not a file to read.
+        for part, text, is_file in request.form_parts:
+            if is_file:
+                options.append(f"--form {sh_literal(f'{part}=@{text}')}")
+            else:
+                options.append(f"--form-string {sh_literal(f'{part}={text}')}")
+    elif request.body_file:
+        options.append(f"--data-binary {sh_literal('@' + request.body_file)}")
+    elif request.body is not None:
         if not request.has_header("Content-Type"):
             # Without this curl sends application/x-www-form-urlencoded.
             options.append("--header 'Content-Type:'")

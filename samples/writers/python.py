@@ -18,12 +18,28 @@ def write_python(request: SampleRequest) -> str:
         lines += ["import os", ""]
     lines += ["import requests", "", f"url = {expr(request.url)}"]
     arguments = [py_literal(request.method), "url"]
-    if request.headers:
+    headers = request.headers
+    if request.form_parts:
+        # requests writes multipart/form-data with its own boundary.
+        headers = tuple((n, v) for n, v in headers if n.lower() != "content-type")
+    if headers:
         lines.append("headers = {")
-        lines += [f"    {py_literal(n)}: {expr(v)}," for n, v in request.headers]
+        lines += [f"    {py_literal(n)}: {expr(v)}," for n, v in headers]
         lines.append("}")
         arguments.append("headers=headers")
-    if request.body is not None:
+    if request.form_parts:
+        fields = [(n, v) for n, v, is_file in request.form_parts if not is_file]
+        files = [(n, v) for n, v, is_file in request.form_parts if is_file]
+        lines.append("data = {")
+        lines += [f"    {py_literal(n)}: {py_literal(v)}," for n, v in fields]
+        lines += ["}", "files = {"]
+        lines += [f'    {py_literal(n)}: open({py_literal(v)}, "rb"),' for n, v in files]
+        lines.append("}")
+        arguments += ["data=data", "files=files"]
+    elif request.body_file:
+        lines.append(f'body = open({py_literal(request.body_file)}, "rb")')
+        arguments.append("data=body")
+    elif request.body is not None:
         chunks = lines_of(request.body)
         if len(chunks) == 1:
             lines.append(f"body = {py_literal(request.body)}")

@@ -28,6 +28,12 @@
   document.addEventListener("change", (event) => {
     if (inTryItForm(event.target)) refresh();
   });
+  // The Content type select swaps in another body editor: the request changed once it
+  // is there, not at the select's change.
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const source = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (source instanceof Element && source.matches("[data-content-type-select]")) refresh();
+  });
 
   const copy = async (text, button) => {
     const { copy: copyText, flash } = window.portalClipboard;

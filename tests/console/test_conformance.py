@@ -16,7 +16,7 @@ from tests.prism import prism_mock, violations
 from tests.tryit_user import send_as_prefilled
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
-DOCUMENTS = ["oas30-conformance.yaml", "oas30-parameters.yaml"]
+DOCUMENTS = ["oas30-conformance.yaml", "oas30-parameters.yaml", "oas30-bodies.yaml"]
 
 
 @pytest.fixture

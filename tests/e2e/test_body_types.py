@@ -4,6 +4,7 @@ Stripe-style urlencoded body prefilled with nested brackets."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
@@ -107,4 +108,84 @@ def test_a_nested_form_body_is_prefilled_with_brackets(page: Page, live_server, 
     (request,) = backend.requests
     assert request.body == b"mode=payment&after_expiration[recovery][enabled]=true"
     assert request.header("Content-Type") == "application/x-www-form-urlencoded"
+    problems_of(page).assert_none()
+
+
+SHOTS = Path("/tmp/shots-bodies")
+CHOICES = {
+    "openapi": "3.0.3",
+    "info": {"title": "Blobs", "version": "1"},
+    "paths": {
+        "/blobs": {
+            "post": {
+                "operationId": "storeBlob",
+                "summary": "Store a blob",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"name": {"type": "string", "example": "a"}},
+                            }
+                        },
+                        "application/xml": {
+                            "schema": {
+                                "type": "object",
+                                "xml": {"name": "blob"},
+                                "properties": {"name": {"type": "string", "example": "a"}},
+                            }
+                        },
+                        "application/octet-stream": {
+                            "schema": {"type": "string", "format": "binary"}
+                        },
+                    },
+                },
+                "responses": {"201": {"description": "stored"}},
+            }
+        }
+    },
+}
+
+
+def _shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, caret="initial")
+
+
+def test_switching_content_type_then_uploading_a_file_sends_its_bytes(
+    page: Page, live_server, settings, tmp_path
+) -> None:
+    settings.PORTAL_OUTBOUND_ALLOWED_PORTS = ["*"]
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(b"\x00\x01binary\xff")
+    with scripted_server(reply_with(201, body=b"stored")) as server:
+        import_openapi(document=CHOICES, api_slug="blobs", service_url=server.url)
+        page.set_viewport_size(LAPTOP)
+        page.goto(f"{live_server.url}/apis/blobs/operations/store-blob/")
+        select = page.get_by_label("Content type")
+        expect(select).to_have_value("application/json")
+        expect(page.locator("textarea[name=body]")).to_contain_text('"name": "a"')
+        select.select_option("application/xml")
+        expect(page.locator("textarea[name=body]")).to_have_value(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<blob>\n  <name>a</name>\n</blob>'
+        )
+        _shot(page, "content-type-xml-1366")
+        select = page.get_by_label("Content type")
+        select.select_option("application/octet-stream")
+        expect(page.locator("textarea[name=body]")).to_have_count(0)
+        page.get_by_label("File (application/octet-stream)").set_input_files(str(blob))
+        # The samples follow the swapped editor, the file read by name.
+        expect(page.locator("#sample-curl pre code")).to_contain_text("--data-binary '@file.bin'")
+        _shot(page, "content-type-file-1366")
+        page.set_viewport_size(PHONE)
+        _shot(page, "content-type-file-390")
+        page.set_viewport_size(LAPTOP)
+        send(page)
+        assert result_status(page).startswith("201")
+        (request,) = server.requests
+    assert request.header("Content-Type") == "application/octet-stream"
+    assert request.body == b"\x00\x01binary\xff"
+    expect(page.get_by_label("Content type")).to_have_value("application/octet-stream")
+    _shot(page, "content-type-sent-1366")
     problems_of(page).assert_none()

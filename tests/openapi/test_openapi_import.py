@@ -39,6 +39,7 @@ WITHOUT_SERVER = {
     "oas31-webhooks.json",
 }
 OPERATION_COUNTS = {
+    "oas30-bodies.yaml": 7,
     "oas30-bookshop.yaml": 3,
     "oas30-callbacks.yaml": 1,
     "oas30-conformance.yaml": 9,

@@ -43,6 +43,7 @@ def test_substitute_values_covers_every_field_but_parameter_names():
         "query": [["details", "{{flag}}"]],
         "headers": [["X-{{name}}", "v-{{flag}}"]],
         "body": '{"id": "{{ws}}"}',
+        "content_type": "application/json",
     }
     variables = {"ws": "w1", "flag": "true", "name": "Trace"}
     assert substitute_values(values, variables) == {
@@ -50,12 +51,14 @@ def test_substitute_values_covers_every_field_but_parameter_names():
         "query": [["details", "true"]],
         "headers": [["X-Trace", "v-true"]],
         "body": '{"id": "w1"}',
+        "content_type": "application/json",
     }
     assert substitute_values({"body": None}, {}) == {
         "template": {},
         "query": [],
         "headers": [],
         "body": None,
+        "content_type": "",
     }
     assert names_used(values) == {"ws", "flag", "name"}
 
