@@ -279,6 +279,25 @@ class OperationSchemas:
     responses: dict[str, str] = field(default_factory=dict)
     body_examples: list[NamedExample] = field(default_factory=list)
     response_examples: dict[str, list[NamedExample]] = field(default_factory=dict)
+    # The body Try it starts with is a file's bytes (console.body_fields BINARY).
+    body_file: bool = False
+    # The request body's other media types, after the one Try it starts with.
+    other_bodies: list[MediaBody] = field(default_factory=list)
+    # Each documented parameter's type as the schema tree labels it ("array of integer",
+    # "string (date)"), by (`in`, name): the catalog stores arrays as strings.
+    parameter_types: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def parameter_type(self, *, location: str, name: str) -> str:
+        where = "path" if location == "template" else location
+        return self.parameter_types.get((where, name), "")
+
+
+@dataclass(frozen=True)
+class MediaBody:
+    media_type: str
+    tree: str  # rendered, "" when the media type documents no schema
+    example: str
+    file: bool = False  # a file's bytes are the body (console.body_fields BINARY)
 
 
 def named_examples(content: object, *, content_type: str = "") -> list[NamedExample]:
@@ -370,7 +389,70 @@ def _render_schemas(*, documented: Mapping[str, Any], operation: Operation) -> O
         responses=responses,
         body_examples=body_examples,
         response_examples=response_examples,
+        body_file=_is_file_body(request_body, operation=operation),
+        other_bodies=_other_bodies(request_body, operation=operation, definitions=definitions),
+        parameter_types=_parameter_types(documented, definitions=definitions),
     )
+
+
+def _is_file_body(request_body: object, *, operation: Operation) -> bool:
+    if not isinstance(request_body, Mapping):
+        return False
+    from console.body_fields import BINARY, media_kind
+
+    schema = media_schema(request_body.get("content"), content_type=operation.request_content_type)
+    return (
+        media_kind(operation.request_content_type, schema if isinstance(schema, Mapping) else None)
+        == BINARY
+    )
+
+
+def _other_bodies(
+    request_body: object, *, operation: Operation, definitions: Mapping[str, Any]
+) -> list[MediaBody]:
+    content = request_body.get("content") if isinstance(request_body, Mapping) else None
+    if not isinstance(content, Mapping) or len(content) < 2:
+        return []
+    # Imported here: console.body_fields follows $refs with this module.
+    from console.body_fields import BINARY, documented_media
+
+    documented = {media.media_type: media for media in documented_media(operation=operation)}
+    first = operation.request_content_type.split(";", 1)[0].strip().lower()
+    found = []
+    for number, (media_type, media) in enumerate(content.items()):
+        if str(media_type).lower() == first or not isinstance(media, Mapping):
+            continue
+        schema = media.get("schema")
+        tree = (
+            _render(
+                build_tree(schema=schema, definitions=definitions, prefix=f"schema-body-{number}")
+            )
+            if schema is not None
+            else ""
+        )
+        shown = documented.get(str(media_type))
+        found.append(
+            MediaBody(
+                media_type=str(media_type),
+                tree=tree,
+                example=shown.example if shown is not None else "",
+                file=shown is not None and shown.kind == BINARY,
+            )
+        )
+    return found
+
+
+def _parameter_types(
+    documented: Mapping[str, Any], *, definitions: Mapping[str, Any]
+) -> dict[tuple[str, str], str]:
+    found = {}
+    for parameter in documented.get("parameters") or []:
+        if not isinstance(parameter, Mapping) or "schema" not in parameter:
+            continue
+        node = build_tree(schema=parameter["schema"], definitions=definitions, prefix="parameter")
+        label = node.type_label or (node.ref_name and f"{node.ref_name}") or ""
+        found[(str(parameter.get("in")), str(parameter.get("name")))] = label
+    return found
 
 
 def _render(tree: SchemaNode) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from catalog.models import Parameter
 from console.schema_tree import NamedExample, OperationSchemas
 
 register = template.Library()
@@ -35,3 +36,14 @@ def response_examples(schemas: OperationSchemas | None, status_code: int | str) 
 @register.filter
 def example_texts(examples: list[NamedExample]) -> list[str]:
     return [example.text for example in examples]
+
+
+@register.filter
+def parameter_type(schemas: OperationSchemas | None, parameter: Parameter) -> str:
+    """The parameter's documented type as the schema tree labels it, else the catalog's."""
+    documented = (
+        schemas.parameter_type(location=parameter.location, name=parameter.name)
+        if schemas is not None
+        else ""
+    )
+    return documented or parameter.type

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from bs4 import BeautifulSoup
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -348,3 +349,30 @@ def test_a_saved_file_upload_is_not_replayed_as_its_description(backend) -> None
     with pytest.raises(StepFailed, match="body was a file upload"):
         prepare(saved=saved, chained={}, user=user)
     assert len(server.requests) == 1
+
+
+@pytest.mark.django_db
+def test_the_docs_show_each_other_media_type_with_its_example_and_schema(backend) -> None:
+    _, api = backend
+    page = Client().get(_operation(api, "createOrder").get_absolute_url()).content
+    soup = BeautifulSoup(page, "html.parser")
+    section = soup.select_one("section[aria-labelledby=body-heading]")
+    assert "application/json" in section.select_one("h2").get_text()
+    others = section.select("[data-other-body]")
+    assert [o["data-other-body"] for o in others] == MULTI_TYPES[1:]
+    form, multipart = others
+    assert "sku=" in form.select_one(".shown-example").get_text()
+    names = [n["data-schema-node"] for n in multipart.select("[data-schema-node]")]
+    assert {"sku", "quantity", "receipt"} <= set(names)
+    # Each media type's radio buttons are its own.
+    ids = [i["id"] for i in section.select("input.btn-check")]
+    assert len(ids) == len(set(ids)) == 6
+
+
+@pytest.mark.django_db
+def test_the_docs_say_a_file_media_type_takes_a_file(backend) -> None:
+    _, api = backend
+    page = Client().get(_operation(api, "putBlob").get_absolute_url()).content
+    section = BeautifulSoup(page, "html.parser").select_one("section[aria-labelledby=body-heading]")
+    assert section.select_one("[data-file-body]").get_text() == "A file: its bytes are the body."
+    assert section.select_one(".example-or-schema") is None

@@ -396,3 +396,26 @@ def test_a_share_link_carries_every_item_and_the_cookies(api) -> None:
     assert prefill["cookies"] == [["theme", "light"], ["seen", '["1", "2", "3"]']]
     form = TryItForm(operation=operation, prefill=prefill)
     assert form["param-cookie-seen"].as_widget().count('name="param-cookie-seen"') == 3
+
+
+@pytest.mark.django_db
+def test_the_parameter_table_shows_each_documented_type(client, api) -> None:
+    _, api = api
+    soup = BeautifulSoup(
+        client.get(_operation(api, "arrays").get_absolute_url()).content, "html.parser"
+    )
+    types = {
+        row.select_one("code").get_text(): row.select_one("[data-parameter-type]").get_text()
+        for row in soup.select("table.parameters tbody tr")
+    }
+    assert types["colours"] == "array of string"
+    assert types["ids"] == "array of integer"
+    soup = BeautifulSoup(
+        client.get(_operation(api, "numbers").get_absolute_url()).content, "html.parser"
+    )
+    types = {
+        row.select_one("code").get_text(): row.select_one("[data-parameter-type]").get_text()
+        for row in soup.select("table.parameters tbody tr")
+    }
+    assert types["since"] == "string (date)"
+    assert types["limit"] == "integer"

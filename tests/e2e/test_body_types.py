@@ -4,7 +4,6 @@ Stripe-style urlencoded body prefilled with nested brackets."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
@@ -111,7 +110,6 @@ def test_a_nested_form_body_is_prefilled_with_brackets(page: Page, live_server, 
     problems_of(page).assert_none()
 
 
-SHOTS = Path("/tmp/shots-bodies")
 CHOICES = {
     "openapi": "3.0.3",
     "info": {"title": "Blobs", "version": "1"},
@@ -148,11 +146,6 @@ CHOICES = {
 }
 
 
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, caret="initial")
-
-
 def test_switching_content_type_then_uploading_a_file_sends_its_bytes(
     page: Page, live_server, settings, tmp_path
 ) -> None:
@@ -170,16 +163,16 @@ def test_switching_content_type_then_uploading_a_file_sends_its_bytes(
         expect(page.locator("textarea[name=body]")).to_have_value(
             '<?xml version="1.0" encoding="UTF-8"?>\n<blob>\n  <name>a</name>\n</blob>'
         )
-        _shot(page, "content-type-xml-1366")
+        screenshot(page, "content-type-xml-1366")
         select = page.get_by_label("Content type")
         select.select_option("application/octet-stream")
         expect(page.locator("textarea[name=body]")).to_have_count(0)
         page.get_by_label("File (application/octet-stream)").set_input_files(str(blob))
         # The samples follow the swapped editor, the file read by name.
         expect(page.locator("#sample-curl pre code")).to_contain_text("--data-binary '@file.bin'")
-        _shot(page, "content-type-file-1366")
+        screenshot(page, "content-type-file-1366")
         page.set_viewport_size(PHONE)
-        _shot(page, "content-type-file-390")
+        screenshot(page, "content-type-file-390")
         page.set_viewport_size(LAPTOP)
         send(page)
         assert result_status(page).startswith("201")
@@ -187,5 +180,5 @@ def test_switching_content_type_then_uploading_a_file_sends_its_bytes(
     assert request.header("Content-Type") == "application/octet-stream"
     assert request.body == b"\x00\x01binary\xff"
     expect(page.get_by_label("Content type")).to_have_value("application/octet-stream")
-    _shot(page, "content-type-sent-1366")
+    screenshot(page, "content-type-sent-1366")
     problems_of(page).assert_none()

@@ -3,7 +3,6 @@ chosen in a multi-select, then Send; the requested URL shows them as the style s
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = ViewportSize(width=390, height=844)
 LAPTOP = ViewportSize(width=1366, height=768)
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "oas30-parameters.yaml"
-# Where a reviewer looks at the pictures, beside test-artifacts/screenshots/.
-SHOTS = Path("/tmp/shots-params")
 
 
 @pytest.fixture
@@ -32,12 +29,6 @@ def backend(settings) -> Iterator[ScriptedServer]:
             document=yaml.safe_load(SPEC.read_text()), api_slug="params", service_url=server.url
         )
         yield server
-
-
-def _shot(page: Page, name: str) -> None:
-    path = screenshot(page, name)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, SHOTS / path.name)
 
 
 def test_items_added_and_options_chosen_are_sent(page: Page, live_server, backend) -> None:
@@ -56,9 +47,9 @@ def test_items_added_and_options_chosen_are_sent(page: Page, live_server, backen
     each.get_by_role("button", name="+ Add item").click()
     page.keyboard.type("6")
     page.locator("select[name=param-query-colours]").select_option(["red", "blue"])
-    _shot(page, "params-arrays-1366")
+    screenshot(page, "params-arrays-1366")
     page.set_viewport_size(PHONE)
-    _shot(page, "params-arrays-390")
+    screenshot(page, "params-arrays-390")
     page.set_viewport_size(LAPTOP)
     send(page)
     assert result_status(page).startswith("200")
@@ -66,5 +57,5 @@ def test_items_added_and_options_chosen_are_sent(page: Page, live_server, backen
     assert requested_url(page).endswith(expected)
     (request,) = backend.requests
     assert request.target == expected
-    _shot(page, "params-arrays-sent-1366")
+    screenshot(page, "params-arrays-sent-1366")
     problems_of(page).assert_none()
