@@ -16,12 +16,19 @@ from django.urls import reverse
 
 from catalog.models import Operation, ParameterLocation
 from catalog.stored_values import withholds_default
-from console.body_fields import default_media, documented_media
+from console.body_fields import (
+    URLENCODED_PREFIX,
+    BodyMedia,
+    choose_media,
+    default_media,
+    documented_media,
+    urlencoded_body,
+)
 from console.forms import field_name
 from console.parameter_inputs import joined_items
 from console.tryit import secret_names_of
 from httpcore.headers import MAX_HEADER_COUNT
-from httpcore.masking import is_secret
+from httpcore.masking import is_secret, is_secret_name
 
 LINK_PARAMETER = "p."
 LINK_HEADER = "h."
@@ -92,12 +99,30 @@ def share_query(operation: Operation, data: QueryDict) -> list[tuple[str, str]]:
         if chosen and chosen != default_media(documented_media(operation=operation)).media_type:
             pairs.append((LINK_CONTENT_TYPE, chosen))
         body = data.get("body")
-        if body is not None and _lf(body) != _lf(operation.body_example):
+        media = choose_media(operation=operation, requested=chosen).chosen
+        if media.field_list:
+            body = _field_list_body(media=media, data=data)
+            if body is not None and body != media.example:
+                pairs.append((LINK_BODY, body))
+        elif body is not None and _lf(body) != _lf(operation.body_example):
             pairs.append((LINK_BODY, _lf(body)))
     server = data.get(LINK_SERVER)
     if server:
         pairs.append((LINK_SERVER, server[:20]))
     return pairs
+
+
+def _field_list_body(*, media: BodyMedia, data: QueryDict) -> str | None:
+    """A urlencoded field list as the body it sends, which the page opens into the
+    fields again (console.body_fields.urlencoded_prefill); fields named as secrets
+    left out."""
+    typed = {
+        f.name: data.get(URLENCODED_PREFIX + f.name, "")
+        for f in media.fields
+        if not is_secret_name(f.name)
+    }
+    body, errors = urlencoded_body(media=media, typed=typed)
+    return None if errors else body
 
 
 def share_url(operation: Operation, data: QueryDict) -> str:

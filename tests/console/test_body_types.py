@@ -337,6 +337,23 @@ def test_a_share_link_opens_the_chosen_type(backend) -> None:
 
 
 @pytest.mark.django_db
+def test_a_share_link_carries_a_field_lists_values_and_opens_them(backend) -> None:
+    _, api = backend
+    operation = _operation(api, "createOrder")
+    media = "application/x-www-form-urlencoded"
+    client = Client()
+    page = client.post(
+        f"/apis/{api.slug}/operations/{operation.slug}/samples",
+        {"content_type": media, "field-sku": "XYZ-9", "field-quantity": "3"},
+    ).content
+    link = BeautifulSoup(page, "html.parser").select_one("[data-share-url]")["value"]
+    assert "body=sku%3DXYZ-9%26quantity%3D3" in link
+    opened = BeautifulSoup(client.get(link).content, "html.parser")
+    assert opened.select_one("input[name=field-sku]")["value"] == "XYZ-9"
+    assert opened.select_one("input[name=field-quantity]")["value"] == "3"
+
+
+@pytest.mark.django_db
 def test_a_saved_file_upload_is_not_replayed_as_its_description(backend) -> None:
     server, api = backend
     operation = _operation(api, "uploadAvatar")
