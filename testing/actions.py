@@ -114,6 +114,10 @@ def stored_values(
         "headers": [
             [name, store("headers", name, value)] for name, value in values.get("headers", [])
         ],
+        # A secret cookie (a session, an API key in a cookie) is a key like a header's.
+        "cookies": [
+            [name, store("cookies", name, value)] for name, value in values.get("cookies") or []
+        ],
         "body": values.get("body"),
         "content_type": values.get("content_type") or "",
     }
@@ -125,6 +129,7 @@ def stored_secrets(values: dict) -> dict[tuple[str, str], str]:
         *(("template", name, value) for name, value in (values.get("template") or {}).items()),
         *(("query", name, value) for name, value in values.get("query") or []),
         *(("headers", name, value) for name, value in values.get("headers") or []),
+        *(("cookies", name, value) for name, value in values.get("cookies") or []),
     ]
     return {
         (section, name.lower()): value
@@ -267,6 +272,7 @@ def shown_values(saved: SavedRequest) -> dict:
         },
         "query": [[name, shown(name, value)] for name, value in values.get("query", [])],
         "headers": [[name, shown(name, value)] for name, value in values.get("headers", [])],
+        "cookies": [[name, shown(name, value)] for name, value in values.get("cookies") or []],
         "body": values.get("body"),
         "content_type": values.get("content_type") or "",
     }

@@ -2,7 +2,8 @@
 
 First its shape, against the JSON Schema of `testing.collection_schema`, with
 jsonschema; then what only the portal knows: that each operation exists and takes
-the parameters given, that the headers may be sent, that the checks and extraction
+the parameters given, that the headers may be sent, that the cookies are the operation's
+and can be sent (RFC 6265), that the checks and extraction
 rules parse and that every {{variable}} a request sends is defined. Every problem is
 named with its place in the file (`requests[2].headers[0]: ...`), in the file's
 order, and a file without problems gives the plan of the collection to create.
@@ -26,6 +27,7 @@ from httpcore.headers import TOKEN, refusal_reason
 from httpcore.templating import TemplateError, parse_template
 from testing.checks import CheckSyntaxError, parse_checks, parse_extract
 from testing.collection_schema import MAX_DELAY_SECONDS, NOT_BLANK, SCHEMA
+from testing.cookie_values import cookie_names, cookie_value_problem, unknown_cookie
 from testing.variables import NAME as VARIABLE_NAME
 from testing.variables import VARIABLE
 
@@ -47,6 +49,7 @@ class RequestContent:
     template: dict[str, str] = field(default_factory=dict)
     query: list[list[str]] = field(default_factory=list)
     headers: list[list[str]] = field(default_factory=list)
+    cookies: list[list[str]] = field(default_factory=list)
     body: str | None = None
     expected_status: int | None = None
     checks: list[dict] = field(default_factory=list)
@@ -456,9 +459,33 @@ def _read_values(
             problems.add((*path, "headers", index), f"{reason}; it cannot be sent")
         else:
             content.headers.append([header, value])
+    for index, name, value in _pairs(request.get("cookies")):
+        _read_cookie(name, value, (*path, "cookies", index), operation, content, problems)
     body = request.get("body")
     if isinstance(body, str):
         content.body = body
+
+
+def _read_cookie(
+    name: str,
+    value: str,
+    path: Path,
+    operation: Operation | None,
+    content: RequestContent,
+    problems: _Problems,
+) -> None:
+    if operation is None:
+        return
+    if name not in cookie_names(operation):
+        problems.add(path, f'operation "{operation.slug}" has no cookie parameter "{name}"')
+        return
+    problem = unknown_cookie(operation=operation, name=name) or cookie_value_problem(
+        operation=operation, name=name, value=value
+    )
+    if problem is not None:
+        problems.add(path, f"{problem.rstrip('.')}; it cannot be sent")
+    else:
+        content.cookies.append([name, value])
 
 
 def _check_template_complete(
@@ -530,7 +557,7 @@ def _sent_texts(request: dict, path: Path) -> list[tuple[Path, str]]:
     template = request.get("template")
     if isinstance(template, dict):
         found += [((*path, "template", k), v) for k, v in template.items() if isinstance(v, str)]
-    for key in ("query", "headers"):
+    for key in ("query", "headers", "cookies"):
         for index, pair in _items(request.get(key)):
             if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], str):
                 found.append(((*path, key, index, 1), pair[1]))

@@ -8,8 +8,8 @@ Secrets never leave the portal in a file (docs/design.md, "Secrets: masked where
 they go"):
 
 * a secret variable is written with its name and ``secret: true``, never its value;
-* a secret value stored literally in a request (an encrypted header value, or a
-  value of a parameter marked secret) is written as a reference to a secret
+* a secret value stored literally in a request (an encrypted header or cookie value,
+  or a value of a parameter marked secret) is written as a reference to a secret
   variable named after the header or parameter, e.g. ``{{authorization}}``,
   which is added to ``variables`` without a value. A value that only refers to
   variables, such as ``Bearer {{api_key}}``, holds nothing secret and is written
@@ -203,6 +203,10 @@ def _request_document(
     }
     document["query"] = [_FlowList([k, export(k, v)]) for k, v in values.get("query") or []]
     document["headers"] = [_FlowList([n, export(n, v)]) for n, v in values.get("headers") or []]
+    cookies = values.get("cookies") or []
+    if cookies:
+        # Only when there are some: files exported before cookies were kept stay as they were.
+        document["cookies"] = [_FlowList([n, export(n, v)]) for n, v in cookies]
     document["body"] = values.get("body")
     server = _server_url(saved=saved, viewer=viewer)
     if server:

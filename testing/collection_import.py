@@ -120,6 +120,9 @@ def _saved_request(*, collection: Collection, order: int, request: RequestPlan) 
         "headers": [[n, stored(n, v)] for n, v in content.headers],
         "body": content.body,
     }
+    if content.cookies:
+        # As the export writes them: only when there are some.
+        values["cookies"] = [[n, stored(n, v)] for n, v in content.cookies]
     return SavedRequest(
         collection=collection,
         name=request.name,

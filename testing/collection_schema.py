@@ -23,6 +23,8 @@ portal that imports the file). Example (an exported demo collection, shortened):
       query: []
       headers:
       - [Authorization, 'Bearer {{api_key}}']
+      cookies:
+      - [theme, dark]
       body: |
         {"Inputs": ...}
       expect:
@@ -37,9 +39,10 @@ portal that imports the file). Example (an exported demo collection, shortened):
         delay_seconds: 1.0
 
 The schema says only what a file can hold; whether its operations exist, its header
-names may be sent, its checks parse and its variables are defined is for
-`testing.collection_check`. A problem message says what was expected: a value's
-`title` when it has one, else what its `type` and bounds allow. An empty YAML field
+names may be sent, its cookies are the operation's and can be sent, its checks parse
+and its variables are defined is for `testing.collection_check`. A problem message
+says what was expected: a value's `title` when it has one, else what its `type` and
+bounds allow. An empty YAML field
 (`query:`) reads as null, which is why most optional fields also allow null: it
 means "none". A required field given as null is reported as missing.
 """
@@ -131,6 +134,8 @@ _REQUEST: dict[str, Any] = {
         "template": {"type": ["object", "null"], "additionalProperties": _TEXT},
         "query": _PAIRS,
         "headers": _PAIRS,
+        # The operation's cookie parameters, as Try it's form keeps them.
+        "cookies": _PAIRS,
         "body": {"type": ["string", "null"]},
         # The base URL it is sent to when not the API's first server: one of the API's
         # servers, matched at import (nothing typed sets a host).

@@ -17,6 +17,7 @@ from testing.checks import (
     parse_checks,
     parse_extract,
 )
+from testing.cookie_values import cookie_value_problem, unknown_cookie
 from testing.models import Collection, CollectionShare, CollectionVariable, SavedRequest
 
 
@@ -83,6 +84,14 @@ class SavedRequestForm(forms.ModelForm):
         help_text=f"One per line: Name: value. A secret value shows as {MASK}; leave it so "
         "to keep it.",
     )
+    cookies_text = forms.CharField(
+        label="Cookies",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "font-monospace"}),
+        help_text="One per line: name=value, for the operation's cookie parameters. A secret "
+        f"value shows as {MASK}; leave it so to keep it.",
+    )
     body_text = forms.CharField(
         label="Body",
         required=False,
@@ -135,6 +144,7 @@ class SavedRequestForm(forms.ModelForm):
         )
         self.fields["query_text"].initial = _lines(shown(values.get("query", [])), " = ")
         self.fields["headers_text"].initial = _lines(shown(values.get("headers", [])), ": ")
+        self.fields["cookies_text"].initial = _lines(shown(values.get("cookies") or []), "=")
         self.fields["body_text"].initial = values.get("body") or ""
         self.fields["checks_text"].initial = format_checks(saved.checks or [])
         self.fields["extract_text"].initial = format_extract(saved.extract or [])
@@ -164,6 +174,21 @@ class SavedRequestForm(forms.ModelForm):
     def clean_headers_text(self) -> list[list[str]]:
         return _parse_lines(self.cleaned_data["headers_text"], ":", what="headers")
 
+    def clean_cookies_text(self) -> list[list[str]]:
+        pairs = _parse_lines(self.cleaned_data["cookies_text"], "=", what="cookies")
+        operation = self.instance.operation
+        kept = actions.stored_secrets(self.instance.values or {})
+        for name, value in pairs:
+            problem = unknown_cookie(operation=operation, name=name) if operation else None
+            if problem is None and operation and value != MASK:
+                problem = cookie_value_problem(operation=operation, name=name, value=value)
+            if problem is None and value == MASK and ("cookies", name.lower()) not in kept:
+                # MASK only stands for a value already stored; as a value it is non-ASCII.
+                problem = f"{MASK} keeps a stored secret, and {name} has none: type its value."
+            if problem is not None:
+                raise forms.ValidationError(f"{name}: {problem}")
+        return pairs
+
     def clean(self) -> dict:
         super().clean()
         cleaned = self.cleaned_data
@@ -184,6 +209,7 @@ class SavedRequestForm(forms.ModelForm):
             "template": dict(data["template_text"]),
             "query": data["query_text"],
             "headers": data["headers_text"],
+            "cookies": data["cookies_text"],
             "body": data["body_text"] if data["body_text"].strip() else None,
         }
         # Secrets left as MASK keep their stored value; secrets typed anew are encrypted.

@@ -112,8 +112,9 @@ class SavedRequest(models.Model):
     )
     # "API: operation" at save time, to name an operation that is gone.
     operation_label = models.CharField(max_length=400)
-    # {"template": {name: value}, "query": [[k, v]], "headers": [[name, value]], "body": str|None};
-    # values of secret headers are encrypted (portal.secrets).
+    # {"template": {name: value}, "query": [[k, v]], "headers": [[name, value]],
+    #  "cookies": [[name, value]], "body": str|None}; values of secret headers and
+    # cookies are encrypted (portal.secrets).
     values = models.JSONField(default=dict)
     # The server it is sent to, as Exchange.server and server_url keep it.
     server = models.CharField(max_length=20, blank=True)

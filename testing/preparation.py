@@ -29,6 +29,7 @@ from httpcore.masking import MASK
 from httpcore.templating import BindError, OutboundRequest
 from portal import secrets
 from testing import checks
+from testing.cookie_values import unknown_cookie
 from testing.models import Collection, SavedRequest
 from testing.variables import VARIABLE, UndefinedVariable, names_used, substitute_values
 
@@ -118,15 +119,15 @@ def _decrypted_pairs(pairs: object) -> object:
 def saved_values(saved: SavedRequest) -> dict:
     """SavedRequest.values with encrypted values ("enc:...") decrypted.
 
-    Secret header values are stored encrypted; template and query values are decrypted
-    the same way in case a secret parameter was stored so. Values of another shape are
+    Secret header and cookie values are stored encrypted; template and query values are
+    decrypted the same way in case a secret parameter was stored so. Values of another shape are
     passed through as they are (the replay refuses them with a message).
     """
     values = saved.values if isinstance(saved.values, dict) else {}
     result = dict(values)
     if isinstance(values.get("template"), dict):
         result["template"] = {name: _decrypted(value) for name, value in values["template"].items()}
-    for key in ("query", "headers"):
+    for key in ("query", "headers", "cookies"):
         if key in values:
             result[key] = _decrypted_pairs(values[key])
     return result
@@ -156,6 +157,8 @@ def _check_shape(values: object) -> None:
         problem = "query must be a list of [name, value] strings"
     elif not _is_pair_list(values.get("headers") or []):
         problem = "headers must be a list of [name, value] strings"
+    elif not _is_pair_list(values.get("cookies") or []):
+        problem = "cookies must be a list of [name, value] strings"
     elif not isinstance(values.get("body"), str | None):
         problem = "body must be a string or null"
     if problem:
@@ -169,6 +172,7 @@ def _unreadable_fields(values: dict) -> Iterator[str]:
         *(("parameter", name, value) for name, value in (values.get("template") or {}).items()),
         *(("parameter", name, value) for name, value in values.get("query") or []),
         *(("header", name, value) for name, value in values.get("headers") or []),
+        *(("cookie", name, value) for name, value in values.get("cookies") or []),
     ]
     for kind, name, value in fields:
         if value.startswith(secrets.PREFIX) and not secrets.decrypt(value):
@@ -189,16 +193,16 @@ def _extra_secret_names(
     stored, raw and sent are the values as saved, decrypted, and substituted; header
     names may hold variables, so a header is named as it was sent.
     """
-    names = {
-        name.lower()
-        for name, value in [*(raw.get("template") or {}).items(), *(raw.get("query") or [])]
-        if _uses(value, secret_variables)
-    }
-    names |= {
-        name.lower()
-        for name, value in [*(stored.get("template") or {}).items(), *(stored.get("query") or [])]
-        if value.startswith(secrets.PREFIX)
-    }
+
+    def named(values: dict) -> list:
+        return [
+            *(values.get("template") or {}).items(),
+            *(values.get("query") or []),
+            *(values.get("cookies") or []),
+        ]
+
+    names = {name.lower() for name, value in named(raw) if _uses(value, secret_variables)}
+    names |= {name.lower() for name, value in named(stored) if value.startswith(secrets.PREFIX)}
     for (_, stored_value), (_, raw_value), (name, _) in zip(
         stored.get("headers") or [], raw.get("headers") or [], sent["headers"], strict=True
     ):
@@ -218,6 +222,15 @@ def _check_query_keys(*, operation: Operation, query: list[list[str]]) -> None:
     for key, _ in query:
         if key not in allowed:
             raise StepFailed(f"{key}: the operation has no query parameter of that name.")
+
+
+def _check_cookie_names(*, operation: Operation, cookies: list[list[str]]) -> None:
+    # Cookie names come only from the document too (docs/design.md, "Cookies"): a saved
+    # or imported request cannot send a cookie the operation does not take.
+    for name, _ in cookies:
+        problem = unknown_cookie(operation=operation, name=name)
+        if problem is not None:
+            raise StepFailed(f"{name}: {problem}")
 
 
 # --- Preparing and sending one request ---------------------------------------------
@@ -263,10 +276,14 @@ def _check_readable(variables: _Variables, *, raw: dict, chained: Mapping[str, s
 def _try_values(*, operation: Operation, values: dict) -> TryItValues:
     """The values as recorded (the key header row included, masked in the history)."""
     _check_query_keys(operation=operation, query=values["query"])
+    _check_cookie_names(operation=operation, cookies=values["cookies"])
     return TryItValues(
         template_values=dict(values["template"]),
         query_values=[(key, value) for key, value in values["query"]],
         headers=[(name, value) for name, value in values["headers"]],
+        # As the form keeps them; bound and checked as Try it binds them (an empty one
+        # is not sent; a value outside RFC 6265 fails the step, naming the cookie).
+        cookies=[(name, value) for name, value in values["cookies"]],
         # As the Try it form does: a blank body is no body.
         body=values["body"] if values["body"] and values["body"].strip() else None,
         # The media type chosen in Try it when the request was saved.
@@ -389,6 +406,7 @@ def scrubbed_for_storage(
         template_values={name: scrub(v, texts) for name, v in values.template_values.items()},
         query_values=[(key, scrub(v, texts)) for key, v in values.query_values],
         headers=[(name, scrub(v, texts)) for name, v in values.headers],
+        cookies=[(name, scrub(v, texts)) for name, v in values.cookies],
         body=scrub(values.body, texts) if values.body is not None else None,
     )
     request = result.request

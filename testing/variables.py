@@ -27,8 +27,8 @@ def refers_only(value: str) -> bool:
 def substitute_values(values: dict, variables: Mapping[str, str]) -> dict:
     """SavedRequest.values with variables substituted in every field.
 
-    Template and query parameter names are the operation's and stay as they are;
-    header names are the tester's and may use variables too.
+    Template, query and cookie parameter names are the operation's and stay as they
+    are; header names are the tester's and may use variables too.
     """
     body = values.get("body")
     return {
@@ -40,6 +40,9 @@ def substitute_values(values: dict, variables: Mapping[str, str]) -> dict:
         "headers": [
             [substitute(name, variables), substitute(value, variables)]
             for name, value in values.get("headers") or []
+        ],
+        "cookies": [
+            [name, substitute(value, variables)] for name, value in values.get("cookies") or []
         ],
         "body": substitute(body, variables) if isinstance(body, str) else None,
         # A media type from the document: not a place for variables.
@@ -62,6 +65,8 @@ def _texts(values: dict) -> Iterator[str]:
         yield value
     for pair in values.get("headers") or []:
         yield from pair
+    for _name, value in values.get("cookies") or []:
+        yield value
     body = values.get("body")
     if isinstance(body, str):
         yield body

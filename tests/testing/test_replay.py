@@ -42,14 +42,16 @@ def test_substitute_values_covers_every_field_but_parameter_names():
         "template": {"workspace": "{{ws}}"},
         "query": [["details", "{{flag}}"]],
         "headers": [["X-{{name}}", "v-{{flag}}"]],
+        "cookies": [["theme", "{{theme}}"]],
         "body": '{"id": "{{ws}}"}',
         "content_type": "application/json",
     }
-    variables = {"ws": "w1", "flag": "true", "name": "Trace"}
+    variables = {"ws": "w1", "flag": "true", "name": "Trace", "theme": "dark"}
     assert substitute_values(values, variables) == {
         "template": {"workspace": "w1"},
         "query": [["details", "true"]],
         "headers": [["X-Trace", "v-true"]],
+        "cookies": [["theme", "dark"]],
         "body": '{"id": "w1"}',
         "content_type": "application/json",
     }
@@ -57,10 +59,11 @@ def test_substitute_values_covers_every_field_but_parameter_names():
         "template": {},
         "query": [],
         "headers": [],
+        "cookies": [],
         "body": None,
         "content_type": "",
     }
-    assert names_used(values) == {"ws", "flag", "name"}
+    assert names_used(values) == {"ws", "flag", "name", "theme"}
 
 
 # --- fixtures -------------------------------------------------------------------------
