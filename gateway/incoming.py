@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 
 from gateway.answers import Refusal, bad_request
+from gateway.forwarded_cookies import CookieHeaderTooLarge, forwarded_cookies
 from gateway.models import CallOutcome
 from gateway.registry import ApiEntry, OperationEntry
 from gateway.routing import (
@@ -107,11 +108,17 @@ def build_request(
     )
     template_values.update(query_values.template_values)
     headers = _forwarded_headers(call=call, api=api, operation=operation, has_body=has_body)
+    try:
+        cookies = forwarded_cookies(header=call.headers.get("Cookie"), names=operation.cookie_names)
+    except CookieHeaderTooLarge as error:
+        raise bad_request("CookieTooLarge", str(error)) from error
     missing = [name for name in operation.required_query_names if not template_values.get(name)]
     sent_query = {key for key, value in query_values.extra if value}
     missing += [name for name in operation.required_query_parameters if name not in sent_query]
     sent_headers = {name.lower() for name, _ in headers}
     missing += [name for name in operation.required_headers if name.lower() not in sent_headers]
+    sent_cookies = {name for name, _ in cookies}
+    missing += [name for name in operation.required_cookies if name not in sent_cookies]
     if missing:
         raise bad_request(
             "MissingParameter",
@@ -130,6 +137,7 @@ def build_request(
             template_values=template_values,
             query_values=query_values.extra,
             headers=headers,
+            cookies=cookies,
             body=body,
             secret_names=operation.secret_names | {api.subscription_key_query.lower()},
         )

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from catalog import snapshot
 from catalog.models import Api, Operation, Parameter, ParameterLocation
+from gateway.forwarded_cookies import forwardable_names
 from gateway.models import Product
 from gateway.routing import (
     Route,
@@ -66,6 +67,10 @@ class OperationEntry:
     required_query_names: tuple[str, ...]
     required_query_parameters: tuple[str, ...]
     required_headers: tuple[str, ...]
+    # Documented cookie names the gateway sends on, the portal's own left out
+    # (gateway/forwarded_cookies.py), and those of them a caller must send.
+    cookie_names: frozenset[str]
+    required_cookies: tuple[str, ...]
     # Lower-cased names whose values are masked (as console.tryit.secret_names_of).
     secret_names: frozenset[str]
 
@@ -262,6 +267,9 @@ def _operation_entry(
     }
     query_parameters = by_location.get(ParameterLocation.QUERY, [])
     header_parameters = by_location.get(ParameterLocation.HEADER, [])
+    cookie_names = forwardable_names(
+        [p.name for p in by_location.get(ParameterLocation.COOKIE, [])]
+    )
     secret = {p.name.lower() for p in parameters if p.secret}
     for item in parsed.query:
         # "?api_key={apikey}" masks the value of api_key when apikey is secret, and
@@ -286,5 +294,11 @@ def _operation_entry(
         ),
         required_query_parameters=tuple(p.name for p in query_parameters if p.required),
         required_headers=tuple(p.name for p in header_parameters if p.required),
+        cookie_names=cookie_names,
+        required_cookies=tuple(
+            p.name
+            for p in by_location.get(ParameterLocation.COOKIE, [])
+            if p.required and p.name in cookie_names
+        ),
         secret_names=frozenset(secret),
     )
