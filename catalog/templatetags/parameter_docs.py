@@ -1,7 +1,8 @@
 from django import template
 
-from catalog.models import Api, Parameter
+from catalog.models import Api, Parameter, ParameterLocation
 from catalog.stored_values import withholds_default
+from portal.own_cookies import is_portal_cookie
 
 register = template.Library()
 
@@ -10,3 +11,10 @@ register = template.Library()
 def shows_default(parameter: Parameter, api: Api) -> bool:
     """Whether the documentation may show the parameter's default: not a stored secret."""
     return bool(parameter.default) and not withholds_default(parameter=parameter, api=api)
+
+
+@register.filter
+def kept_from_gateway(parameter: Parameter) -> bool:
+    """Whether the gateway never forwards the cookie parameter: it has the name of one of
+    the portal's own cookies (gateway/forwarded_cookies.py)."""
+    return parameter.location == ParameterLocation.COOKIE and is_portal_cookie(parameter.name)
