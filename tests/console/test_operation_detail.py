@@ -82,6 +82,20 @@ def test_cookie_parameters_are_fields_of_the_form(client, demo_api):
     assert "Cookie" in soup.select_one("table.parameters").get_text()
     assert "not sendable" not in soup.select_one("table.parameters").get_text()
     assert soup.select_one("#try-it input[name=param-cookie-session]") is not None
+    assert soup.select_one("table.parameters [data-kept-from-gateway]") is None
+
+
+def test_a_cookie_parameter_named_as_a_portal_cookie_says_the_gateway_keeps_it(client, demo_api):
+    operation = demo_api.operations.get(slug="bes-status")
+    operation.parameters.create(name="sessionid", location="cookie")
+    operation.parameters.create(name="csrftoken", location="header")
+    soup = page(client, "/apis/azureml-demo/operations/bes-status/")
+    [note] = soup.select("table.parameters [data-kept-from-gateway]")
+    assert note.find_parent("tr").select_one("code").get_text() == "sessionid"
+    assert note.get_text() == (
+        "Not sent through the gateway: the portal's own cookie has this name, and browsers "
+        "send it with every call to the gateway, so the gateway forwards no cookie of this name."
+    )
 
 
 def test_removed_operations_are_gone_from_pages(client, demo_api):

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from catalog.models import Api, Operation
+from catalog.models import Api, Operation, ParameterLocation
 from gateway.models import CallOutcome, GatewayCall
 from tests import log_scan
 from tests.backends import ScriptedServer, reply_with, scripted_server
@@ -304,3 +304,34 @@ def test_a_malformed_chunked_body_is_a_400_and_nothing_is_forwarded(
     assert "Traceback" not in log
     assert backend.connections == 0
     assert recorded_calls(database_url) == [("/gateway/shop/items", CallOutcome.BAD_REQUEST, 400)]
+
+
+def test_gunicorn_forwards_documented_cookies_of_repeated_headers_and_logs_none(
+    backend, redis_url, tmp_path
+):
+    key = register(backend)
+    operation = Operation.objects.get(slug="item")
+    for name in ("session_token", "sessionid"):
+        operation.parameters.create(name=name, location=ParameterLocation.COOKIE)
+    victim, secret = "victimsession0123456789abcdefghij", "cookie-secret-5f0c2a9e7d3b41c8"
+    # The servers' output is scanned for both once they stop.
+    log_scan.remember(victim)
+    log_scan.remember(secret)
+    database_url = shared_database_url(tmp_path)
+    with portal(
+        name="a", database_url=database_url, redis_url=redis_url, tmp_path=tmp_path
+    ) as server:
+        wait_until_serving(server)
+        client = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        try:
+            client.putrequest("GET", "/gateway/shop/items/1")
+            client.putheader(KEY_HEADER, key)
+            client.putheader("Cookie", f"sessionid={victim}; csrftoken=csrf0123456789")
+            client.putheader("Cookie", f"session_token={secret}")
+            client.endheaders()
+            response = client.getresponse()
+            assert response.status == 200, response.read()
+        finally:
+            client.close()
+    [sent] = backend.requests
+    assert sent.header("Cookie") == f"session_token={secret}"
