@@ -1,8 +1,9 @@
 """What the gateway reads of an incoming call, and the request it builds from it.
 
 What the caller sent is read, never trusted: query keys come from the operation's
-definition, headers from a short list plus the operation's header parameters, and the
-subscription key, wherever it came from, never goes further. Every fault is a Refusal
+definition, headers from a short list plus the operation's header parameters, cookies
+from the operation's documented names less the portal's own (gateway/forwarded_cookies.py),
+and the subscription key, wherever it came from, never goes further. Every fault is a Refusal
 (gateway/answers.py) the caller gets as a 400, 411 or 413.
 """
 

@@ -8,7 +8,8 @@ Nothing reaches the backend unless every step before sending passes, and everyth
 that does goes through `templating.bind` and `outbound.send` (docs/design.md, "The one
 path"). What the caller sent is read, never trusted: query keys come from the
 operation's definition, headers from a short list plus the operation's header
-parameters, and the subscription key, wherever it came from, never goes further.
+parameters, cookies from the operation's documented names less the portal's own, and
+the subscription key, wherever it came from, never goes further.
 
 Framework-free: the view hands an IncomingCall and turns the GatewayAnswer into a
 response.

@@ -1,7 +1,8 @@
 """/gateway/<url suffix>/<path>: API calls with a subscription key (gateway/proxy.py).
 
 Callers are programs with a key, not browsers with a session: no CSRF token, no
-session, no cookies.
+session, and of the cookies only the operation's documented ones go on, never the
+portal's own (gateway/forwarded_cookies.py).
 """
 
 from __future__ import annotations
