@@ -348,3 +348,50 @@ def test_a_keyed_apis_sample_calls_the_gateway_and_the_backend_gets_no_key(
         (CallSource.TRY_IT, 200),
         (CallSource.GATEWAY, 200),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("language", ["curl", "python"])
+def test_a_keyed_apis_cookie_sample_reaches_the_backend_through_the_gateway(
+    client, live_server, tmp_path, language
+):
+    """The sample's Cookie header goes through the gateway: the backend gets the
+    documented cookies as Try it sent them, the secret one from its variable."""
+    with scripted_server(reply_with(200, body=b"ok")) as backend:
+        operation = make_operation(
+            backend.url,
+            method="GET",
+            template="/items",
+            content_type="",
+            extra=[
+                ("session_token", ParameterLocation.COOKIE, True),
+                ("theme", ParameterLocation.COOKIE, False),
+            ],
+        )
+        Api.objects.filter(pk=operation.api_id).update(url_suffix="run/v1")
+        product = make_product(operation.api)
+        key = make_subscription(user=make_user("dev"), product=product).key("primary")
+        values = {
+            "session_token": "tok-7f3a9c",
+            "theme": "dark",
+            "headers": [(GATEWAY_KEY_HEADER, key)],
+        }
+        data = form_data(operation, values)
+        assert client.post("/apis/run/operations/op/try", data).status_code == 200
+        [sent_by_try_it] = backend.requests
+        assert sent_by_try_it.header("Cookie") == "session_token=tok-7f3a9c; theme=dark"
+
+        url = f"/apis/{operation.api.slug}/operations/{operation.slug}/samples"
+        response = client.post(url, data, HTTP_HOST=live_server.url.removeprefix("http://"))
+        soup = BeautifulSoup(response.content, "html.parser")
+        code = soup.select_one(f"[data-sample={language}] pre code").get_text()
+        assert f"{live_server.url}/gateway/run/v1/items" in code
+        assert "tok-7f3a9c" not in code
+        run_sample(
+            language,
+            code,
+            directory=tmp_path / language,
+            env={"OCP_APIM_SUBSCRIPTION_KEY": key, "SESSION_TOKEN": "tok-7f3a9c"},
+        )
+        assert len(backend.requests) == 2
+    assert backend.requests[1].header("Cookie") == sent_by_try_it.header("Cookie")
