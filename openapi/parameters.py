@@ -193,6 +193,8 @@ class ParameterReading(Reading):
             "header": ParameterLocation.HEADER,
             "cookie": ParameterLocation.COOKIE,
         }[where]
+        if location == ParameterLocation.COOKIE:
+            self.note_portal_cookie(name)
         if location == ParameterLocation.HEADER:
             if name.lower() in IGNORED_HEADER_PARAMETERS:
                 return None

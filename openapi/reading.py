@@ -15,6 +15,7 @@ from httpcore.headers import TOKEN as HEADER_TOKEN
 from httpcore.headers import refusal_reason
 from openapi.examples import SchemaExamples, is_json_media
 from openapi.refs import RefError, Resolver, join
+from portal.own_cookies import is_portal_cookie
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch"}
 
@@ -104,6 +105,15 @@ class Reading:
             self.problem(join(place, key), "must be an array")
             return []
         return value
+
+    def note_portal_cookie(self, name: str) -> None:
+        """A cookie named as one of the portal's own is imported (Try it sends what is
+        typed) but never forwarded by the gateway (docs/design.md, "Cookies")."""
+        if is_portal_cookie(name):
+            self.note(
+                f"cookie {name!r} has the name of one of the portal's own cookies: "
+                "imported, but the gateway does not forward it."
+            )
 
     def sendable_header(self, name: str) -> bool:
         if not HEADER_TOKEN.match(name) or len(name) > 100:

@@ -97,6 +97,8 @@ class SecurityReading(Reading):
                 return None
             if location == ParameterLocation.HEADER and not self.sendable_header(key_name):
                 return None
+            if location == ParameterLocation.COOKIE:
+                self.note_portal_cookie(key_name)
             return ParameterPlan(
                 name=key_name, location=location, secret=True, description=f"API key. {described}"
             )

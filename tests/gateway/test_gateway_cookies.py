@@ -201,6 +201,10 @@ def test_an_api_key_cookie_of_an_imported_security_scheme_is_forwarded(backend, 
         "paths": {"/things": {"get": {"operationId": "things", "responses": {"200": {}}}}},
     }
     summary = import_openapi(document=document, api_slug="keyed")
+    assert (
+        "cookie 'sessionid' has the name of one of the portal's own cookies: imported, "
+        "but the gateway does not forward it."
+    ) in summary.notes
     Api.objects.filter(pk=summary.api.pk).update(url_suffix="keyed")
     owner = get_user_model().objects.create(username="keyed-owner")
     product = make_product(summary.api, slug="keyed")
@@ -269,3 +273,31 @@ def test_forwarded_cookies_checks_the_portals_names_again_at_call_time():
     assert forwarded_cookies(header="sessionid=v; doc=1", names=names) == [("doc", "1")]
     assert forwarded_cookies(header=None, names=names) == []
     assert forwarded_cookies(header="doc=1", names=frozenset()) == []
+
+
+def test_the_import_notes_a_cookie_parameter_named_as_a_portal_cookie():
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "Named", "version": "1"},
+        "servers": [{"url": "http://127.0.0.1:9/named"}],
+        "paths": {
+            "/a": {
+                "get": {
+                    "operationId": "a",
+                    "parameters": [
+                        {"name": "csrftoken", "in": "cookie", "schema": {"type": "string"}},
+                        {"name": "theme", "in": "cookie", "schema": {"type": "string"}},
+                        {"name": "sessionid", "in": "query", "schema": {"type": "string"}},
+                    ],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+    }
+    summary = import_openapi(document=document, api_slug="named")
+    assert [note for note in summary.notes if "portal's own cookies" in note] == [
+        "cookie 'csrftoken' has the name of one of the portal's own cookies: imported, "
+        "but the gateway does not forward it."
+    ]
+    names = set(summary.api.operations.get().parameters.values_list("location", "name"))
+    assert ("cookie", "csrftoken") in names
