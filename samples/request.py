@@ -37,6 +37,7 @@ from console.tryit import build_request
 from gateway import public_urls, tryit_access
 from httpcore.cookies import cookie_pairs
 from httpcore.masking import auth_scheme, is_secret
+from portal.own_cookies import is_portal_cookie
 
 # Samples are shown for bodies up to this size. Nine copies of a large body on every
 # change of the form would be heavy, and javac refuses a string constant longer than
@@ -286,6 +287,12 @@ def sample_request_via(
     """sample_request for a gateway target already looked up (gateway_target); None: the
     backend itself, at `base_url` when another of its servers was chosen."""
     key_header = gateway.key_header if gateway else ""
+    if gateway is not None:
+        # The gateway never forwards a cookie named as one of the portal's own
+        # (gateway/forwarded_cookies.py): the sample does not pretend it would.
+        values = replace(
+            values, cookies=[(n, v) for n, v in values.cookies if not is_portal_cookie(n)]
+        )
     if key_header:
         values = _with_key_row(values, key_header=key_header)
     elif tryit_access.key_required(api=operation.api):

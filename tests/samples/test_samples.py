@@ -797,6 +797,24 @@ def test_a_keyed_apis_samples_call_the_gateway_of_this_portal(client):
     )
 
 
+def test_a_gateway_sample_leaves_out_a_cookie_the_gateway_does_not_forward(client):
+    operation = keyed_operation()
+    for name in ("theme", "sessionid"):
+        operation.parameters.create(name=name, location=ParameterLocation.COOKIE)
+    data = keyed_form(**{"param-cookie-theme": "dark", "param-cookie-sessionid": "typed"})
+    soup, html = keyed_panel(client, data)
+    assert "--header 'Cookie: theme=dark'" in sample_text(soup, "curl")
+    assert "sessionid" not in html.replace("param-cookie-sessionid", "")
+    # Not on the gateway, the backend is called directly and gets what was typed.
+    api = operation.api
+    api.url_suffix = ""
+    api.save()  # as an admin does: the gateway's routes are dropped
+    soup, _ = keyed_panel(client, data)
+    # A credential by its name: its value is a variable.
+    curl = sample_text(soup, "curl")
+    assert "--header 'Cookie: theme=dark; sessionid='\"$SESSIONID\"" in curl
+
+
 def test_the_gateway_url_follows_the_host_the_portal_is_called_by(client):
     keyed_operation(suffix="/shop/")
     response = client.post(KEYED + "samples", keyed_form(), HTTP_HOST="localhost:8000")
