@@ -19,6 +19,7 @@ from openapi.sync import import_openapi
 from testing.actions import save_exchange
 from testing.preparation import StepFailed, prepare
 from tests.backends import scripted_server
+from tests.markup import attr, one
 from tests.prism import prism_mock, violations
 from tests.tryit_user import send_as_prefilled
 
@@ -346,11 +347,11 @@ def test_a_share_link_carries_a_field_lists_values_and_opens_them(backend) -> No
         f"/apis/{api.slug}/operations/{operation.slug}/samples",
         {"content_type": media, "field-sku": "XYZ-9", "field-quantity": "3"},
     ).content
-    link = BeautifulSoup(page, "html.parser").select_one("[data-share-url]")["value"]
+    link = attr(one(BeautifulSoup(page, "html.parser"), "[data-share-url]"), "value")
     assert "body=sku%3DXYZ-9%26quantity%3D3" in link
     opened = BeautifulSoup(client.get(link).content, "html.parser")
-    assert opened.select_one("input[name=field-sku]")["value"] == "XYZ-9"
-    assert opened.select_one("input[name=field-quantity]")["value"] == "3"
+    assert attr(one(opened, "input[name=field-sku]"), "value") == "XYZ-9"
+    assert attr(one(opened, "input[name=field-quantity]"), "value") == "3"
 
 
 @pytest.mark.django_db
@@ -373,12 +374,12 @@ def test_the_docs_show_each_other_media_type_with_its_example_and_schema(backend
     _, api = backend
     page = Client().get(_operation(api, "createOrder").get_absolute_url()).content
     soup = BeautifulSoup(page, "html.parser")
-    section = soup.select_one("section[aria-labelledby=body-heading]")
-    assert "application/json" in section.select_one("h2").get_text()
+    section = one(soup, "section[aria-labelledby=body-heading]")
+    assert "application/json" in one(section, "h2").get_text()
     others = section.select("[data-other-body]")
     assert [o["data-other-body"] for o in others] == MULTI_TYPES[1:]
     form, multipart = others
-    assert "sku=" in form.select_one(".shown-example").get_text()
+    assert "sku=" in one(form, ".shown-example").get_text()
     names = [n["data-schema-node"] for n in multipart.select("[data-schema-node]")]
     assert {"sku", "quantity", "receipt"} <= set(names)
     # Each media type's radio buttons are its own.
@@ -390,6 +391,6 @@ def test_the_docs_show_each_other_media_type_with_its_example_and_schema(backend
 def test_the_docs_say_a_file_media_type_takes_a_file(backend) -> None:
     _, api = backend
     page = Client().get(_operation(api, "putBlob").get_absolute_url()).content
-    section = BeautifulSoup(page, "html.parser").select_one("section[aria-labelledby=body-heading]")
-    assert section.select_one("[data-file-body]").get_text() == "A file: its bytes are the body."
+    section = one(BeautifulSoup(page, "html.parser"), "section[aria-labelledby=body-heading]")
+    assert one(section, "[data-file-body]").get_text() == "A file: its bytes are the body."
     assert section.select_one(".example-or-schema") is None

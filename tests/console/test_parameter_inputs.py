@@ -405,7 +405,7 @@ def test_the_parameter_table_shows_each_documented_type(client, api) -> None:
         client.get(_operation(api, "arrays").get_absolute_url()).content, "html.parser"
     )
     types = {
-        row.select_one("code").get_text(): row.select_one("[data-parameter-type]").get_text()
+        one(row, "code").get_text(): one(row, "[data-parameter-type]").get_text()
         for row in soup.select("table.parameters tbody tr")
     }
     assert types["colours"] == "array of string"
@@ -414,7 +414,7 @@ def test_the_parameter_table_shows_each_documented_type(client, api) -> None:
         client.get(_operation(api, "numbers").get_absolute_url()).content, "html.parser"
     )
     types = {
-        row.select_one("code").get_text(): row.select_one("[data-parameter-type]").get_text()
+        one(row, "code").get_text(): one(row, "[data-parameter-type]").get_text()
         for row in soup.select("table.parameters tbody tr")
     }
     assert types["since"] == "string (date)"
