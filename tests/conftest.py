@@ -42,6 +42,14 @@ def plain_static_storage(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """Django's default hasher spends a quarter of a second of CPU on each password set or
+    checked, on purpose; the tests sign in thousands of times. The servers the tests start
+    as processes of their own keep the default."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def gateway_records_at_once(settings) -> None:
     """A gateway call's row is written before its answer (tests read it at once);
     tests/gateway/test_gateway_recording.py checks the background writer."""
