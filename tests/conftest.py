@@ -75,8 +75,8 @@ def plain_static_storage(settings) -> None:
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings) -> None:
     """Django's default hasher spends a quarter of a second of CPU on each password set or
-    checked, on purpose; the tests sign in thousands of times. The servers the tests start
-    as processes of their own keep the default."""
+    checked, on purpose; the suite makes and signs in hundreds of users. The servers it
+    starts as processes of their own keep the default."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
