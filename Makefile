@@ -140,10 +140,10 @@ test-tools-e2e:
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist): most of its time is spent
 # waiting on Chromium, servers and subprocesses, and those waits overlap even on 2 CPUs.
-# A module whose tests share one costly fixture is kept on one worker (xdist_group,
-# --dist loadgroup). TEST_WORKERS=0 runs it in this one process.
+# Each test module runs whole on one worker (--dist loadfile): its module fixtures (the
+# README's served portal) are set up once. TEST_WORKERS=0 runs it in this one process.
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test: install-dev test-tools
 	CHROMIUM=$(CHROMIUM) REDIS_SERVER=$(REDIS_SERVER) $(PYTEST)

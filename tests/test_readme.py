@@ -26,10 +26,6 @@ import pytest
 
 from tests.demo_server import ROOT, DemoPortal, demo_portal
 
-# The blocks share one served portal (`portal`, per module): one xdist worker runs them
-# all, or each worker would start a portal of its own.
-pytestmark = pytest.mark.xdist_group("readme")
-
 SH_BLOCK = re.compile(r"^```sh\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 CREATESUPERUSER = ".venv/bin/python manage.py createsuperuser"
