@@ -138,14 +138,21 @@ $(PRISM): package.json package-lock.json
 test-tools-e2e:
 	$(call install_missing,$(E2E_TOOLS))
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist): most of its time is spent
+# waiting on Chromium, servers and subprocesses, and those waits overlap even on 2 CPUs.
+# Each test module runs whole on one worker (--dist loadfile): its module fixtures (the
+# README's served portal) are set up once. TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+
 test: install-dev test-tools
-	CHROMIUM=$(CHROMIUM) REDIS_SERVER=$(REDIS_SERVER) $(BIN)/pytest
+	CHROMIUM=$(CHROMIUM) REDIS_SERVER=$(REDIS_SERVER) $(PYTEST)
 
 test-fast: install-dev test-tools-fast
-	REDIS_SERVER=$(REDIS_SERVER) $(BIN)/pytest -m "not e2e"
+	REDIS_SERVER=$(REDIS_SERVER) $(PYTEST) -m "not e2e"
 
 test-e2e: install-dev test-tools-e2e
-	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m e2e
+	CHROMIUM=$(CHROMIUM) $(PYTEST) -m e2e
 
 # The whole suite again on the production services: PostgreSQL 15 and Redis from
 # Debian's packages, installed and started by .ci/services (as root).

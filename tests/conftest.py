@@ -7,7 +7,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -19,6 +19,7 @@ from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import mail
 from django.core.cache import cache
 from django.db.models.signals import post_save
+from django.test import override_settings
 
 from catalog import snapshot
 from catalog.models import Api
@@ -33,6 +34,36 @@ from tests import log_scan
 from tests.processes import stop
 
 
+def worker_number() -> int:
+    """Which of pytest-xdist's workers runs this process (gw0, gw1...): 0 without xdist."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
+def worker_redis_url(url: str, *, worker: int) -> str:
+    """The database of a Redis URL moved up by the worker's number: redis://h:6379/0 is
+    /0 for gw0 and /1 for gw1."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) + worker
+    assert database < 16, f"{url}: worker gw{worker} would need Redis database {database}"
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_redis_database_per_worker() -> Iterator[None]:
+    """With REDIS_URL (make test-postgres) the cache is one Redis that every test empties
+    (empty_cache): each xdist worker gets a database of its own, or one worker's test
+    would lose its counters and sessions to the other's."""
+    if not settings.REDIS_URL or not worker_number():
+        yield
+        return
+    default = settings.CACHES["default"]
+    location = worker_redis_url(default["LOCATION"], worker=worker_number())
+    with override_settings(
+        CACHES={**settings.CACHES, "default": {**default, "LOCATION": location}}
+    ):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def plain_static_storage(settings) -> None:
     """Tests run without collectstatic, so static URLs need no manifest."""
@@ -40,6 +71,14 @@ def plain_static_storage(settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """Django's default hasher spends a quarter of a second of CPU on each password set or
+    checked, on purpose; the suite makes and signs in hundreds of users. The servers it
+    starts as processes of their own keep the default."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -30,11 +30,6 @@ DAY = TimeRange(start=DAY_START, end=DAY_START + timedelta(hours=24), preset="24
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def call(
     at: datetime,
     *,

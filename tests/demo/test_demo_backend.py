@@ -511,7 +511,11 @@ def test_a_job_belongs_to_its_workspace_and_service(client: Client) -> None:
     assert call(client, "GET", job_url(jobid)).json()["StatusCode"] == "NotStarted"
 
 
-@pytest.mark.parametrize("jobid", [uuid.uuid4().hex, "not-a-job", "1234"])
+# A random id is named in the test's id, not spelled in it: every xdist worker collects
+# the same tests.
+@pytest.mark.parametrize(
+    "jobid", [pytest.param(uuid.uuid4().hex, id="a-random-job-id"), "not-a-job", "1234"]
+)
 def test_unknown_job_ids_give_404(client: Client, jobid: str) -> None:
     for method, suffix in [("GET", ""), ("POST", "/start"), ("DELETE", "")]:
         response = call(client, method, job_url(jobid, suffix))
@@ -627,9 +631,19 @@ def test_a_number_out_of_range_in_try_it_shows_the_backends_400(
     [
         ("POST", EXECUTE),
         ("POST", JOBS),
-        ("GET", f"{SERVICE}/jobs/{uuid.uuid4().hex}?api-version=2.0"),
-        ("POST", f"{SERVICE}/jobs/{uuid.uuid4().hex}/start?api-version=2.0"),
-        ("DELETE", f"{SERVICE}/jobs/{uuid.uuid4().hex}?api-version=2.0"),
+        pytest.param(
+            "GET", f"{SERVICE}/jobs/{uuid.uuid4().hex}?api-version=2.0", id="GET-a-random-job"
+        ),
+        pytest.param(
+            "POST",
+            f"{SERVICE}/jobs/{uuid.uuid4().hex}/start?api-version=2.0",
+            id="POST-start-a-random-job",
+        ),
+        pytest.param(
+            "DELETE",
+            f"{SERVICE}/jobs/{uuid.uuid4().hex}?api-version=2.0",
+            id="DELETE-a-random-job",
+        ),
         ("GET", "/demo-backend/"),
         ("GET", "/demo-backend/anything/else"),
     ],

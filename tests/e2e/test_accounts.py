@@ -24,8 +24,7 @@ LAPTOP = ViewportSize(width=1366, height=768)
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings, live_server) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def site_url_is_the_live_server(settings, live_server) -> None:
     settings.PORTAL_SITE_URL = live_server.url
 
 

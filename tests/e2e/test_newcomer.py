@@ -39,11 +39,6 @@ MASKED = re.compile(r"^•{28}[0-9a-f]{4}$")
 HASHED_COLUMNS = [f"Col2_HashingFeature.{index}" for index in range(8)]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def demo_loaded(live_server, settings) -> None:
     """What `make run` does before serving: `manage.py load_demo`, the demo backend and

@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:gateway_subscription_changelist"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def admin_client_() -> Client:
     client = Client()

@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db
 S = SubscriptionState
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def owner():
     return make_user("ada")

@@ -32,12 +32,6 @@ ALLOWED = {
 REFUSED = [(a, s) for a in ACTIONS for s in S.values if (a, s) not in ALLOWED]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """The users here sign in with force_login: their passwords need no slow hash."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def owner():
     return make_user("ada")

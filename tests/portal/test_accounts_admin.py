@@ -17,11 +17,6 @@ pytestmark = pytest.mark.django_db
 USERS = "/admin/auth/user/"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def admin_client_with_users(client: Client) -> Client:
     client.force_login(make_user("root", staff=True))

@@ -30,11 +30,6 @@ INVALID_PAGE = "This confirmation link is not valid"
 VICTIM = "victim@example.com"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def later(monkeypatch):
     """Moves the rate limits' clock on: the squat happened a while before the owner

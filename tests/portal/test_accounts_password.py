@@ -18,11 +18,6 @@ CHANGE = "/accounts/password/change/"
 NEW_PASSWORD = "a brand new long passphrase"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def reset_link(mailoutbox) -> re.Match:
     assert len(mailoutbox) == 1
     match = RESET_LINK.search(mailoutbox[0].body)

@@ -22,11 +22,6 @@ REAUTH = "/accounts/reauthenticate/"
 CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/accounts/confirm/[^/\s]+/)")
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def ada(client: Client):
     """Ada, signed in through the sign-in page (allauth records when)."""

@@ -20,11 +20,6 @@ INVALID_LOGIN = "The username and/or password you specified are not correct."
 TOO_MANY = "Too many failed login attempts. Try again later."
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def sign_in(client: Client, username: str, password: str = PASSWORD, **extra):
     return client.post(LOGIN, {"login": username, "password": password}, **extra)
 

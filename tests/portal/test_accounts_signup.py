@@ -21,11 +21,6 @@ CONFIRM_LINK = re.compile(r"(https?)://([^/\s]+)(/accounts/confirm/([^/\s]+)/)")
 INVALID_PAGE = "This confirmation link is not valid"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def signup_form(**overrides: str) -> dict[str, str]:
     return {
         "username": "ada",
