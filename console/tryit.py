@@ -238,7 +238,7 @@ def record_exchange(
         method=request.method,
         url=mask_request_url(request),
         request_headers=mask_headers(request.headers, secret_names=secret, request=True),
-        request_body=(request.body or b"").decode("utf-8", "replace"),
+        request_body=shown_request_body(request.body),
         duration_ms=result.duration_ms,
         error_kind=result.error_kind.value if result.error_kind else "",
         error_message=result.error_message,
@@ -253,6 +253,12 @@ def record_exchange(
         exchange.truncated = response.truncated
     exchange.save()
     return exchange
+
+
+def shown_request_body(body: bytes | None) -> str:
+    """The sent body as the history shows it: text, undecodable bytes and NULs (a file's
+    bytes; PostgreSQL's text refuses NUL) as U+FFFD."""
+    return (body or b"").decode("utf-8", "replace").replace("\x00", "\ufffd")
 
 
 def client_key(*, user: User | AnonymousUser | None, address: str) -> str:
