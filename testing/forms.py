@@ -7,6 +7,7 @@ from typing import cast
 from django import forms
 from django.contrib.auth.models import Group, User
 
+from console import servers
 from httpcore.masking import MASK
 from portal.secrets import PREFIX, decrypt, encrypt
 from testing import actions
@@ -124,13 +125,24 @@ class SavedRequestForm(forms.ModelForm):
         fields = ("name", "collection", "order", "expected_status")
         labels = {"expected_status": "Expected status"}
 
-    def __init__(self, *args, user: User, **kwargs) -> None:
+    def __init__(self, *args, user: User, portal_url: str = "", **kwargs) -> None:
+        """portal_url: the portal's own URL, that the gateway's server choice is under."""
         super().__init__(*args, **kwargs)
         cast(
             forms.ModelChoiceField, self.fields["collection"]
         ).queryset = Collection.objects.filter(owner=user)
         saved = self.instance
         values = saved.values or {}
+        self.server_choices = (
+            servers.server_choices(api=saved.operation.api, user=user, portal_url=portal_url)
+            if saved.operation is not None
+            else []
+        )
+        recorded_gone = bool(saved.server) and saved.server not in {
+            choice.value for choice in self.server_choices
+        }
+        if self.server_choices and (len(self.server_choices) > 1 or recorded_gone):
+            self.fields["server"] = _server_field(saved=saved, choices=self.server_choices)
 
         def shown(pairs: list) -> list:
             # A stored secret is never put in the form: MASK stands for it.
@@ -216,6 +228,11 @@ class SavedRequestForm(forms.ModelForm):
         saved.values = actions.stored_values(
             values=typed, secret_names=actions.secret_names_for(saved), kept=kept
         )
+        chosen = next((c for c in self.server_choices if c.value == data.get("server")), None)
+        if chosen is not None:
+            # As Save from the history records it (console/servers.py): the choice, and its
+            # URL for messages; every replay looks the choice up again.
+            saved.server, saved.server_url = chosen.value, chosen.url
         saved.checks = data["checks"]
         saved.extract = data["extract"]
         saved.repeat_until = data["repeat_until"]
@@ -224,6 +241,23 @@ class SavedRequestForm(forms.ModelForm):
         if commit:
             saved.save()
         return saved
+
+
+def _server_field(*, saved: SavedRequest, choices: list[servers.ServerChoice]) -> forms.Field:
+    values = {choice.value for choice in choices}
+    options = [(choice.value, choice.label) for choice in choices]
+    # A request saved before servers were recorded goes to the first one.
+    initial = saved.server or choices[0].value
+    if initial not in values:
+        # Removed since, or no longer the editor's to choose: nothing is picked unseen.
+        options.insert(0, ("", "Choose a server (the recorded one is no longer available)"))
+        initial = ""
+    return forms.ChoiceField(
+        label="Server",
+        choices=options,
+        initial=initial,
+        help_text="The base URL the request is sent to; the operation's path is appended.",
+    )
 
 
 class CollectionForm(forms.ModelForm):

@@ -9,6 +9,7 @@ from catalog import selectors
 from console.models import Exchange
 from console.rendering import render_body, render_exchange_body
 from console.tryit import withheld_names
+from gateway.public_urls import portal_url
 from httpcore.ratelimit import TooManyCalls
 from portal.typed_requests import SignedInRequest
 from testing import actions, preparation, replay
@@ -139,7 +140,9 @@ def saved_detail(request: SignedInRequest, saved_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def saved_edit(request: SignedInRequest, saved_id: int) -> HttpResponse:
     saved = actions.owned_saved_request(user=request.user, saved_id=saved_id)
-    form = SavedRequestForm(request.POST or None, instance=saved, user=request.user)
+    form = SavedRequestForm(
+        request.POST or None, instance=saved, user=request.user, portal_url=portal_url(request)
+    )
     if request.method == "POST" and form.is_valid():
         form.save()
         return redirect(saved)

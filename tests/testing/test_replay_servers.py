@@ -290,3 +290,65 @@ def test_an_import_refuses_a_server_the_api_does_not_have(operation, server):
         f'requests[0].server: {json.dumps(server)} is not one of the servers of API "two"'
     ]
     assert not Collection.objects.filter(name="Copy").exists()
+
+
+# --- Editing a saved request's server ------------------------------------------------------
+
+
+def test_the_edit_form_changes_the_server_and_a_replay_goes_there(client, operation, first, second):
+    ada = make_user("ada")
+    saved = saved_from_try_it(ada, operation, server="service")
+    client.force_login(ada)
+    page = client.get(f"/saved/{saved.pk}/edit").content.decode()
+    assert f'<option value="{extra(operation).pk}">{second.url}/v2 (Second)</option>' in page
+    form = client.get(f"/saved/{saved.pk}/edit").context["form"]
+    data = {name: field.initial for name, field in form.fields.items() if field.initial is not None}
+    response = client.post(
+        f"/saved/{saved.pk}/edit",
+        {
+            **data,
+            "name": saved.name,
+            "collection": saved.collection_id,
+            "order": saved.order,
+            "expected_status": saved.expected_status or "",
+            "repeat_max_tries": 1,
+            "repeat_delay_seconds": 0,
+            "server": str(extra(operation).pk),
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    saved.refresh_from_db()
+    assert (saved.server, saved.server_url) == (str(extra(operation).pk), f"{second.url}/v2")
+    assert replay.replay_saved_request(saved=saved, user=ada).passed
+    assert [r.target for r in second.requests] == ["/v2/items/42"]
+
+
+def test_the_edit_form_refuses_a_server_not_in_its_list(client, operation, first, second):
+    ada = make_user("ada")
+    saved = saved_from_try_it(ada, operation, server="service")
+    client.force_login(ada)
+    response = client.post(
+        f"/saved/{saved.pk}/edit",
+        {
+            "name": saved.name,
+            "collection": saved.collection_id,
+            "order": 0,
+            "repeat_max_tries": 1,
+            "repeat_delay_seconds": 0,
+            "server": "http://evil.example",
+        },
+    )
+    assert response.status_code == 200
+    assert "server" in response.context["form"].errors
+    saved.refresh_from_db()
+    assert (saved.server, saved.server_url) == ("service", f"{first.url}/v1")
+
+
+def test_a_removed_server_is_not_picked_unseen_in_the_edit_form(client, operation, first, second):
+    ada = make_user("ada")
+    saved = saved_from_try_it(ada, operation, server=str(extra(operation).pk))
+    extra(operation).delete()
+    client.force_login(ada)
+    form = client.get(f"/saved/{saved.pk}/edit").context["form"]
+    assert form["server"].initial == ""
+    assert "the recorded one is no longer available" in str(form["server"])
