@@ -3,6 +3,7 @@ sample backend on a live server, collections run end to end."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 
@@ -357,9 +358,16 @@ def test_concurrency_runs_independent_requests_at_once(live_demo_api, tester, mo
         rrs(collection, live_demo_api, order=index, name=f"Score {index}")
     threads: set[str] = set()
     watched_send = outbound.send
+    # The first two sends wait for each other: run one at a time, the first would wait
+    # alone until the barrier breaks, and its step fails. Without it, a loaded machine
+    # may let one worker take every request before another starts.
+    first_two = threading.Barrier(2, timeout=20)
+    calls = itertools.count()
 
     def send(request, **kwargs):
         threads.add(threading.current_thread().name)
+        if next(calls) < 2:
+            first_two.wait()
         return watched_send(request, **kwargs)
 
     monkeypatch.setattr(outbound, "send", send)
