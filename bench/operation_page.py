@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import statistics
 import sys
 import time
@@ -35,20 +34,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Report, gunicorn, load_average, time_limit, workspace
+from tests.chromium import launch_chromium
 
 GOAL_SERVER_MS = 100
 GOAL_LOAD_MS = 1000
 GOAL_DOCUMENT_BYTES = 5_000_000
 API_SLUG = "large"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 
 
 def operation_paths() -> dict[str, bool]:
@@ -165,10 +156,7 @@ def main() -> int:
             _, minimal = server_times(portal.port, "/bench-minimal/", requests=options.requests)
             minimal_p50 = statistics.median(minimal)
             report.figure("minimal Django view: p50", f"{minimal_p50:.1f} ms")
-            browser = playwright.chromium.launch(
-                executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-                args=CHROMIUM_ARGS,
-            )
+            browser = launch_chromium(playwright)
             try:
                 crawled = crawl(portal.port, paths)
                 cold = [elapsed for elapsed, _ in crawled.values()]

@@ -26,7 +26,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.safestring import SafeString
 
 from catalog.models import Operation, Parameter, ParameterLocation
-from console.parameter_styles import items_of
+from console.parameter_styles import item_text, items_of, schema_kind
 from console.schema_tree import followed
 from httpcore.cookies import value_problem
 
@@ -59,22 +59,7 @@ class Documented:
     @property
     def item_choices(self) -> list[str]:
         enum = self.items.get("enum")
-        return [_text(v) for v in enum] if isinstance(enum, list) else []
-
-
-def schema_kind(schema: Mapping[str, Any]) -> str:
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "")
-    if not kind:
-        kind = "object" if "properties" in schema else "array" if "items" in schema else ""
-    return str(kind or "")
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
+        return [item_text(v) for v in enum] if isinstance(enum, list) else []
 
 
 _WHERE = {
@@ -176,8 +161,8 @@ def value_errors(schema: Mapping[str, Any], value: str) -> list[str]:
     if value == "" or REFERENCE in value:
         return []
     enum = schema.get("enum")
-    if isinstance(enum, list) and enum and value not in {_text(v) for v in enum}:
-        return ["Choose one of " + ", ".join(_text(v) for v in enum) + "."]
+    if isinstance(enum, list) and enum and value not in {item_text(v) for v in enum}:
+        return ["Choose one of " + ", ".join(item_text(v) for v in enum) + "."]
     kind = schema_kind(schema)
     if kind in {"integer", "number"}:
         if not (INTEGER if kind == "integer" else NUMBER).match(value):
@@ -311,7 +296,9 @@ def input_attrs(schema: Mapping[str, Any], *, references: bool) -> dict[str, str
             attrs["inputmode"] = "numeric" if kind == "integer" else "decimal"
         else:
             attrs["type"] = "number"
-            attrs["step"] = _text(schema.get("multipleOf") or (1 if kind == "integer" else "any"))
+            attrs["step"] = item_text(
+                schema.get("multipleOf") or (1 if kind == "integer" else "any")
+            )
             for key in ("minimum", "maximum"):
                 bound = _number(schema.get(key))
                 if bound is not None and schema.get(f"exclusive{key.title()}") is not True:

@@ -23,6 +23,7 @@ goes as a `templating.StyledValue`, whose delimiters are not encoded.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from catalog.models import Operation
@@ -32,7 +33,8 @@ from httpcore.templating import StyledValue
 DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|"}
 
 
-def _kind(schema: dict) -> str:
+def schema_kind(schema: Mapping[str, Any]) -> str:
+    """A schema's type, "null" left out, else what its keywords imply; "" when none."""
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "")
@@ -49,13 +51,14 @@ def _documented(operation: Operation, where: str, *, primitives: bool = False) -
         if parameter.get("in") != where or "schema" not in parameter:
             continue
         schema = dict(followed(parameter["schema"], definitions))
-        kind = _kind(schema)
+        kind = schema_kind(schema)
         if primitives or kind in {"array", "object"}:
             result[str(parameter.get("name"))] = {**parameter, "schema": schema, "kind": kind}
     return result
 
 
-def _text(value: Any) -> str:
+def item_text(value: Any) -> str:
+    """A JSON value as the form types it: strings as they are, others as JSON."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -74,7 +77,7 @@ def items_of(text: str) -> list[str]:
         except ValueError:
             parsed = None
         if isinstance(parsed, list):
-            return [_text(item) for item in parsed]
+            return [item_text(item) for item in parsed]
     if "\n" in stripped:
         return [line.strip() for line in stripped.splitlines() if line.strip()]
     return [item.strip() for item in stripped.split(",")] if stripped else []
@@ -88,7 +91,7 @@ def object_of(text: str) -> dict[str, str] | None:
         return None
     if not isinstance(parsed, dict):
         return None
-    return {str(key): _text(value) for key, value in parsed.items()}
+    return {str(key): item_text(value) for key, value in parsed.items()}
 
 
 def _simple(text: str, parameter: dict) -> str:

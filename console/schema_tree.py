@@ -450,8 +450,9 @@ def _parameter_types(
         if not isinstance(parameter, Mapping) or "schema" not in parameter:
             continue
         node = build_tree(schema=parameter["schema"], definitions=definitions, prefix="parameter")
-        label = node.type_label or (node.ref_name and f"{node.ref_name}") or ""
-        found[(str(parameter.get("in")), str(parameter.get("name")))] = label
+        found[(str(parameter.get("in")), str(parameter.get("name")))] = (
+            node.type_label or node.ref_name
+        )
     return found
 
 

@@ -9,7 +9,6 @@ page errors, so tests can assert that the pages they visit had none.
 from __future__ import annotations
 
 import json
-import os
 import re
 import weakref
 from collections.abc import Iterator
@@ -31,20 +30,12 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.chromium import launch_chromium
 from tests.factories import PASSWORD
 
 E2E_DIR = Path(__file__).resolve().parent
 SCREENSHOTS = E2E_DIR.parent.parent / "test-artifacts" / "screenshots"
 VIEWPORT = ViewportSize(width=1400, height=1000)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 # Playwright waits this long (ms) for an element or a navigation before failing.
 TIMEOUT_MS = 10_000
 
@@ -66,9 +57,7 @@ def playwright_instance() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
-    browser = playwright_instance.chromium.launch(
-        executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
-    )
+    browser = launch_chromium(playwright_instance)
     try:
         yield browser
     finally:
