@@ -143,6 +143,27 @@ def test_a_urlencoded_field_list_is_encoded_as_its_encoding_says(backend) -> Non
 
 
 @pytest.mark.django_db
+def test_a_posted_field_the_document_does_not_name_is_never_sent(backend) -> None:
+    server, api = backend
+    operation = _operation(api, "checkout")
+    Client().post(
+        _try_url(operation),
+        {
+            "content_type": "application/x-www-form-urlencoded",
+            "field-mode": "setup",
+            "field-card": '{"number": "4242424242424242", "address": {"city": "Paris"}}',
+            "field-colors": "red\nblue",
+            "field-admin": "true",
+            "field-mode[x]": "1",
+        },
+    )
+    (request,) = server.requests
+    assert request.body == (
+        b"mode=setup&card[number]=4242424242424242&card[address][city]=Paris&colors=red%2Cblue"
+    )
+
+
+@pytest.mark.django_db
 def test_an_exploded_array_field_repeats_its_key(backend) -> None:
     server, api = backend
     operation = _operation(api, "createOrder")
