@@ -51,6 +51,7 @@ from samples.writers.http import write_http
 from samples.writers.java import write_java
 from samples.writers.javascript import write_javascript
 from samples.writers.php import write_php
+from samples.writers.python import write_python
 from samples.writers.ruby import write_ruby
 from tests.console.test_operation_try import rrs_form
 from tests.factories import make_product, make_subscription, make_user
@@ -411,6 +412,64 @@ def test_curl_details():
     assert "--header 'X-E;'" in code  # "X-E:" would remove the header
     assert "--header 'Content-Type:'" in code  # no form content type added by curl
     assert "--request 'PUR GE'" in write_curl(_request(method="PUR GE"))
+
+
+def _python_body(content_type: str, body: str) -> str:
+    code = write_python(
+        _request(method="POST", body=body, headers=(("Content-Type", (content_type,)),))
+    )
+    start = code.index("}\n") + 2  # after the headers
+    return code[start : code.index("\n\nresponse")]
+
+
+def test_python_sends_a_json_body_as_a_python_value():
+    body = '{"a": [1, 2.5, true, null, {}], "b": {"c": "it\'s"}, "d": []}'
+    assert _python_body("application/json", body) == (
+        "payload = {\n"
+        '    "a": [\n'
+        "        1,\n"
+        "        2.5,\n"
+        "        True,\n"
+        "        None,\n"
+        "        {},\n"
+        "    ],\n"
+        '    "b": {\n'
+        '        "c": "it\'s",\n'
+        "    },\n"
+        '    "d": [],\n'
+        "}"
+    )
+    code = write_python(
+        _request(method="POST", body=body, headers=(("Content-Type", ("application/json",)),))
+    )
+    assert "json=payload, timeout=30)" in code
+    assert ast.literal_eval(_python_body("application/json", body)[len("payload = ") :]) == (
+        json.loads(body)
+    )
+    assert _python_body("application/problem+json; charset=utf-8", "[1]") == (
+        "payload = [\n    1,\n]"
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"a": 1, "a": 2}', '{"a": NaN}', "[1e400]", "{not json"],
+    ids=["duplicate key", "NaN", "infinity", "invalid"],
+)
+def test_python_sends_json_requests_could_not_write_back_as_text(body):
+    assert _python_body("application/json", body) == f"body = {py_literal(body)}"
+
+
+def test_python_sends_urlencoded_fields_as_data():
+    assert _python_body("application/x-www-form-urlencoded", "a=1&b=x+y%26z&c=") == (
+        'data = {\n    "a": "1",\n    "b": "x y&z",\n    "c": "",\n}'
+    )
+    assert _python_body("application/x-www-form-urlencoded", "t=a&t=b") == (
+        'data = [\n    ("t", "a"),\n    ("t", "b"),\n]'
+    )
+    # urlencode would write "a%20b" as "a+b": another body, so the text is sent as it is.
+    assert _python_body("application/x-www-form-urlencoded", "a=a%20b") == 'body = "a=a%20b"'
+    assert _python_body("text/xml", "<a>é</a>") == 'body = "<a>é</a>"'
 
 
 def test_javascript_sends_bytes_when_there_is_no_content_type():

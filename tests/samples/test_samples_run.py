@@ -111,6 +111,17 @@ CASES = {
         [],
         {"job": "j-1", "headers": [("X-Request", "start")], "body": ""},
     ),
+    "urlencoded_body_with_a_repeated_name": (
+        "POST",
+        "/forms/{form}",
+        "application/x-www-form-urlencoded",
+        [],
+        {
+            "form": "f1",
+            "headers": [("Content-Type", "application/x-www-form-urlencoded")],
+            "body": "tag=a+b&tag=%C3%A9&note=it%27s+%22q%22+100%25&empty=",
+        },
+    ),
     "secrets_from_the_environment": (
         "POST",
         "/secure/{tenant}?api_key={apikey}",
@@ -273,6 +284,14 @@ def test_sample_sends_what_try_it_sends(client, tmp_path, case, language):
     # The request's own headers, and the framing of its body; each client adds its own
     # User-Agent, Accept-Encoding and the like, as outbound does.
     names = [name for name, _ in values["headers"]] + ["Content-Type", "Content-Length"]
+    if language == "python" and content_type == "application/json" and values.get("body"):
+        # json= sends the same JSON value, serialised by requests (json.dumps): its
+        # spacing and escapes, so another length.
+        names.remove("Content-Length")
+        by_sample, by_try_it = received(sent_by_sample, names), received(sent_by_try_it, names)
+        assert json.loads(by_sample.pop("body")) == json.loads(by_try_it.pop("body"))
+        assert by_sample == by_try_it
+        return
     assert received(sent_by_sample, names) == received(sent_by_try_it, names)
 
 
