@@ -60,9 +60,24 @@ def form_fields(body: str) -> list[tuple[str, str]] | None:
     return fields if urlencode(fields) == body else None
 
 
+# A dict or list whose literal is at most this long is written on one line.
+INLINE_MAX_CHARS = 60
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{py_literal(k)}: {_inline(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_inline(v) for v in value) + "]"
+    return py_value(value)
+
+
 def py_value(value: Any, *, level: int = 0) -> str:
-    """A Python literal for a JSON value: dicts and lists one item a line."""
+    """A Python literal for a JSON value: a short dict or list on one line, a longer one
+    an item a line."""
     inner = INDENT * (level + 1)
+    if isinstance(value, dict | list) and len(short := _inline(value)) <= INLINE_MAX_CHARS:
+        return short
     if isinstance(value, dict):
         if not value:
             return "{}"
