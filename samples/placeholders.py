@@ -64,7 +64,7 @@ def fill_placeholders(form: TryItForm) -> list[Placeholder]:
         placeholders.append(placeholder)
     placeholders += _header_placeholders(form)
     if not form.header_errors and HEADERS_ERROR in errors.get("__all__", []):
-        remaining = [e for e in errors["__all__"] if e != HEADERS_ERROR]
+        remaining = [str(e) for e in errors["__all__"] if e != HEADERS_ERROR]
         if remaining:
             errors["__all__"] = form.error_class(remaining)
         else:
