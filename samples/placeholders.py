@@ -1,7 +1,7 @@
 """Placeholders for what the Try it form still needs, so that the samples are shown at
 once, as Swagger UI and Scalar show them: an empty or invalid parameter is written as
-`{name}`, a required header left empty as `{name}`, or `<token>` for a credential, and
-the panel says what to fill ("Fill petId to run this").
+`{name}`, a required header left empty as `{name}`, or `<token>` for a credential, a
+file as `<file>`, and the panel says what to fill ("Fill petId to run this").
 
 The form is validated as it is; each field in error that a placeholder can stand for
 gets a token instead (letters and digits only, so that it is the same text wherever it
@@ -19,7 +19,8 @@ from typing import cast
 
 from django.http import QueryDict
 
-from console.forms import TryItForm, field_name
+from console.body_fields import FILE_FIELD
+from console.forms import FILE_PLACEHOLDER, TryItForm, field_name
 from httpcore.masking import holds_no_credential, is_secret_name
 from samples.request import SampleRequest, Secret, Text
 
@@ -63,6 +64,7 @@ def fill_placeholders(form: TryItForm) -> list[Placeholder]:
         del errors[name]
         placeholders.append(placeholder)
     placeholders += _header_placeholders(form)
+    placeholders += _file_placeholders(form)
     if not form.header_errors and HEADERS_ERROR in errors.get("__all__", []):
         remaining = [str(e) for e in errors["__all__"] if e != HEADERS_ERROR]
         if remaining:
@@ -110,9 +112,22 @@ def _header_placeholders(form: TryItForm) -> list[Placeholder]:
     return placeholders
 
 
+def _file_placeholders(form: TryItForm) -> list[Placeholder]:
+    """The samples' form is posted without files: each file is FILE_PLACEHOLDER already
+    (TryItForm.values), which needs no token."""
+    files = [part.name for part in form.parts or [] if part.file]
+    if FILE_FIELD in form.fields:
+        return [Placeholder(token="", text=FILE_PLACEHOLDER, note="Choose a file to run this")]
+    return [
+        Placeholder(token="", text=FILE_PLACEHOLDER, note=f"Choose a file for {name} to run this")
+        for name in files
+    ]
+
+
 def _swap(text: str, placeholders: list[Placeholder]) -> str:
     for placeholder in placeholders:
-        text = text.replace(placeholder.token, placeholder.text)
+        if placeholder.token:
+            text = text.replace(placeholder.token, placeholder.text)
     return text
 
 
