@@ -434,19 +434,18 @@ def test_a_keyed_apis_cookie_sample_reaches_the_backend_through_the_gateway(
 BODIES_SPEC = Path(__file__).resolve().parent.parent / "specs" / "oas30-bodies.yaml"
 
 
-def multipart_parts(request: RecordedRequest) -> list[tuple[str | None, str | None, bytes]]:
+def multipart_parts(request: RecordedRequest) -> list[tuple[str, str | None, bytes]]:
     """The parts the backend received: name, file name and content."""
     head = f"Content-Type: {request.header('Content-Type')}\r\n\r\n".encode()
     message = BytesParser(policy=policy.HTTP).parsebytes(head + request.body)
     assert message.is_multipart()
-    return [
-        (
-            part.get_param("name", header="content-disposition"),
-            part.get_filename(),
-            part.get_payload(decode=True),
-        )
-        for part in message.iter_parts()
-    ]
+    parts = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True)
+        assert isinstance(name, str) and isinstance(content, bytes)
+        parts.append((name, part.get_filename(), content))
+    return parts
 
 
 @pytest.mark.parametrize("language", ["curl", "python"])
