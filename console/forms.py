@@ -42,6 +42,8 @@ from httpcore.templating import BindError
 FIELD_PREFIX = "param-"
 MAX_JSON_DEPTH = 200
 BYTE_ORDER_MARK = "\ufeff"
+# The samples' form has no files: a file is this name, which the reader replaces.
+FILE_PLACEHOLDER = "<file>"
 
 
 @dataclass
@@ -595,7 +597,7 @@ class TryItForm(forms.Form):
                 value = data.get(PART_PREFIX + part.name)
                 if part.file and self.for_samples and not isinstance(value, UploadedFile):
                     # The samples' form has no files: a placeholder a reader replaces.
-                    name = f"{part.name}.bin"
+                    name = FILE_PLACEHOLDER
                     parts.append(Part(part.name, b"<file contents>", filename=name))
                     described.append(f"{part.name}: file {name}")
                     result.form_parts.append((part.name, name, True))
@@ -632,7 +634,7 @@ class TryItForm(forms.Form):
                 result.body_file = filename
             elif self.for_samples:
                 result.raw_body = b"<file contents>"
-                result.body_file = "file.bin"
+                result.body_file = FILE_PLACEHOLDER
         elif self.operation.takes_body:
             body = data.get("body", "")
             result.body = body if body.strip() else None

@@ -32,3 +32,18 @@ def highlighted(code: str, lexer_name: str) -> SafeString:
     if unescape(re.sub(r"<[^>]*>", "", markup)) != code:
         return escape(code)
     return mark_safe(markup)  # noqa: S308 - Pygments' HtmlFormatter escapes the text
+
+
+def _as_pygments_escapes(text: str) -> str:
+    table = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+    return "".join(table.get(c, c) for c in text)
+
+
+def marked_placeholders(markup: SafeString, texts: tuple[str, ...]) -> SafeString:
+    """The markup with each placeholder's text (as Pygments escapes it, within one token)
+    wrapped in <mark class="sample-placeholder">; the text stays exactly the same."""
+    result = str(markup)
+    for text in sorted(texts, key=len, reverse=True):
+        escaped = _as_pygments_escapes(text)
+        result = result.replace(escaped, f'<mark class="sample-placeholder">{escaped}</mark>')
+    return mark_safe(result)  # noqa: S308 - escaped text wrapped in a fixed tag

@@ -14,6 +14,7 @@ from console.share_links import share_url
 from gateway import public_urls
 from httpcore.templating import BindError
 from samples.languages import LANGUAGE_KEYS
+from samples.placeholders import fill_placeholders
 from samples.request import SampleError
 from samples.sample_set import build_samples
 
@@ -42,6 +43,8 @@ def operation_samples(request: HttpRequest, api_slug: str, operation_slug: str) 
     reveal = request.POST.get("reveal") == "1"
     language = request.POST.get("lang", "")
     errors: list[str] = []
+    # What the form still needs is written as placeholders, so that samples show at once.
+    placeholders = fill_placeholders(form)
     context = {
         "operation": operation,
         "samples_partial": True,
@@ -68,6 +71,7 @@ def operation_samples(request: HttpRequest, api_slug: str, operation_slug: str) 
                 # For an API on the gateway, samples call the gateway at this portal's URL.
                 portal_url=public_urls.portal_url(request),
                 base_url=servers.chosen.base_url,
+                placeholders=placeholders,
             )
         except BindError as error:
             form.add_bind_error(error)

@@ -1,9 +1,13 @@
-"""The Python sample, with requests; the body is sent as UTF-8."""
+"""The Python sample, with requests: a JSON body as `json=` a Python value, a urlencoded
+body as `data=` its fields, a multipart body as `files=` and `data=`, any other text as
+`data=` its UTF-8 bytes (samples/python_values.py decides when requests would send the
+same)."""
 
 from __future__ import annotations
 
 from samples.literals import py_literal
-from samples.request import SampleRequest, Text
+from samples.python_values import form_fields, json_value, py_fields, py_value
+from samples.request import SampleRequest, Text, plain_text
 from samples.writers.expressions import concat, lines_of, secrets_comment
 
 
@@ -39,6 +43,14 @@ def write_python(request: SampleRequest) -> str:
     elif request.body_file:
         lines.append(f'body = open({py_literal(request.body_file)}, "rb")')
         arguments.append("data=body")
+    elif request.body is not None and (kind := _body_kind(request)) == "json":
+        _, value = json_value(request.body)
+        lines.append(f"payload = {py_value(value)}")
+        arguments.append("json=payload")
+    elif request.body is not None and kind == "form":
+        fields = form_fields(request.body) or []
+        lines.append(f"data = {py_fields(fields)}")
+        arguments.append("data=data")
     elif request.body is not None:
         chunks = lines_of(request.body)
         if len(chunks) == 1:
@@ -54,3 +66,15 @@ def write_python(request: SampleRequest) -> str:
         "print(response.text)",
     ]
     return "\n".join(lines)
+
+
+def _body_kind(request: SampleRequest) -> str:
+    """ "json" or "form" when requests would send the body's value as it is; else "text"."""
+    content_type = request.header("Content-Type")
+    media = plain_text(content_type).split(";")[0].strip().lower() if content_type else ""
+    body = request.body or ""
+    if (media == "application/json" or media.endswith("+json")) and json_value(body)[0]:
+        return "json"
+    if media == "application/x-www-form-urlencoded" and body and form_fields(body) is not None:
+        return "form"
+    return "text"

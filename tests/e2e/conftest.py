@@ -138,9 +138,8 @@ def screenshot(page: Page, name: str) -> Path:
     """Save a full-page screenshot to test-artifacts/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
-    # caret="initial": Playwright's default hides the text caret with an injected style
-    # sheet, which the portal's CSP (style-src 'self') then reports as a violation once
-    # htmx swaps content, and the tests would see their own screenshots as CSP errors.
+    # caret="initial": the text caret as the reader sees it (Playwright's default hides it
+    # with a style sheet of its own).
     page.screenshot(path=str(path), full_page=True, caret="initial")
     return path
 

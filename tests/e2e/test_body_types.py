@@ -169,7 +169,7 @@ def test_switching_content_type_then_uploading_a_file_sends_its_bytes(
         expect(page.locator("textarea[name=body]")).to_have_count(0)
         page.get_by_label("File (application/octet-stream)").set_input_files(str(blob))
         # The samples follow the swapped editor, the file read by name.
-        expect(page.locator("#sample-curl pre code")).to_contain_text("--data-binary '@file.bin'")
+        expect(page.locator("#sample-curl pre code")).to_contain_text("--data-binary '@<file>'")
         screenshot(page, "content-type-file-1366")
         page.set_viewport_size(PHONE)
         screenshot(page, "content-type-file-390")

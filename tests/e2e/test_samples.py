@@ -109,16 +109,30 @@ def test_samples_follow_the_form_and_copy_as_shown(
     problems_of(page).assert_none()
 
 
-def test_an_invalid_form_shows_its_errors_in_the_panel(page: Page, live_server, live_demo_api):
+def test_an_empty_field_is_a_placeholder_and_a_bad_body_an_error(
+    page: Page, live_server, live_demo_api
+) -> None:
     page.goto(live_server.url + RRS_PATH)
     expect(page.locator("#sample-curl pre")).to_contain_text("curl")
     param_input(page, "workspace").fill("")
-    errors = page.locator("#samples [data-samples-errors]")
-    expect(errors).to_contain_text("workspace: This field is required.")
-    expect(page.locator("#samples pre")).to_have_count(0)
-    screenshot(page, "samples-form-errors")
+    notes = page.locator("#samples [data-samples-placeholders] li")
+    expect(notes).to_have_text(["Fill workspace to run this"])
+    placeholder = page.locator("#sample-curl pre mark.sample-placeholder")
+    expect(placeholder).to_have_text("{workspace}")
+    expect(placeholder).to_be_visible()
+    expect(page.locator("#sample-curl pre")).to_contain_text("/workspaces/{workspace}/services/")
+    screenshot(page, "samples-placeholders")
     param_input(page, "workspace").fill("back")
     expect(page.locator("#sample-curl pre")).to_contain_text("/workspaces/back/")
+    expect(page.locator("#samples [data-samples-placeholders]")).to_have_count(0)
+
+    page.get_by_label("Body (application/json)").fill('{"a": 1,}')
+    errors = page.locator("#samples [data-samples-errors]")
+    expect(errors).to_contain_text(
+        "Invalid JSON: Expecting property name enclosed in double quotes"
+    )
+    expect(page.locator("#samples pre")).to_have_count(0)
+    screenshot(page, "samples-form-errors")
     problems_of(page).assert_none()
 
 

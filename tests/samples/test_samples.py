@@ -51,6 +51,7 @@ from samples.writers.http import write_http
 from samples.writers.java import write_java
 from samples.writers.javascript import write_javascript
 from samples.writers.php import write_php
+from samples.writers.python import write_python
 from samples.writers.ruby import write_ruby
 from tests.console.test_operation_try import rrs_form
 from tests.factories import make_product, make_subscription, make_user
@@ -413,6 +414,60 @@ def test_curl_details():
     assert "--request 'PUR GE'" in write_curl(_request(method="PUR GE"))
 
 
+def _python_body(content_type: str, body: str) -> str:
+    code = write_python(
+        _request(method="POST", body=body, headers=(("Content-Type", (content_type,)),))
+    )
+    start = code.index("}\n") + 2  # after the headers
+    return code[start : code.index("\n\nresponse")]
+
+
+def test_python_sends_a_json_body_as_a_python_value():
+    body = json.dumps(
+        {"a": [1, 2.5, True, None, {}], "b": {"c": "it's"}, "d": [], "e": ["x" * 30, "y" * 30]}
+    )
+    # Short dicts and lists on one line, longer ones an item a line.
+    assert _python_body("application/json", body) == (
+        "payload = {\n"
+        '    "a": [1, 2.5, True, None, {}],\n'
+        '    "b": {"c": "it\'s"},\n'
+        '    "d": [],\n'
+        '    "e": [\n'
+        f'        "{"x" * 30}",\n'
+        f'        "{"y" * 30}",\n'
+        "    ],\n"
+        "}"
+    )
+    code = write_python(
+        _request(method="POST", body=body, headers=(("Content-Type", ("application/json",)),))
+    )
+    assert "json=payload, timeout=30)" in code
+    literal = _python_body("application/json", body).removeprefix("payload = ")
+    assert ast.literal_eval(literal) == json.loads(body)
+    assert _python_body("application/problem+json; charset=utf-8", "[1]") == "payload = [1]"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"a": 1, "a": 2}', '{"a": NaN}', "[1e400]", "{not json"],
+    ids=["duplicate key", "NaN", "infinity", "invalid"],
+)
+def test_python_sends_json_requests_could_not_write_back_as_text(body):
+    assert _python_body("application/json", body) == f"body = {py_literal(body)}"
+
+
+def test_python_sends_urlencoded_fields_as_data():
+    assert _python_body("application/x-www-form-urlencoded", "a=1&b=x+y%26z&c=") == (
+        'data = {\n    "a": "1",\n    "b": "x y&z",\n    "c": "",\n}'
+    )
+    assert _python_body("application/x-www-form-urlencoded", "t=a&t=b") == (
+        'data = [\n    ("t", "a"),\n    ("t", "b"),\n]'
+    )
+    # urlencode would write "a%20b" as "a+b": another body, so the text is sent as it is.
+    assert _python_body("application/x-www-form-urlencoded", "a=a%20b") == 'body = "a=a%20b"'
+    assert _python_body("text/xml", "<a>é</a>") == 'body = "<a>é</a>"'
+
+
 def test_javascript_sends_bytes_when_there_is_no_content_type():
     code = write_javascript(_request(method="POST", body="x"))
     assert 'body: new TextEncoder().encode(\n    "x"\n  ),' in code
@@ -522,16 +577,11 @@ def test_panel_samples_use_the_url_try_it_builds(client, demo_api):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"param-template-workspace": ""}, "workspace: This field is required."),
         ({"body": '{"a": 1,}'}, "Invalid JSON: Expecting property name enclosed in double quotes"),
         ({"param-template-workspace": "../x"}, "workspace: '.' and '..' are not allowed"),
         (
             {"header_name": ["X-A", ""], "header_value": ["a\r\nb", ""]},
             "The value of X-A contains a line break or NUL.",
-        ),
-        (
-            {"header_name": ["Content-Type", ""], "header_value": ["application/json", ""]},
-            "The header Authorization is required.",
         ),
     ],
 )
@@ -541,6 +591,160 @@ def test_an_invalid_form_shows_its_errors_instead_of_code(client, demo_api, over
     assert message in errors.get_text()
     assert "Check the headers." not in errors.get_text()
     assert soup.select("pre") == []
+
+
+RRS_URL = "http://testserver/gateway/azureml-demo/workspaces/{workspace}/services/svc1/execute?api-version=2.0&details=true"
+RRS_TARGET = RRS_URL.removeprefix("http://testserver")
+
+
+def pane_codes(soup: BeautifulSoup) -> dict[str, str]:
+    return {
+        attr(p, "data-sample"): one(p, "pre code").get_text() for p in soup.select("[data-sample]")
+    }
+
+
+def placeholder_notes(soup: BeautifulSoup) -> list[str]:
+    return [li.get_text() for li in one(soup, "[data-samples-placeholders]").select("li")]
+
+
+def test_an_empty_required_path_value_is_a_placeholder_in_every_language(client, demo_api):
+    soup, _ = panel(client, rrs_form(**{"param-template-workspace": ""}))
+    assert soup.select_one("[data-samples-errors]") is None
+    assert placeholder_notes(soup) == ["Fill workspace to run this"]
+    codes = pane_codes(soup)
+    expected_lines = {
+        "curl": f"curl --request POST '{RRS_URL}' \\",
+        "python": f'url = "{RRS_URL}"',
+        "javascript": f'fetch("{RRS_URL}", {{',
+        "csharp": (
+            f'using var request = new HttpRequestMessage(new HttpMethod("POST"), "{RRS_URL}");'
+        ),
+        "java": f'        HttpRequest request = HttpRequest.newBuilder(URI.create("{RRS_URL}"))',
+        "go": f'\treq, err := http.NewRequest("POST", "{RRS_URL}", strings.NewReader(body))',
+        "php": f"$ch = curl_init('{RRS_URL}');",
+        "ruby": f"uri = URI('{RRS_URL}')",
+        "http": f"POST {RRS_TARGET} HTTP/1.1",
+    }
+    assert {
+        key: line
+        for key, code in codes.items()
+        for line in code.split("\n")
+        if "{workspace}" in line
+    } == expected_lines
+    assert "  --globoff \\" in codes["curl"].split("\n")  # curl would read {} as a glob
+    # Marked in every language's highlighted code.
+    for pane in soup.select("[data-sample]"):
+        assert [m.get_text() for m in pane.select("mark.sample-placeholder")] == ["{workspace}"]
+
+
+def pets_operation() -> Operation:
+    api = Api.objects.create(name="Pets", slug="pets", service_url="https://pets.example.com/v1")
+    operation = Operation.objects.create(
+        api=api, name="Get pet", slug="get-pet", method="GET", url_template="/pets/{petId}"
+    )
+    create_missing_template_parameters(operation=operation)
+    Parameter.objects.create(
+        operation=operation, name="limit", location=ParameterLocation.QUERY, type="integer"
+    )
+    Parameter.objects.create(
+        operation=operation, name="X-Request-Id", location=ParameterLocation.HEADER, required=True
+    )
+    return operation
+
+
+def pets_panel(client, data: dict) -> BeautifulSoup:
+    response = client.post("/apis/pets/operations/get-pet/samples", data)
+    assert response.status_code == 200
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def test_invalid_values_and_missing_headers_are_placeholders_with_what_to_fix(client):
+    pets_operation()
+    soup = pets_panel(
+        client,
+        {
+            "param-template-petId": "",
+            "param-query-limit": "ten",
+            "header_name": ["Authorization", ""],
+            "header_value": ["Bearer ", ""],
+            "reveal": "1",
+        },
+    )
+    assert placeholder_notes(soup) == [
+        "Fill petId to run this",
+        "Fix limit to run this: Enter a whole number.",
+        "Fill Authorization to run this",
+        "Fill X-Request-Id to run this",
+    ]
+    codes = pane_codes(soup)
+    assert codes["python"] == (
+        "import requests\n"
+        "\n"
+        'url = "https://pets.example.com/v1/pets/{petId}?limit={limit}"\n'
+        "headers = {\n"
+        '    "Authorization": "Bearer <token>",\n'
+        '    "X-Request-Id": "{X-Request-Id}",\n'
+        "}\n"
+        "\n"
+        'response = requests.request("GET", url, headers=headers, timeout=30)\n'
+        "print(response.status_code, response.reason)\n"
+        "print(response.text)"
+    )
+    assert codes["curl"] == (
+        "curl 'https://pets.example.com/v1/pets/{petId}?limit={limit}' \\\n"
+        "  --globoff \\\n"
+        "  --header 'Authorization: Bearer <token>' \\\n"
+        "  --header 'X-Request-Id: {X-Request-Id}'"
+    )
+    assert codes["http"].split("\n")[:4] == [
+        "GET /v1/pets/{petId}?limit={limit} HTTP/1.1",
+        "Host: pets.example.com",
+        "Authorization: Bearer <token>",
+        "X-Request-Id: {X-Request-Id}",
+    ]
+    assert [m.get_text() for m in one(soup, "#sample-python").select("mark")] == [
+        "{petId}",
+        "{limit}",
+        "<token>",
+        "{X-Request-Id}",
+    ]
+
+
+def test_an_empty_credential_stays_an_environment_variable_unless_revealed(client):
+    pets_operation()
+    data = {
+        "param-template-petId": "7",
+        "header_name": ["Authorization", "X-Request-Id", ""],
+        "header_value": ["", "r-1", ""],
+    }
+    soup = pets_panel(client, data)
+    assert placeholder_notes(soup) == ["Fill Authorization to run this"]
+    assert "--header 'Authorization: '\"$AUTHORIZATION\"" in pane_codes(soup)["curl"]
+    soup = pets_panel(client, {**data, "reveal": "1"})
+    assert "--header 'Authorization: <token>'" in pane_codes(soup)["curl"]
+
+
+def test_a_placeholder_never_shows_a_stored_value(client, demo_api):
+    soup, _ = panel(
+        client,
+        rrs_form(
+            **{
+                "param-template-workspace": "",
+                "header_name": ["Content-Type", "Authorization", ""],
+                "header_value": ["application/json", "", ""],
+                "reveal": "1",
+            }
+        ),
+    )
+    assert placeholder_notes(soup) == ["Fill workspace to run this"]
+    assert KEY not in str(soup)
+    assert "'Authorization: Bearer '\"$AUTHORIZATION\"" in pane_codes(soup)["curl"]
+
+
+def test_a_valid_form_has_no_placeholders(client, demo_api):
+    soup, _ = panel(client, rrs_form())
+    assert soup.select_one("[data-samples-placeholders]") is None
+    assert soup.select("mark") == []
 
 
 def test_panel_answers_post_only_and_404_for_unknown_operations(client, demo_api):
