@@ -20,6 +20,7 @@ from console.parameter_styles import styled_cookies, styled_headers, styled_path
 from gateway import tryit_access
 from gateway.models import CallSource
 from httpcore import outbound
+from httpcore.bodies import StreamedBody, shown_bytes
 from httpcore.masking import (
     MASK,
     is_secret,
@@ -67,7 +68,7 @@ def secret_names_of(operation: Operation) -> frozenset[str]:
     return frozenset(names)
 
 
-def _body_bytes(values: TryItValues) -> bytes | None:
+def _body_bytes(values: TryItValues) -> bytes | StreamedBody | None:
     if values.raw_body is not None:
         return values.raw_body  # encoded by the form (multipart/form-data)
     return values.body.encode("utf-8", "surrogatepass") if values.body is not None else None
@@ -238,7 +239,7 @@ def record_exchange(
         method=request.method,
         url=mask_request_url(request),
         request_headers=mask_headers(request.headers, secret_names=secret, request=True),
-        request_body=shown_request_body(request.body),
+        request_body=shown_request_body(shown_bytes(request.body)),
         duration_ms=result.duration_ms,
         error_kind=result.error_kind.value if result.error_kind else "",
         error_message=result.error_message,

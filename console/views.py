@@ -1,5 +1,6 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog import selectors
@@ -14,6 +15,7 @@ from console.schema_tree import operation_schemas
 from console.servers import pick_server, remember_server
 from console.share_links import LINK_SERVER, prefill_from_link
 from console.tryit import client_key, retry_values, try_operation, withheld_names
+from console.uploads import cap_uploads
 from gateway.public_urls import portal_url
 from gateway.tryit_access import GatewayRefused, try_it_console
 from gateway.tryit_choice import remember_choice
@@ -80,8 +82,17 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
     return render(request, "console/operation_detail.html", context)
 
 
+@csrf_exempt  # checked by _operation_try, once the upload handlers are in place
 @require_POST
 def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> HttpResponse:
+    # Uploads are capped while they arrive: before anything (the CSRF check included)
+    # reads the form.
+    cap_uploads(request)
+    return _operation_try(request, api_slug, operation_slug)
+
+
+@csrf_protect
+def _operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> HttpResponse:
     operation = selectors.get_operation(
         user=request.user, api_slug=api_slug, operation_slug=operation_slug
     )

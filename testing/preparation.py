@@ -25,6 +25,7 @@ from gateway import tryit_access
 from gateway.models import CallSource
 from gateway.tryit_access import PortalGateway
 from httpcore import outbound
+from httpcore.bodies import shown_bytes
 from httpcore.masking import MASK
 from httpcore.templating import BindError, OutboundRequest
 from portal import secrets
@@ -410,7 +411,7 @@ def scrubbed_for_storage(
         body=scrub(values.body, texts) if values.body is not None else None,
     )
     request = result.request
-    body = request.body
+    body = shown_bytes(request.body)  # an upload's files described, not read
     if body is not None:
         for secret in sorted(texts, key=len, reverse=True):
             body = body.replace(secret.encode("utf-8"), MASK.encode("utf-8"))
