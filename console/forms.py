@@ -34,7 +34,7 @@ from console.parameter_inputs import (
     items_help,
     value_errors,
 )
-from console.uploads import UploadSource
+from console.uploads import FormFile, UploadSource
 from httpcore.bodies import StreamedBody
 from httpcore.headers import HeaderError, validate_headers
 from httpcore.masking import holds_no_credential, is_secret
@@ -68,6 +68,8 @@ class TryItValues:
     # file), and the name of a file sent as the whole body.
     form_parts: list[tuple[str, str, bool]] = field(default_factory=list)
     body_file: str = ""
+    # The files sent, which the exchange keeps (console/kept_files.py).
+    uploads: list[FormFile] = field(default_factory=list)
     # The fields sent with a stored secret value (catalog.stored_values), by section
     # ("template", "query", "headers"): never shown, not even in revealed code samples.
     stored: dict[str, list[str]] = field(default_factory=dict)
@@ -606,7 +608,8 @@ class TryItForm(forms.Form):
                 if value is None or value == "":
                     continue  # an optional field left empty is not sent
                 if isinstance(value, UploadedFile):
-                    source = UploadSource(value)  # read in chunks when sent
+                    source = UploadSource(value, field=PART_PREFIX + part.name)  # read when sent
+                    result.uploads.append(source)
                     parts.append(
                         Part(
                             part.name, source, filename=source.name, content_type=part.content_type
@@ -630,7 +633,8 @@ class TryItForm(forms.Form):
             upload = data.get(FILE_FIELD)
             result.content_type = chosen.content_type(upload)
             if isinstance(upload, UploadedFile):
-                source = UploadSource(upload)
+                source = UploadSource(upload, field=FILE_FIELD)
+                result.uploads.append(source)
                 result.raw_body = StreamedBody(pieces=(source,))
                 result.body = source.description
                 result.body_file = source.name

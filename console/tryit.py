@@ -15,6 +15,7 @@ from catalog.stored_values import HEADERS, QUERY, TEMPLATE
 from console import environments
 from console.authorization import Held, apply_credentials
 from console.forms import TryItValues
+from console.kept_files import keep_files
 from console.models import Exchange
 from console.parameter_styles import styled_cookies, styled_headers, styled_path, styled_query
 from gateway import tryit_access
@@ -181,6 +182,7 @@ def restore_values(exchange: Exchange, *, empty_stored: bool = False) -> dict:
         COOKIES: cookies,
         "body": values.get("body"),
         "content_type": values.get("content_type") or "",
+        **({"parts": values["parts"]} if values.get("parts") else {}),
     }
 
 
@@ -224,6 +226,10 @@ def record_exchange(
         "body": values.body,
         "content_type": values.media_type,
     }
+    texts = [[name, text] for name, text, is_file in values.form_parts if not is_file]
+    if values.uploads or texts:
+        # A multipart body's text parts, which a replay sends beside the kept files.
+        stored_values["parts"] = texts
     exchange = Exchange(
         secret_values=""
         if kept_secrets is None
@@ -253,6 +259,10 @@ def record_exchange(
         exchange.response_size = response.size
         exchange.truncated = response.truncated
     exchange.save()
+    if kept_secrets is not None:
+        # A call made with another user's saved request keeps none of its files either:
+        # they stay with that saved request ("Uploads").
+        keep_files(files=values.uploads, exchange=exchange)
     return exchange
 
 

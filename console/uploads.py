@@ -10,15 +10,21 @@ form's own size checks give their error and nothing is sent (docs/design.md, "Up
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from io import BytesIO
+from typing import Any, Protocol, TypeVar, cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from httpcore.bodies import FileSource
 from httpcore.multipart import safe_filename
+
+ViewT = TypeVar("ViewT", bound=Callable[..., HttpResponse])
 
 
 class OverCap(UploadedFile):
@@ -73,13 +79,43 @@ def cap_uploads(request: HttpRequest) -> None:
     ]
 
 
+def capped_uploads(view: ViewT) -> ViewT:
+    """A view whose uploads are capped while received: the CSRF middleware would read the
+    form first, so the token is checked here, once the handler is in place."""
+    protected = csrf_protect(view)
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        cap_uploads(request)
+        return protected(request, *args, **kwargs)
+
+    return cast(ViewT, csrf_exempt(wrapped))
+
+
+class FormFile(FileSource, Protocol):
+    """A file of a Try it form's field, sent and kept (console/kept_files.py)."""
+
+    @property
+    def field(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def content_type(self) -> str:
+        """As the browser said: the document's type is what is sent."""
+        ...
+
+
 class UploadSource:
     """An uploaded file as a body's piece (httpcore.bodies.FileSource): read in chunks
     from Django's UploadedFile (a temporary file above FILE_UPLOAD_MAX_MEMORY_SIZE)."""
 
-    def __init__(self, upload: UploadedFile) -> None:
+    def __init__(self, upload: UploadedFile, *, field: str) -> None:
         self.upload = upload
+        self.field = field
         self.name = safe_filename(upload.name or "")
+        self.content_type = upload.content_type or ""
 
     @property
     def size(self) -> int:
