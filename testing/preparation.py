@@ -163,6 +163,8 @@ def _check_shape(values: object) -> None:
         problem = "cookies must be a list of [name, value] strings"
     elif not isinstance(values.get("body"), str | None):
         problem = "body must be a string or null"
+    elif not _is_pair_list(values.get("parts") or []):
+        problem = "parts must be a list of [name, value] strings"
     if problem:
         raise StepFailed(f"The saved values are not valid: {problem}.")
 
@@ -300,11 +302,7 @@ def _with_files(
     """The multipart or file body rebuilt from the saved request's kept files (read
     here, in the run's own thread) and its text parts, never from its description."""
     files = {kept.field: loaded(kept) for kept in saved.files.all()}
-    texts = values.get("parts") or []
-    if not isinstance(texts, list) or not _is_pair_list(texts):
-        raise StepFailed(
-            "The saved values are not valid: parts must be a list of [name, value] strings."
-        )
+    texts = values.get("parts") or []  # checked by _check_shape
     try:
         built = file_body(
             operation=operation, media_type=values.get("content_type"), texts=texts, files=files
