@@ -8,6 +8,8 @@ runner replaying the owner's request and looking for a copy in their own history
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from io import StringIO
 
@@ -23,6 +25,9 @@ from console.models import Exchange, KeptFile, KeptFileChunk
 from openapi.sync import import_openapi
 from testing import replay
 from testing.actions import save_exchange
+from testing.collection_check import CollectionFileError
+from testing.collection_export import export_collection
+from testing.collection_import import import_collection
 from testing.models import Collection, CollectionShare, SavedRequest, ShareAccess
 from tests.backends import RecordedRequest, scripted_server
 from tests.console.test_sent_as_documented import DOCUMENT
@@ -294,3 +299,49 @@ def test_a_runner_sends_the_file_but_their_history_keeps_no_copy(backend) -> Non
     page = client.get(f"{operation.get_absolute_url()}?from={exchange.pk}").content.decode()
     assert "Reusing" not in page
     assert not re.search(r"data-reused-file", page)
+
+
+def test_collection_files_carry_the_files_in_base64_and_import_them(backend) -> None:
+    server, operation = backend
+    owner = make_user("owner")
+    saved = _saved_for(owner, operation)
+    text = export_collection(collection=saved.collection, format="json")
+    document = json.loads(text)
+    (request,) = document["requests"]
+    assert request["parts"] == [["title", "Holiday"]]
+    assert request["content_type"] == "multipart/form-data"
+    assert request["files"] == [
+        {
+            "field": "part-file",
+            "name": "photo.png",
+            "content_type": "image/png",
+            "base64": base64.b64encode(PHOTO).decode(),
+        }
+    ]
+    other = make_user("other")
+    imported = import_collection(text=text, owner=other)
+    copy = imported.requests.get()
+    (kept,) = copy.files.all()
+    assert (kept.field, kept.name, kept.size) == ("part-file", "photo.png", len(PHOTO))
+    replay.run_saved_request(saved=copy, user=other)
+    assert _file_part(server.requests[-1]) == PHOTO
+    assert b'name="title"\r\n\r\nHoliday\r\n' in server.requests[-1].body
+
+
+def test_an_imported_file_over_the_cap_or_not_base64_imports_nothing(backend, settings) -> None:
+    _, operation = backend
+    owner = make_user("owner")
+    saved = _saved_for(owner, operation)
+    document = json.loads(export_collection(collection=saved.collection, format="json"))
+    settings.PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES = 1000
+    document["requests"].append(dict(document["requests"][0], name="Broken"))
+    document["requests"][1]["files"] = [
+        {"field": "part-file", "name": "x.bin", "base64": "not base64!"}
+    ]
+    with pytest.raises(CollectionFileError) as caught:
+        import_collection(text=json.dumps(document), owner=owner, name="Copy")
+    assert caught.value.problems == [
+        "requests[0].files[0]: the file is larger than the limit of 1000 bytes",
+        "requests[1].files[0].base64: not base64",
+    ]
+    assert not Collection.objects.filter(name="Copy").exists()
