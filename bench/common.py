@@ -540,7 +540,8 @@ def json_document(size: int, *, seed: int = 7) -> bytes:
 
 
 class _BackendHandler(BaseHTTPRequestHandler):
-    """PUT or POST /sink: the body's length and SHA-256. GET /fast: a small JSON answer at once. /slow?seconds=S: the same after S seconds.
+    """PUT or POST /sink: the body's length and SHA-256. GET /fast: a small JSON answer at
+    once. /slow?seconds=S: the same after S seconds.
     /stream?bytes=N: N bytes of text streamed in 64 KiB pieces. /json?bytes=N: the
     json_document of N bytes. HTTP/1.0: one request a connection, as the portal sends."""
 

@@ -98,7 +98,7 @@ def _multipart(fields: list[tuple[str, str]], file_field: str, content: bytes) -
         for name, value in fields
     )
     file_head = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; "
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
         'filename="bench.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'
     ).encode()
     body = head + file_head + content + f"\r\n--{boundary}--\r\n".encode()

@@ -248,9 +248,8 @@ def download(kept: KeptFile) -> StreamingHttpResponse:
     response = StreamingHttpResponse(_stored_chunks(kept), content_type="application/octet-stream")
     response["Content-Length"] = str(kept.size)
     # safe_filename left no path or control character; quotes and non-ASCII are encoded.
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=kept.name
-    )
+    disposition = content_disposition_header(as_attachment=True, filename=kept.name)
+    response["Content-Disposition"] = disposition or "attachment"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

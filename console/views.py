@@ -1,4 +1,5 @@
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -177,7 +178,7 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
 
 
 @require_GET
-def exchange_file(request: HttpRequest, exchange_id: int, file_id: int) -> HttpResponse:
+def exchange_file(request: HttpRequest, exchange_id: int, file_id: int) -> HttpResponseBase:
     """A file the call sent, for whoever may see the call (its owner, or its session)."""
     visible = Exchange.objects.visible_to(
         user=request.user, session_key=request.session.session_key

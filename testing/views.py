@@ -2,6 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -140,7 +141,7 @@ def saved_detail(request: SignedInRequest, saved_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def saved_file(request: SignedInRequest, saved_id: int, file_id: int) -> HttpResponse:
+def saved_file(request: SignedInRequest, saved_id: int, file_id: int) -> HttpResponseBase:
     """A kept file of a saved request, for whoever may read the saved request."""
     saved = actions.readable_saved_request(user=request.user, saved_id=saved_id)
     return download(get_object_or_404(saved.files, pk=file_id))

@@ -35,9 +35,7 @@ def _file_part(request: RecordedRequest) -> bytes:
     return part.split(b"\r\n\r\n", 1)[1].removesuffix(b"\r\n")
 
 
-def test_an_uploaded_file_is_saved_and_replayed(
-    page: Page, live_server, backend, tmp_path
-) -> None:
+def test_an_uploaded_file_is_saved_and_replayed(page: Page, live_server, backend, tmp_path) -> None:
     make_user("tess")
     photo = tmp_path / "photo.png"
     photo.write_bytes(PHOTO)

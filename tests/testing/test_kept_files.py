@@ -152,7 +152,7 @@ def test_the_saved_pages_list_each_file_and_edit_replaces_or_removes_it(backend)
     assert _file_part(server.requests[-1]) == b"%PDF-1.7 new"
     client.post(f"/saved/{saved.pk}/files/{kept.pk}/remove")
     assert saved.files.count() == 0
-    run, outcome = replay.run_saved_request(saved=saved, user=owner)
+    _, outcome = replay.run_saved_request(saved=saved, user=owner)
     assert outcome.error == "file: no file is kept for this part; attach one on the edit page."
     assert len(server.requests) == 2
 
@@ -182,9 +182,7 @@ def test_try_again_reuses_the_file_unless_another_is_picked(backend) -> None:
     page = client.get(f"{operation.get_absolute_url()}?from={exchange.pk}").content
     soup = BeautifulSoup(page, "html.parser")
     notice = one(soup, "[data-reused-file=part-file]")
-    assert notice.get_text(" ", strip=True).startswith(
-        "Reusing photo.png (12 KB) from this call"
-    )
+    assert notice.get_text(" ", strip=True).startswith("Reusing photo.png (12 KB) from this call")
     assert attr(one(soup, "input[name=reuse_files]"), "value") == str(exchange.pk)
     client.post(_try_url(operation), {"reuse_files": str(exchange.pk), "part-title": "Again"})
     assert _file_part(server.requests[-1]) == PHOTO
@@ -241,9 +239,12 @@ def test_who_may_download_an_exchanges_file(backend) -> None:
     assert Client().get(url).status_code == 404
     # The intruder's own call with the owner's file id.
     own = _upload(_signed_in(User.objects.get(username="other")), operation)
-    assert _signed_in(User.objects.get(username="other")).get(
-        f"/history/{own.pk}/files/{kept.pk}"
-    ).status_code == 404
+    assert (
+        _signed_in(User.objects.get(username="other"))
+        .get(f"/history/{own.pk}/files/{kept.pk}")
+        .status_code
+        == 404
+    )
 
 
 def test_an_anonymous_callers_file_is_theirs_by_session(backend) -> None:
