@@ -228,6 +228,9 @@ def test_who_may_download_an_exchanges_file(backend) -> None:
     exchange = _upload(_signed_in(owner), operation)
     (kept,) = exchange.files.all()
     url = f"/history/{exchange.pk}/files/{kept.pk}"
+    detail = BeautifulSoup(_signed_in(owner).get(f"/history/{exchange.pk}/").content, "html.parser")
+    link = one(detail, "[data-exchange-files] a")
+    assert (attr(link, "href"), link.get_text()) == (url, "photo.png")
     response = _signed_in(owner).get(url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PHOTO  # type: ignore[attr-defined]
