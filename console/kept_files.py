@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
+from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.utils.datastructures import MultiValueDict
 from django.utils.http import content_disposition_header
@@ -57,6 +58,11 @@ def copy_files(*, files: Iterable[KeptFile], saved_request=None) -> None:
 
 
 def _write(kept: KeptFile, chunks: Iterable[bytes]) -> None:
+    with transaction.atomic():  # one commit for the file, not one a chunk
+        _write_chunks(kept, chunks)
+
+
+def _write_chunks(kept: KeptFile, chunks: Iterable[bytes]) -> None:
     buffer, index = bytearray(), 0
     for chunk in chunks:
         buffer += chunk
