@@ -24,6 +24,7 @@ Traffic stays on 127.0.0.1. Every wait has a deadline.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import http.client
 import json
 import os
@@ -61,13 +62,24 @@ if "KEY_PREFIX" not in CACHES["default"]:
 URLCONF_MODULE = """
 from django.http import HttpResponse
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 
 
 def minimal(request):
     return HttpResponse("ok")
 
 
-urlpatterns = [path("bench-minimal/", minimal), path("", include("portal.urls"))]
+@csrf_exempt
+def upload(request):
+    # Django's own receiving of an upload (its handlers, a temporary file): the floor.
+    return HttpResponse(str(sum(f.size for f in request.FILES.values())))
+
+
+urlpatterns = [
+    path("bench-minimal/", minimal),
+    path("bench-upload/", upload),
+    path("", include("portal.urls")),
+]
 """
 
 
@@ -528,7 +540,8 @@ def json_document(size: int, *, seed: int = 7) -> bytes:
 
 
 class _BackendHandler(BaseHTTPRequestHandler):
-    """GET /fast: a small JSON answer at once. /slow?seconds=S: the same after S seconds.
+    """PUT or POST /sink: the body's length and SHA-256. GET /fast: a small JSON answer at
+    once. /slow?seconds=S: the same after S seconds.
     /stream?bytes=N: N bytes of text streamed in 64 KiB pieces. /json?bytes=N: the
     json_document of N bytes. HTTP/1.0: one request a connection, as the portal sends."""
 
@@ -552,6 +565,23 @@ class _BackendHandler(BaseHTTPRequestHandler):
             self._answer(self.documents[size], "application/json")
         else:
             self._answer(b"not found", "text/plain", status=404)
+
+    def do_PUT(self) -> None:
+        """/sink: reads the body in 64 KiB pieces and answers its length and SHA-256."""
+        length = int(self.headers.get("Content-Length") or 0)
+        digest = hashlib.sha256()
+        left = length
+        while left:
+            piece = self.rfile.read(min(left, 64 * 1024))
+            if not piece:
+                break
+            digest.update(piece)
+            left -= len(piece)
+        answer = {"bytes": length - left, "sha256": digest.hexdigest()}
+        answer["chunked"] = "chunked" in (self.headers.get("Transfer-Encoding") or "")
+        self._answer(json.dumps(answer).encode(), "application/json")
+
+    do_POST = do_PUT
 
     def _answer(self, body: bytes, content_type: str, status: int = 200) -> None:
         self.send_response(status)

@@ -294,8 +294,8 @@ def sent_content_type(*, operation: Operation, media_type: str | None) -> str:
 
 
 def holds_files(*, operation: Operation, media_type: str | None) -> bool:
-    """Whether a saved request's body was files (multipart, a file body): the history
-    keeps only their description, so it cannot be sent again."""
+    """Whether a saved request's body was files (multipart, a file body): a replay
+    sends its kept files (console/kept_files.py), never their description."""
     if not media_type:
         return media_kind(operation.request_content_type) in {MULTIPART, BINARY}
     choice = choose_media(operation=operation, requested=media_type)

@@ -24,6 +24,7 @@ from catalog.models import Operation
 from console.forms import TryItValues
 from console.models import Environment, Exchange
 from httpcore import outbound
+from httpcore.bodies import shown_bytes
 from httpcore.masking import is_secret_name
 from httpcore.pipeline import CallPolicy
 from httpcore.templating import BindError, OutboundRequest
@@ -259,7 +260,9 @@ class Resolution:
             url=scrub(request.url, texts),
             masked_url=scrub(request.masked_url, texts),
             headers=tuple((name, scrub(value, texts)) for name, value in request.headers),
-            body=scrub_bytes(request.body, texts) if request.body is not None else None,
+            body=scrub_bytes(body, texts)
+            if (body := shown_bytes(request.body)) is not None
+            else None,
         )
         return dataclasses.replace(
             result, request=stored_request, error_message=scrub(result.error_message, texts)

@@ -34,9 +34,11 @@ from console.parameter_inputs import (
     items_help,
     value_errors,
 )
+from console.uploads import FormFile, UploadSource
+from httpcore.bodies import StreamedBody
 from httpcore.headers import HeaderError, validate_headers
 from httpcore.masking import holds_no_credential, is_secret
-from httpcore.multipart import Part, encode_multipart, safe_filename
+from httpcore.multipart import Part, encode_multipart
 from httpcore.templating import BindError
 
 FIELD_PREFIX = "param-"
@@ -56,9 +58,10 @@ class TryItValues:
     body: str | None = None
     # Documented cookie parameters, as typed: one Cookie header (httpcore/cookies.py).
     cookies: list[tuple[str, str]] = field(default_factory=list)
-    # A body the form encoded itself (multipart/form-data), sent as is with its own
-    # Content-Type; `body` then describes it for the history.
-    raw_body: bytes | None = None
+    # A body the form encoded itself (multipart/form-data, a file), sent as is with its
+    # own Content-Type; `body` then describes it for the history. Files are read as they
+    # are sent (httpcore/bodies.py).
+    raw_body: bytes | StreamedBody | None = None
     content_type: str = ""
     # The documented media type chosen in the form (its Content type select), which the
     # history keeps for Try again; content_type is the header sent (with a boundary).
@@ -67,6 +70,8 @@ class TryItValues:
     # file), and the name of a file sent as the whole body.
     form_parts: list[tuple[str, str, bool]] = field(default_factory=list)
     body_file: str = ""
+    # The files sent, which the exchange keeps (console/kept_files.py).
+    uploads: list[FormFile] = field(default_factory=list)
     # The fields sent with a stored secret value (catalog.stored_values), by section
     # ("template", "query", "headers"): never shown, not even in revealed code samples.
     stored: dict[str, list[str]] = field(default_factory=dict)
@@ -605,13 +610,15 @@ class TryItForm(forms.Form):
                 if value is None or value == "":
                     continue  # an optional field left empty is not sent
                 if isinstance(value, UploadedFile):
-                    filename = safe_filename(value.name or "")
-                    content = value.read()
+                    source = UploadSource(value, field=PART_PREFIX + part.name)  # read when sent
+                    result.uploads.append(source)
                     parts.append(
-                        Part(part.name, content, filename=filename, content_type=part.content_type)
+                        Part(
+                            part.name, source, filename=source.name, content_type=part.content_type
+                        )
                     )
-                    described.append(f"{part.name}: file {filename} ({len(content)} bytes)")
-                    result.form_parts.append((part.name, filename, True))
+                    described.append(f"{part.name}: {source.description}")
+                    result.form_parts.append((part.name, source.name, True))
                 else:
                     text = str(value)
                     parts.append(
@@ -628,10 +635,11 @@ class TryItForm(forms.Form):
             upload = data.get(FILE_FIELD)
             result.content_type = chosen.content_type(upload)
             if isinstance(upload, UploadedFile):
-                filename = safe_filename(upload.name or "")
-                result.raw_body = upload.read()
-                result.body = f"file {filename} ({len(result.raw_body)} bytes)"
-                result.body_file = filename
+                source = UploadSource(upload, field=FILE_FIELD)
+                result.uploads.append(source)
+                result.raw_body = StreamedBody(pieces=(source,))
+                result.body = source.description
+                result.body_file = source.name
             elif self.for_samples:
                 result.raw_body = b"<file contents>"
                 result.body_file = FILE_PLACEHOLDER

@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from console.kept_files import shown_files
 from console.models import Exchange
 from console.rendering import render_exchange_body
 from console.tryit import withheld_names
@@ -37,5 +38,6 @@ def exchange_detail(request: HttpRequest, exchange_id: int) -> HttpResponse:
         "exchange": exchange,
         "rendered": render_exchange_body(exchange),
         "withheld": withheld_names(exchange),
+        "files": shown_files(exchange.files.all()),
     }
     return render(request, "console/exchange_detail.html", context)

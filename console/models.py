@@ -91,3 +91,57 @@ class Environment(models.Model):
 
 
 # --- Testers: saved requests, collections and runs ----------------------------------
+
+
+class KeptFile(models.Model):
+    """A file a call sent (a multipart file part, a file body), kept so that Save, Try
+    again and replays send it again: with the Exchange of the call, or with the
+    SavedRequest it was saved as. Its bytes are KeptFileChunks, written and read a chunk
+    at a time (console/kept_files.py)."""
+
+    exchange = models.ForeignKey(
+        Exchange, null=True, blank=True, on_delete=models.CASCADE, related_name="files"
+    )
+    saved_request = models.ForeignKey(
+        "operations.SavedRequest",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="files",
+    )
+    # The Try it field it was sent from: "part-<name>" or "file".
+    field = models.CharField(max_length=300)
+    name = models.CharField(max_length=200)  # httpcore.multipart.safe_filename
+    content_type = models.CharField(max_length=200, blank=True)  # as the browser said
+    size = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "operations"
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(exchange__isnull=False, saved_request__isnull=True)
+                | models.Q(exchange__isnull=True, saved_request__isnull=False),
+                name="kept_file_has_one_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.name}"
+
+
+class KeptFileChunk(models.Model):
+    file = models.ForeignKey(KeptFile, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        app_label = "operations"
+        ordering = ["index"]
+        constraints = [
+            models.UniqueConstraint(fields=["file", "index"], name="unique_kept_file_chunk")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_id}[{self.index}]"

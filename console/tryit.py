@@ -15,11 +15,13 @@ from catalog.stored_values import HEADERS, QUERY, TEMPLATE
 from console import environments
 from console.authorization import Held, apply_credentials
 from console.forms import TryItValues
+from console.kept_files import keep_files
 from console.models import Exchange
 from console.parameter_styles import styled_cookies, styled_headers, styled_path, styled_query
 from gateway import tryit_access
 from gateway.models import CallSource
 from httpcore import outbound
+from httpcore.bodies import StreamedBody, shown_bytes
 from httpcore.masking import (
     MASK,
     is_secret,
@@ -67,7 +69,7 @@ def secret_names_of(operation: Operation) -> frozenset[str]:
     return frozenset(names)
 
 
-def _body_bytes(values: TryItValues) -> bytes | None:
+def _body_bytes(values: TryItValues) -> bytes | StreamedBody | None:
     if values.raw_body is not None:
         return values.raw_body  # encoded by the form (multipart/form-data)
     return values.body.encode("utf-8", "surrogatepass") if values.body is not None else None
@@ -180,6 +182,7 @@ def restore_values(exchange: Exchange, *, empty_stored: bool = False) -> dict:
         COOKIES: cookies,
         "body": values.get("body"),
         "content_type": values.get("content_type") or "",
+        **({"parts": values["parts"]} if values.get("parts") else {}),
     }
 
 
@@ -223,6 +226,10 @@ def record_exchange(
         "body": values.body,
         "content_type": values.media_type,
     }
+    texts = [[name, text] for name, text, is_file in values.form_parts if not is_file]
+    if values.uploads or texts:
+        # A multipart body's text parts, which a replay sends beside the kept files.
+        stored_values["parts"] = texts
     exchange = Exchange(
         secret_values=""
         if kept_secrets is None
@@ -238,7 +245,7 @@ def record_exchange(
         method=request.method,
         url=mask_request_url(request),
         request_headers=mask_headers(request.headers, secret_names=secret, request=True),
-        request_body=shown_request_body(request.body),
+        request_body=shown_request_body(shown_bytes(request.body)),
         duration_ms=result.duration_ms,
         error_kind=result.error_kind.value if result.error_kind else "",
         error_message=result.error_message,
@@ -252,6 +259,10 @@ def record_exchange(
         exchange.response_size = response.size
         exchange.truncated = response.truncated
     exchange.save()
+    if kept_secrets is not None:
+        # A call made with another user's saved request keeps none of its files either:
+        # they stay with that saved request ("Uploads").
+        keep_files(files=values.uploads, exchange=exchange)
     return exchange
 
 

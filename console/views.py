@@ -1,4 +1,5 @@
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -7,6 +8,7 @@ from console import environments, oauth
 from console.authorization import supplied_names
 from console.downloads import download_filename
 from console.forms import TryItForm
+from console.kept_files import download, reused_files, with_reused
 from console.models import Exchange
 from console.rendering import render_exchange_body
 from console.response_check import check_response_of
@@ -14,6 +16,7 @@ from console.schema_tree import operation_schemas
 from console.servers import pick_server, remember_server
 from console.share_links import LINK_SERVER, prefill_from_link
 from console.tryit import client_key, retry_values, try_operation, withheld_names
+from console.uploads import capped_uploads
 from gateway.public_urls import portal_url
 from gateway.tryit_access import GatewayRefused, try_it_console
 from gateway.tryit_choice import remember_choice
@@ -28,9 +31,9 @@ def _session_key(request: HttpRequest) -> str:
     return request.session.session_key or ""
 
 
-def _earlier_call(request: HttpRequest, operation) -> Exchange | None:
-    """The caller's earlier call named by ?from=, for "Try again"."""
-    exchange_id = request.GET.get("from", "")
+def _earlier_call(request: HttpRequest, operation, *, exchange_id: str) -> Exchange | None:
+    """The caller's earlier call named by ?from= ("Try again"), or by a Try again form's
+    reuse_files (its kept files)."""
     if not exchange_id.isdigit():
         return None
     visible = Exchange.objects.visible_to(
@@ -45,7 +48,7 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
         user=request.user, api_slug=api_slug, operation_slug=operation_slug
     )
     # "Try again" (?from=<exchange>) first, else a share link's values (?p.<name>=...).
-    earlier = _earlier_call(request, operation)
+    earlier = _earlier_call(request, operation, exchange_id=request.GET.get("from", ""))
     prefill = retry_values(earlier) if earlier else prefill_from_link(operation, request.GET)
     console = try_it_console(api=operation.api, user=request.user)
     user_environments = environments.environments_of(user=request.user)
@@ -71,6 +74,7 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
         "console": console,
         "servers": servers,
         "withheld": withheld_names(earlier) if earlier else [],
+        "reused": reused_files(earlier),
         "schemas": operation_schemas(operation=operation),
         "environments": user_environments,
         "environment": environments.selected_environment(
@@ -81,6 +85,7 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
 
 
 @require_POST
+@capped_uploads  # before anything, the CSRF check included, reads the form
 def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> HttpResponse:
     operation = selectors.get_operation(
         user=request.user, api_slug=api_slug, operation_slug=operation_slug
@@ -96,9 +101,11 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
         client_key=client_key(user=request.user, address=address),
     )
     user_environments = environments.environments_of(user=request.user)
+    # Try again of a call that sent files: its kept files, for the fields left empty.
+    reuse = _earlier_call(request, operation, exchange_id=request.POST.get("reuse_files", ""))
     form = TryItForm(
         request.POST,
-        request.FILES,
+        with_reused(files=request.FILES, exchange=reuse),
         operation=operation,
         key_header=console.key_header,
         supplied=supplied_names(operation=operation, held=credentials),
@@ -155,6 +162,7 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
         "exchange": exchange,
         "gateway": result.gateway if result else None,
         "refusal": refusal,
+        "reused": reused_files(reuse),
         "rendered": render_exchange_body(exchange) if exchange else None,
         "response_check": check_response_of(operation=operation, exchange=exchange),
         "schemas": operation_schemas(operation=operation),
@@ -167,6 +175,16 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
     response = render(request, template, context, status=429)
     response["Retry-After"] = str(retry_after)
     return response
+
+
+@require_GET
+def exchange_file(request: HttpRequest, exchange_id: int, file_id: int) -> HttpResponseBase:
+    """A file the call sent, for whoever may see the call (its owner, or its session)."""
+    visible = Exchange.objects.visible_to(
+        user=request.user, session_key=request.session.session_key
+    )
+    exchange = get_object_or_404(visible, pk=exchange_id)
+    return download(get_object_or_404(exchange.files, pk=file_id))
 
 
 @require_GET

@@ -5,6 +5,10 @@ name is reduced to its last path component and written with urllib3's HTML5 esca
 (`"`, CR and LF percent-encoded), so no part header can be added or split. A part's
 Content-Type is the document's (`encoding.contentType`), else application/octet-stream
 for a file: never the one the browser claimed.
+
+The body is a `StreamedBody`: each part's headers as urllib3 renders them
+(`RequestField.render_headers`, the writer of `encode_multipart_formdata`), then its
+bytes, a file's read in chunks when it is sent (docs/design.md, "Uploads").
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ import re
 from dataclasses import dataclass
 
 from urllib3.fields import RequestField
-from urllib3.filepost import encode_multipart_formdata
+from urllib3.filepost import choose_boundary
 
+from httpcore.bodies import FileSource, StreamedBody
 from httpcore.headers import HeaderError, validate_header
 
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
@@ -23,7 +28,7 @@ _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
 @dataclass(frozen=True)
 class Part:
     name: str
-    value: bytes
+    value: bytes | FileSource
     filename: str | None = None  # None: a text field
     content_type: str = ""
 
@@ -34,11 +39,12 @@ def safe_filename(raw: str) -> str:
     return _UNSAFE_NAME.sub("", name)[:200] or "file"
 
 
-def encode_multipart(parts: list[Part]) -> tuple[bytes, str]:
+def encode_multipart(parts: list[Part]) -> tuple[StreamedBody, str]:
     """The body and its Content-Type (with the boundary)."""
-    fields = []
+    boundary = choose_boundary()
+    pieces: list[bytes | FileSource] = []
     for part in parts:
-        field = RequestField(name=part.name, data=part.value, filename=part.filename)
+        field = RequestField(name=part.name, data=b"", filename=part.filename)
         content_type = part.content_type or ("application/octet-stream" if part.filename else "")
         if content_type:
             try:
@@ -46,6 +52,8 @@ def encode_multipart(parts: list[Part]) -> tuple[bytes, str]:
             except HeaderError:
                 content_type = "application/octet-stream"
         field.make_multipart(content_type=content_type or None)
-        fields.append(field)
-    body, content_type = encode_multipart_formdata(fields)
-    return body, content_type
+        pieces.append(f"--{boundary}\r\n".encode("latin-1") + field.render_headers().encode())
+        pieces.append(part.value)
+        pieces.append(b"\r\n")
+    pieces.append(f"--{boundary}--\r\n".encode("latin-1"))
+    return StreamedBody(pieces=tuple(pieces)), f"multipart/form-data; boundary={boundary}"

@@ -21,6 +21,7 @@ import logging
 import re
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -30,6 +31,7 @@ from django.conf import settings
 from urllib3.exceptions import LocationParseError
 from urllib3.util import Timeout, parse_url
 
+from httpcore.bodies import BodyLengthChanged, StreamedBody
 from httpcore.cookies import CookieError, check_cookie_header
 from httpcore.errors import (
     ErrorKind,
@@ -300,6 +302,8 @@ def _exchange(request: OutboundRequest, *, limits: SendLimits, policy: NetworkPo
                 raw_response.close()
         except (SendFailure, OutboundRefused):
             raise
+        except BodyLengthChanged as exc:
+            raise SendFailure(ErrorKind.PROTOCOL, str(exc)) from exc
         except Exception as exc:
             kind, message = classify(
                 exc,
@@ -319,9 +323,14 @@ def _prepare(session: requests.Session, request: OutboundRequest) -> requests.Pr
         first_name, previous = combined.get(name.lower(), (name, None))
         combined[name.lower()] = (first_name, value if previous is None else f"{previous}, {value}")
     headers = dict(combined.values())
+    body = request.body
+    data: bytes | _Streamed | None = body if not isinstance(body, StreamedBody) else None
+    if isinstance(body, StreamedBody):
+        # requests sends an empty stream chunked: an empty file is an empty body.
+        data = _Streamed(body) if len(body) else b""
     try:
         prepared = session.prepare_request(
-            requests.Request(request.method, request.url, headers=headers, data=request.body)
+            requests.Request(request.method, request.url, headers=headers, data=data)
         )
     except (requests.RequestException, ValueError) as exc:
         raise OutboundRefused(f"The request cannot be built ({type(exc).__name__})") from exc
@@ -330,6 +339,20 @@ def _prepare(session: requests.Session, request: OutboundRequest) -> requests.Pr
     _check_url(url, service_url=request.service_url)
     _check_same_authority(url, service_url=request.service_url)
     return prepared
+
+
+class _Streamed:
+    """A StreamedBody as requests takes a stream of known length: read as it is sent,
+    with a Content-Length (requests' `super_len` reads `__len__`), never chunked."""
+
+    def __init__(self, body: StreamedBody) -> None:
+        self._body = body
+
+    def __len__(self) -> int:
+        return len(self._body)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._body.chunks()
 
 
 def _check_same_authority(url: str, *, service_url: str) -> None:

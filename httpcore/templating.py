@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit
 
+from httpcore.bodies import StreamedBody
 from httpcore.cookies import COOKIE_HEADER, CookieError, cookie_header
 from httpcore.headers import HeaderError, validate_headers
 from httpcore.masking import MASK, is_secret_name
@@ -103,7 +104,8 @@ class OutboundRequest:
     # url against it again before sending.
     service_url: str
     headers: tuple[tuple[str, str], ...] = ()
-    body: bytes | None = None
+    # A file upload is a StreamedBody, read as it is sent (httpcore/bodies.py).
+    body: bytes | StreamedBody | None = None
     # Lower-cased names of headers and query keys whose values are masked when shown.
     secret_names: frozenset[str] = field(default_factory=frozenset)
     # The url with the values of secret path placeholders replaced by masking.MASK ("" when
@@ -307,7 +309,7 @@ def bind(
     template_values: Mapping[str, str | StyledValue],
     query_values: Sequence[tuple[str, str]] = (),
     headers: Sequence[tuple[str, str]] = (),
-    body: bytes | None = None,
+    body: bytes | StreamedBody | None = None,
     content_type: str = "",
     secret_names: frozenset[str] = frozenset(),
     cookies: Sequence[tuple[str, str]] = (),

@@ -35,6 +35,7 @@ from catalog.stored_values import HEADERS, QUERY, TEMPLATE
 from console.forms import TryItValues
 from console.tryit import build_request
 from gateway import public_urls, tryit_access
+from httpcore.bodies import shown_bytes
 from httpcore.cookies import cookie_pairs
 from httpcore.masking import auth_scheme, is_secret
 from portal.own_cookies import is_portal_cookie
@@ -303,14 +304,15 @@ def sample_request_via(
         )
     request = build_request(operation=operation, values=values, base_url=base_url)
     body = None
-    if request.body is not None:
-        if len(request.body) > MAX_BODY_BYTES:
+    sent = shown_bytes(request.body)  # the samples' form has placeholders, not files
+    if sent is not None:
+        if len(sent) > MAX_BODY_BYTES:
             raise SampleError(
-                f"The body is {len(request.body):,} bytes; code samples are shown for bodies "
+                f"The body is {len(sent):,} bytes; code samples are shown for bodies "
                 f"up to {MAX_BODY_BYTES:,} bytes."
             )
         try:
-            body = request.body.decode("utf-8")
+            body = sent.decode("utf-8")
         except UnicodeDecodeError as error:
             raise SampleError("The body is not UTF-8 text, so no sample is shown.") from error
     env = _Variables()

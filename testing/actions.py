@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.shortcuts import get_object_or_404
 
 from console import servers
+from console.kept_files import copy_files
 from console.models import Exchange
 from console.tryit import client_key, restore_values, secret_names_of
 from httpcore.masking import MASK, is_secret, mask_value
@@ -120,6 +121,7 @@ def stored_values(
         ],
         "body": values.get("body"),
         "content_type": values.get("content_type") or "",
+        **({"parts": values["parts"]} if values.get("parts") else {}),
     }
 
 
@@ -175,6 +177,7 @@ def save_exchange(
     )
     if exchange.status_code is not None:
         replay.capture_baseline(saved=saved, exchange=exchange)
+    copy_files(files=exchange.files.all(), saved_request=saved)
     return saved
 
 

@@ -11,6 +11,8 @@ order, and a file without problems gives the plan of the collection to create.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import json
 import math
@@ -18,12 +20,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from catalog.models import Api, Operation, ParameterLocation
+from console.kept_files import LoadedFile
 from console.servers import SERVICE
 from httpcore.headers import TOKEN, refusal_reason
+from httpcore.multipart import safe_filename
 from httpcore.templating import TemplateError, parse_template
 from testing.checks import CheckSyntaxError, parse_checks, parse_extract
 from testing.collection_schema import MAX_DELAY_SECONDS, NOT_BLANK, SCHEMA
@@ -59,6 +64,9 @@ class RequestContent:
     repeat_delay_seconds: float = 1.0
     server: str = ""  # the Server select's value it matches (console/servers.py)
     server_url: str = ""
+    content_type: str = ""
+    parts: list[list[str]] = field(default_factory=list)
+    files: list[LoadedFile] = field(default_factory=list)
 
 
 @dataclass
@@ -464,6 +472,38 @@ def _read_values(
     body = request.get("body")
     if isinstance(body, str):
         content.body = body
+    if isinstance(request.get("content_type"), str):
+        content.content_type = request["content_type"]
+    content.parts = [[name, value] for _, name, value in _pairs(request.get("parts"))]
+    _read_files(request.get("files"), (*path, "files"), content, problems)
+
+
+def _read_files(files: Any, path: Path, content: RequestContent, problems: _Problems) -> None:
+    limit = settings.PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES
+    for index, item in enumerate(files if isinstance(files, list) else []):
+        if not isinstance(item, dict) or not isinstance(item.get("base64"), str):
+            continue  # the schema's problem
+        encoded = item["base64"]
+        # Four characters a three bytes: a text far over the cap is not decoded.
+        if len(encoded) > (limit + 2) // 3 * 4 + 4:
+            problems.add((*path, index), f"the file is larger than the limit of {limit} bytes")
+            continue
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            problems.add((*path, index, "base64"), "not base64")
+            continue
+        if len(data) > limit:
+            problems.add((*path, index), f"the file is larger than the limit of {limit} bytes")
+            continue
+        content.files.append(
+            LoadedFile(
+                field=str(item.get("field")),
+                name=safe_filename(str(item.get("name"))),
+                content_type=str(item.get("content_type") or ""),
+                data=data,
+            )
+        )
 
 
 def _read_cookie(

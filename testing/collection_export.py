@@ -18,6 +18,7 @@ they go"):
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
@@ -26,6 +27,7 @@ import yaml
 from django.contrib.auth.models import User
 
 from catalog.models import Operation
+from console.kept_files import loaded
 from console.servers import GATEWAY, SERVICE
 from gateway import public_urls, registry
 from httpcore.masking import is_secret
@@ -208,6 +210,23 @@ def _request_document(
         # Only when there are some: files exported before cookies were kept stay as they were.
         document["cookies"] = [_FlowList([n, export(n, v)]) for n, v in cookies]
     document["body"] = values.get("body")
+    files = list(saved.files.all())
+    if files and values.get("content_type"):
+        # Which editor the files belong to (a multipart part, the whole body).
+        document["content_type"] = values["content_type"]
+    if values.get("parts"):
+        document["parts"] = [_FlowList([n, str(t)]) for n, t in values["parts"]]
+    if files:
+        # Within the body cap, so a collection with its files replays in CI too.
+        document["files"] = [
+            {
+                "field": kept.field,
+                "name": kept.name,
+                "content_type": kept.content_type,
+                "base64": base64.b64encode(loaded(kept).data).decode("ascii"),
+            }
+            for kept in files
+        ]
     server = _server_url(saved=saved, viewer=viewer)
     if server:
         document["server"] = server

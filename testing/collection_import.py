@@ -14,6 +14,7 @@ import yaml
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from console.kept_files import keep_files
 from httpcore.masking import is_secret
 from portal.secrets import encrypt
 from testing.collection_check import (
@@ -100,10 +101,10 @@ def _write(*, plan: CollectionPlan, owner: User) -> Collection:
         )
         for name, value, secret in plan.variables
     )
-    SavedRequest.objects.bulk_create(
-        _saved_request(collection=collection, order=order, request=request)
-        for order, request in enumerate(plan.requests)
-    )
+    for order, request in enumerate(plan.requests):
+        saved = _saved_request(collection=collection, order=order, request=request)
+        saved.save()
+        keep_files(files=request.content.files, saved_request=saved)
     return collection
 
 
@@ -123,6 +124,10 @@ def _saved_request(*, collection: Collection, order: int, request: RequestPlan) 
     if content.cookies:
         # As the export writes them: only when there are some.
         values["cookies"] = [[n, stored(n, v)] for n, v in content.cookies]
+    if content.content_type:
+        values["content_type"] = content.content_type
+    if content.parts:
+        values["parts"] = content.parts
     return SavedRequest(
         collection=collection,
         name=request.name,

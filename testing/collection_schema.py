@@ -123,6 +123,18 @@ _REPEAT: dict[str, Any] = {
     "additionalProperties": False,
 }
 
+_FILE: dict[str, Any] = {
+    "type": "object",
+    "required": ["field", "name", "base64"],
+    "properties": {
+        "field": _name(300),
+        "name": _name(200),
+        "content_type": {"type": "string", "maxLength": 200},
+        "base64": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+
 _REQUEST: dict[str, Any] = {
     "type": "object",
     "required": ["name", "operation"],
@@ -137,6 +149,12 @@ _REQUEST: dict[str, Any] = {
         # The operation's cookie parameters, as Try it's form keeps them.
         "cookies": _PAIRS,
         "body": {"type": ["string", "null"]},
+        # The chosen media type, and a multipart body's text parts.
+        "content_type": {"type": "string", "maxLength": 200},
+        "parts": _PAIRS,
+        # The files it sends, each within PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES (checked
+        # by collection_check.py, since the cap is a setting).
+        "files": {"type": ["array", "null"], "items": _FILE},
         # The base URL it is sent to when not the API's first server: one of the API's
         # servers, matched at import (nothing typed sets a host).
         "server": {"type": "string", "maxLength": 500},

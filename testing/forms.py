@@ -214,7 +214,8 @@ class SavedRequestForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> SavedRequest:
         # The stored values, read before the form's changes are applied to the instance.
-        kept = actions.stored_secrets(self.instance.values or {})
+        earlier = self.instance.values or {}
+        kept = actions.stored_secrets(earlier)
         saved = super().save(commit=False)
         data = self.cleaned_data
         typed = {
@@ -223,6 +224,10 @@ class SavedRequestForm(forms.ModelForm):
             "headers": data["headers_text"],
             "cookies": data["cookies_text"],
             "body": data["body_text"] if data["body_text"].strip() else None,
+            # Not edited here: the media type chosen and a multipart body's text parts,
+            # which its kept files are sent with.
+            "content_type": earlier.get("content_type") or "",
+            "parts": earlier.get("parts") or [],
         }
         # Secrets left as MASK keep their stored value; secrets typed anew are encrypted.
         saved.values = actions.stored_values(

@@ -20,11 +20,13 @@ from catalog.models import Operation, ParameterLocation
 from console import tryit
 from console.body_fields import holds_files, sent_content_type
 from console.forms import TryItValues
+from console.kept_files import MissingFile, file_body, loaded
 from console.servers import ServerChoice, ServerGone, recorded_choice
 from gateway import tryit_access
 from gateway.models import CallSource
 from gateway.tryit_access import PortalGateway
 from httpcore import outbound
+from httpcore.bodies import shown_bytes
 from httpcore.masking import MASK
 from httpcore.templating import BindError, OutboundRequest
 from portal import secrets
@@ -161,6 +163,8 @@ def _check_shape(values: object) -> None:
         problem = "cookies must be a list of [name, value] strings"
     elif not isinstance(values.get("body"), str | None):
         problem = "body must be a string or null"
+    elif not _is_pair_list(values.get("parts") or []):
+        problem = "parts must be a list of [name, value] strings"
     if problem:
         raise StepFailed(f"The saved values are not valid: {problem}.")
 
@@ -292,6 +296,33 @@ def _try_values(*, operation: Operation, values: dict) -> TryItValues:
     )
 
 
+def _with_files(
+    *, saved: SavedRequest, operation: Operation, values: dict, base: TryItValues
+) -> TryItValues:
+    """The multipart or file body rebuilt from the saved request's kept files (read
+    here, in the run's own thread) and its text parts, never from its description."""
+    files = {kept.field: loaded(kept) for kept in saved.files.all()}
+    texts = values.get("parts") or []  # checked by _check_shape
+    try:
+        built = file_body(
+            operation=operation, media_type=values.get("content_type"), texts=texts, files=files
+        )
+    except MissingFile as missing:
+        raise StepFailed(
+            f"{missing.part}: no file is kept for this part; attach one on the edit page."
+        ) from None
+    if built is None:
+        return dataclasses.replace(base, body=None)
+    return dataclasses.replace(
+        base,
+        body=built.description,
+        raw_body=built.body,
+        content_type=built.content_type,
+        form_parts=built.parts,
+        uploads=list(files.values()),
+    )
+
+
 def _bind(
     *,
     operation: Operation,
@@ -336,13 +367,9 @@ def prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: Caller) ->
         values = substitute_values(raw, merged)
     except UndefinedVariable as error:
         raise StepFailed(str(error)) from None
-    if values["body"] and holds_files(operation=operation, media_type=values.get("content_type")):
-        # Sent as its description ("file a.png (12 bytes)") it would be a wrong body.
-        raise StepFailed(
-            "This request's body was a file upload, which a saved request does not keep; "
-            "send it from Try it."
-        )
     try_values = _try_values(operation=operation, values=values)
+    if holds_files(operation=operation, media_type=values.get("content_type")):
+        try_values = _with_files(saved=saved, operation=operation, values=values, base=try_values)
     gateway = None
     # Another of the API's servers is not a gateway call (console/servers.py).
     if server.base_url is None and tryit_access.key_required(api=operation.api):
@@ -408,9 +435,14 @@ def scrubbed_for_storage(
         headers=[(name, scrub(v, texts)) for name, v in values.headers],
         cookies=[(name, scrub(v, texts)) for name, v in values.cookies],
         body=scrub(values.body, texts) if values.body is not None else None,
+        form_parts=[
+            (name, scrub(text, texts), is_file) for name, text, is_file in values.form_parts
+        ],
+        uploads=values.uploads,
+        media_type=values.media_type,
     )
     request = result.request
-    body = request.body
+    body = shown_bytes(request.body)  # an upload's files described, not read
     if body is not None:
         for secret in sorted(texts, key=len, reverse=True):
             body = body.replace(secret.encode("utf-8"), MASK.encode("utf-8"))

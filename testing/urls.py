@@ -9,6 +9,17 @@ urlpatterns = [
     path("saved/", views.saved_list, name="saved_list"),
     path("saved/<int:saved_id>/", views.saved_detail, name="saved_detail"),
     path("saved/<int:saved_id>/edit", views.saved_edit, name="saved_edit"),
+    path("saved/<int:saved_id>/files/<int:file_id>", views.saved_file, name="saved_file"),
+    path(
+        "saved/<int:saved_id>/files/<int:file_id>/replace",
+        views.saved_file_replace,
+        name="saved_file_replace",
+    ),
+    path(
+        "saved/<int:saved_id>/files/<int:file_id>/remove",
+        views.saved_file_remove,
+        name="saved_file_remove",
+    ),
     path("saved/<int:saved_id>/replay", views.saved_replay, name="saved_replay"),
     path("collections/new", views.collection_new, name="collection_new"),
     path(

@@ -47,6 +47,12 @@ def substitute_values(values: dict, variables: Mapping[str, str]) -> dict:
         "body": substitute(body, variables) if isinstance(body, str) else None,
         # A media type from the document: not a place for variables.
         "content_type": str(values.get("content_type") or ""),
+        # A multipart body's text parts, sent beside its kept files.
+        **(
+            {"parts": [[name, substitute(text, variables)] for name, text in values["parts"]]}
+            if values.get("parts")
+            else {}
+        ),
     }
 
 

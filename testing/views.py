@@ -2,13 +2,16 @@
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog import selectors
+from console.kept_files import KeptFileForm, download, replace_file, shown_files
 from console.models import Exchange
 from console.rendering import render_body, render_exchange_body
 from console.tryit import withheld_names
+from console.uploads import capped_uploads
 from gateway.public_urls import portal_url
 from httpcore.ratelimit import TooManyCalls
 from portal.typed_requests import SignedInRequest
@@ -137,6 +140,52 @@ def saved_detail(request: SignedInRequest, saved_id: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def saved_file(request: SignedInRequest, saved_id: int, file_id: int) -> HttpResponseBase:
+    """A kept file of a saved request, for whoever may read the saved request."""
+    saved = actions.readable_saved_request(user=request.user, saved_id=saved_id)
+    return download(get_object_or_404(saved.files, pk=file_id))
+
+
+@login_required
+@require_POST
+@capped_uploads
+def saved_file_replace(request: SignedInRequest, saved_id: int, file_id: int) -> HttpResponse:
+    saved = actions.owned_saved_request(user=request.user, saved_id=saved_id)
+    kept = get_object_or_404(saved.files, pk=file_id)
+    form = KeptFileForm(request.POST, request.FILES)
+    if form.is_valid():
+        replace_file(kept=kept, upload=form.cleaned_data["file"])
+        return redirect("testing:saved_edit", saved_id=saved.pk)
+    context = _edit_context(request, saved, files_form=form)
+    return render(request, "testing/saved_edit.html", context)
+
+
+@login_required
+@require_POST
+def saved_file_remove(request: SignedInRequest, saved_id: int, file_id: int) -> HttpResponse:
+    saved = actions.owned_saved_request(user=request.user, saved_id=saved_id)
+    get_object_or_404(saved.files, pk=file_id).delete()
+    return redirect("testing:saved_edit", saved_id=saved.pk)
+
+
+def _edit_context(
+    request: SignedInRequest,
+    saved: SavedRequest,
+    *,
+    form: SavedRequestForm | None = None,
+    files_form: KeptFileForm | None = None,
+) -> dict:
+    return {
+        "saved": saved,
+        "form": form
+        or SavedRequestForm(instance=saved, user=request.user, portal_url=portal_url(request)),
+        "files": shown_files(saved.files.all()),
+        "files_form": files_form or KeptFileForm(),
+    }
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def saved_edit(request: SignedInRequest, saved_id: int) -> HttpResponse:
     saved = actions.owned_saved_request(user=request.user, saved_id=saved_id)
@@ -146,7 +195,7 @@ def saved_edit(request: SignedInRequest, saved_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         return redirect(saved)
-    return render(request, "testing/saved_edit.html", {"saved": saved, "form": form})
+    return render(request, "testing/saved_edit.html", _edit_context(request, saved, form=form))
 
 
 @login_required
@@ -198,6 +247,7 @@ def _saved_context(request: SignedInRequest, saved: SavedRequest) -> dict:
         "gone": preparation.gone_message(saved),
         "server": actions.shown_server(saved=saved, user=request.user),
         "values": actions.shown_values(saved),
+        "files": shown_files(saved.files.all()),
         "expected": actions.shown_expectations(saved),
         "is_owner": saved.collection.owner_id == request.user.pk,
         "can_run": actions.can_run(user=request.user, collection=saved.collection),

@@ -18,6 +18,7 @@ from console.models import Exchange
 from openapi.sync import import_openapi
 from testing.actions import save_exchange
 from testing.preparation import StepFailed, prepare
+from testing.replay import run_saved_request
 from tests.backends import scripted_server
 from tests.markup import attr, one
 from tests.prism import prism_mock, violations
@@ -264,8 +265,8 @@ def test_a_file_is_sent_as_the_body_with_the_chosen_content_type(backend) -> Non
     exchange = Exchange.objects.get()
     assert exchange.values["body"] == "file blob.bin (256 bytes)"
     assert exchange.values["content_type"] == "application/octet-stream"
-    # Kept as text on either database: the NUL byte as U+FFFD, the other bytes as sent.
-    assert exchange.request_body.startswith("\ufffd\x01\x02")
+    # The history describes the file, never keeps its bytes as text.
+    assert exchange.request_body == "<file blob.bin (256 bytes)>"
 
 
 @pytest.mark.django_db
@@ -378,7 +379,7 @@ def test_a_share_link_carries_a_field_lists_values_and_opens_them(backend) -> No
 
 
 @pytest.mark.django_db
-def test_a_saved_file_upload_is_not_replayed_as_its_description(backend) -> None:
+def test_a_saved_file_upload_replays_its_kept_bytes_not_its_description(backend) -> None:
     server, api = backend
     operation = _operation(api, "uploadAvatar")
     user = User.objects.create_user("tester", password="pw-12345-long")
@@ -387,8 +388,28 @@ def test_a_saved_file_upload_is_not_replayed_as_its_description(backend) -> None
     exchange = send_as_prefilled(client=client, operation=operation)
     assert exchange is not None and exchange.values["body"] == "file report.txt (15 bytes)"
     saved = save_exchange(exchange=exchange, user=user, name="avatar", collection=None)
-    with pytest.raises(StepFailed, match="body was a file upload"):
+    run_saved_request(saved=saved, user=user)
+    first, again = server.requests
+    assert again.body == first.body and len(again.body) == 15
+    assert again.header("Content-Type") == first.header("Content-Type")
+
+
+@pytest.mark.django_db
+def test_a_saved_file_upload_without_its_file_fails_its_step_unsent(backend) -> None:
+    server, api = backend
+    operation = _operation(api, "uploadAvatar")
+    user = User.objects.create_user("tester", password="pw-12345-long")
+    client = Client()
+    client.force_login(user)
+    exchange = send_as_prefilled(client=client, operation=operation)
+    assert exchange is not None
+    saved = save_exchange(exchange=exchange, user=user, name="avatar", collection=None)
+    saved.files.all().delete()
+    with pytest.raises(StepFailed) as failed:
         prepare(saved=saved, chained={}, user=user)
+    assert failed.value.message == (
+        "file: no file is kept for this part; attach one on the edit page."
+    )
     assert len(server.requests) == 1
 
 

@@ -6,7 +6,7 @@ from django.apps import apps
 from django.db import connection
 
 from catalog.models import Api, ApiServer, Operation, Parameter, ResponseDoc
-from console.models import Environment, Exchange
+from console.models import Environment, Exchange, KeptFile, KeptFileChunk
 from openapi.models import PendingImport
 from testing.models import (
     Collection,
@@ -32,6 +32,8 @@ MOVED = [
     PendingImport,
     ApiServer,
     Environment,
+    KeptFile,
+    KeptFileChunk,
 ]
 
 
