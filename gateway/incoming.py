@@ -85,7 +85,7 @@ def key_of(*, call: IncomingCall, api: ApiEntry, query: list[tuple[str, str]]) -
     return next((value for key, value in query if key == api.subscription_key_query), "")
 
 
-def build_request(
+def build_forwarded_request(
     *,
     call: IncomingCall,
     api: ApiEntry,
