@@ -119,7 +119,7 @@ def build_forwarded_request(
     sent_headers = {name.lower() for name, _ in headers}
     missing += [name for name in operation.required_headers if name.lower() not in sent_headers]
     sent_cookies = {name for name, _ in cookies}
-    missing += [name for name in operation.required_cookies if name not in sent_cookies]
+    missing += [name for name, sent_as in operation.required_cookies if not sent_as & sent_cookies]
     if missing:
         raise bad_request(
             "MissingParameter",
