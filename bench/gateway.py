@@ -41,19 +41,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (
-    Report,
-    backend,
-    direct_call,
-    free_port,
-    gunicorn,
-    load_average,
-    ms,
-    percentile,
-    run_load,
-    time_limit,
-    workspace,
-)
+from bench.gunicorn_portal import free_port, gunicorn
+from bench.load_generators import run_load
+from bench.loopback_backend import backend, direct_call
+from bench.report import Report, load_average, ms, percentile, time_limit
+from bench.workspace import workspace
 
 GOAL_P50 = 0.005
 WARM_UP = 30

@@ -30,22 +30,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (
-    MB,
-    Browser,
-    Report,
-    backend,
-    gunicorn,
-    json_document,
-    load_average,
-    ms,
-    register,
-    reset_peak,
-    shown_status,
-    status_kb,
-    time_limit,
-    workspace,
-)
+from bench.browser import Browser, shown_status
+from bench.gunicorn_portal import gunicorn
+from bench.loopback_backend import backend, json_document
+from bench.processes import MB, reset_peak, status_kb
+from bench.report import Report, load_average, ms, time_limit
+from bench.workspace import register, workspace
 
 GOAL_GROWTH_MB = 50
 GOAL_RENDER = 0.500
