@@ -125,7 +125,9 @@ def _body_kind(html: bytes) -> str:
 
 def timing(report: Report, *, runs: int) -> None:
     from django.conf import settings
+    from django.contrib.auth.models import AnonymousUser
     from django.template.loader import render_to_string
+    from django.test import RequestFactory
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import JsonLexer
@@ -134,6 +136,9 @@ def timing(report: Report, *, runs: int) -> None:
     from console.rendering import RenderedBody, render_body
 
     body = json_document(JSON_BYTES)
+    # The panel shows the call as the viewer may see it: an anonymous visitor.
+    request = RequestFactory().get("/", HTTP_HOST="127.0.0.1")
+    request.user = AnonymousUser()
 
     def panel(body: bytes) -> tuple[RenderedBody, str]:
         rendered = render_body(body=body, content_type="application/json")
@@ -150,7 +155,7 @@ def timing(report: Report, *, runs: int) -> None:
             duration_ms=12,
         )
         html = render_to_string(
-            "console/_result.html", {"exchange": exchange, "rendered": rendered}
+            "console/_result.html", {"exchange": exchange, "rendered": rendered}, request=request
         )
         return rendered, html
 
