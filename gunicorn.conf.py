@@ -47,7 +47,7 @@ def on_starting(server) -> None:
 def nworkers_changed(server, new_value: int, old_value: int | None) -> None:
     """--workers on the command line, or TTIN later, cannot bring more workers than the
     counters allow: refused at start, undone afterwards."""
-    reason = gunicorn_workers.refusal(workers=new_value, environ=os.environ)
+    reason = gunicorn_workers.workers_refusal(workers=new_value, environ=os.environ)
     if reason is None:
         return
     if old_value is None:

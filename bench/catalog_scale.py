@@ -30,17 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (
-    Report,
-    gunicorn,
-    load_average,
-    ms,
-    percentile,
-    run_load,
-    time_limit,
-    wait_until_idle,
-    workspace,
-)
+from bench.gunicorn_portal import gunicorn
+from bench.load_generators import run_load
+from bench.processes import wait_until_idle
+from bench.report import Report, load_average, ms, percentile, time_limit
+from bench.workspace import workspace
 
 GOAL_QUERIES = 10
 GOAL_SERVER_TIME = 0.050

@@ -34,19 +34,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (
-    Browser,
-    Report,
-    backend,
-    gunicorn,
-    load_average,
-    ms,
-    percentile,
-    register,
-    shown_status,
-    time_limit,
-    workspace,
-)
+from bench.browser import Browser, shown_status
+from bench.gunicorn_portal import gunicorn
+from bench.loopback_backend import backend
+from bench.report import Report, load_average, ms, percentile, time_limit
+from bench.workspace import register, workspace
 
 GOAL_ALL_WITHIN = 2.5
 GOAL_CATALOG_P99 = 0.250

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import workspace
+from bench.workspace import workspace
 
 
 def main() -> int:

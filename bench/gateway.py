@@ -41,19 +41,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (
-    Report,
-    backend,
-    direct_call,
-    free_port,
-    gunicorn,
-    load_average,
-    ms,
-    percentile,
-    run_load,
-    time_limit,
-    workspace,
-)
+from bench.gunicorn_portal import free_port, gunicorn
+from bench.load_generators import run_load
+from bench.loopback_backend import backend, direct_call
+from bench.report import Report, load_average, ms, percentile, time_limit
+from bench.workspace import workspace
 
 GOAL_P50 = 0.005
 WARM_UP = 30
@@ -96,7 +88,7 @@ def shared_counters() -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def register(backend_url: str, *, limit: int) -> tuple[str, str]:
+def register_keyed_api(backend_url: str, *, limit: int) -> tuple[str, str]:
     """The backend as an API in two products; returns a key of each: (unlimited, limited)."""
     from django.contrib.auth import get_user_model
 
@@ -196,7 +188,7 @@ def main() -> int:
         extra = {} if counters else {"GUNICORN_WORKERS": "1"}
         with workspace("gateway") as space, backend() as server:
             space.setup_django(**extra)
-            plenty_key, limited_key = register(server.url, limit=options.limit)
+            plenty_key, limited_key = register_keyed_api(server.url, limit=options.limit)
             with gunicorn(space, **extra) as portal:
                 report.info(
                     f"gunicorn {portal.workers} workers x {portal.threads} threads; counters: "

@@ -30,22 +30,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (
-    MB,
-    Browser,
-    Report,
-    backend,
-    gunicorn,
-    json_document,
-    load_average,
-    ms,
-    register,
-    reset_peak,
-    shown_status,
-    status_kb,
-    time_limit,
-    workspace,
-)
+from bench.browser import Browser, shown_status
+from bench.gunicorn_portal import gunicorn
+from bench.loopback_backend import backend, json_document
+from bench.processes import MB, reset_peak, status_kb
+from bench.report import Report, load_average, ms, time_limit
+from bench.workspace import register, workspace
 
 GOAL_GROWTH_MB = 50
 GOAL_RENDER = 0.500
@@ -135,7 +125,9 @@ def _body_kind(html: bytes) -> str:
 
 def timing(report: Report, *, runs: int) -> None:
     from django.conf import settings
+    from django.contrib.auth.models import AnonymousUser
     from django.template.loader import render_to_string
+    from django.test import RequestFactory
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import JsonLexer
@@ -144,6 +136,9 @@ def timing(report: Report, *, runs: int) -> None:
     from console.rendering import RenderedBody, render_body
 
     body = json_document(JSON_BYTES)
+    # The panel shows the call as the viewer may see it: an anonymous visitor.
+    request = RequestFactory().get("/", HTTP_HOST="127.0.0.1")
+    request.user = AnonymousUser()
 
     def panel(body: bytes) -> tuple[RenderedBody, str]:
         rendered = render_body(body=body, content_type="application/json")
@@ -160,7 +155,7 @@ def timing(report: Report, *, runs: int) -> None:
             duration_ms=12,
         )
         html = render_to_string(
-            "console/_result.html", {"exchange": exchange, "rendered": rendered}
+            "console/_result.html", {"exchange": exchange, "rendered": rendered}, request=request
         )
         return rendered, html
 

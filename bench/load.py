@@ -21,17 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (
-    Report,
-    get,
-    gunicorn,
-    load_average,
-    ms,
-    register,
-    run_load,
-    time_limit,
-    workspace,
-)
+from bench.gunicorn_portal import get, gunicorn
+from bench.load_generators import run_load
+from bench.report import Report, load_average, ms, time_limit
+from bench.workspace import register, workspace
 
 
 def main() -> int:

@@ -5,7 +5,7 @@
 Generates a real-world-shaped OpenAPI 3.0 document (`tests/openapi_generator.py`: shared
 and recursive `$ref`s, named examples, long Markdown; 480 operations give about 5 MB of
 JSON), imports it with `manage.py import_openapi`, and serves the portal under gunicorn
-(the production profile, bench/common.py). Every operation page is fetched once, cold
+(the production profile, bench/workspace.py). Every operation page is fetched once, cold
 (its schema trees not cached yet): p50 and max shown. Three pages are then measured: the
 one with the most HTML (the biggest schema trees and examples), the largest with a
 recursive schema, and the median one by size:
@@ -33,7 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Report, gunicorn, load_average, time_limit, workspace
+from bench.gunicorn_portal import gunicorn
+from bench.report import Report, load_average, time_limit
+from bench.workspace import workspace
 from tests.chromium import launch_chromium
 
 GOAL_SERVER_MS = 100

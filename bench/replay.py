@@ -23,14 +23,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.gunicorn_portal import free_port  # noqa: E402
+from bench.processes import cpu_seconds, own_cpu_seconds  # noqa: E402
+
 # Everything is bounded: a hung server or run must not hold a CI machine.
 TIME_LIMIT_SECONDS = 300
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def portal_env(*, database: Path, port: int) -> dict[str, str]:
@@ -90,19 +89,6 @@ def peak_memory_mb(pid: int) -> float | None:
     return None
 
 
-def cpu_seconds(pid: int | None = None) -> float:
-    """CPU time (user + system) of this process, or of another one from /proc."""
-    if pid is None:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    # utime and stime are fields 14 and 15 of stat, counted after the command name.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def build_collection(*, port: int, count: int):
     """The demo registration and a collection of `count` RRS Execute requests."""
     from django.conf import settings
@@ -152,7 +138,6 @@ def main() -> int:
         port = free_port()
         env = portal_env(database=Path(directory) / "portal.sqlite3", port=port)
         os.environ.update(env)
-        sys.path.insert(0, str(ROOT))
         server = start_portal(env=env, port=port)
         try:
             import django
@@ -161,13 +146,13 @@ def main() -> int:
             from testing import replay
 
             collection, user = build_collection(port=port, count=options.requests)
-            cpu_before = cpu_seconds(), cpu_seconds(server.pid)
+            cpu_before = own_cpu_seconds(), cpu_seconds(server.pid)
             started = time.monotonic()
             run = replay.run_collection(
                 collection=collection, user=user, concurrency=options.concurrency
             )
             elapsed = time.monotonic() - started
-            cpu = cpu_seconds() - cpu_before[0], cpu_seconds(server.pid) - cpu_before[1]
+            cpu = own_cpu_seconds() - cpu_before[0], cpu_seconds(server.pid) - cpu_before[1]
             server_peak = peak_memory_mb(server.pid)
         finally:
             server.terminate()

@@ -21,20 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (
-    Browser,
-    Report,
-    backend,
-    direct_call,
-    gunicorn,
-    load_average,
-    ms,
-    percentile,
-    register,
-    shown_status,
-    time_limit,
-    workspace,
-)
+from bench.browser import Browser, shown_status
+from bench.gunicorn_portal import gunicorn
+from bench.loopback_backend import backend, direct_call
+from bench.report import Report, load_average, ms, percentile, time_limit
+from bench.workspace import register, workspace
 
 GOAL_P50 = 0.010
 GOAL_P99 = 0.030

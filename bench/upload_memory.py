@@ -34,19 +34,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (
-    MB,
-    Browser,
-    Report,
-    backend,
-    gunicorn,
-    load_average,
-    reset_peak,
-    shown_status,
-    status_kb,
-    time_limit,
-    workspace,
-)
+from bench.browser import Browser, shown_status
+from bench.gunicorn_portal import gunicorn
+from bench.loopback_backend import backend
+from bench.processes import MB, reset_peak, status_kb
+from bench.report import Report, load_average, time_limit
+from bench.workspace import workspace
 
 CAP = 64 * MB
 GOAL_SHARE = 0.2

@@ -26,9 +26,9 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.html import escape
 
+from catalog.documents import followed
 from catalog.models import Operation
 from console.form_encoding import form_body_text, value_text
-from console.schema_tree import followed
 from httpcore.headers import HeaderError, validate_header
 
 CONTENT_TYPE_FIELD = "content_type"

@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from catalog.documents import followed
 from catalog.models import Operation
-from console.schema_tree import followed
 
 PART_PREFIX = "part-"
 MULTIPART = "multipart/form-data"

@@ -25,9 +25,9 @@ from django.template.loader import render_to_string
 from django.utils.datastructures import MultiValueDict
 from django.utils.safestring import SafeString
 
+from catalog.documents import followed, schema_kind
 from catalog.models import Operation, Parameter, ParameterLocation
-from console.parameter_styles import item_text, items_of, schema_kind
-from console.schema_tree import followed
+from console.parameter_styles import item_text, items_of
 from httpcore.cookies import value_problem
 
 # ASCII digits only: int() and float() also take "1_000", " 7 ", "nan" and other

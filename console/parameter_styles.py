@@ -23,24 +23,13 @@ goes as a `templating.StyledValue`, whose delimiters are not encoded.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
+from catalog.documents import followed, schema_kind
 from catalog.models import Operation
-from console.schema_tree import followed
 from httpcore.templating import StyledValue
 
 DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|"}
-
-
-def schema_kind(schema: Mapping[str, Any]) -> str:
-    """A schema's type, "null" left out, else what its keywords imply; "" when none."""
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "")
-    if not kind:
-        kind = "object" if "properties" in schema else "array" if "items" in schema else ""
-    return str(kind or "")
 
 
 def _documented(operation: Operation, where: str, *, primitives: bool = False) -> dict[str, dict]:

@@ -19,6 +19,7 @@ from typing import Any
 from django.core.cache import cache
 from django.template.loader import render_to_string
 
+from catalog.documents import resolve_ref
 from catalog.models import Operation
 
 MAX_DEPTH = 8
@@ -94,30 +95,6 @@ def build_tree(*, schema: object, definitions: Mapping[str, Any], prefix: str) -
 
 def ref_name(ref: str) -> str:
     return ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
-
-
-def resolve_ref(ref: str, definitions: Mapping[str, Any]) -> object:
-    """The schema a local `$ref` names in the API's definitions, or None."""
-    if not ref.startswith("#/"):
-        return None
-    found: object = definitions
-    for part in ref[2:].split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        if not isinstance(found, Mapping) or part not in found:
-            return None
-        found = found[part]
-    return found
-
-
-def followed(schema: object, definitions: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The schema a chain of `$ref`s leads to ({} when one does not resolve, or loops)."""
-    seen: set[str] = set()
-    while isinstance(schema, Mapping) and isinstance(ref := schema.get("$ref"), str):
-        if ref in seen:
-            return {}
-        seen.add(ref)
-        schema = resolve_ref(ref, definitions)
-    return schema if isinstance(schema, Mapping) else {}
 
 
 def _node(

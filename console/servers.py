@@ -177,7 +177,9 @@ def shown_server_url(*, api: Api, value: str, url: str, user: User | AnonymousUs
     return url
 
 
-def gone_message(*, api: Api, value: str, url: str, user: User | AnonymousUser | None) -> str:
+def server_gone_message(
+    *, api: Api, value: str, url: str, user: User | AnonymousUser | None
+) -> str:
     shown = shown_server_url(api=api, value=value, url=url, user=user) or f"({value})"
     return f"This request's server {shown} is no longer one of the API's servers."
 
@@ -206,5 +208,5 @@ def recorded_choice(
         return choices[0]
     chosen = next((choice for choice in choices if choice.value == value), None)
     if chosen is None or usable_problem(chosen):
-        raise ServerGone(gone_message(api=api, value=value, url=url, user=user))
+        raise ServerGone(server_gone_message(api=api, value=value, url=url, user=user))
     return chosen

@@ -24,7 +24,7 @@ from console.body_fields import (
     documented_media,
     urlencoded_body,
 )
-from console.forms import field_name
+from console.form_fields import field_name
 from console.parameter_inputs import joined_items
 from console.tryit import secret_names_of
 from httpcore.headers import MAX_HEADER_COUNT

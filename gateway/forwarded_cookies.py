@@ -19,8 +19,10 @@ as the join of two headers.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
+from catalog.documents import followed, schema_kind
 from httpcore.cookies import COOKIE_LIST_VALUE, MAX_COOKIE_HEADER_LENGTH
 from httpcore.headers import TOKEN
 from portal.own_cookies import portal_cookie_names
@@ -42,6 +44,50 @@ def forwardable_names(documented: Collection[str]) -> frozenset[str]:
     """The documented names the gateway may send: all but the portal's own."""
     portal = portal_cookie_names()
     return frozenset(name for name in documented if name.lower() not in portal)
+
+
+def exploded_properties(
+    *, operation: Mapping[str, Any], definitions: Mapping[str, Any]
+) -> dict[str, frozenset[str]]:
+    """The cookie parameters sent as one cookie per property (an object, `style: form`,
+    `explode: true`, the defaults for a cookie), each with its schema's declared
+    properties: `color` of {R, G} arrives as `R=100; G=200`. `operation` is
+    Operation.openapi, `definitions` Api.openapi."""
+    found: dict[str, frozenset[str]] = {}
+    for parameter in operation.get("parameters") or []:
+        parameter = followed(parameter, definitions)
+        name = parameter.get("name")
+        if parameter.get("in") != "cookie" or not isinstance(name, str):
+            continue
+        if parameter.get("style", "form") != "form" or parameter.get("explode", True) is not True:
+            continue
+        schema = followed(parameter.get("schema"), definitions)
+        properties = schema.get("properties")
+        if schema_kind(schema) == "object" and isinstance(properties, Mapping):
+            found[name] = frozenset(str(key) for key in properties)
+    return found
+
+
+def security_cookie_names(
+    *, operation: Mapping[str, Any], definitions: Mapping[str, Any]
+) -> frozenset[str]:
+    """The key names of the apiKey `in: cookie` schemes any of the operation's security
+    requirements names, whichever alternative (the import made parameters of the first's
+    only). `operation` is Operation.openapi, `definitions` Api.openapi."""
+    components = definitions.get("components")
+    schemes = components.get("securitySchemes") if isinstance(components, Mapping) else None
+    requirements = operation.get("security")
+    if not isinstance(schemes, Mapping) or not isinstance(requirements, list):
+        return frozenset()
+    names = set()
+    for requirement in requirements:
+        for scheme_name in requirement if isinstance(requirement, Mapping) else ():
+            scheme = followed(schemes.get(scheme_name), definitions)
+            key_name = scheme.get("name")
+            is_cookie_key = scheme.get("type") == "apiKey" and scheme.get("in") == "cookie"
+            if is_cookie_key and isinstance(key_name, str) and key_name:
+                names.add(key_name)
+    return frozenset(names)
 
 
 def forwarded_cookies(*, header: str | None, names: frozenset[str]) -> list[tuple[str, str]]:

@@ -85,7 +85,7 @@ def key_of(*, call: IncomingCall, api: ApiEntry, query: list[tuple[str, str]]) -
     return next((value for key, value in query if key == api.subscription_key_query), "")
 
 
-def build_request(
+def build_forwarded_request(
     *,
     call: IncomingCall,
     api: ApiEntry,
@@ -119,7 +119,7 @@ def build_request(
     sent_headers = {name.lower() for name, _ in headers}
     missing += [name for name in operation.required_headers if name.lower() not in sent_headers]
     sent_cookies = {name for name, _ in cookies}
-    missing += [name for name in operation.required_cookies if name not in sent_cookies]
+    missing += [name for name, sent_as in operation.required_cookies if not sent_as & sent_cookies]
     if missing:
         raise bad_request(
             "MissingParameter",

@@ -30,7 +30,13 @@ from gateway.answers import (
     refuse_by_limits,
     usage_headers,
 )
-from gateway.incoming import IncomingCall, UnreadableBody, build_request, key_of, parse_query
+from gateway.incoming import (
+    IncomingCall,
+    UnreadableBody,
+    build_forwarded_request,
+    key_of,
+    parse_query,
+)
 from gateway.models import CallOutcome, CallSource, Product, Subscription
 from gateway.recording import record_call_later
 from gateway.registry import ApiEntry
@@ -160,7 +166,7 @@ def _forward(*, call: IncomingCall, record: _Record) -> tuple[GatewayAnswer, str
         record.request_bytes = size
 
     try:
-        request = build_request(
+        request = build_forwarded_request(
             call=call, api=api, operation=operation, matched=matched, query=query, on_body_read=read
         )
     except Refusal as refusal:

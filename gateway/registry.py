@@ -17,7 +17,11 @@ from urllib.parse import unquote
 
 from catalog import snapshot
 from catalog.models import Api, Operation, Parameter, ParameterLocation
-from gateway.forwarded_cookies import forwardable_names
+from gateway.forwarded_cookies import (
+    exploded_properties,
+    forwardable_names,
+    security_cookie_names,
+)
 from gateway.models import Product
 from gateway.routing import (
     Route,
@@ -68,9 +72,12 @@ class OperationEntry:
     required_query_parameters: tuple[str, ...]
     required_headers: tuple[str, ...]
     # Documented cookie names the gateway sends on, the portal's own left out
-    # (gateway/forwarded_cookies.py), and those of them a caller must send.
+    # (gateway/forwarded_cookies.py): the cookie parameters, an exploded object's declared
+    # properties, and the cookie keys of the operation's security schemes.
     cookie_names: frozenset[str]
-    required_cookies: tuple[str, ...]
+    # The required cookie parameters, each with the names that send it (itself, or one
+    # of its properties for an exploded object).
+    required_cookies: tuple[tuple[str, frozenset[str]], ...]
     # Lower-cased names whose values are masked (as console.tryit.secret_names_of).
     secret_names: frozenset[str]
 
@@ -189,6 +196,7 @@ def _load_api(api_id: int) -> ApiEntry | None:
             "url_suffix",
             "subscription_key_header",
             "subscription_key_query",
+            "openapi",
         )
         .first()
     )
@@ -197,7 +205,7 @@ def _load_api(api_id: int) -> ApiEntry | None:
     operations = list(
         Operation.objects.current()
         .filter(api_id=api_id)
-        .only("id", "name", "method", "url_template", "order")
+        .only("id", "name", "method", "url_template", "order", "openapi")
     )
     parameters: dict[int, list[Parameter]] = {}
     for parameter in Parameter.objects.filter(operation__in=[o.pk for o in operations]).only(
@@ -213,7 +221,10 @@ def _load_api(api_id: int) -> ApiEntry | None:
             logger.warning("gateway: operation %s has an invalid URL template", operation.pk)
             continue
         entries[operation.pk] = _operation_entry(
-            operation, parsed=parsed, parameters=parameters.get(operation.pk, [])
+            operation,
+            parsed=parsed,
+            parameters=parameters.get(operation.pk, []),
+            definitions=_mapping(api.openapi),
         )
         routes.append(
             compile_route(
@@ -256,8 +267,16 @@ def _query_item_pattern(key: str, parts: tuple) -> QueryItemPattern:
     )
 
 
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _operation_entry(
-    operation: Operation, *, parsed: ParsedTemplate, parameters: list[Parameter]
+    operation: Operation,
+    *,
+    parsed: ParsedTemplate,
+    parameters: list[Parameter],
+    definitions: dict,
 ) -> OperationEntry:
     by_location: dict[str, list[Parameter]] = {}
     for parameter in parameters:
@@ -267,10 +286,19 @@ def _operation_entry(
     }
     query_parameters = by_location.get(ParameterLocation.QUERY, [])
     header_parameters = by_location.get(ParameterLocation.HEADER, [])
+    cookie_parameters = by_location.get(ParameterLocation.COOKIE, [])
+    document = _mapping(operation.openapi)
+    properties = exploded_properties(operation=document, definitions=definitions)
+    scheme_cookies = security_cookie_names(operation=document, definitions=definitions)
     cookie_names = forwardable_names(
-        [p.name for p in by_location.get(ParameterLocation.COOKIE, [])]
+        [
+            *(p.name for p in cookie_parameters),
+            *(name for declared in properties.values() for name in declared),
+            *scheme_cookies,
+        ]
     )
     secret = {p.name.lower() for p in parameters if p.secret}
+    secret |= {name.lower() for name in scheme_cookies}
     for item in parsed.query:
         # "?api_key={apikey}" masks the value of api_key when apikey is secret, and
         # "?token={t}" the value of t (as console.tryit.secret_names_of).
@@ -296,8 +324,8 @@ def _operation_entry(
         required_headers=tuple(p.name for p in header_parameters if p.required),
         cookie_names=cookie_names,
         required_cookies=tuple(
-            p.name
-            for p in by_location.get(ParameterLocation.COOKIE, [])
+            (p.name, frozenset({p.name, *properties.get(p.name, ())}) & cookie_names)
+            for p in cookie_parameters
             if p.required and p.name in cookie_names
         ),
         secret_names=frozenset(secret),

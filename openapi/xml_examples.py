@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from catalog.documents import followed
 from console.form_encoding import value_text
-from console.schema_tree import followed
 
 MAX_DEPTH = 32
 _NAME = re.compile(r"[A-Za-z_][\w.-]*\Z")

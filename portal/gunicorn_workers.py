@@ -32,7 +32,7 @@ def redis_url(*, environ: Mapping[str, str]) -> str:
     return (values.get("REDIS_URL") or "").strip()
 
 
-def refusal(*, workers: int, environ: Mapping[str, str]) -> str | None:
+def workers_refusal(*, workers: int, environ: Mapping[str, str]) -> str | None:
     """Why `workers` processes cannot serve under `environ`, or None when they can."""
     if workers <= 1 or redis_url(environ=environ):
         return None
@@ -49,6 +49,6 @@ def worker_count(*, environ: Mapping[str, str]) -> int:
     value = environ.get("GUNICORN_WORKERS", "").strip()
     default = WORKERS_WITH_REDIS if redis_url(environ=environ) else 1
     workers = int(value) if value else default
-    if (reason := refusal(workers=workers, environ=environ)) is not None:
+    if (reason := workers_refusal(workers=workers, environ=environ)) is not None:
         raise SystemExit(reason)
     return workers

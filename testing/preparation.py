@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from django.contrib.auth.models import AnonymousUser, User
 
@@ -29,6 +28,7 @@ from httpcore import outbound
 from httpcore.bodies import shown_bytes
 from httpcore.masking import MASK
 from httpcore.templating import BindError, OutboundRequest
+from httpcore.variables import scrub
 from portal import secrets
 from testing import checks
 from testing.cookie_values import unknown_cookie
@@ -411,13 +411,6 @@ def _gateway_key(*, operation: Operation, values: TryItValues, user: Caller) -> 
     """The key in the saved request's key header row; without one, the runner's own."""
     given = tryit_access.key_from_headers(api=operation.api, headers=values.headers).strip()
     return given or tryit_access.own_key(user=user, api=operation.api)
-
-
-def scrub(text: str, secret_texts: frozenset[str]) -> str:
-    # Longest first, so that a secret holding another one is replaced whole.
-    for secret in sorted(secret_texts, key=len, reverse=True):
-        text = text.replace(secret, MASK).replace(quote(secret, safe=""), MASK)
-    return text
 
 
 def scrubbed_for_storage(

@@ -43,13 +43,14 @@ from console.models import Exchange
 from gateway.tryit_access import GatewayRefusal
 from httpcore import outbound
 from httpcore.errors import ErrorKind
+from httpcore.variables import scrub
 from testing import checks
 from testing.checks import CheckResult
 from testing.diffing import ResponseDiff, diff_responses
 from testing.models import Collection, Run, RunStatus, RunStep, SavedRequest
-from testing.preparation import Caller, Prepared, StepFailed, prepare, scrub
+from testing.preparation import Caller, Prepared, StepFailed, prepare
 from testing.retry_after import STORED_MARK, RetryNote
-from testing.sending import Sent, Sleep, Try, evaluate, record_try, send_tries
+from testing.sending import Sent, Sleep, Try, check_result, record_try, send_tries
 
 MAX_CONCURRENCY = 16
 # How a step's error begins when the gateway refused a try (see is_gateway_refusal).
@@ -190,7 +191,7 @@ def _judge(step: _Step, *, sent: Sent) -> None:
     if until is not None:
         outcome.check_results.append(_repeat_result(until, outcome.tries))
     outcome.check_results += [
-        evaluate(check, last, operation=saved.operation) for check in _checks_of(saved)
+        check_result(check, last, operation=saved.operation) for check in _checks_of(saved)
     ]
     if outcome.exchange is not None:
         outcome.diff = _baseline_diff(saved, outcome.exchange)

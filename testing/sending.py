@@ -22,10 +22,11 @@ from gateway.tryit_access import GatewayPass, GatewayRefusal, PortalGateway
 from httpcore import outbound
 from httpcore.pipeline import release_while_waiting, run_call
 from httpcore.templating import OutboundRequest
+from httpcore.variables import scrub
 from testing import checks
 from testing.checks import CheckResult
 from testing.models import SavedRequest
-from testing.preparation import Caller, Prepared, scrub, scrubbed_for_storage
+from testing.preparation import Caller, Prepared, scrubbed_for_storage
 from testing.retry_after import RetryVerdict, decide
 
 # Bounds on what a saved request may ask for, whatever its fields say: a poll loop
@@ -178,7 +179,7 @@ def send_tries(
             assert response is not None
             status, retry_after = response.status_code, response.header("Retry-After")
             until_result = (
-                evaluate(until, sent.result, operation=saved.operation) if until else None
+                check_result(until, sent.result, operation=saved.operation) if until else None
             )
         verdict = _retry_verdict(saved=saved, status=status, retry_after=retry_after, waited=waited)
         if verdict is not None:
@@ -208,7 +209,7 @@ def bounded_delay(saved: SavedRequest) -> float:
     return min(max(saved.repeat_delay_seconds or 0.0, 0.0), MAX_REPEAT_DELAY_SECONDS)
 
 
-def evaluate(
+def check_result(
     check: dict, result: outbound.SendResult, *, operation: Operation | None = None
 ) -> CheckResult:
     response = result.response

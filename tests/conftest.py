@@ -31,7 +31,10 @@ from httpcore import outbound
 from httpcore.cookies import cookie_pairs
 from httpcore.masking import auth_scheme, is_secret
 from tests import log_scan
-from tests.processes import stop
+from tests.processes import free_port, stop
+
+# Fixtures shared by test modules in several folders.
+pytest_plugins = ["tests.servers_fixtures"]
 
 
 def worker_number() -> int:
@@ -266,12 +269,6 @@ def live_demo_api(live_server) -> Api:
 
 # The Makefile passes its REDIS_SERVER; Debian's package puts it here.
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _redis_answers(port: int) -> bool:

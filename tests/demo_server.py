@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests import log_scan
-from tests.processes import stop
+from tests.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -48,12 +47,6 @@ _DROPPED = {
     "MFLAGS",
 }
 _DROPPED_PREFIXES = ("PORTAL_", "SECURE_", "EMAIL_", "DATABASE_", "GUNICORN_", "MAKE")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def shell_environment(**extra: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ link to the staff-only service URL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,48 +17,11 @@ from console.models import Exchange
 from console.servers import HIDDEN_SERVICE_URL, UNKNOWN_LINKED_SERVER, UNKNOWN_SERVER
 from console.share_links import share_url
 from gateway.models import GatewayCall
-from tests.backends import ScriptedServer, scripted_server
-from tests.console.test_tryit_servers import (
-    answering,
-    extra,
-    make_operation,
-    options,
-    page_url,
-    soup_of,
-    try_it,
-)
-from tests.factories import make_product, make_user
+from tests.console.test_tryit_servers import extra, options, page_url, soup_of, try_it
+from tests.factories import make_user
 from tests.markup import attr, one
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def first() -> Iterator[ScriptedServer]:
-    with scripted_server(answering("first")) as server:
-        yield server
-
-
-@pytest.fixture
-def second() -> Iterator[ScriptedServer]:
-    with scripted_server(answering("second")) as server:
-        yield server
-
-
-@pytest.fixture
-def operation(first, second) -> Operation:
-    operation = make_operation(f"{first.url}/v1")
-    ApiServer.objects.create(api=operation.api, url=f"{second.url}/v2", description="Second")
-    return operation
-
-
-@pytest.fixture
-def keyed(first, second) -> Operation:
-    """On the gateway, behind a key."""
-    operation = make_operation(f"{first.url}/v1", url_suffix="two")
-    ApiServer.objects.create(api=operation.api, url=f"{second.url}/v2", description="Sandbox")
-    make_product(operation.api, slug="starter", rate=5, quota=100)
-    return operation
 
 
 def chosen(soup) -> str:

@@ -4,56 +4,21 @@ received is known exactly."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
 
 from catalog.models import Api, ApiServer, Operation
-from catalog.registration import create_missing_template_parameters
 from console.models import Exchange
 from console.servers import UNKNOWN_SERVER
 from gateway.models import GatewayCall
-from tests.backends import ScriptedServer, reply_with, scripted_server
 from tests.factories import make_product, make_subscription, make_user
 from tests.markup import attr, one
+from tests.servers_fixtures import make_operation
 
 pytestmark = pytest.mark.django_db
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
-
-
-def answering(text: str):
-    return reply_with(200, headers=[("Content-Type", "text/plain")], body=text.encode())
-
-
-@pytest.fixture
-def first() -> Iterator[ScriptedServer]:
-    with scripted_server(answering("first")) as server:
-        yield server
-
-
-@pytest.fixture
-def second() -> Iterator[ScriptedServer]:
-    with scripted_server(answering("second")) as server:
-        yield server
-
-
-def make_operation(service_url: str, *, url_suffix: str = "") -> Operation:
-    api = Api.objects.create(name="Two", slug="two", service_url=service_url, url_suffix=url_suffix)
-    operation = Operation.objects.create(
-        api=api, name="Item", slug="item", method="GET", url_template="/items/{item}"
-    )
-    create_missing_template_parameters(operation=operation)
-    return operation
-
-
-@pytest.fixture
-def operation(first, second) -> Operation:
-    operation = make_operation(f"{first.url}/v1")
-    ApiServer.objects.create(api=operation.api, url=f"{second.url}/v2", description="Second")
-    return operation
 
 
 def extra(operation: Operation) -> ApiServer:

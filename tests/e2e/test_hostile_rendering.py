@@ -691,7 +691,7 @@ def test_hostile_names_in_the_operation_docs_and_try_it_form(
         "a parameter description is rendered as HTML in the Try it form's help text: "
         f"{rendered}. crispy-bootstrap5's layout/help_text.html writes "
         "{{ field.help_text|safe }} (Django treats help_text as HTML), and "
-        "console/forms.py _parameter_field passes parameter.description unescaped; "
+        "console/form_fields.py parameter_field passes parameter.description unescaped; "
         "pass django.utils.html.escape(parameter.description) instead."
     )
     expect(help_texts).to_have_text([PAGE_DESCRIPTION, QUERY_DESCRIPTION])

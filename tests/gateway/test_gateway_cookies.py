@@ -217,6 +217,123 @@ def test_an_api_key_cookie_of_an_imported_security_scheme_is_forwarded(backend, 
     assert sent_cookie(backend) == "api_key=k-123"
 
 
+def imported_on_gateway(backend, document: dict, slug: str) -> str:
+    """Import the document as an API on the gateway under /gateway/<slug>/; a key to it."""
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": slug, "version": "1"},
+        "servers": [{"url": f"{backend.url}/{slug}"}],
+        **document,
+    }
+    summary = import_openapi(document=document, api_slug=slug)
+    Api.objects.filter(pk=summary.api.pk).update(url_suffix=slug)
+    owner = get_user_model().objects.create(username=f"{slug}-owner")
+    return make_subscription(user=owner, product=make_product(summary.api, slug=slug)).key(
+        "primary"
+    )
+
+
+def gateway_get(key: str, path: str, cookie: str | None = None):
+    headers = {KEY_HEADER: key, **({"Cookie": cookie} if cookie is not None else {})}
+    return Client().get(f"/gateway/{path}", headers=headers)
+
+
+COLOR = {
+    "type": "object",
+    "properties": {"R": {"type": "integer"}, "G": {"type": "integer"}, "csrftoken": {}},
+}
+
+
+def color_document(parameter: dict) -> dict:
+    operation = {"operationId": "paint", "parameters": [parameter], "responses": {"200": {}}}
+    return {
+        "components": {"schemas": {"Color": COLOR}},
+        "paths": {"/paint": {"get": operation}},
+    }
+
+
+def test_an_exploded_objects_declared_properties_are_forwarded_as_cookies(backend):
+    # style form, explode true: the defaults for a cookie; the schema through a $ref.
+    parameter = {"name": "color", "in": "cookie", "schema": {"$ref": "#/components/schemas/Color"}}
+    key = imported_on_gateway(backend, color_document(parameter), "paint")
+    cookie = f"R=100; sessionid={VICTIM_SESSION}; B=7; G=200; csrftoken=c0123456789; color=x,1"
+    response = gateway_get(key, "paint/paint", cookie)
+    assert response.status_code == 200
+    # The undeclared B is dropped; the declared csrftoken is the portal's own, never sent;
+    # the parameter's own name still goes (Try it sends undeclared properties under it).
+    assert sent_cookie(backend) == "R=100; G=200; color=x,1"
+
+
+def test_an_object_not_exploded_is_forwarded_under_its_name_only(backend):
+    parameter = {"name": "color", "in": "cookie", "explode": False, "schema": COLOR}
+    key = imported_on_gateway(backend, color_document(parameter), "flat")
+    assert gateway_get(key, "flat/paint", "R=100; G=200; color=R,100,G,200").status_code == 200
+    assert sent_cookie(backend) == "color=R,100,G,200"
+
+
+def test_a_required_exploded_object_is_sent_by_one_of_its_properties(backend):
+    parameter = {"name": "color", "in": "cookie", "required": True, "schema": COLOR}
+    key = imported_on_gateway(backend, color_document(parameter), "needs-color")
+    assert gateway_get(key, "needs-color/paint", "G=200").status_code == 200
+    assert sent_cookie(backend) == "G=200"
+    for cookie in (None, "B=1; csrftoken=c0123456789"):
+        response = gateway_get(key, "needs-color/paint", cookie)
+        assert response.status_code == 400
+        assert response.json()["error"] == {
+            "code": "MissingParameter",
+            "message": "Missing required parameter: color.",
+            "parameters": ["color"],
+        }
+    assert len(backend.requests) == 1
+
+
+SCHEMES = {
+    "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+    "ApiKeyCookie": {"type": "apiKey", "in": "cookie", "name": "api_key"},
+    "SessionKey": {"type": "apiKey", "in": "cookie", "name": "SessionID"},
+    "OtherCookie": {"type": "apiKey", "in": "cookie", "name": "other_key"},
+}
+
+
+def keyed_document(security: list[dict]) -> dict:
+    return {
+        "components": {"securitySchemes": SCHEMES},
+        "security": [{"OtherCookie": []}],
+        "paths": {
+            "/things": {
+                "get": {"operationId": "things", "security": security, "responses": {"200": {}}}
+            }
+        },
+    }
+
+
+ALL_KEYS = f"api_key=k-123; other_key=o-456; SessionID={VICTIM_SESSION}; X-Api-Key=h"
+
+
+def test_the_cookie_key_of_a_later_security_alternative_is_forwarded(backend):
+    security = [{"ApiKeyHeader": []}, {"ApiKeyCookie": []}]
+    key = imported_on_gateway(backend, keyed_document(security), "alternatives")
+    response = gateway_get(key, "alternatives/things", ALL_KEYS)
+    assert response.status_code == 200
+    # The document-wide OtherCookie is replaced by the operation's own requirements.
+    assert sent_cookie(backend) == "api_key=k-123"
+
+
+def test_a_security_scheme_named_as_a_portal_cookie_is_never_forwarded(backend):
+    security = [{"ApiKeyHeader": []}, {"SessionKey": []}, {"ApiKeyCookie": []}]
+    key = imported_on_gateway(backend, keyed_document(security), "portal-named")
+    assert gateway_get(key, "portal-named/things", ALL_KEYS).status_code == 200
+    [sent] = backend.requests
+    assert sent.header("Cookie") == "api_key=k-123"
+    assert VICTIM_SESSION not in str(sent.headers)
+
+
+def test_no_cookie_key_is_forwarded_for_an_operation_without_security(backend):
+    key = imported_on_gateway(backend, keyed_document([]), "open")
+    assert gateway_get(key, "open/things", ALL_KEYS).status_code == 200
+    assert sent_cookie(backend) is None
+
+
 # --- Nothing keeps a cookie's value -----------------------------------------------------
 
 

@@ -32,18 +32,13 @@ from gateway.models import CallOutcome, GatewayCall
 from tests import log_scan
 from tests.backends import ScriptedServer, reply_with, scripted_server
 from tests.factories import make_product, make_subscription
+from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 LIMIT = 10
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def shared_database_url(tmp_path: Path) -> str:

@@ -21,13 +21,13 @@ from tests.gateway.test_gateway_processes import (
     KEY_HEADER,
     LIMIT,
     ROOT,
-    free_port,
     gunicorn_environment,
     portal,
     register,
     shared_database_url,
     wait_until_serving,
 )
+from tests.processes import free_port
 
 REFUSAL = (
     "gunicorn: {n} workers without REDIS_URL would each count rate limits, quotas and "

@@ -41,7 +41,7 @@ from portal.gunicorn_logging import MaskingLogger
 from portal.log_masking import mask_log_text
 from tests import log_scan
 from tests.backends import ScriptedServer, reply_with, scripted_server
-from tests.demo_server import ServerOutput, free_port
+from tests.demo_server import ServerOutput
 from tests.factories import make_user
 from tests.gateway.test_gateway_processes import (
     ROOT,
@@ -52,6 +52,7 @@ from tests.gateway.test_gateway_processes import (
     shared_database_url,
     wait_until_serving,
 )
+from tests.processes import free_port
 
 # --- The masking itself ---------------------------------------------------------------
 

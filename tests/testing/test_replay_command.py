@@ -19,6 +19,7 @@ from console.models import Exchange
 from demo.collection import SCORING_NAME, create_demo_collection
 from testing.models import Collection, CollectionShare, Run, RunStatus, SavedRequest, ShareAccess
 from tests.markup import child
+from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -193,12 +194,6 @@ SCORE = """\
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _wait_for(port: int, *, server: subprocess.Popen, seconds: float = 20) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -214,7 +209,7 @@ def _wait_for(port: int, *, server: subprocess.Popen, seconds: float = 20) -> No
 @pytest.fixture
 def shell_env(tmp_path) -> dict[str, str]:
     """A portal of its own: a database file that several threads and processes share."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DEBUG": "false",

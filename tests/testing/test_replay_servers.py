@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
 from io import StringIO
 
 import pytest
@@ -17,7 +16,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from catalog.models import ApiServer, Operation
+from catalog.models import Operation
 from console.models import Exchange
 from console.servers import HIDDEN_SERVICE_URL
 from gateway.models import GatewayCall
@@ -28,41 +27,12 @@ from testing.collection_check import CollectionFileError
 from testing.collection_export import export_collection
 from testing.collection_import import import_collection
 from testing.models import Collection, CollectionShare, RunStatus, SavedRequest, ShareAccess
-from tests.backends import ScriptedServer, scripted_server
-from tests.console.test_tryit_servers import answering, extra, make_operation, try_it
-from tests.factories import make_product, make_user
+from tests.console.test_tryit_servers import extra, try_it
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
-
-
-@pytest.fixture
-def first() -> Iterator[ScriptedServer]:
-    with scripted_server(answering("first")) as server:
-        yield server
-
-
-@pytest.fixture
-def second() -> Iterator[ScriptedServer]:
-    with scripted_server(answering("second")) as server:
-        yield server
-
-
-@pytest.fixture
-def operation(first, second) -> Operation:
-    operation = make_operation(f"{first.url}/v1")
-    ApiServer.objects.create(api=operation.api, url=f"{second.url}/v2", description="Second")
-    return operation
-
-
-@pytest.fixture
-def keyed(first, second) -> Operation:
-    """On the gateway, behind a key."""
-    operation = make_operation(f"{first.url}/v1", url_suffix="two")
-    ApiServer.objects.create(api=operation.api, url=f"{second.url}/v2", description="Sandbox")
-    make_product(operation.api, slug="starter", rate=5, quota=100)
-    return operation
 
 
 def saved_from_try_it(user: User, operation: Operation, **data) -> SavedRequest:

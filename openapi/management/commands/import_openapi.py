@@ -17,7 +17,7 @@ def mismatch(plan: ImportPlan) -> str:
     )
 
 
-def refusal(*, path: str, plan: ImportPlan) -> str:
+def mismatch_refusal(*, path: str, plan: ImportPlan) -> str:
     return (
         f"{path}: nothing imported: {mismatch(plan)}\n"
         f"Run again with --api SLUG: --api {plan.summary.api.slug} to update this API all the "
@@ -72,7 +72,7 @@ class Command(BaseCommand):
         if options["dry_run"] or refused:
             self._write_lines(plan.lines())
         if refused and not options["dry_run"]:
-            raise CommandError(refusal(path=path, plan=plan))
+            raise CommandError(mismatch_refusal(path=path, plan=plan))
         if options["dry_run"]:
             if refused:
                 self.stdout.write(
