@@ -1,0 +1,69 @@
+"""axe-core (the npm package, node_modules/axe-core) run on the page a browser shows.
+
+The engine is evaluated through Playwright (the DevTools protocol), not added as a
+<script>: the portal's CSP allows no inline script, and the page stays as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page
+
+AXE_JS = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = ("serious", "critical")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One axe rule broken on the page, with the elements that break it."""
+
+    rule: str
+    impact: str
+    help: str
+    help_url: str
+    targets: tuple[str, ...]
+
+    def describe(self) -> str:
+        shown = ", ".join(self.targets[:6])
+        more = f" and {len(self.targets) - 6} more" if len(self.targets) > 6 else ""
+        return f"{self.rule} ({self.impact}): {self.help}; {shown}{more}"
+
+
+@cache
+def _axe_source() -> str:
+    if not AXE_JS.exists():
+        raise RuntimeError(f"{AXE_JS} is missing: run `make test-tools` (npm ci)")
+    return AXE_JS.read_text()
+
+
+def run_axe(page: Page) -> list[Violation]:
+    """Every axe violation on the current page (all impacts), in axe's order."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(_axe_source() + "\n;true")
+    results: dict[str, Any] = page.evaluate(
+        "async () => await window.axe.run(document, {resultTypes: ['violations']})"
+    )
+    return [
+        Violation(
+            rule=item["id"],
+            impact=item.get("impact") or "minor",
+            help=item["help"],
+            help_url=item["helpUrl"],
+            targets=tuple(" ".join(str(part) for part in node["target"]) for node in item["nodes"]),
+        )
+        for item in results["violations"]
+    ]
+
+
+def blocking_violations(page: Page) -> list[Violation]:
+    """The serious and critical violations on the current page."""
+    return [violation for violation in run_axe(page) if violation.impact in BLOCKING]
+
+
+def report(violations: list[Violation]) -> str:
+    """One line per violation: rule id, impact, help and the target selectors."""
+    return "\n".join(violation.describe() for violation in violations)
