@@ -65,13 +65,18 @@ def prepare_walk() -> None:
 
 def show_mode(page: Page, mode: Mode) -> None:
     """The page at the mode's width, the system set to its colour scheme; where the page
-    follows the system (the theme toggle on Auto), wait until it has."""
+    follows the system (the theme toggle on Auto), wait until it has, and until its
+    transitions have ended."""
     page.set_viewport_size(ViewportSize(width=mode.width, height=HEIGHT[mode.width]))
     page.emulate_media(color_scheme=mode.scheme, reduced_motion="reduce")  # type: ignore[arg-type]
     page.wait_for_function(
         "scheme => !document.documentElement.hasAttribute('data-bs-theme')"
         " || document.documentElement.getAttribute('data-bs-theme') === scheme",
         arg=mode.scheme,
+    )
+    # Colours change through CSS transitions (the admin's links): measure once they end.
+    page.wait_for_function(
+        "() => document.getAnimations().every(animation => animation.playState !== 'running')"
     )
 
 

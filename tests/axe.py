@@ -26,11 +26,14 @@ class Violation:
     help: str
     help_url: str
     targets: tuple[str, ...]
+    # axe's words on the first element: "Element has insufficient color contrast of ..."
+    first_failure: str = ""
 
     def describe(self) -> str:
         shown = ", ".join(self.targets[:6])
         more = f" and {len(self.targets) - 6} more" if len(self.targets) > 6 else ""
-        return f"{self.rule} ({self.impact}): {self.help}; {shown}{more}"
+        why = f" ({self.first_failure})" if self.first_failure else ""
+        return f"{self.rule} ({self.impact}): {self.help}; {shown}{more}{why}"
 
 
 @cache
@@ -54,9 +57,16 @@ def run_axe(page: Page) -> list[Violation]:
             help=item["help"],
             help_url=item["helpUrl"],
             targets=tuple(" ".join(str(part) for part in node["target"]) for node in item["nodes"]),
+            first_failure=_first_failure(item["nodes"]),
         )
         for item in results["violations"]
     ]
+
+
+def _first_failure(nodes: list[dict[str, Any]]) -> str:
+    summary = str(nodes[0].get("failureSummary") or "") if nodes else ""
+    lines = [line.strip() for line in summary.splitlines()[1:] if line.strip()]
+    return "; ".join(lines)
 
 
 def blocking_violations(page: Page) -> list[Violation]:
