@@ -68,7 +68,8 @@ def main() -> int:
                     blocking += impacts["serious"] + impacts["critical"]
                     print(
                         f"   {stop:<20} {mode.name:<11} {impacts['serious']:>7} "
-                        f"{impacts['critical']:>8} {len(violations):>5} {elements:>8}  {' '.join(rules)}",
+                        f"{impacts['critical']:>8} {len(violations):>5} {elements:>8}  "
+                        + " ".join(rules),
                         flush=True,
                     )
                     if args.details and shown:
