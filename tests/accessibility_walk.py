@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Page, ViewportSize, expect
 
+from tests.axe import COLOUR_RULES
+
 WALKER = "walker"
 API_NAME = "AzureML Demo API"
 OPERATION_NAME = "RRS Execute"
@@ -32,6 +34,12 @@ class Mode:
     @property
     def name(self) -> str:
         return f"{self.width}-{self.scheme}"
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The axe rules to run: all of them in light; in dark, the colour rules (the
+        markup and the layout are those of light at the same width)."""
+        return COLOUR_RULES if self.scheme == "dark" else ()
 
 
 WIDTHS = (1366, 390)

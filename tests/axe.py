@@ -15,6 +15,9 @@ from playwright.sync_api import Page
 
 AXE_JS = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
+# The rules a change of colour scheme can change the outcome of: the rest judge the
+# markup and the layout, which a colour mode leaves as they are.
+COLOUR_RULES = ("color-contrast", "link-in-text-block")
 
 
 @dataclass(frozen=True)
@@ -43,12 +46,16 @@ def _axe_source() -> str:
     return AXE_JS.read_text()
 
 
-def run_axe(page: Page) -> list[Violation]:
-    """Every axe violation on the current page (all impacts), in axe's order."""
+def run_axe(page: Page, *, rules: tuple[str, ...] = ()) -> list[Violation]:
+    """Every axe violation on the current page (all impacts), in axe's order; only those
+    of `rules` when given."""
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(_axe_source() + "\n;true")
+    options: dict[str, Any] = {"resultTypes": ["violations"]}
+    if rules:
+        options["runOnly"] = {"type": "rule", "values": list(rules)}
     results: dict[str, Any] = page.evaluate(
-        "async () => await window.axe.run(document, {resultTypes: ['violations']})"
+        "async options => await window.axe.run(document, options)", options
     )
     return [
         Violation(
@@ -69,9 +76,9 @@ def _first_failure(nodes: list[dict[str, Any]]) -> str:
     return "; ".join(lines)
 
 
-def blocking_violations(page: Page) -> list[Violation]:
-    """The serious and critical violations on the current page."""
-    return [violation for violation in run_axe(page) if violation.impact in BLOCKING]
+def blocking_violations(page: Page, *, rules: tuple[str, ...] = ()) -> list[Violation]:
+    """The serious and critical violations on the current page (of `rules` when given)."""
+    return [v for v in run_axe(page, rules=rules) if v.impact in BLOCKING]
 
 
 def report(violations: list[Violation]) -> str:

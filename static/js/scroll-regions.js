@@ -1,11 +1,12 @@
 // Boxes that scroll on their own (code, responses, wide tables) take the keyboard focus,
-// so that they can be scrolled with the arrow keys; also after htmx swaps content in.
+// so that they can be scrolled with the arrow keys; also those put in later (htmx swaps,
+// the code samples drawn by samples.js).
 (function () {
   "use strict";
   var SELECTOR = "pre, .table-responsive, .product-terms, .tag-index";
 
-  function focusable(root) {
-    root.querySelectorAll(SELECTOR).forEach(function (box) {
+  function focusable() {
+    document.querySelectorAll(SELECTOR).forEach(function (box) {
       if (!box.hasAttribute("tabindex")) {
         box.setAttribute("tabindex", "0");
       }
@@ -13,9 +14,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    focusable(document);
-  });
-  document.addEventListener("htmx:afterSettle", function (event) {
-    focusable(event.target instanceof Element ? event.target : document);
+    focusable();
+    new MutationObserver(focusable).observe(document.body, { childList: true, subtree: true });
   });
 })();
