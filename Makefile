@@ -190,6 +190,7 @@ bench: install-dev npm-tools
 	$(PY) bench/large_responses.py
 	$(PY) bench/load.py
 	$(PY) bench/gateway.py
+	$(PY) bench/accessibility.py
 
 format: install-dev
 	$(BIN)/ruff format .

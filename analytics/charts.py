@@ -20,7 +20,8 @@ from html import escape
 from analytics.axes import Tick, nice_ticks
 from analytics.formats import ValueFormat, format_count
 
-# Colours that read on Bootstrap's light theme (its own palette's values).
+# Colours that read on Bootstrap's light theme (its own palette's values). In dark mode,
+# static/css/analytics.css overrides the text, axis, grid and purple ones, by value.
 GREEN = "#198754"
 BLUE = "#0d6efd"
 ORANGE = "#fd7e14"
