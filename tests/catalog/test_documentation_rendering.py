@@ -27,7 +27,7 @@ DOCUMENT = {
             "get": {
                 "operationId": "getOrder",
                 "summary": "Get an order",
-                "description": f"Reads *one* order. See [the guide]({LONG_URL}).",
+                "description": f"Reads *one* order. See [the guide]({LONG_URL}) or <{LONG_URL}>.",
                 "parameters": [
                     {
                         "name": "orderId",
@@ -249,7 +249,9 @@ def test_responses_in_status_order_with_default_last(client, operation) -> None:
 def test_default_is_not_above_the_parameters(client, operation) -> None:
     """The page reads: description, parameters, responses; nothing of the responses is
     folded into the operation's description."""
-    assert operation.description == f"Reads *one* order. See [the guide]({LONG_URL})."
+    assert (
+        operation.description == f"Reads *one* order. See [the guide]({LONG_URL}) or <{LONG_URL}>."
+    )
     html = client.get(operation.get_absolute_url()).content.decode()
     parameters = html.index('id="parameters-heading"')
     responses = html.index('id="responses-heading"')
@@ -261,3 +263,11 @@ def test_server_descriptions_are_text_in_the_select(client, operation) -> None:
     soup = page(client, operation)
     labels = [option.get_text() for option in soup.select("#try-it-server option")]
     assert labels[-1] == "https://eu.shop.example.com/v1 (Europe & more)"
+
+
+def test_try_it_help_texts_are_the_descriptions_words(client, operation) -> None:
+    soup = page(client, operation)
+    helps = [text(node) for node in soup.select("#try-it .form-text")]
+    assert "The order's id, see ids." in helps
+    assert "Comma-separated" in helps
+    assert not [help for help in helps if "**" in help or "`" in help or "<" in help]
