@@ -13,11 +13,13 @@ from the document's author would be a request to a third party on every visit.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
 from html import unescape
 
 import nh3
+from django.core.cache import cache
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
@@ -37,9 +39,12 @@ LINK_REL = "nofollow noopener"
 
 # Texts up to this length are remembered, as rendered, by each process (the same
 # parameter descriptions recur on every operation of an API); at most CACHED_TEXTS of
-# them, a few megabytes at worst. Longer texts are rendered each time.
+# them, a few megabytes at worst. Longer texts (an operation's description: 7 to 10 KB
+# in bench/operation_page.py's document, about 12 ms to render) are kept in the Django
+# cache by their digest, as the schema trees are, for CACHE_SECONDS.
 CACHED_CHARS = 4000
 CACHED_TEXTS = 2048
+CACHE_SECONDS = 24 * 3600
 
 
 def _image_as_link(
@@ -74,9 +79,14 @@ def markdown_html(*, text: str) -> str:
     """The text as sanitised HTML ("" for none)."""
     if not text:
         return ""
-    if len(text) > CACHED_CHARS:
-        return _render(text)
-    return _remembered(text)
+    if len(text) <= CACHED_CHARS:
+        return _remembered(text)
+    key = "markdown:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    html = cache.get(key)
+    if not isinstance(html, str):
+        html = _render(text)
+        cache.set(key, html, timeout=CACHE_SECONDS)
+    return html
 
 
 def markdown_plain(*, text: str) -> str:

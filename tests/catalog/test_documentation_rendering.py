@@ -271,3 +271,22 @@ def test_try_it_help_texts_are_the_descriptions_words(client, operation) -> None
     assert "The order's id, see ids." in helps
     assert "Comma-separated" in helps
     assert not [help for help in helps if "**" in help or "`" in help or "<" in help]
+
+
+def test_a_long_text_is_rendered_once_and_kept_in_the_cache(monkeypatch) -> None:
+    from portal import markdown_text
+
+    long_text = "**word** " * 1000
+    assert len(long_text) > markdown_text.CACHED_CHARS
+    calls = []
+    real = markdown_text._render
+
+    def counting(text: str) -> str:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(markdown_text, "_render", counting)
+    first = markdown_html(text=long_text)
+    assert first.startswith("<p><strong>word</strong> <strong>word</strong>")
+    assert markdown_html(text=long_text) == first
+    assert calls == [long_text]
