@@ -95,7 +95,12 @@ def _shown(*, code: str, description: str, example: str) -> ShownResponse:
 
 def shown_responses(*, operation: Operation) -> list[ShownResponse]:
     shown = [
-        _shown(code=str(doc.status_code), description=doc.description, example=doc.example)
+        # A code outside 100-599 (0, registered by hand) is the default, as the export has it.
+        _shown(
+            code=str(doc.status_code) if 100 <= doc.status_code <= 599 else DEFAULT,
+            description=doc.description,
+            example=doc.example,
+        )
         for doc in operation.responses.all()
     ]
     kept = operation.openapi if isinstance(operation.openapi, Mapping) else {}

@@ -290,3 +290,15 @@ def test_a_long_text_is_rendered_once_and_kept_in_the_cache(monkeypatch) -> None
     assert first.startswith("<p><strong>word</strong> <strong>word</strong>")
     assert markdown_html(text=long_text) == first
     assert calls == [long_text]
+
+
+def test_a_hand_registered_default_is_listed_last(client, demo_api) -> None:
+    operation = demo_api.operations.get(slug="bes-status")
+    operation.responses.all().delete()
+    operation.responses.create(status_code=0, description="Anything else")
+    operation.responses.create(status_code=200, description="")
+    soup = page(client, operation)
+    assert [text(one(r, "h3")) for r in soup.select("[data-response]")] == [
+        "200 OK",
+        "default Any other status",
+    ]
