@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 
 from console.environments import stored_variable
 from console.models import Environment
-from httpcore.masking import MASK
+from httpcore.masking import MASK, NOT_SET
 from httpcore.variables import NAME
 
 BAD_NAME = "Use letters, digits, '_', '-' and '.', starting with a letter or '_'."
@@ -54,8 +54,9 @@ class VariableRowForm(forms.Form):
         if stored.get("secret") or posted_secret:
             # The stored value stays on the server; the row only says there is one.
             self.initial = {**stored, "value": ""}
+            placeholder = MASK if stored.get("secret") and stored.get("stored") else NOT_SET
             self.fields["value"].widget = forms.PasswordInput(
-                attrs={"placeholder": MASK, "autocomplete": "off", "class": "font-monospace"}
+                attrs={"placeholder": placeholder, "autocomplete": "off", "class": "font-monospace"}
             )
         self.fields["name"].widget.attrs.update({"class": "font-monospace"})
 

@@ -21,6 +21,7 @@ from console.parameter_inputs import (
     input_attrs,
     items_help,
 )
+from portal.markdown_text import markdown_plain
 
 FIELD_PREFIX = "param-"
 MAX_JSON_DEPTH = 200
@@ -48,8 +49,10 @@ def parameter_field(
     schema = documented.schema if documented is not None else {}
     kind = documented.kind if documented is not None else str(parameter.type)
     constraints = items_help(schema) if kind == "array" else bounds_help(schema) if schema else ""
+    # The description's words without its Markdown: the help line of a field is short text.
+    said = markdown_plain(text=parameter.description)
     description = " ".join(
-        filter(None, [parameter.description, constraints, stored_values.HELP if withheld else ""])
+        filter(None, [said, constraints, stored_values.HELP if withheld else ""])
     )
     # A secret cookie's default is never put in the page (stored values cover the URL
     # and headers only).
@@ -60,7 +63,7 @@ def parameter_field(
         "label": parameter.name,
         "required": parameter.required and not withheld,
         "initial": "" if hidden_default else parameter.default,
-        # Django renders help_text as HTML; an admin's description is text.
+        # Django renders help_text as HTML; what the description says is text.
         "help_text": escape(description),
     }
     if parameter.choices:
@@ -95,14 +98,16 @@ def parameter_field(
 def part_field(part: DocumentedPart) -> forms.Field:
     if part.file:
         return forms.FileField(
-            label=part.name, required=part.required, help_text=escape(part.description)
+            label=part.name,
+            required=part.required,
+            help_text=escape(markdown_plain(text=part.description)),
         )
     return forms.CharField(
         label=part.name,
         required=part.required,
         strip=False,
         initial=part.example,
-        help_text=escape(part.description),
+        help_text=escape(markdown_plain(text=part.description)),
     )
 
 

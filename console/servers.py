@@ -28,6 +28,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from catalog.models import Api
 from catalog.validators import service_url_problems
 from gateway import public_urls, registry
+from portal.markdown_text import markdown_plain
 
 GATEWAY = "gateway"
 SERVICE = "service"
@@ -90,7 +91,9 @@ def server_choices(*, api: Api, user: User | AnonymousUser, portal_url: str) -> 
             ServerChoice(value=SERVICE, label=api.service_url, base_url=None, url=api.service_url)
         )
     for server in api.servers.all():
-        label = f"{server.url} ({server.description})" if server.description else server.url
+        # An option holds text only: the description's Markdown is read as its words.
+        description = markdown_plain(text=server.description)
+        label = f"{server.url} ({description})" if description else server.url
         choices.append(
             ServerChoice(value=str(server.pk), label=label, base_url=server.url, url=server.url)
         )

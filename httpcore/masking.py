@@ -104,6 +104,10 @@ def is_secret(name: str, value: str, *, secret_names: Iterable[str] = ()) -> boo
     return name.strip().lower() not in PUBLIC_NAMES and bool(auth_scheme(value))
 
 
+# Said instead of MASK where a secret holds no value: "••••••" would say it has one.
+NOT_SET = "not set"
+
+
 def mask_value(value: str) -> str:
     """Keep an auth scheme word such as "Bearer" so the reader sees what kind of secret it
     was; any other value is masked whole."""

@@ -3,8 +3,8 @@
 The preferred media type is application/json, then another JSON type, then the first.
 Forms are documented as a field list; urlencoded ones get an a=1&b=2 example. Numeric
 response codes become documented responses. `default` and ranges (4XX) have no status
-code: they are listed under "Other responses" in the operation's description (a bare
-`default: {description: Response}`, what exporters add to satisfy OpenAPI, is not).
+code to store: the operation page lists them from the kept document
+(catalog/response_docs.py).
 Links are listed in the response's description; callbacks in the operation's.
 """
 
@@ -20,9 +20,6 @@ from openapi.plans import FIELD_LIMITS, ResponsePlan
 from openapi.reading import METHODS, Reading, one_line, pick_media
 from openapi.refs import RefError, join
 from openapi.xml_examples import xml_example
-
-# What exporters write for the response OpenAPI requires when none is documented.
-PLACEHOLDER_DESCRIPTIONS = {"", "response", "default", "default response"}
 
 
 def _content_type(media_type: str) -> str:
@@ -223,7 +220,6 @@ class BodyReading(Reading):
         self, responses: dict, place: str, operation: dict, sections: list[str]
     ) -> list[ResponsePlan]:
         plans: list[ResponsePlan] = []
-        others: list[str] = []
         produces = operation.get("produces", self.document.get("produces"))
         produces = [p for p in produces if isinstance(p, str)] if isinstance(produces, list) else []
         for code, raw in responses.items():
@@ -240,10 +236,6 @@ class BodyReading(Reading):
                 continue
             description = self.string(response, "description", resolved_place).strip()
             if code_text == "default" or re.fullmatch(r"[1-5]XX", code_text, re.IGNORECASE):
-                bare = not response.get("content") and not response.get("schema")
-                if bare and description.lower() in PLACEHOLDER_DESCRIPTIONS:
-                    continue
-                others.append(f"- `{code_text}`: {one_line(description) or 'no description'}")
                 continue
             if not re.fullmatch(r"[1-5][0-9][0-9]", code_text):
                 self.problem(
@@ -264,8 +256,6 @@ class BodyReading(Reading):
                     example=example,
                 )
             )
-        if others:
-            sections.append("\n".join(["**Other responses**", "", *others]))
         return plans
 
     def response_example(self, response: dict, place: str, produces: list[str]) -> tuple[str, str]:
@@ -303,10 +293,15 @@ class BodyReading(Reading):
         lines = ["Links:"]
         for name, raw in links.items():
             link = (self.deref(raw, "") or ({}, ""))[0]
-            target = ""
+            target = description = ""
             if isinstance(link, dict):
                 target = link.get("operationId") or link.get("operationRef") or ""
-            lines.append(f"- {name}" + (f" → `{target}`" if target else ""))
+                description = one_line(str(link.get("description") or ""))
+            lines.append(
+                f"- {name}"
+                + (f" → `{target}`" if target else "")
+                + (f": {description}" if description else "")
+            )
         return "\n".join(lines)
 
     def callback_section(self, callbacks: dict) -> str:

@@ -17,12 +17,13 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Max
 from django.shortcuts import get_object_or_404
+from django.utils.safestring import mark_safe
 
 from console import servers
 from console.kept_files import copy_files
 from console.models import Exchange
 from console.tryit import client_key, restore_values, secret_names_of
-from httpcore.masking import MASK, is_secret, mask_value
+from httpcore.masking import MASK, NOT_SET, is_secret, mask_value
 from httpcore.ratelimit import TooManyCalls, give_back, take_call
 from portal.secrets import PREFIX, decrypt, encrypt
 from testing import replay
@@ -248,7 +249,13 @@ def _shown(name: str, value: object, *, secret_names: frozenset[str]) -> object:
         return mask_value(plain) if plain else MASK
     if refers_only(value) or not is_secret(name, value, secret_names=secret_names):
         return value
-    return mask_value(value)
+    return mask_value(value) if value else NOT_SET_SHOWN
+
+
+# An empty secret, muted on the page.
+NOT_SET_SHOWN = mark_safe(  # noqa: S308 - a literal, nothing of the saved request in it
+    f'<span class="text-body-secondary" data-not-set>{NOT_SET}</span>'
+)
 
 
 def shown_server(*, saved: SavedRequest, user: User) -> str:

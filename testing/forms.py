@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.models import Group, User
 
 from console import servers
-from httpcore.masking import MASK
+from httpcore.masking import MASK, NOT_SET
 from portal.secrets import PREFIX, decrypt, encrypt
 from testing import actions
 from testing.checks import (
@@ -285,7 +285,8 @@ class VariableForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.secret:
             self.initial["value"] = ""
-            self.fields["value"].widget = forms.PasswordInput(attrs={"placeholder": MASK})
+            placeholder = MASK if self.instance.value else NOT_SET
+            self.fields["value"].widget = forms.PasswordInput(attrs={"placeholder": placeholder})
         self.fields["value"].required = False
 
     def clean_name(self) -> str:

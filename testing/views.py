@@ -127,9 +127,10 @@ def collection_run(request: SignedInRequest, collection_id: int) -> HttpResponse
 def run_detail(request: SignedInRequest, run_id: int) -> HttpResponse:
     runs = Run.objects.filter(collection__in=Collection.objects.readable_by(request.user))
     run = get_object_or_404(runs.select_related("collection"), pk=run_id)
-    steps = run.steps.select_related("exchange", "saved_request")
+    steps = list(run.steps.select_related("exchange", "saved_request"))
+    failed = sum(1 for step in steps if not step.passed)
     template = "testing/_run_progress.html" if request.htmx else "testing/run_detail.html"
-    return render(request, template, {"run": run, "steps": steps})
+    return render(request, template, {"run": run, "steps": steps, "failed": failed})
 
 
 @login_required

@@ -13,12 +13,13 @@ register = template.Library()
 
 @register.filter
 def response_schema(schemas: OperationSchemas | None, status_code: int | str) -> SafeString:
-    """The rendered tree of a documented response's schema: by its exact code, else its
-    range ("2XX"), else "default"; "" when none is documented."""
+    """The rendered tree of a documented response's schema by its code ("200", "4XX",
+    "default"); "" when none is documented. A range and `default` are listed on their own
+    (catalog/response_docs.py), so a code without a schema shows none of theirs."""
     if schemas is None:
         return mark_safe("")
     code = str(status_code)
-    for key in (code, f"{code[:1]}XX", f"{code[:1]}xx", "default"):
+    for key in (code, code.lower()):
         if key in schemas.responses:
             # Rendered by the template engine (console/_schema_tree.html), so escaped.
             return mark_safe(schemas.responses[key])  # noqa: S308

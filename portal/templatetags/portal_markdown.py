@@ -1,10 +1,10 @@
 from functools import lru_cache
 
-import markdown as markdown_library
-import nh3
 from django import template
 from django.template.defaultfilters import striptags, truncatewords
 from django.utils.safestring import SafeString, mark_safe
+
+from portal.markdown_text import markdown_html, markdown_plain
 
 register = template.Library()
 
@@ -19,9 +19,15 @@ SUMMARY_CACHED_TEXTS = 4096
 
 @register.filter
 def markdown(text: str) -> SafeString:
-    """Admin-written Markdown, sanitised: admins are trusted, their pasted HTML is not."""
-    html = markdown_library.markdown(text or "", extensions=["fenced_code", "tables"])
-    return mark_safe(nh3.clean(html))  # noqa: S308 - sanitised by nh3 above
+    """Markdown of an admin or an imported document, sanitised (portal/markdown_text.py):
+    admins are trusted, their pasted HTML is not, nor anything a document says."""
+    return mark_safe(markdown_html(text=str(text or "")))  # noqa: S308 - sanitised by nh3
+
+
+@register.filter
+def markdown_as_text(text: str) -> str:
+    """The Markdown's words without its markup, for places that hold text only."""
+    return markdown_plain(text=str(text or ""))
 
 
 @register.filter
@@ -47,8 +53,8 @@ def _summary(text: str) -> SafeString:
 
 _remembered_summary = lru_cache(maxsize=SUMMARY_CACHED_TEXTS)(_summary)
 
-# A process's first conversion loads Markdown's extensions (a scan of the installed
-# packages' entry points) and compiles its patterns: about 10 ms of CPU. It is done here,
-# when Django loads the tag libraries (gunicorn.conf.py has every worker do that before
-# its first request), rather than by the first visitor of a page with Markdown.
+# A process's first conversion compiles the parser's and the sanitiser's patterns. It is
+# done here, when Django loads the tag libraries (gunicorn.conf.py has every worker do
+# that before its first request), rather than by the first visitor of a page with
+# Markdown.
 markdown("*Markdown*")

@@ -46,7 +46,8 @@ def test_the_body_and_each_response_offer_example_and_schema(client, demo_api):
     link = filter_node.select_one("[data-schema-recursion]")
     assert link["href"] == f"#{filter_node['id']}"
     responses = [r["data-example-or-schema"] for r in soup.select("[data-example-or-schema]")]
-    assert responses == ["body", "200"]
+    # The range and `default` follow the codes, each with its own tree.
+    assert responses == ["body", "200", "4XX", "default"]
 
 
 def test_an_operation_without_documented_schemas_shows_the_example_alone(client, demo_api):

@@ -143,7 +143,8 @@ def test_save_replay_and_run(page: Page, live_server, live_demo_api, tester, set
     expect(steps.locator(".badge").filter(has_text=re.compile("^(PASS|FAIL)$"))).to_have_text(
         ["PASS"] * 4
     )
-    expect(page.locator("[data-run-progress]")).to_have_text("4 of 4 requests done")
+    expect(page.locator("[data-run-progress]")).to_have_text("4 of 4 requests done, all passed")
+    expect(page.locator("[data-run-bar]")).to_have_css("background-color", "rgb(25, 135, 84)")
     # Polling stopped with the run.
     expect(page.locator("#run-progress[hx-get]")).to_have_count(0)
     page.wait_for_timeout(1500)

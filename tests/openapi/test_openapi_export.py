@@ -664,3 +664,29 @@ def test_api_page_links_to_both_documents(client, demo_api):
     content = client.get("/apis/azureml-demo/").content.decode()
     assert 'href="/apis/azureml-demo/openapi.json"' in content
     assert 'href="/apis/azureml-demo/openapi.yaml"' in content
+
+
+def test_responses_are_exported_in_status_order_with_default_last():
+    """The export writes the responses as the operation page lists them: codes in order,
+    `default` (a code outside 100-599) last, whatever order they were added in."""
+    api = make_api(slug="ordered")
+    add_operation(
+        api,
+        "get-thing",
+        "/thing",
+        responses=[
+            (0, "Anything else", "", ""),
+            (404, "", "", ""),
+            (200, "The thing", "", ""),
+            (201, "", "", ""),
+        ],
+    )
+    document = export_document(api=api)
+    responses = document["paths"]["/thing"]["get"]["responses"]
+    assert list(responses) == ["200", "201", "404", "default"]
+    assert [response["description"] for response in responses.values()] == [
+        "The thing",
+        "Created",
+        "Not Found",
+        "Anything else",
+    ]

@@ -516,7 +516,12 @@ def test_a_collection_run_finishes_within_the_post(world: World, backend):
     assert run.started_by == world.users["runner"]
     page = soup_of(response)
     assert one(page, "[data-run-status]")["data-run-status"] == "passed"
-    assert one(page, "[data-run-progress]").get_text(strip=True) == "2 of 2 requests done"
+    assert one(page, "[data-run-progress]").get_text(strip=True) == (
+        "2 of 2 requests done, all passed"
+    )
+    bar = one(page, "[data-run-bar]")
+    assert bar.get("class") == ["progress-bar", "bg-success", "progress-10"]
+    assert one(page, "[role=progressbar]")["aria-valuetext"] == "2 of 2 requests done, all passed"
     assert [li["data-passed"] for li in page.select("[data-step]")] == ["true", "true"]
     # A finished run is not polled any more.
     assert page.select_one("#run-progress[hx-get]") is None
@@ -534,6 +539,32 @@ def test_a_running_run_is_polled(world: World):
     assert section["hx-get"] == f"/runs/{run.pk}/"
     assert section["hx-trigger"] == "load delay:1s"
     assert one(page, "[data-run-progress]").get_text(strip=True) == "0 of 3 requests done"
+    bar = one(page, "[data-run-bar]")
+    assert bar.get("class") == [
+        "progress-bar",
+        "progress-bar-striped",
+        "progress-bar-animated",
+        "progress-0",
+    ]
+
+
+def test_a_failed_run_has_a_red_bar_and_says_how_many_failed(world: World):
+    run = Run.objects.create(
+        collection=world.collection,
+        started_by=world.users["owner"],
+        total_steps=4,
+        status=RunStatus.FAILED,
+    )
+    RunStep.objects.create(run=run, name="One", order=0, passed=True)
+    RunStep.objects.create(run=run, name="Two", order=1, passed=False, error="Refused")
+    RunStep.objects.create(run=run, name="Three", order=2, passed=False)
+    page = soup_of(world.client("reader").get(f"/runs/{run.pk}/"))
+    assert one(page, "[data-run-status]").get_text(strip=True) == "Failed"
+    assert one(page, "[data-run-progress]").get_text(strip=True) == (
+        "3 of 4 requests done, 2 failed"
+    )
+    assert one(page, "[data-run-bar]").get("class") == ["progress-bar", "bg-danger", "progress-8"]
+    assert one(page, "[role=progressbar]")["aria-valuetext"] == "3 of 4 requests done, 2 failed"
 
 
 def test_a_removed_operation_is_named_and_the_other_requests_still_run(world: World, backend):
