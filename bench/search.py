@@ -138,8 +138,8 @@ def main() -> int:
             p50, p90 = timed(client, "/?" + urlencode({"q": text}), requests=options.requests)
             report.figure(
                 f"search, {name} {text!r} at {total:,} operations (p50 of {options.requests})",
-                f"{ms(p50)} (p90 {ms(p90)}, {found(text):,} found, {p50 / catalog:.1f}x the catalog "
-                f"page, {p50 / minimal:.0f}x the minimal view)",
+                f"{ms(p50)} (p90 {ms(p90)}, {found(text):,} found, "
+                f"{p50 / catalog:.1f}x the catalog page, {p50 / minimal:.0f}x the minimal view)",
                 f"<= {ms(GOAL_SEARCH)}",
                 p50 <= GOAL_SEARCH,
             )

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.postgres.search import SearchQuery as TsQuery
+from django.contrib.postgres.search import SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models import Case, Expression, IntegerField, Q, QuerySet, Value, When
 
 from catalog.models import Operation
 from catalog.selectors import sees_unpublished
@@ -79,7 +81,7 @@ def _lexemes(part: str) -> str:
 def _camel_pieces(part: str) -> list[str]:
     """As the index splits it: before a capital that follows a small letter or a digit."""
     pieces = [part[:1]]
-    for previous, char in zip(part, part[1:], strict=False):
+    for previous, char in pairwise(part):
         if char.isupper() and (previous.islower() or previous.isdigit()):
             pieces.append("")
         pieces[-1] += char
@@ -92,6 +94,16 @@ def tsquery_text(*, words: tuple[str, ...]) -> str:
     has no letter or digit."""
     parts = [part for word in words for part in _NOT_ALNUM.split(word) if part]
     return " & ".join(_lexemes(part) for part in parts)
+
+
+class _SearchVectorColumn(Expression):
+    """The PostgreSQL-only column of migration 0011, which the model does not declare."""
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection):  # type: ignore[no-untyped-def]
+        table = compiler.quote_name_unless_alias(Operation._meta.db_table)
+        return f'{table}."search_vector"', []
 
 
 def _holds(field: str, text: str) -> Q:
@@ -128,14 +140,7 @@ def search_operations(*, user: User | AnonymousUser, query: SearchQuery) -> Quer
 
     tsquery = tsquery_text(words=query.words)
     if connection.vendor == "postgresql" and tsquery:
-        from django.contrib.postgres.search import SearchQuery as TsQuery
-        from django.contrib.postgres.search import SearchRank, SearchVectorField
-
-        vector = RawSQL(
-            f'{connection.ops.quote_name(Operation._meta.db_table)}."search_vector"',
-            [],
-            output_field=SearchVectorField(),
-        )
+        vector = _SearchVectorColumn()
         matched = TsQuery(tsquery, search_type="raw", config="simple")
         operations = operations.alias(vector=vector).filter(vector=matched)
         operations = operations.alias(rank=SearchRank(vector, matched))

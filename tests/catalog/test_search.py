@@ -83,8 +83,13 @@ def test_an_exact_operation_id_ranks_above_a_name_holding_it_and_a_description(
 
 @pytest.mark.parametrize(
     "query",
-    ["zebra", "Zebra Summary", "quaggaOperation", "quagga", "/okapi/{id}", "okapi", "giraffe"]
-    + ["narwhal", "NARWHAL description"],
+    [
+        *("zebra", "Zebra Summary"),  # name
+        *("quaggaOperation", "quagga"),  # operationId
+        *("/okapi/{id}", "okapi"),  # URL template
+        "giraffe",  # tags
+        *("narwhal", "NARWHAL description"),  # description
+    ],
 )
 def test_each_field_is_searched(client: Client, query: str) -> None:
     api = _api("zoo", "Zoo")
