@@ -13,7 +13,9 @@ about a tenth of the APIs), then measures, through Django's test Client in this 
 - searches: an operationId, a path, a rare word, a common word, two words, a word no
   operation holds, and a query of punctuation only (LIKE alone, on PostgreSQL too).
 
-Goal: each search's p50 under 100 ms; each is shown with its ratio to the catalog page.
+Goal on PostgreSQL (the full-text index): each search's p50 under 100 ms. On SQLite, the
+LIKE fallback, the figures are shown without a goal. Each is shown with its ratio to the
+catalog page.
 Then it imports a 470-operation document (`import_openapi`, `--imports` times, the
 median); on PostgreSQL again with the search column and its index dropped, to show what
 keeping them costs an import.
@@ -119,9 +121,12 @@ def main() -> int:
         started = time.perf_counter()
         fill(apis=options.apis, operations=options.operations)
         total = options.apis * options.operations
-        if connection.vendor == "postgresql":
+        postgresql = connection.vendor == "postgresql"
+        if postgresql:
+            # What autovacuum does after a bulk load: the GIN index's pending list merged,
+            # the statistics the planner needs.
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+                cursor.execute("VACUUM ANALYZE")
         report.info(
             f"stored {options.apis} APIs, {total:,} operations in "
             f"{time.perf_counter() - started:.1f} s ({connection.vendor})"
@@ -140,8 +145,8 @@ def main() -> int:
                 f"search, {name} {text!r} at {total:,} operations (p50 of {options.requests})",
                 f"{ms(p50)} (p90 {ms(p90)}, {found(text):,} found, "
                 f"{p50 / catalog:.1f}x the catalog page, {p50 / minimal:.0f}x the minimal view)",
-                f"<= {ms(GOAL_SEARCH)}",
-                p50 <= GOAL_SEARCH,
+                f"<= {ms(GOAL_SEARCH)}" if postgresql else "",
+                p50 <= GOAL_SEARCH if postgresql else None,
             )
 
         kept = statistics.median(import_times(count=options.imports, prefix="kept"))

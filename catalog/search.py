@@ -2,9 +2,10 @@
 
 A query is split at whitespace into words; an operation matches when every word is in
 its name, operationId, URL template, tags or description, as plain text (no character
-of the query is an operator or a wildcard). On PostgreSQL the full-text index
-(catalog/migrations/0011) first narrows the operations to those holding a word that
-starts with each of the query's words, and ranks them; on SQLite LIKE alone decides.
+of the query is an operator or a wildcard). On SQLite LIKE decides. On PostgreSQL the
+full-text index (catalog/migrations/0011) does, for words of letters and digits (a word
+of the documentation starting with each), and ranks; a word holding other characters
+must also be in a field as typed (LIKE, on the rows the index found).
 
 Results come ranked: an operation whose operationId, name or URL template is the query
 first, then one whose operationId, name or URL template holds it, then one whose tags
@@ -117,7 +118,11 @@ def search_operations(*, user: User | AnonymousUser, query: SearchQuery) -> Quer
         operations = operations.filter(api__published=True)
     if not query.words:
         return operations.none()
+    tsquery = tsquery_text(words=query.words)
+    indexed = connection.vendor == "postgresql" and bool(tsquery)
     for word in query.words:
+        if indexed and not _NOT_ALNUM.search(word):
+            continue  # the index alone decides a word of letters and digits
         any_field = Q()
         for field in SEARCHED_FIELDS:
             any_field |= _holds(field, word)
@@ -138,8 +143,7 @@ def search_operations(*, user: User | AnonymousUser, query: SearchQuery) -> Quer
     operations = operations.alias(tier=tier)
     order: list[str] = ["tier"]
 
-    tsquery = tsquery_text(words=query.words)
-    if connection.vendor == "postgresql" and tsquery:
+    if indexed:
         vector = _SearchVectorColumn()
         matched = TsQuery(tsquery, search_type="raw", config="simple")
         operations = operations.alias(vector=vector).filter(vector=matched)
