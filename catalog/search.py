@@ -18,12 +18,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.postgres.search import SearchQuery as TsQuery
 from django.contrib.postgres.search import SearchRank, SearchVectorField
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Case, Expression, IntegerField, Q, QuerySet, Value, When
+from django.db.models.sql.compiler import SQLCompiler
 
 from catalog.models import Operation
 from catalog.selectors import sees_unpublished
@@ -102,7 +105,9 @@ class _SearchVectorColumn(Expression):
 
     output_field = SearchVectorField()
 
-    def as_sql(self, compiler, connection):  # type: ignore[no-untyped-def]
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
+    ) -> tuple[str, list[Any]]:
         table = compiler.quote_name_unless_alias(Operation._meta.db_table)
         return f'{table}."search_vector"', []
 
