@@ -48,6 +48,7 @@ RESULT_COLUMNS = (
     "api__published",
 )
 SEARCHED_FIELDS = ("name", "operation_id", "url_template", "tags", "description")
+SHORT_FIELDS = SEARCHED_FIELDS[:-1]
 # Fields whose hits rank first: the ones that name the operation.
 NAMING_FIELDS = ("operation_id", "name", "url_template")
 
@@ -128,8 +129,11 @@ def search_operations(*, user: User | AnonymousUser, query: SearchQuery) -> Quer
     for word in query.words:
         if indexed and not _NOT_ALNUM.search(word):
             continue  # the index alone decides a word of letters and digits
+        # A word without a letter or digit (`%`, `&`) is looked for in the short fields
+        # only: it would otherwise read every description, for a match nobody wants.
+        fields = SEARCHED_FIELDS if _NOT_ALNUM.sub("", word) else SHORT_FIELDS
         any_field = Q()
-        for field in SEARCHED_FIELDS:
+        for field in fields:
             any_field |= _holds(field, word)
         operations = operations.filter(any_field)
 

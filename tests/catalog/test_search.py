@@ -188,7 +188,17 @@ def test_special_characters_are_plain_text(
     client: Client, punctuated: Api, query: str, expected: list[str]
 ) -> None:
     assert _found(client, query) == expected
-    assert Operation.objects.count() == 5
+    assert Operation.objects.count() == 5  # nothing the query held ran as SQL
+
+
+def test_a_word_without_letters_or_digits_is_not_looked_for_in_descriptions(
+    client: Client, punctuated: Api
+) -> None:
+    _operation(punctuated, "described", name="Described", description="Costs 5 % & more.")
+    assert _found(client, "%") == ["sure"]
+    assert _found(client, "&") == ["cats"]
+    assert _found(client, "costs") == ["described"]
+    assert _found(client, "costs %") == []  # "%" is in its description only
 
 
 def test_a_query_with_no_hits_says_so(client: Client, punctuated: Api) -> None:
