@@ -3,18 +3,32 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from catalog import search as operation_search
 from catalog import selectors, snapshot
 
 
 @require_GET
 def catalog(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "").strip()
+    """The API cards; with ?q= the matching APIs (?page=) and operations (?ops=)."""
+    query = operation_search.parse_query(raw=request.GET.get("q", ""))
+    search = query.text
     apis = selectors.catalog_apis(user=request.user, search=search)
     page, page_links = selectors.paginate(apis, page=request.GET.get("page"), per_page=24)
+    results, result_links = None, None
+    if search:
+        results, result_links = selectors.paginate(
+            operation_search.search_operations(user=request.user, query=query),
+            page=request.GET.get("ops"),
+            per_page=operation_search.RESULTS_PER_PAGE,
+        )
     context = {
         "page": page,
         "page_links": page_links,
+        "results": results,
+        "result_links": result_links,
         "search": search,
+        "search_truncated": query.truncated,
+        "max_query_chars": operation_search.MAX_QUERY_CHARS,
         "generation": snapshot.configuration_generation(),
         # Changes that send no signal (bulk statements) show as late as in the gateway.
         "cards_seconds": settings.PORTAL_GATEWAY_ROUTE_CACHE_SECONDS,

@@ -66,7 +66,7 @@ def test_search_matches_names_descriptions_and_operations(
 
 def test_search_without_match_says_so(client, demo_api):
     response = client.get("/", {"q": "<b>zzz</b>"})
-    assert "No API matches “&lt;b&gt;zzz&lt;/b&gt;”." in response.content.decode()
+    assert "No API and no operation match “&lt;b&gt;zzz&lt;/b&gt;”." in response.content.decode()
 
 
 def test_pages_carry_security_headers(client, demo_api):

@@ -771,9 +771,11 @@ def test_a_hostile_header_typed_into_try_it_is_echoed_as_text(
     page.get_by_role("searchbox", name="Search APIs and operations").fill(SEARCH)
     page.get_by_role("button", name="Search").click()
     page.wait_for_url(re.compile(r"\?q="))
-    expect(page.locator(".alert-secondary")).to_have_text(f"No API matches “{SEARCH}”.")
-    expect(page.locator("main p.text-body-secondary").last).to_contain_text(
-        f"0 APIs matching “{SEARCH}”."
+    expect(page.locator("#search-nothing")).to_have_text(
+        f"No API and no operation match “{SEARCH}”."
+    )
+    expect(page.locator("#search-summary")).to_contain_text(
+        f"0 APIs and 0 operations matching “{SEARCH}”."
     )
     expect(page.get_by_role("searchbox")).to_have_value(SEARCH)
     screenshot(page, "hostile-search")

@@ -1,0 +1,172 @@
+"""The catalog's search at 20,000 operations: server time per query, and import time.
+
+    .venv/bin/python bench/search.py [--apis 100] [--operations 200] [--requests 30]
+
+Fills the catalog with `--apis` APIs of `--operations` operations each (20,000 by
+default), stored from realistic generated documents (tests/openapi_generator.py: long
+Markdown descriptions, tags, operationIds, parameters; ten seeds, so that a word is in
+about a tenth of the APIs), then measures, through Django's test Client in this process
+(DEBUG off), the median (p50) server time of `--requests` requests of each of:
+
+- the peers: a minimal Django view (`/bench-minimal/`) and the catalog page without a
+  query (the page the search results replace);
+- searches: an operationId, a path, a rare word, a common word, two words, a word no
+  operation holds, and a query of punctuation only (LIKE alone, on PostgreSQL too).
+
+Goal on PostgreSQL (the full-text index): each search's p50 under 100 ms. On SQLite, the
+LIKE fallback, the figures are shown without a goal. Each is shown with its ratio to the
+catalog page.
+Then it imports a 470-operation document (`import_openapi`, `--imports` times, the
+median); on PostgreSQL again with the search column and its index dropped, to show what
+keeping them costs an import.
+
+PostgreSQL when DATABASE_URL names one (a temporary database beside it), else a
+temporary SQLite file. Exits 1 when a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import Report, load_average, ms, percentile, time_limit, workspace
+
+GOAL_SEARCH = 0.100
+SEEDS = 10
+IMPORT_OPERATIONS = 470
+
+
+def fill(*, apis: int, operations: int) -> None:
+    from tests.openapi_generator import bulk_create_api, generate_document
+
+    documents = [
+        generate_document(operations=operations, tags=20, seed=seed) for seed in range(SEEDS)
+    ]
+    for number in range(apis):
+        bulk_create_api(
+            document=documents[number % SEEDS], slug=f"api-{number:03d}", name=f"API {number}"
+        )
+
+
+def queries() -> dict[str, str]:
+    """Searches taken from the data, so that each finds what its name says."""
+    from catalog.models import Operation
+
+    sample = Operation.objects.filter(api__slug="api-005").order_by("order")[30]
+    words = Operation.objects.filter(api__slug="api-007").order_by("order")[40].name.split()
+    return {
+        "operationId": sample.operation_id,
+        "path": sample.url_template,
+        "rare word": max(words, key=len),
+        "common word": "list",
+        "two words": f"{words[0]} {words[-1]}",
+        "no hit": "zqxjkvw",
+        "punctuation only": "%_&|",
+    }
+
+
+def found(text: str) -> int:
+    from django.contrib.auth.models import AnonymousUser
+
+    from catalog.search import parse_query, search_operations
+
+    return search_operations(user=AnonymousUser(), query=parse_query(raw=text)).count()
+
+
+def timed(client, path: str, *, requests: int) -> tuple[float, float]:
+    client.get(path)  # warm-up: templates, caches
+    times = []
+    for _ in range(requests):
+        began = time.perf_counter()
+        response = client.get(path)
+        times.append(time.perf_counter() - began)
+        if response.status_code != 200:
+            raise SystemExit(f"{path} answered {response.status_code}")
+    return percentile(times, 0.5), percentile(times, 0.9)
+
+
+def import_times(*, count: int, prefix: str) -> list[float]:
+    from openapi.sync import import_openapi
+    from tests.openapi_generator import generate_document
+
+    document = generate_document(operations=IMPORT_OPERATIONS, tags=20, seed=99)
+    times = []
+    for number in range(count):
+        began = time.perf_counter()
+        import_openapi(document=document, api_slug=f"{prefix}-{number}")
+        times.append(time.perf_counter() - began)
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--apis", type=int, default=100)
+    parser.add_argument("--operations", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--imports", type=int, default=3)
+    options = parser.parse_args()
+    time_limit(900)
+    report = Report("Search at scale (bench/search.py)")
+    with workspace("search") as space:
+        space.setup_django()
+        from django.db import connection
+        from django.test import Client
+
+        started = time.perf_counter()
+        fill(apis=options.apis, operations=options.operations)
+        total = options.apis * options.operations
+        postgresql = connection.vendor == "postgresql"
+        if postgresql:
+            # What autovacuum does after a bulk load: the GIN index's pending list merged,
+            # the statistics the planner needs.
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
+        report.info(
+            f"stored {options.apis} APIs, {total:,} operations in "
+            f"{time.perf_counter() - started:.1f} s ({connection.vendor})"
+        )
+        client = Client(HTTP_HOST="127.0.0.1")
+        minimal, _ = timed(client, "/bench-minimal/", requests=options.requests)
+        catalog, _ = timed(client, "/", requests=options.requests)
+        report.figure("server time, minimal view (p50)", ms(minimal))
+        report.figure(
+            "server time, catalog page without a query (p50)",
+            f"{ms(catalog)} ({catalog / minimal:.1f}x the minimal view)",
+        )
+        for name, text in queries().items():
+            p50, p90 = timed(client, "/?" + urlencode({"q": text}), requests=options.requests)
+            report.figure(
+                f"search, {name} {text!r} at {total:,} operations (p50 of {options.requests})",
+                f"{ms(p50)} (p90 {ms(p90)}, {found(text):,} found, "
+                f"{p50 / catalog:.1f}x the catalog page, {p50 / minimal:.0f}x the minimal view)",
+                f"<= {ms(GOAL_SEARCH)}" if postgresql else "",
+                p50 <= GOAL_SEARCH if postgresql else None,
+            )
+
+        kept = statistics.median(import_times(count=options.imports, prefix="kept"))
+        report.figure(
+            f"import of {IMPORT_OPERATIONS} operations (median of {options.imports})",
+            f"{kept:.2f} s"
+            + ("" if connection.vendor == "postgresql" else " (no index on SQLite)"),
+        )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("DROP INDEX operations_operation_search")
+                cursor.execute("ALTER TABLE operations_operation DROP COLUMN search_vector")
+            bare = statistics.median(import_times(count=options.imports, prefix="bare"))
+            report.figure(
+                f"import of {IMPORT_OPERATIONS} operations without the search column and index",
+                f"{bare:.2f} s (with them: {kept / bare:.2f}x)",
+            )
+    report.info(f"load {load_average()}")
+    return report.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
