@@ -297,6 +297,7 @@ TOUCH_TARGETS = {
         "#result a.btn, #result button.btn, [data-header-rows] .btn"
     ),
     "history": "table.history tr.row-link",
+    "subscription": "[data-key-row] .btn-group .btn",
     "collections": ".row-link",
 }
 
@@ -347,19 +348,22 @@ def test_the_main_actions_are_big_enough_to_touch_on_a_phone(
         check("history")
         page.goto(base + "/saved/")
         check("collections")
+        page.goto(f"{base}/subscriptions/{seeded.subscription_pk}/")
+        check("subscription")
         problems_of(page).assert_none()
     finally:
         context.close()
     # Each kind was there to measure: Send, Add header, two Copy buttons, Open in history
     # and Save, four header buttons; the brand, the menu button, Search, four page links;
     # the menu's nine links and Sign out; two calls; the demo's two collections (their
-    # headers) and their five requests.
+    # headers) and their five requests; Show, Copy and Regenerate of both keys.
     assert found == {
         "operation": 10,
         "catalog": 7,
         "menu": 10,
         "history": 2,
         "collections": 7,
+        "subscription": 6,
     }
     assert small == []
 
