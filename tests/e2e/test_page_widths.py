@@ -341,6 +341,11 @@ def test_the_main_actions_are_big_enough_to_touch_on_a_phone(
         check("operation")
         page.goto(base + "/")
         check("catalog")
+        # Beside the search box, on one line, a gap away from the screen's edge.
+        search = page.locator("form[role=search] button").bounding_box()
+        assert search is not None
+        assert search["height"] < 60, search  # one line of text: 46 px
+        assert PHONE - (search["x"] + search["width"]) >= 12, search
         page.get_by_role("button", name="Menu").click()
         expect(page.get_by_role("link", name="Products")).to_be_visible()
         check("menu")
