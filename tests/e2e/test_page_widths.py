@@ -105,6 +105,7 @@ class Seeded:
     run: Run
     product_slug: str
     subscription_pk: int
+    environment_pk: int
 
 
 def seed(*, api: Api) -> Seeded:
@@ -148,7 +149,7 @@ def seed(*, api: Api) -> Seeded:
         api, slug="starter", name="Starter", description=f"Five calls a minute. {LONG_URL}"
     )
     subscription = make_subscription(user=user, product=product, name=f"Starter {LONG_WORD}")
-    Environment.objects.create(
+    environment = Environment.objects.create(
         owner=user,
         name="Staging",
         variables=[
@@ -192,6 +193,7 @@ def seed(*, api: Api) -> Seeded:
         run=run,
         product_slug=product.slug,
         subscription_pk=subscription.pk,
+        environment_pk=environment.pk,
     )
 
 
@@ -267,6 +269,7 @@ def test_no_page_scrolls_sideways_from_360_to_1920_px(
             "collection": seeded.collection.get_absolute_url(),
             "run": f"/runs/{seeded.run.pk}/",
             "environments": "/environments/",
+            "environment": f"/environments/{seeded.environment_pk}/edit",
             "analytics": "/analytics/",
             "admin": "/admin/",
             "admin-api": f"/admin/operations/api/{seeded.api.pk}/change/",
