@@ -228,6 +228,14 @@ def measure(page: Page, *, name: str, failures: list[str]) -> None:
             failures.append(
                 f"{name} at {width} px is {scroll_width} px wide; widest: {widest(page)}"
             )
+        # Within the page too: a long URL in a description must not run under the
+        # column beside it (the Try it card), which the page's width would not show.
+        sticking_out = page.locator(".markdown").evaluate_all(
+            "(blocks) => blocks.filter((block) => block.scrollWidth > block.clientWidth + 1)"
+            ".map((block) => block.textContent.trim().slice(0, 60))"
+        )
+        if sticking_out:
+            failures.append(f"{name} at {width} px: Markdown wider than its box: {sticking_out}")
         if width in SCREENSHOT_WIDTHS:
             screenshot(page, f"widths-{name}-{width}")
 
