@@ -30,7 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.sync_api import sync_playwright
 
-from bench.common import Report, gunicorn, time_limit, workspace
+from bench.gunicorn_portal import gunicorn
+from bench.report import Report, time_limit
+from bench.workspace import workspace
 from tests.accessibility_walk import MODES, prepare_walk, show_mode, walk
 from tests.axe import BLOCKING, report, run_axe
 from tests.chromium import launch_chromium

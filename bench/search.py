@@ -35,7 +35,8 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Report, load_average, ms, percentile, time_limit, workspace
+from bench.report import Report, load_average, ms, percentile, time_limit
+from bench.workspace import workspace
 
 GOAL_SEARCH = 0.100
 SEEDS = 10
