@@ -53,7 +53,8 @@ def test_a_multipart_sample_sends_its_files_as_form_parts(api) -> None:
     assert "--form 'receipt=@<file>'" in page
     curl = page.split("\n\n")[0]
     assert "Content-Type" not in curl  # curl writes the boundary
-    assert '"receipt": open("<file>", "rb"),' in page
+    # The part's type as Try it sends it: none documented, application/octet-stream.
+    assert '"receipt": ("<file>", open("<file>", "rb"), "application/octet-stream"),' in page
 
 
 def _placeholder_notes(api, operation_id: str, data: dict) -> tuple[list[str], list[str]]:
@@ -76,4 +77,4 @@ def test_a_file_is_a_placeholder_the_panel_asks_for(api) -> None:
         {"content_type": "multipart/form-data", "part-sku": "s1", "part-quantity": "2"},
     )
     assert notes == ["Choose a file for receipt to run this"]
-    assert marked == ["<file>"]
+    assert marked == ["<file>", "<file>"]  # the part's file name, and the file read
