@@ -91,6 +91,9 @@ class SampleRequest:
     # (curl --form); the body holds it encoded too.
     form_parts: tuple[FormPart, ...] = ()
     body_file: str = ""  # a file sent as the whole body: read from it by name
+    # Placeholders' text in the body (samples/placeholders.py): "{name}" stands for a
+    # value the reader fills in, unencoded.
+    body_placeholders: tuple[str, ...] = ()
 
     @property
     def origin(self) -> str:

@@ -55,7 +55,7 @@ def write_python(request: SampleRequest) -> str:
         lines.append(f"payload = {py_value(value)}")
         arguments.append("json=payload")
     elif request.body is not None and kind == "form":
-        fields = form_fields(request.body) or []
+        fields = form_fields(request.body, placeholders=request.body_placeholders) or []
         lines.append(f"data = {py_fields(fields)}")
         arguments.append("data=data")
     elif request.body is not None:
@@ -82,6 +82,10 @@ def _body_kind(request: SampleRequest) -> str:
     body = request.body or ""
     if (media == "application/json" or media.endswith("+json")) and json_value(body)[0]:
         return "json"
-    if media == "application/x-www-form-urlencoded" and body and form_fields(body) is not None:
+    if (
+        media == "application/x-www-form-urlencoded"
+        and body
+        and form_fields(body, placeholders=request.body_placeholders) is not None
+    ):
         return "form"
     return "text"
