@@ -39,19 +39,25 @@ def safe_filename(raw: str) -> str:
     return _UNSAFE_NAME.sub("", name)[:200] or "file"
 
 
+def part_content_type(part: Part) -> str:
+    """The part's Content-Type header: the document's when it is a valid header value,
+    else application/octet-stream for a file; "" (none) for a text field without one."""
+    content_type = part.content_type or ("application/octet-stream" if part.filename else "")
+    if content_type:
+        try:
+            validate_header("Content-Type", content_type)
+        except HeaderError:
+            return "application/octet-stream"
+    return content_type
+
+
 def encode_multipart(parts: list[Part]) -> tuple[StreamedBody, str]:
     """The body and its Content-Type (with the boundary)."""
     boundary = choose_boundary()
     pieces: list[bytes | FileSource] = []
     for part in parts:
         field = RequestField(name=part.name, data=b"", filename=part.filename)
-        content_type = part.content_type or ("application/octet-stream" if part.filename else "")
-        if content_type:
-            try:
-                validate_header("Content-Type", content_type)
-            except HeaderError:
-                content_type = "application/octet-stream"
-        field.make_multipart(content_type=content_type or None)
+        field.make_multipart(content_type=part_content_type(part) or None)
         pieces.append(f"--{boundary}\r\n".encode("latin-1") + field.render_headers().encode())
         pieces.append(part.value)
         pieces.append(b"\r\n")

@@ -1,14 +1,16 @@
 """Placeholders for what the Try it form still needs, so that the samples are shown at
 once, as Swagger UI and Scalar show them: an empty or invalid parameter is written as
 `{name}`, a required header left empty as `{name}`, or `<token>` for a credential, a
-file as `<file>`, and the panel says what to fill ("Fill petId to run this").
+required body field (urlencoded field list, multipart text part) left empty as `{name}`
+in the body, a file as `<file>`, and the panel says what to fill ("Fill petId to run
+this").
 
 The form is validated as it is; each field in error that a placeholder can stand for
 gets a token instead (letters and digits only, so that it is the same text wherever it
-goes: path, query, header, cookie), the request is built and written as for a valid
+goes: path, query, header, cookie, body), the request is built and written as for a valid
 form, and the tokens are then replaced by the placeholders' text in the request the
-writers see (`with_placeholders`). A form with other errors (the body, a header refused)
-still shows its errors instead of code.
+writers see (`with_placeholders`). A form with other errors (an invalid body, a header
+refused) still shows its errors instead of code.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import cast
 
 from django.http import QueryDict
 
-from console.body_fields import FILE_FIELD
+from console.body_fields import FILE_FIELD, URLENCODED_PREFIX, urlencoded_body
 from console.forms import FILE_PLACEHOLDER, TryItForm, field_name
+from console.multipart_fields import PART_PREFIX
 from httpcore.masking import holds_no_credential, is_secret_name
 from samples.request import SampleRequest, Secret, Text
 
@@ -64,6 +67,7 @@ def fill_placeholders(form: TryItForm) -> list[Placeholder]:
         del errors[name]
         placeholders.append(placeholder)
     placeholders += _header_placeholders(form)
+    placeholders += _body_placeholders(form)
     placeholders += _file_placeholders(form)
     if not form.header_errors and HEADERS_ERROR in errors.get("__all__", []):
         remaining = [str(e) for e in errors["__all__"] if e != HEADERS_ERROR]
@@ -112,6 +116,42 @@ def _header_placeholders(form: TryItForm) -> list[Placeholder]:
     return placeholders
 
 
+def _body_placeholders(form: TryItForm) -> list[Placeholder]:
+    """Required fields of a urlencoded field list and required multipart text parts
+    left empty: each is sent with a token, the body's other fields as typed. An object
+    field (typed as JSON) keeps its error."""
+    errors = form.errors
+    chosen = form.body_choice.chosen if form.body_choice else None
+    if chosen is None:
+        return []
+    if form.parts is not None:
+        fields = [(PART_PREFIX + part.name, part.name) for part in form.parts if not part.file]
+    elif chosen.field_list:
+        fields = [(URLENCODED_PREFIX + f.name, f.name) for f in chosen.fields if f.kind != "object"]
+    else:
+        return []
+    data = cast(QueryDict, form.data)
+    placeholders = []
+    for key, name in fields:
+        if key not in errors or not form.fields[key].required or data.get(key, "") != "":
+            continue
+        placeholder = Placeholder(
+            token=_token(), text=f"{{{name}}}", note=f"Fill {name} to run this"
+        )
+        form.cleaned_data[key] = placeholder.token
+        del errors[key]
+        placeholders.append(placeholder)
+    if placeholders and chosen.field_list:
+        typed = {
+            f.name: str(form.cleaned_data.get(URLENCODED_PREFIX + f.name) or "")
+            for f in chosen.fields
+        }
+        text, problems = urlencoded_body(media=chosen, typed=typed)
+        if not problems:
+            form.urlencoded_text = text
+    return placeholders
+
+
 def _file_placeholders(form: TryItForm) -> list[Placeholder]:
     """The samples' form is posted without files: each file is FILE_PLACEHOLDER already
     (TryItForm.values), which needs no token."""
@@ -144,9 +184,17 @@ def with_placeholders(request: SampleRequest, placeholders: list[Placeholder]) -
     """The request with each token replaced by its placeholder's text."""
     if not placeholders:
         return request
+    body = request.body
     return replace(
         request,
         url=_swap_text(request.url, placeholders),
         headers=tuple((n, _swap_text(v, placeholders)) for n, v in request.headers),
         secrets=tuple(replace(s, value=_swap(s.value, placeholders)) for s in request.secrets),
+        body=None if body is None else _swap(body, placeholders),
+        form_parts=tuple(
+            replace(part, value=_swap(part.value, placeholders)) for part in request.form_parts
+        ),
+        body_placeholders=tuple(
+            p.text for p in placeholders if p.token and body is not None and p.token in body
+        ),
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote_plus, urlencode
 
 from samples.literals import py_literal
 
@@ -54,8 +54,12 @@ def json_value(body: str) -> tuple[bool, Any]:
     return _finite(value), value
 
 
-def form_fields(body: str) -> list[tuple[str, str]] | None:
-    """A urlencoded body's fields, when urlencode gives back the same body."""
+def form_fields(body: str, *, placeholders: tuple[str, ...] = ()) -> list[tuple[str, str]] | None:
+    """A urlencoded body's fields, when urlencode gives back the same body.
+    `placeholders`: texts in the body that stand for a value the reader fills in
+    ("{name}", unencoded): each is a field's value as written."""
+    for text in placeholders:
+        body = body.replace(text, quote_plus(text))
     fields = parse_qsl(body, keep_blank_values=True)
     return fields if urlencode(fields) == body else None
 

@@ -33,11 +33,14 @@ from urllib.parse import quote, urlsplit
 from catalog.models import Api, Operation
 from catalog.stored_values import HEADERS, QUERY, TEMPLATE
 from console.forms import TryItValues
+from console.multipart_fields import documented_parts
 from console.tryit import build_request
 from gateway import public_urls, tryit_access
 from httpcore.bodies import shown_bytes
 from httpcore.cookies import cookie_pairs
 from httpcore.masking import auth_scheme, is_secret
+from httpcore.multipart import Part as MultipartPart
+from httpcore.multipart import part_content_type
 from portal.own_cookies import is_portal_cookie
 
 # Samples are shown for bodies up to this size. Nine copies of a large body on every
@@ -66,6 +69,16 @@ Text = tuple[Part, ...]
 
 
 @dataclass(frozen=True)
+class FormPart:
+    """A part of a multipart body, for writers that let their client encode it."""
+
+    name: str
+    value: str  # the text, or a file's name
+    file: bool
+    content_type: str = ""  # a file's, as Try it sends it (httpcore/multipart.py)
+
+
+@dataclass(frozen=True)
 class SampleRequest:
     """The outbound request with its secrets marked, ready to be written as code."""
 
@@ -74,10 +87,13 @@ class SampleRequest:
     headers: tuple[tuple[str, Text], ...]
     body: str | None
     secrets: tuple[Secret, ...]
-    # A multipart body as its parts (name, text or file name, is a file), for writers
-    # that let their client encode it (curl --form); the body holds it encoded too.
-    form_parts: tuple[tuple[str, str, bool], ...] = ()
+    # A multipart body as its parts, for writers that let their client encode it
+    # (curl --form); the body holds it encoded too.
+    form_parts: tuple[FormPart, ...] = ()
     body_file: str = ""  # a file sent as the whole body: read from it by name
+    # Placeholders' text in the body (samples/placeholders.py): "{name}" stands for a
+    # value the reader fills in, unencoded.
+    body_placeholders: tuple[str, ...] = ()
 
     @property
     def origin(self) -> str:
@@ -340,6 +356,27 @@ def sample_request_via(
         headers=headers,
         body=body,
         secrets=tuple(env.secrets),
-        form_parts=tuple(values.form_parts),
+        form_parts=_form_parts(operation=operation, values=values),
         body_file=values.body_file,
+    )
+
+
+def _form_parts(*, operation: Operation, values: TryItValues) -> tuple[FormPart, ...]:
+    """The multipart body's parts; a file's with the Content-Type Try it sends it with."""
+    documented = {
+        part.name: part.content_type
+        for part in documented_parts(operation, values.media_type or None) or []
+    }
+    return tuple(
+        FormPart(
+            name=name,
+            value=value,
+            file=is_file,
+            content_type=part_content_type(
+                MultipartPart(name, b"", filename=value, content_type=documented.get(name, ""))
+            )
+            if is_file
+            else "",
+        )
+        for name, value, is_file in values.form_parts
     )

@@ -38,11 +38,11 @@ def write_curl(request: SampleRequest) -> str:
     pipe = ""
     if request.form_parts:
         # --form-string: a text value starting with @ or < is not a file to read.
-        for part, text, is_file in request.form_parts:
-            if is_file:
-                options.append(f"--form {sh_literal(f'{part}=@{text}')}")
+        for part in request.form_parts:
+            if part.file:
+                options.append(f"--form {sh_literal(f'{part.name}=@{part.value}')}")
             else:
-                options.append(f"--form-string {sh_literal(f'{part}={text}')}")
+                options.append(f"--form-string {sh_literal(f'{part.name}={part.value}')}")
     elif request.body_file:
         options.append(f"--data-binary {sh_literal('@' + request.body_file)}")
     elif request.body is not None:

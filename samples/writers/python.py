@@ -1,5 +1,6 @@
 """The Python sample, with requests: a JSON body as `json=` a Python value, a urlencoded
-body as `data=` its fields, a multipart body as `files=` and `data=`, any other text as
+body as `data=` its fields, a multipart body as `files=` (each file with the part's
+Content-Type Try it sends) and `data=`, any other text as
 `data=` its UTF-8 bytes (samples/python_values.py decides when requests would send the
 same)."""
 
@@ -32,12 +33,18 @@ def write_python(request: SampleRequest) -> str:
         lines.append("}")
         arguments.append("headers=headers")
     if request.form_parts:
-        fields = [(n, v) for n, v, is_file in request.form_parts if not is_file]
-        files = [(n, v) for n, v, is_file in request.form_parts if is_file]
+        texts = [part for part in request.form_parts if not part.file]
+        files = [part for part in request.form_parts if part.file]
         lines.append("data = {")
-        lines += [f"    {py_literal(n)}: {py_literal(v)}," for n, v in fields]
+        lines += [f"    {py_literal(p.name)}: {py_literal(p.value)}," for p in texts]
         lines += ["}", "files = {"]
-        lines += [f'    {py_literal(n)}: open({py_literal(v)}, "rb"),' for n, v in files]
+        # (file name, file, Content-Type): the part's type as Try it sends it, which
+        # requests would otherwise leave out.
+        lines += [
+            f"    {py_literal(p.name)}: ({py_literal(p.value)}, "
+            f'open({py_literal(p.value)}, "rb"), {py_literal(p.content_type)}),'
+            for p in files
+        ]
         lines.append("}")
         arguments += ["data=data", "files=files"]
     elif request.body_file:
@@ -48,7 +55,7 @@ def write_python(request: SampleRequest) -> str:
         lines.append(f"payload = {py_value(value)}")
         arguments.append("json=payload")
     elif request.body is not None and kind == "form":
-        fields = form_fields(request.body) or []
+        fields = form_fields(request.body, placeholders=request.body_placeholders) or []
         lines.append(f"data = {py_fields(fields)}")
         arguments.append("data=data")
     elif request.body is not None:
@@ -75,6 +82,10 @@ def _body_kind(request: SampleRequest) -> str:
     body = request.body or ""
     if (media == "application/json" or media.endswith("+json")) and json_value(body)[0]:
         return "json"
-    if media == "application/x-www-form-urlencoded" and body and form_fields(body) is not None:
+    if (
+        media == "application/x-www-form-urlencoded"
+        and body
+        and form_fields(body, placeholders=request.body_placeholders) is not None
+    ):
         return "form"
     return "text"

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -466,6 +467,19 @@ def test_python_sends_urlencoded_fields_as_data():
     # urlencode would write "a%20b" as "a+b": another body, so the text is sent as it is.
     assert _python_body("application/x-www-form-urlencoded", "a=a%20b") == 'body = "a=a%20b"'
     assert _python_body("text/xml", "<a>é</a>") == 'body = "<a>é</a>"'
+
+
+def test_python_writes_a_body_placeholder_as_a_fields_value():
+    request = _request(
+        method="POST",
+        body="sku={sku}&note=x+y%26z",
+        headers=(("Content-Type", ("application/x-www-form-urlencoded",)),),
+        body_placeholders=("{sku}",),
+    )
+    assert 'data = {\n    "sku": "{sku}",\n    "note": "x y&z",\n}\n' in write_python(request)
+    # Without it, the braces are not what urlencode writes: the text is sent as it is.
+    without = write_python(replace(request, body_placeholders=()))
+    assert 'body = "sku={sku}&note=x+y%26z"\n' in without
 
 
 def test_javascript_sends_bytes_when_there_is_no_content_type():

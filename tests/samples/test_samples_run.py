@@ -434,8 +434,8 @@ def test_a_keyed_apis_cookie_sample_reaches_the_backend_through_the_gateway(
 BODIES_SPEC = Path(__file__).resolve().parent.parent / "specs" / "oas30-bodies.yaml"
 
 
-def multipart_parts(request: RecordedRequest) -> list[tuple[str, str | None, bytes]]:
-    """The parts the backend received: name, file name and content."""
+def multipart_parts(request: RecordedRequest) -> list[tuple[str, str | None, str | None, bytes]]:
+    """The parts the backend received: name, file name, Content-Type and content."""
     head = f"Content-Type: {request.header('Content-Type')}\r\n\r\n".encode()
     message = BytesParser(policy=policy.HTTP).parsebytes(head + request.body)
     assert message.is_multipart()
@@ -444,15 +444,24 @@ def multipart_parts(request: RecordedRequest) -> list[tuple[str, str | None, byt
         name = part.get_param("name", header="content-disposition")
         content = part.get_payload(decode=True)
         assert isinstance(name, str) and isinstance(content, bytes)
-        parts.append((name, part.get_filename(), content))
+        content_type = part["Content-Type"]
+        parts.append((name, part.get_filename(), content_type and str(content_type), content))
     return parts
 
 
-@pytest.mark.parametrize("language", ["curl", "python"])
-def test_a_multipart_sample_sends_the_parts_try_it_sends(client, tmp_path, language):
+@pytest.mark.parametrize(
+    ("language", "documented_type"),
+    [("curl", None), ("python", None), ("python", "application/vnd.example.receipt")],
+    ids=["curl", "python", "python with a documented type"],
+)
+def test_a_multipart_sample_sends_the_parts_try_it_sends(
+    client, tmp_path, language, documented_type
+):
     """Try it uploads a file; the sample (Python: files= and data=), its `<file>`
     placeholder replaced by the file's name as a reader does, reads the same file. Each
-    client writes its own boundary, and the part's Content-Type is left to it."""
+    client writes its own boundary; Python names the file part's Content-Type Try it
+    sends (the document's encoding.contentType, else application/octet-stream), curl
+    picks its own."""
     receipt = b"receipt \x00\xff bytes\r\n"
     fields = {
         "content_type": "multipart/form-data",
@@ -461,11 +470,14 @@ def test_a_multipart_sample_sends_the_parts_try_it_sends(client, tmp_path, langu
     }
     with scripted_server(reply_with(201)) as backend:
         document = yaml.safe_load(BODIES_SPEC.read_text())
+        if documented_type:
+            media = document["paths"]["/orders"]["post"]["requestBody"]["content"]
+            media["multipart/form-data"]["encoding"] = {"receipt": {"contentType": documented_type}}
         api = import_openapi(document=document, api_slug="bodies", service_url=backend.url).api
         # Not on the gateway: the sample calls the backend itself, as Try it does.
         Api.objects.filter(pk=api.pk).update(url_suffix="")
         operation = Operation.objects.get(api=api, operation_id="createOrder")
-        upload = SimpleUploadedFile("receipt.pdf", receipt)
+        upload = SimpleUploadedFile("receipt.pdf", receipt, content_type="text/plain")
         answer = client.post(
             f"/apis/bodies/operations/{operation.slug}/try", {**fields, "part-receipt": upload}
         )
@@ -476,17 +488,22 @@ def test_a_multipart_sample_sends_the_parts_try_it_sends(client, tmp_path, langu
         directory.mkdir()
         (directory / "receipt.pdf").write_bytes(receipt)
         code = samples[language]
-        assert code.count("<file>") == 1
+        # Python's files= names the file twice: the part's file name and the file read.
+        assert code.count("<file>") == (2 if language == "python" else 1)
         run_sample(language, code.replace("<file>", "receipt.pdf"), directory=directory, env={})
         assert len(backend.requests) == 2
     by_try_it, by_sample = backend.requests
-    assert (
-        multipart_parts(by_sample)
-        == multipart_parts(by_try_it)
-        == [
-            ("sku", None, "ABC-1 'q' \"é\"".encode()),
-            ("quantity", None, b"2"),
-            ("receipt", "receipt.pdf", receipt),
+    part_type = documented_type or "application/octet-stream"  # never the browser's
+    expected = [
+        ("sku", None, None, "ABC-1 'q' \"é\"".encode()),
+        ("quantity", None, None, b"2"),
+        ("receipt", "receipt.pdf", part_type, receipt),
+    ]
+    assert multipart_parts(by_try_it) == expected
+    if language == "python":
+        assert multipart_parts(by_sample) == expected
+    else:
+        assert [(n, f, c) for n, f, _, c in multipart_parts(by_sample)] == [
+            (n, f, c) for n, f, _, c in expected
         ]
-    )
     assert (by_sample.method, by_sample.target) == (by_try_it.method, by_try_it.target)
