@@ -26,6 +26,7 @@ from django.contrib.postgres.search import SearchRank, SearchVectorField
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Case, Expression, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.sql.compiler import SQLCompiler
 
 from catalog.models import Operation
@@ -93,6 +94,22 @@ def _camel_pieces(part: str) -> list[str]:
     return pieces
 
 
+def _fts_terms(part: str) -> str:
+    """As _lexemes, in FTS5's query syntax (a part holds letters and digits only)."""
+    whole = f'"{part}"*'
+    pieces = _camel_pieces(part)
+    if len(pieces) < 2:
+        return whole
+    each = " AND ".join(f'"{piece}"*' for piece in pieces)
+    return f"({whole} OR ({each}))"
+
+
+def fts_query_text(*, words: tuple[str, ...]) -> str:
+    """tsquery_text for SQLite's FTS5 index: the same prefixes, all required."""
+    parts = [part for word in words for part in _NOT_ALNUM.split(word) if part]
+    return " AND ".join(_fts_terms(part) for part in parts)
+
+
 def tsquery_text(*, words: tuple[str, ...]) -> str:
     """The raw tsquery the index is asked: the letters and digits of every word, each run
     a prefix, all required; nothing else of the query reaches it. Empty when the query
@@ -125,7 +142,7 @@ def search_operations(*, user: User | AnonymousUser, query: SearchQuery) -> Quer
     if not query.words:
         return operations.none()
     tsquery = tsquery_text(words=query.words)
-    indexed = connection.vendor == "postgresql" and bool(tsquery)
+    indexed = connection.vendor in ("postgresql", "sqlite") and bool(tsquery)
     for word in query.words:
         if indexed and not _NOT_ALNUM.search(word):
             continue  # the index alone decides a word of letters and digits
@@ -152,7 +169,14 @@ def search_operations(*, user: User | AnonymousUser, query: SearchQuery) -> Quer
     operations = operations.alias(tier=tier)
     order: list[str] = ["tier"]
 
-    if indexed:
+    if indexed and connection.vendor == "sqlite":
+        matching = RawSQL(
+            "SELECT rowid FROM operations_operation_search "
+            "WHERE operations_operation_search MATCH %s",
+            (fts_query_text(words=query.words),),
+        )
+        operations = operations.filter(id__in=matching)
+    elif indexed:
         vector = _SearchVectorColumn()
         matched = TsQuery(tsquery, search_type="raw", config="simple")
         operations = operations.alias(vector=vector).filter(vector=matched)

@@ -125,8 +125,15 @@ def test_a_result_shows_its_api_method_path_and_links_to_the_operation(
     assert (
         one(soup, "#search-summary")
         .get_text()
-        .startswith("0 APIs and 1 operation matching “getPetById”.")
-    )
+        .startswith("1 API and 1 operation matching “getPetById”.")
+    )  # the API of a matching operation is found too
+
+
+def test_an_api_is_found_by_any_field_of_its_operations(client: Client, pets: Api) -> None:
+    _api("zoo", "Zoo")
+    response = client.get("/", {"q": "animal"})  # the description of get-pet only
+    assert [api.slug for api in response.context["page"]] == ["petstore"]
+    assert _found(client, "animal") == ["get-pet"]
 
 
 def test_apis_are_still_found_by_their_own_fields(client: Client, pets: Api) -> None:
@@ -286,7 +293,7 @@ def test_postgresql_searches_through_its_full_text_index(client: Client) -> None
         )
     ]
     if connection.vendor != "postgresql":
-        assert "search_vector" not in columns  # SQLite: LIKE alone, no index to keep
+        _sqlite_searches_through_its_fts5_table(client, columns)
         return
     assert "search_vector" in columns
     indexes = connection.introspection.get_constraints(connection.cursor(), "operations_operation")
@@ -307,3 +314,33 @@ def test_postgresql_searches_through_its_full_text_index(client: Client) -> None
             cursor.execute("RESET enable_seqscan")
     assert "operations_operation_search" in plan
     assert _found(client, "needle") == ["op-7"]
+
+
+def _sqlite_searches_through_its_fts5_table(client: Client, columns: list[str]) -> None:
+    assert "search_vector" not in columns
+    api = _api("many", "Many")
+    Operation.objects.bulk_create(
+        Operation(api=api, slug=f"op-{n}", name=f"Operation {n}", url_template=f"/o/{n}")
+        for n in range(200)
+    )
+    Operation.objects.filter(slug="op-7").update(name="Needle here")
+    Operation.objects.filter(slug="op-8").update(operation_id="findHaystackNeedles")
+    Operation.objects.filter(slug="op-9").delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid FROM operations_operation_search "
+            "WHERE operations_operation_search MATCH 'operation'"
+        )
+        indexed = {row[0] for row in cursor.fetchall()}
+    assert indexed == set(Operation.objects.exclude(slug="op-7").values_list("id", flat=True))
+    searched = search_operations(user=AnonymousUser(), query=parse_query(raw="needle"))
+    assert "operations_operation_search MATCH" in str(searched.query)
+    assert _found(client, "needle") == ["op-7", "op-8"]
+    assert _found(client, "Needles haystack") == ["op-8"]  # camel-case pieces, any order
+    assert _found(client, "eedle") == []  # the start of a word, as on PostgreSQL
+
+
+def test_words_past_the_start_of_a_description_are_not_indexed(client: Client, pets: Api) -> None:
+    _operation(pets, "long", name="Long", description="x " * 600 + "albatross " + "y " * 20)
+    _operation(pets, "early", name="Early", description="An albatross, early on.")
+    assert _found(client, "albatross") == ["early"]
