@@ -34,6 +34,9 @@ from catalog.selectors import sees_unpublished
 
 MAX_QUERY_CHARS = 100
 RESULTS_PER_PAGE = 20
+# Matches ranked at most: the index's best, by its own rank (naming fields weigh most).
+# The count then says "more than" beyond it; one more is fetched to know.
+MAX_RANKED = 1000
 # What a result shows of an operation and its API.
 RESULT_COLUMNS = (
     "id",
@@ -134,6 +137,22 @@ def _holds(field: str, text: str) -> Q:
     return Q(**{f"{field}__icontains": text})
 
 
+def _best_matches(*, query: SearchQuery, tsquery: str) -> RawSQL:
+    """The ids of the operations the index finds, its best first, MAX_RANKED + 1 at most."""
+    if connection.vendor == "sqlite":
+        return RawSQL(
+            "SELECT rowid FROM operations_operation_search "
+            "WHERE operations_operation_search MATCH %s "
+            "ORDER BY bm25(operations_operation_search, 10.0, 5.0, 1.0) LIMIT %s",
+            (fts_query_text(words=query.words), MAX_RANKED + 1),
+        )
+    return RawSQL(
+        "SELECT id FROM operations_operation WHERE search_vector @@ to_tsquery('simple', %s) "
+        "ORDER BY ts_rank(search_vector, to_tsquery('simple', %s)) DESC, id LIMIT %s",
+        (tsquery, tsquery, MAX_RANKED + 1),
+    )
+
+
 def search_operations(*, user: User | AnonymousUser, query: SearchQuery) -> QuerySet[Operation]:
     """The current operations the user may see that match, best first (module docstring)."""
     operations = Operation.objects.current().select_related("api").only(*RESULT_COLUMNS)
@@ -169,17 +188,13 @@ def search_operations(*, user: User | AnonymousUser, query: SearchQuery) -> Quer
     operations = operations.alias(tier=tier)
     order: list[str] = ["tier"]
 
-    if indexed and connection.vendor == "sqlite":
-        matching = RawSQL(
-            "SELECT rowid FROM operations_operation_search "
-            "WHERE operations_operation_search MATCH %s",
-            (fts_query_text(words=query.words),),
-        )
-        operations = operations.filter(id__in=matching)
-    elif indexed:
+    if indexed:
+        # The index's best MAX_RANKED + 1 matches (one more, to know there are more), by
+        # its own rank; the tiers order these only.
+        operations = operations.filter(id__in=_best_matches(query=query, tsquery=tsquery))
+    if indexed and connection.vendor == "postgresql":
         vector = _SearchVectorColumn()
         matched = TsQuery(tsquery, search_type="raw", config="simple")
-        operations = operations.alias(vector=vector).filter(vector=matched)
         operations = operations.alias(rank=SearchRank(vector, matched))
         order.append("-rank")
     return operations.order_by(*order, "api__name", "order", "id")

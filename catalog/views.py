@@ -30,6 +30,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
         "search": search,
         "search_truncated": query.truncated,
         "max_query_chars": operation_search.MAX_QUERY_CHARS,
+        "max_ranked": operation_search.MAX_RANKED,
         "generation": snapshot.configuration_generation(),
         # Changes that send no signal (bulk statements) show as late as in the gateway.
         "cards_seconds": settings.PORTAL_GATEWAY_ROUTE_CACHE_SECONDS,

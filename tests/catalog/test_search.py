@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 
 from catalog.models import Api, Operation
+from catalog import search
 from catalog.search import MAX_QUERY_CHARS, RESULTS_PER_PAGE, parse_query, search_operations
 from openapi.sync import import_openapi
 from tests.factories import make_user
@@ -344,3 +345,20 @@ def test_words_past_the_start_of_a_description_are_not_indexed(client: Client, p
     _operation(pets, "long", name="Long", description="x " * 600 + "albatross " + "y " * 20)
     _operation(pets, "early", name="Early", description="An albatross, early on.")
     assert _found(client, "albatross") == ["early"]
+
+
+def test_the_index_ranks_its_best_matches_only_and_says_more(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "MAX_RANKED", 3)
+    api = _api("bulk", "Bulk")
+    for number in range(6):
+        _operation(api, f"op-{number}", name=f"Item {number}", description="A wombat.")
+    _operation(api, "named", name="Wombat", order=9)
+    response = client.get("/", {"q": "wombat"})
+    # The best by the index's rank (a name hit) among the four it ranks, first.
+    assert [operation.slug for operation in response.context["results"]][0] == "named"
+    assert len(response.context["results"]) == 4
+    summary = one(BeautifulSoup(response.content, "html.parser"), "#search-summary")
+    assert summary.get_text().startswith("1 API and more than 3 operations matching “wombat”.")
+    assert _found(client, "item wombat") == ["op-0", "op-1", "op-2", "op-3"]
