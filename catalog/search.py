@@ -35,7 +35,7 @@ MAX_QUERY_CHARS = 100
 RESULTS_PER_PAGE = 20
 # Matches ranked at most: the index's best, by its own rank (naming fields weigh most).
 # The count then says "more than" beyond it; one more is fetched to know.
-MAX_RANKED = 1000
+MAX_RANKED = 200
 # What a result shows of an operation and its API.
 RESULT_COLUMNS = (
     "id",

@@ -344,7 +344,7 @@ def _sqlite_searches_through_its_fts5_table(client: Client, columns: list[str]) 
     assert [query["sql"] for query in queries.captured_queries] == [
         "SELECT rowid FROM operations_operation_search "
         "WHERE operations_operation_search MATCH '\"needle\"*' "
-        "ORDER BY bm25(operations_operation_search, 10.0, 5.0, 1.0) LIMIT 1001"
+        "ORDER BY bm25(operations_operation_search, 10.0, 5.0, 1.0) LIMIT 201"
     ]
     assert _found(client, "needle") == ["op-7", "op-8"]
     assert _found(client, "Needles haystack") == ["op-8"]  # camel-case pieces, any order
