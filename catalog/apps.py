@@ -10,4 +10,8 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         # The catalog's cache forgets what changes (catalog/invalidation.py).
-        from catalog import invalidation  # noqa: F401
+        # The function SQLite's search index is kept with (catalog/search_words.py).
+        from catalog import (
+            invalidation,  # noqa: F401
+            search_words,  # noqa: F401
+        )

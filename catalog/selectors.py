@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404
 from django.utils.text import slugify
@@ -85,7 +85,12 @@ def visible_apis(*, user: User | AnonymousUser) -> ApiQuerySet:
     return Api.objects.published()
 
 
-def catalog_apis(*, user: User | AnonymousUser, search: str) -> ApiQuerySet:
+def catalog_apis(
+    *,
+    user: User | AnonymousUser,
+    search: str,
+    matching_operations: QuerySet[Operation] | None = None,
+) -> ApiQuerySet:
     """The catalog in one query: each API with its count of current operations.
 
     The count is a correlated subquery rather than a join and GROUP BY, so the database
@@ -94,7 +99,8 @@ def catalog_apis(*, user: User | AnonymousUser, search: str) -> ApiQuerySet:
     COUNT(*) of APIs. Only the columns a card shows are read.
 
     The search looks at names and descriptions and, through a subquery rather than a
-    join, at the names of current operations, so the count stays the API's whole count.
+    join, at `matching_operations` (the operations the search found, through its index),
+    so the count stays the API's whole count.
     A card shows the start of the description only: its first SUMMARY_SOURCE_CHARS
     characters are all that is read and rendered, however long the description.
     """
@@ -111,12 +117,10 @@ def catalog_apis(*, user: User | AnonymousUser, search: str) -> ApiQuerySet:
     )
     text = search.strip()
     if text:
-        operation_named = Operation.objects.current().filter(
-            api=OuterRef("pk"), name__icontains=text
-        )
-        apis = apis.filter(
-            Q(name__icontains=text) | Q(description__icontains=text) | Exists(operation_named)
-        )
+        found = Q(name__icontains=text) | Q(description__icontains=text)
+        if matching_operations is not None:
+            found |= Q(pk__in=matching_operations.order_by().values("api_id"))
+        apis = apis.filter(found)
     return apis.order_by("name")
 
 

@@ -12,12 +12,13 @@ def catalog(request: HttpRequest) -> HttpResponse:
     """The API cards; with ?q= the matching APIs (?page=) and operations (?ops=)."""
     query = operation_search.parse_query(raw=request.GET.get("q", ""))
     search = query.text
-    apis = selectors.catalog_apis(user=request.user, search=search)
+    operations = operation_search.search_operations(user=request.user, query=query)
+    apis = selectors.catalog_apis(user=request.user, search=search, matching_operations=operations)
     page, page_links = selectors.paginate(apis, page=request.GET.get("page"), per_page=24)
     results, result_links = None, None
     if search:
         results, result_links = selectors.paginate(
-            operation_search.search_operations(user=request.user, query=query),
+            operations,
             page=request.GET.get("ops"),
             per_page=operation_search.RESULTS_PER_PAGE,
         )
@@ -29,6 +30,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
         "search": search,
         "search_truncated": query.truncated,
         "max_query_chars": operation_search.MAX_QUERY_CHARS,
+        "max_ranked": operation_search.MAX_RANKED,
         "generation": snapshot.configuration_generation(),
         # Changes that send no signal (bulk statements) show as late as in the gateway.
         "cards_seconds": settings.PORTAL_GATEWAY_ROUTE_CACHE_SECONDS,

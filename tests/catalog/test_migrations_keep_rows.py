@@ -134,3 +134,35 @@ def test_stored_definitions_survive_the_move_to_ordered_text(back_to_latest: Non
 
     assert Api.objects.get(pk=api.pk).openapi == definitions
     assert Operation.objects.get(pk=operation.pk).openapi == {"operationId": "execute"}
+
+
+BEFORE_THE_SMALL_SEARCH_INDEX = [("operations", "0012_operation_search_vector_postgresql")]
+
+
+def test_operations_stored_before_the_search_index_are_found(
+    client: Any, back_to_latest: None
+) -> None:
+    old = _migrate(BEFORE_THE_SMALL_SEARCH_INDEX)
+    api = old.get_model("operations", "Api").objects.create(
+        name="Scoring",
+        slug="scoring",
+        service_url="https://scoring.example.test/v1",
+        published=True,
+    )
+    old.get_model("operations", "Operation").objects.create(
+        api=api,
+        name="Execute",
+        slug="execute",
+        url_template="/execute",
+        operation_id="runScoringJob",
+        description="Scores a batch of penguins.",
+    )
+
+    _migrate(_latest())
+
+    def found(query: str) -> list[str]:
+        return [operation.slug for operation in client.get("/", {"q": query}).context["results"]]
+
+    assert found("penguin") == ["execute"]
+    assert found("Scoring") == ["execute"]  # a camel-case piece of the operationId
+    assert found("walrus") == []

@@ -8,7 +8,9 @@ from bs4 import BeautifulSoup
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from catalog import search
 from catalog.models import Api, Operation
 from catalog.search import MAX_QUERY_CHARS, RESULTS_PER_PAGE, parse_query, search_operations
 from openapi.sync import import_openapi
@@ -125,8 +127,15 @@ def test_a_result_shows_its_api_method_path_and_links_to_the_operation(
     assert (
         one(soup, "#search-summary")
         .get_text()
-        .startswith("0 APIs and 1 operation matching “getPetById”.")
-    )
+        .startswith("1 API and 1 operation matching “getPetById”.")
+    )  # the API of a matching operation is found too
+
+
+def test_an_api_is_found_by_any_field_of_its_operations(client: Client, pets: Api) -> None:
+    _api("zoo", "Zoo")
+    response = client.get("/", {"q": "animal"})  # the description of get-pet only
+    assert [api.slug for api in response.context["page"]] == ["petstore"]
+    assert _found(client, "animal") == ["get-pet"]
 
 
 def test_apis_are_still_found_by_their_own_fields(client: Client, pets: Api) -> None:
@@ -286,7 +295,7 @@ def test_postgresql_searches_through_its_full_text_index(client: Client) -> None
         )
     ]
     if connection.vendor != "postgresql":
-        assert "search_vector" not in columns  # SQLite: LIKE alone, no index to keep
+        _sqlite_searches_through_its_fts5_table(client, columns)
         return
     assert "search_vector" in columns
     indexes = connection.introspection.get_constraints(connection.cursor(), "operations_operation")
@@ -297,13 +306,69 @@ def test_postgresql_searches_through_its_full_text_index(client: Client) -> None
         for n in range(200)
     )
     Operation.objects.filter(slug="op-7").update(name="Needle here")
-    searched = search_operations(user=AnonymousUser(), query=parse_query(raw="needle"))
+    with CaptureQueriesContext(connection) as queries:
+        search_operations(user=AnonymousUser(), query=parse_query(raw="needle"))
+    # The index's best matches are read once, by one statement told not to read the
+    # table whole (the planner would, at 20,000 operations: docs/design.md "Search").
+    statements = [query["sql"] for query in queries.captured_queries]
+    setting = "SET LOCAL enable_seqscan = off"
+    matches = statements[statements.index(setting) + 1]
+    assert "search_vector @@ to_tsquery('simple', " in matches
     with connection.cursor() as cursor:
-        # So few rows would be read whole; the plan shows the index is the one to use.
-        cursor.execute("SET enable_seqscan = off")
-        try:
-            plan = searched.explain()
-        finally:
-            cursor.execute("RESET enable_seqscan")
+        cursor.execute(setting)
+        cursor.execute(f"EXPLAIN {matches}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "operations_operation_search" in plan
     assert _found(client, "needle") == ["op-7"]
+
+
+def _sqlite_searches_through_its_fts5_table(client: Client, columns: list[str]) -> None:
+    assert "search_vector" not in columns
+    api = _api("many", "Many")
+    Operation.objects.bulk_create(
+        Operation(api=api, slug=f"op-{n}", name=f"Operation {n}", url_template=f"/o/{n}")
+        for n in range(200)
+    )
+    Operation.objects.filter(slug="op-7").update(name="Needle here")
+    Operation.objects.filter(slug="op-8").update(operation_id="findHaystackNeedles")
+    Operation.objects.filter(slug="op-9").delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid FROM operations_operation_search "
+            "WHERE operations_operation_search MATCH 'operation'"
+        )
+        indexed = {row[0] for row in cursor.fetchall()}
+    assert indexed == set(Operation.objects.exclude(slug="op-7").values_list("id", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        search_operations(user=AnonymousUser(), query=parse_query(raw="needle"))
+    assert [query["sql"] for query in queries.captured_queries] == [
+        "SELECT rowid FROM operations_operation_search "
+        "WHERE operations_operation_search MATCH '\"needle\"*' "
+        "ORDER BY bm25(operations_operation_search, 10.0, 5.0, 1.0) LIMIT 201"
+    ]
+    assert _found(client, "needle") == ["op-7", "op-8"]
+    assert _found(client, "Needles haystack") == ["op-8"]  # camel-case pieces, any order
+    assert _found(client, "eedle") == []  # the start of a word, as on PostgreSQL
+
+
+def test_words_past_the_start_of_a_description_are_not_indexed(client: Client, pets: Api) -> None:
+    _operation(pets, "long", name="Long", description="x " * 600 + "albatross " + "y " * 20)
+    _operation(pets, "early", name="Early", description="An albatross, early on.")
+    assert _found(client, "albatross") == ["early"]
+
+
+def test_the_index_ranks_its_best_matches_only_and_says_more(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "MAX_RANKED", 3)
+    api = _api("bulk", "Bulk")
+    for number in range(6):
+        _operation(api, f"op-{number}", name=f"Item {number}", description="A wombat.")
+    _operation(api, "named", name="Wombat", order=9)
+    response = client.get("/", {"q": "wombat"})
+    # The best by the index's rank (a name hit) among the four it ranks, first.
+    assert response.context["results"][0].slug == "named"
+    assert len(response.context["results"]) == 4
+    summary = one(BeautifulSoup(response.content, "html.parser"), "#search-summary")
+    assert summary.get_text().startswith("1 API and more than 3 operations matching “wombat”.")
+    assert _found(client, "item wombat") == ["op-0", "op-1", "op-2", "op-3"]

@@ -371,8 +371,9 @@ def test_the_main_actions_are_big_enough_to_touch_on_a_phone(
         context.close()
     # Each kind was there to measure: Send, Add header, two Copy buttons, Open in history
     # and Save, four header buttons; the brand, the menu button, Search, four page links;
-    # the menu's nine links, the colour mode menu and Sign out; two calls; the demo's two collections (their
-    # headers) and their five requests; Show, Copy and Regenerate of both keys.
+    # the menu's nine links, the colour mode menu and Sign out; two calls; the demo's two
+    # collections (their headers) and their five requests; Show, Copy and Regenerate of
+    # both keys.
     assert found == {
         "operation": 10,
         "catalog": 7,
