@@ -41,11 +41,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.gunicorn_portal import free_port, gunicorn
+from bench.gunicorn_portal import gunicorn
 from bench.load_generators import run_load
 from bench.loopback_backend import backend, direct_call
 from bench.report import Report, load_average, ms, percentile, time_limit
 from bench.workspace import workspace
+from tests.processes import free_port
 
 GOAL_P50 = 0.005
 WARM_UP = 30

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,12 +13,7 @@ from pathlib import Path
 
 from bench.processes import children_of
 from bench.workspace import PYTHON, REPO, Workspace
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.processes import free_port, stop
 
 
 @dataclass
@@ -62,12 +56,7 @@ def gunicorn(space: Workspace, *, name: str = "portal", **extra: str) -> Iterato
         _wait_for(portal)
         yield portal
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=30)
 
 
 def gunicorn_layout(env: dict[str, str]) -> tuple[int, int]:

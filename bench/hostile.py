@@ -48,7 +48,6 @@ sys.path.insert(0, str(REPO))
 
 import trustme  # noqa: E402 - after the sys.path insert, like the imports below
 
-from bench.gunicorn_portal import free_port  # noqa: E402
 from bench.hostile_cases import (  # noqa: E402
     DEMO_KEY,
     EMOJI_TEXT,
@@ -72,6 +71,7 @@ from tests.backends import (  # noqa: E402
     reply_with,
     scripted_server,
 )
+from tests.processes import free_port, stop  # noqa: E402
 
 GOAL_GROWTH_MB = 50
 # The cases whose memory is measured, by name.
@@ -231,12 +231,7 @@ def portal(
         wait_until_up(base, process, workdir / f"{name}.log")
         yield base, process.pid
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
 
 

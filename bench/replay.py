@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.gunicorn_portal import free_port  # noqa: E402
 from bench.processes import cpu_seconds, own_cpu_seconds  # noqa: E402
+from tests.processes import free_port  # noqa: E402
 
 # Everything is bounded: a hung server or run must not hold a CI machine.
 TIME_LIMIT_SECONDS = 300

@@ -13,11 +13,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def stop(process: subprocess.Popen) -> None:
-    """Terminate the process, killing it if it has not ended within 10 s."""
+def stop(process: subprocess.Popen, *, timeout: float = 10) -> None:
+    """Terminate the process, killing it if it has not ended within `timeout` seconds."""
     process.terminate()
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()

@@ -12,7 +12,7 @@ from catalog.models import Api, ApiServer, Operation
 from console.models import Exchange
 from console.servers import UNKNOWN_SERVER
 from gateway.models import GatewayCall
-from tests.factories import make_product, make_subscription, make_user
+from tests.factories import make_subscription, make_user
 from tests.markup import attr, one
 from tests.servers_fixtures import make_operation
 
@@ -169,15 +169,7 @@ def test_a_remembered_server_that_was_removed_falls_back_to_the_first(client, op
     assert selected(soup_of(client.get(page_url(operation)))) == "service"
 
 
-# --- An API on the gateway, behind a key ---------------------------------------------
-
-
-@pytest.fixture
-def keyed(first, second) -> Operation:
-    operation = make_operation(f"{first.url}/v1", url_suffix="two")
-    ApiServer.objects.create(api=operation.api, url=f"{second.url}/v2", description="Sandbox")
-    make_product(operation.api, slug="starter", rate=5, quota=100)
-    return operation
+# --- An API on the gateway, behind a key (the `keyed` fixture) ------------------------
 
 
 def test_on_the_gateway_the_gateway_comes_first_and_the_service_url_is_for_staff(
