@@ -2,39 +2,38 @@
 
 A query is split at whitespace into words; an operation matches when every word is in
 its name, operationId, URL template, tags or description, as plain text (no character
-of the query is an operator or a wildcard). On SQLite LIKE decides. On PostgreSQL the
-full-text index (catalog/migrations/0011) does, for words of letters and digits (a word
-of the documentation starting with each), and ranks; a word holding other characters
-must also be in a field as typed (LIKE, on the rows the index found).
+of the query is an operator or a wildcard). The full-text index of each database (FTS5
+on SQLite, a tsvector on PostgreSQL: migrations 0013 and 0014) decides for the letters
+and digits of the words (a word of the documentation starting with each); a word holding
+other characters must also be in a field as typed (LIKE, on the rows the index found).
+A query without a letter or digit reads what the process keeps of the short fields.
 
-Results come ranked: an operation whose operationId, name or URL template is the query
-first, then one whose operationId, name or URL template holds it, then one whose tags
-do, then the rest (a description hit); on PostgreSQL by full-text rank within each of
-these, then by API name and the operation's order.
+Results come ranked, the same on both databases: an operation whose operationId, name or
+URL template is the query first, then one whose operationId, name or URL template holds
+it, then one whose tags do, then the rest (a description hit); within each, by API name
+and the operation's order.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.contrib.postgres.search import SearchQuery as TsQuery
-from django.contrib.postgres.search import SearchRank, SearchVectorField
-from django.db import connection, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Case, Expression, IntegerField, Q, QuerySet, Value, When
-from django.db.models.sql.compiler import SQLCompiler
+from django.db import connection
+from django.db.models import Q
 
+from catalog import snapshot
 from catalog.models import Operation
-from catalog.selectors import sees_unpublished
+from catalog.selectors import RowsInOrder, sees_unpublished
 
 MAX_QUERY_CHARS = 100
 RESULTS_PER_PAGE = 20
-# Matches ranked at most: the index's best, by its own rank (naming fields weigh most).
-# The count then says "more than" beyond it; one more is fetched to know.
+# Matches ranked at most: the index's naming hits first, then tags, then the rest. The
+# count then says "more than" beyond it; one more is fetched to know.
 MAX_RANKED = 200
 # What a result shows of an operation and its API.
 RESULT_COLUMNS = (
@@ -114,97 +113,237 @@ def fts_query_text(*, words: tuple[str, ...]) -> str:
 
 def tsquery_text(*, words: tuple[str, ...]) -> str:
     """The raw tsquery the index is asked: the letters and digits of every word, each run
-    a prefix, all required; nothing else of the query reaches it. Empty when the query
-    has no letter or digit."""
+    a prefix, all required; nothing else of the query reaches it. Empty when the query has
+    no letter or digit."""
     parts = [part for word in words for part in _NOT_ALNUM.split(word) if part]
     return " & ".join(_lexemes(part) for part in parts)
-
-
-class _SearchVectorColumn(Expression):
-    """The PostgreSQL-only column of migration 0011, which the model does not declare."""
-
-    output_field = SearchVectorField()
-
-    def as_sql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
-    ) -> tuple[str, list[Any]]:
-        table = compiler.quote_name_unless_alias(Operation._meta.db_table)
-        return f'{table}."search_vector"', []
 
 
 def _holds(field: str, text: str) -> Q:
     return Q(**{f"{field}__icontains": text})
 
 
-def _best_matches(*, query: SearchQuery, tsquery: str) -> list[int]:
-    """The ids of the operations the index finds, its best first, MAX_RANKED + 1 at most.
+@dataclass(frozen=True)
+class _Candidate:
+    """What ranking reads of a matching operation."""
 
-    Read once, so that the counts and the page do not each search again. On PostgreSQL
-    the planner, its cost of random reads set for disks, prefers reading the table whole
-    to the index for any word in more than a few hundred rows (40-240 ms at 20,000
-    operations, against 1-5 ms): for this one statement it is told not to.
+    id: int
+    api_id: int
+    api_name: str
+    order: int
+    name: str
+    operation_id: str
+    url_template: str
+    tags: str
+
+
+# The columns a candidate is read from, in _Candidate's order.
+_CANDIDATE_COLUMNS = (
+    "id",
+    "api_id",
+    "api__name",
+    "order",
+    "name",
+    "operation_id",
+    "url_template",
+    "tags",
+)
+
+
+def _candidate(row: tuple[Any, ...]) -> _Candidate:
+    operation_id, api_id, api_name, order, name, operation_key, url_template, tags = row
+    return _Candidate(
+        id=operation_id,
+        api_id=api_id,
+        api_name=api_name,
+        order=order,
+        name=name,
+        operation_id=operation_key,
+        url_template=url_template,
+        tags=tags,
+    )
+
+
+@dataclass(frozen=True)
+class OperationMatches:
+    """The operations a search found, best first: MAX_RANKED + 1 at most (one more than
+    are ranked, to know there are more), and the APIs they belong to."""
+
+    ids: list[int]
+    api_ids: frozenset[int]
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    def operations(self) -> RowsInOrder[Operation]:
+        """The matches as operations to show, read a page at a time (a Paginator's list)."""
+        shown = Operation.objects.select_related("api").only(*RESULT_COLUMNS)
+        return RowsInOrder(self.ids, shown.in_bulk)
+
+
+def _best_matches(*, query: SearchQuery) -> list[int]:
+    """The ids of the operations the index finds, MAX_RANKED + 1 at most (one more than are
+    ranked, to know there are more).
+
+    The best are taken field by field: matches in the naming fields first, then in the
+    tags, then anywhere (the description, or the words in different fields), each step
+    unordered and limited to MAX_RANKED + 1 (the last step alone holds that many when
+    there are, whatever the others found). Asking the index for its own best (ordering by
+    ts_rank or bm25) ranks every match first: 15-25 ms for a word in thousands of rows at
+    20,000 operations, against about 1 ms a step. On PostgreSQL the steps are one
+    statement, a function of migration 0014 (for its planner setting).
     """
-    if connection.vendor == "sqlite":
-        sql = (
-            "SELECT rowid FROM operations_operation_search "
-            "WHERE operations_operation_search MATCH %s "
-            "ORDER BY bm25(operations_operation_search, 10.0, 5.0, 1.0) LIMIT %s"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (fts_query_text(words=query.words), MAX_RANKED + 1))
-            return [row[0] for row in cursor.fetchall()]
-    sql = (
-        "SELECT id FROM operations_operation WHERE search_vector @@ to_tsquery('simple', %s) "
-        "ORDER BY ts_rank(search_vector, to_tsquery('simple', %s)) DESC, id LIMIT %s"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(sql, (tsquery, tsquery, MAX_RANKED + 1))
-        return [row[0] for row in cursor.fetchall()]
+    wanted = MAX_RANKED + 1
+    found: dict[int, None] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            terms = fts_query_text(words=query.words)
+            for match in (f"{{naming}} : ({terms})", f"{{tags}} : ({terms})", terms):
+                cursor.execute(
+                    "SELECT rowid FROM operations_operation_search "
+                    "WHERE operations_operation_search MATCH %s LIMIT %s",
+                    (match, wanted),
+                )
+                found.update(dict.fromkeys(row[0] for row in cursor.fetchall()))
+                if len(found) >= wanted:
+                    break
+        else:
+            cursor.execute(
+                "SELECT hit_id FROM operations_operation_best_matches("
+                "to_tsquery('simple', %s), %s)",
+                (tsquery_text(words=query.words), wanted),
+            )
+            found.update(dict.fromkeys(row[0] for row in cursor.fetchall()))
+    return list(found)[:wanted]
 
 
-def search_operations(*, user: User | AnonymousUser, query: SearchQuery) -> QuerySet[Operation]:
-    """The current operations the user may see that match, best first (module docstring)."""
-    operations = Operation.objects.current().select_related("api").only(*RESULT_COLUMNS)
-    if not sees_unpublished(user):  # visible_apis, as a condition on the joined API
-        operations = operations.filter(api__published=True)
-    if not query.words:
-        return operations.none()
-    tsquery = tsquery_text(words=query.words)
-    indexed = connection.vendor in ("postgresql", "sqlite") and bool(tsquery)
+def _indexed_candidates(*, query: SearchQuery, published_only: bool) -> list[_Candidate]:
+    """The index's best matches the viewer may see, and that hold every word with other
+    characters than letters and digits as typed (the index saw only its letters and digits)."""
+    ids = _best_matches(query=query)
+    if not ids:
+        return []
+    rows = Operation.objects.current().filter(id__in=ids)
+    if published_only:  # visible_apis, as a condition on the joined API
+        rows = rows.filter(api__published=True)
     for word in query.words:
-        if indexed and not _NOT_ALNUM.search(word):
-            continue  # the index alone decides a word of letters and digits
-        # A word without a letter or digit (`%`, `&`) is looked for in the short fields
-        # only: it would otherwise read every description, for a match nobody wants.
-        fields = SEARCHED_FIELDS if _NOT_ALNUM.sub("", word) else SHORT_FIELDS
-        any_field = Q()
-        for field in fields:
-            any_field |= _holds(field, word)
-        operations = operations.filter(any_field)
+        if _NOT_ALNUM.search(word):
+            # A word without a letter or digit (`%`, `&`) is looked for in the short fields
+            # only, as when the whole query is such words.
+            fields = SEARCHED_FIELDS if _NOT_ALNUM.sub("", word) else SHORT_FIELDS
+            any_field = Q()
+            for field in fields:
+                any_field |= _holds(field, word)
+            rows = rows.filter(any_field)
+    return [_candidate(row) for row in rows.order_by().values_list(*_CANDIDATE_COLUMNS)]
 
-    exact = Q()
-    named = Q()
-    for field in NAMING_FIELDS:
-        exact |= Q(**{f"{field}__iexact": query.text})
-        named |= _holds(field, query.text)
-    tier = Case(
-        When(exact, then=Value(0)),
-        When(named, then=Value(1)),
-        When(_holds("tags", query.text), then=Value(2)),
-        default=Value(3),
-        output_field=IntegerField(),
+
+@dataclass(frozen=True)
+class _ShortFields:
+    """Every current operation as a candidate, whether its API is published, and one text
+    of their short fields (name, operationId, URL template, tags), case-folded: each
+    operation's fields joined by line breaks, the operations by NUL, `starts` the offset
+    of each operation's part."""
+
+    candidates: list[_Candidate]
+    published: list[bool]
+    text: str
+    starts: list[int]
+
+    def holding(self, word: str) -> set[int]:
+        """The positions in `candidates` of the operations whose short fields hold word."""
+        found: set[int] = set()
+        at = self.text.find(word)
+        while at >= 0:
+            position = bisect_right(self.starts, at) - 1
+            found.add(position)
+            # On to the next operation: it holds the word or not whatever else is here.
+            following = position + 1
+            at = (
+                self.text.find(word, self.starts[following]) if following < len(self.starts) else -1
+            )
+        return found
+
+
+def _short_fields() -> _ShortFields:
+    """Kept by the process until the catalog changes (catalog/snapshot.py). A query without
+    a letter or digit has no index to ask; this is what it reads instead of the table
+    (whose short columns, on SQLite, follow the description's overflow pages: 80-150 ms at
+    20,000 operations, against 1-3 ms here)."""
+    rows = Operation.objects.current().order_by().values_list(*_CANDIDATE_COLUMNS, "api__published")
+    candidates: list[_Candidate] = []
+    published: list[bool] = []
+    parts: list[str] = []
+    starts: list[int] = []
+    offset = 0
+    for *columns, is_published in rows.iterator(chunk_size=2000):
+        candidate = _candidate(tuple(columns))
+        part = "\n".join(
+            (candidate.name, candidate.operation_id, candidate.url_template, candidate.tags)
+        ).casefold()
+        candidates.append(candidate)
+        published.append(bool(is_published))
+        parts.append(part)
+        starts.append(offset)
+        offset += len(part) + 1
+    return _ShortFields(
+        candidates=candidates, published=published, text="\0".join(parts), starts=starts
     )
-    operations = operations.alias(tier=tier)
-    order: list[str] = ["tier"]
 
-    if indexed:
-        # The index's best MAX_RANKED + 1 matches (one more, to know there are more), by
-        # its own rank; the tiers order these only.
-        operations = operations.filter(id__in=_best_matches(query=query, tsquery=tsquery))
-    if indexed and connection.vendor == "postgresql":
-        vector = _SearchVectorColumn()
-        matched = TsQuery(tsquery, search_type="raw", config="simple")
-        operations = operations.alias(rank=SearchRank(vector, matched))
-        order.append("-rank")
-    return operations.order_by(*order, "api__name", "order", "id")
+
+def _scanned_candidates(*, query: SearchQuery, published_only: bool) -> list[_Candidate]:
+    """The operations holding every word (of neither letters nor digits) in a short field."""
+    fields = snapshot.part("search-short-fields", _short_fields)
+    positions: set[int] | None = None
+    for word in query.words:
+        holding = fields.holding(word.casefold())
+        positions = holding if positions is None else positions & holding
+        if not positions:
+            return []
+    return [
+        fields.candidates[position]
+        for position in sorted(positions or ())
+        if fields.published[position] or not published_only
+    ]
+
+
+def _tier(candidate: _Candidate, *, text: str) -> int:
+    """0: the query is the operationId, name or URL template; 1: one of them holds it;
+    2: the tags hold it; 3: the rest (the description, or words apart)."""
+    naming = [
+        candidate.operation_id.casefold(),
+        candidate.name.casefold(),
+        candidate.url_template.casefold(),
+    ]
+    if text in naming:
+        return 0
+    if any(text in field for field in naming):
+        return 1
+    if text in candidate.tags.casefold():
+        return 2
+    return 3
+
+
+def search_operations(*, user: User | AnonymousUser, query: SearchQuery) -> OperationMatches:
+    """The current operations the user may see that match, best first (module docstring)."""
+    if not query.words:
+        return OperationMatches(ids=[], api_ids=frozenset())
+    published_only = not sees_unpublished(user)
+    if tsquery_text(words=query.words):
+        candidates = _indexed_candidates(query=query, published_only=published_only)
+    else:
+        candidates = _scanned_candidates(query=query, published_only=published_only)
+    text = query.text.casefold()
+    candidates.sort(
+        key=lambda candidate: (
+            _tier(candidate, text=text),
+            candidate.api_name,
+            candidate.order,
+            candidate.id,
+        )
+    )
+    return OperationMatches(
+        ids=[candidate.id for candidate in candidates[: MAX_RANKED + 1]],
+        api_ids=frozenset(candidate.api_id for candidate in candidates),
+    )

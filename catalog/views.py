@@ -1,10 +1,14 @@
+from collections.abc import Sequence
+
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from catalog import search as operation_search
 from catalog import selectors, snapshot
+from catalog.models import Api
 
 
 @require_GET
@@ -12,13 +16,19 @@ def catalog(request: HttpRequest) -> HttpResponse:
     """The API cards; with ?q= the matching APIs (?page=) and operations (?ops=)."""
     query = operation_search.parse_query(raw=request.GET.get("q", ""))
     search = query.text
-    operations = operation_search.search_operations(user=request.user, query=query)
-    apis = selectors.catalog_apis(user=request.user, search=search, matching_operations=operations)
+    matches = operation_search.search_operations(user=request.user, query=query)
+    apis: Sequence[Api] | QuerySet[Api]
+    if search:
+        apis = selectors.matching_cards(
+            user=request.user, search=search, matching_api_ids=matches.api_ids
+        )
+    else:
+        apis = selectors.catalog_apis(user=request.user)
     page, page_links = selectors.paginate(apis, page=request.GET.get("page"), per_page=24)
     results, result_links = None, None
     if search:
         results, result_links = selectors.paginate(
-            operations,
+            matches.operations(),
             page=request.GET.get("ops"),
             per_page=operation_search.RESULTS_PER_PAGE,
         )

@@ -11,8 +11,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from catalog import search
+from catalog import snapshot as catalog_snapshot
 from catalog.models import Api, Operation
 from catalog.search import MAX_QUERY_CHARS, RESULTS_PER_PAGE, parse_query, search_operations
+from catalog.selectors import RowsInOrder
 from openapi.sync import import_openapi
 from tests.factories import make_user
 from tests.markup import attr, one
@@ -308,17 +310,24 @@ def test_postgresql_searches_through_its_full_text_index(client: Client) -> None
     Operation.objects.filter(slug="op-7").update(name="Needle here")
     with CaptureQueriesContext(connection) as queries:
         search_operations(user=AnonymousUser(), query=parse_query(raw="needle"))
-    # The index's best matches are read once, by one statement told not to read the
-    # table whole (the planner would, at 20,000 operations: docs/design.md "Search").
-    statements = [query["sql"] for query in queries.captured_queries]
-    setting = "SET LOCAL enable_seqscan = off"
-    matches = statements[statements.index(setting) + 1]
-    assert "search_vector @@ to_tsquery('simple', " in matches
+    # The index's best matches are read by one statement, a function told not to read the
+    # table whole (the planner would, at 20,000 operations: docs/design.md "Search"), then
+    # the rows found.
+    best, rows = (query["sql"] for query in queries.captured_queries)
+    assert best.startswith("SELECT hit_id FROM operations_operation_best_matches(")
+    assert "LIKE" not in rows
     with connection.cursor() as cursor:
-        cursor.execute(setting)
-        cursor.execute(f"EXPLAIN {matches}")
+        cursor.execute(
+            "SELECT proconfig FROM pg_proc WHERE proname = 'operations_operation_best_matches'"
+        )
+        assert cursor.fetchone() == (["enable_seqscan=off"],)
+        cursor.execute("SET LOCAL enable_seqscan = off")  # as the function's SET clause
+        cursor.execute(
+            "EXPLAIN SELECT id FROM operations_operation "
+            "WHERE search_naming @@ to_tsquery('simple', 'needle:*') LIMIT 201"
+        )
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "operations_operation_search" in plan
+    assert "operations_operation_search_naming" in plan
     assert _found(client, "needle") == ["op-7"]
 
 
@@ -341,11 +350,18 @@ def _sqlite_searches_through_its_fts5_table(client: Client, columns: list[str]) 
     assert indexed == set(Operation.objects.exclude(slug="op-7").values_list("id", flat=True))
     with CaptureQueriesContext(connection) as queries:
         search_operations(user=AnonymousUser(), query=parse_query(raw="needle"))
-    assert [query["sql"] for query in queries.captured_queries] == [
-        "SELECT rowid FROM operations_operation_search "
-        "WHERE operations_operation_search MATCH '\"needle\"*' "
-        "ORDER BY bm25(operations_operation_search, 10.0, 5.0, 1.0) LIMIT 201"
+    # Field by field, each unordered and limited, until enough are found; then the rows.
+    statements = [query["sql"] for query in queries.captured_queries]
+    select = "SELECT rowid FROM operations_operation_search WHERE operations_operation_search"
+    assert statements[:3] == [
+        f"{select} MATCH '{{naming}} : (\"needle\"*)' LIMIT 201",
+        f"{select} MATCH '{{tags}} : (\"needle\"*)' LIMIT 201",
+        f"{select} MATCH '\"needle\"*' LIMIT 201",
     ]
+    taken = f"({Operation.objects.get(slug='op-7').pk}, {Operation.objects.get(slug='op-8').pk})"
+    assert len(statements) == 4
+    assert f'"operations_operation"."id" IN {taken}' in statements[3]
+    assert "LIKE" not in statements[3]
     assert _found(client, "needle") == ["op-7", "op-8"]
     assert _found(client, "Needles haystack") == ["op-8"]  # camel-case pieces, any order
     assert _found(client, "eedle") == []  # the start of a word, as on PostgreSQL
@@ -372,3 +388,70 @@ def test_the_index_ranks_its_best_matches_only_and_says_more(
     summary = one(BeautifulSoup(response.content, "html.parser"), "#search-summary")
     assert summary.get_text().startswith("1 API and more than 3 operations matching “wombat”.")
     assert _found(client, "item wombat") == ["op-0", "op-1", "op-2", "op-3"]
+
+
+def test_past_the_cap_naming_hits_are_taken_before_tags_and_descriptions(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "MAX_RANKED", 2)
+    api = _api("bulk", "Bulk")
+    for number in range(4):  # first in the index, but hits in the description only
+        _operation(api, f"told-{number}", name=f"Told {number}", description="About a quokka.")
+    _operation(api, "tagged", name="Tagged", tags="quokka")
+    _operation(api, "named", name="Quokka", order=9)
+    _operation(api, "path", name="Path", url_template="/quokkas", order=8)
+    assert _found(client, "quokka") == ["named", "path", "tagged"]
+    monkeypatch.setattr(search, "MAX_RANKED", 3)
+    assert _found(client, "quokka") == ["named", "path", "tagged", "told-0"]
+
+
+def test_a_query_without_letters_or_digits_reads_what_the_process_keeps(
+    client: Client, punctuated: Api
+) -> None:
+    anonymous = AnonymousUser()
+    assert search_operations(user=anonymous, query=parse_query(raw="&")).count == 1
+    with CaptureQueriesContext(connection) as queries:
+        matches = search_operations(user=anonymous, query=parse_query(raw="( !"))
+    assert len(queries) == 0
+    assert [Operation.objects.get(pk=pk).slug for pk in matches.ids] == ["cats"]
+    # A change is seen at once: the kept fields go with the catalog's generation.
+    _operation(punctuated, "pipes", name="Pipes | and ( brackets !", url_template="/p")
+    assert _found(client, "( !") == ["cats", "pipes"]
+    operation = Operation.objects.get(slug="cats")
+    operation.name = "Cats and dogs"
+    operation.save()
+    assert _found(client, "( !") == ["pipes"]
+    Operation.objects.filter(slug="pipes").update(removed=True)  # a bulk statement: no signal
+    catalog_snapshot.forget_local()  # as PORTAL_GATEWAY_ROUTE_CACHE_SECONDS later
+    assert _found(client, "( !") == []
+
+
+def test_a_found_apis_card_counts_its_current_operations(client: Client, pets: Api) -> None:
+    _operation(pets, "old", name="Old pet", removed=True)
+
+    def card_count() -> int:
+        response = client.get("/", {"q": "orders"})
+        [card] = response.context["page"]
+        return card.operation_count
+
+    assert card_count() == 3
+    _operation(pets, "new", name="New")
+    assert card_count() == 4
+
+
+def test_rows_in_order_load_only_the_slice_asked_for() -> None:
+    loaded: list[list[int]] = []
+
+    def load(ids: list[int]) -> dict[int, str]:
+        loaded.append(ids)
+        return {row_id: f"row {row_id}" for row_id in ids if row_id != 7}  # 7 is gone
+
+    rows = RowsInOrder([9, 3, 7, 5], load)
+    assert len(rows) == 4
+    assert rows[1:4] == ["row 3", "row 5"]
+    assert rows[0] == "row 9"
+    assert rows[-1] == "row 5"
+    assert rows[10:] == []
+    assert loaded == [[3, 7, 5], [9], [5]]  # an empty slice loads nothing
+    with pytest.raises(IndexError):
+        rows[10]
