@@ -222,7 +222,7 @@ def _render_json(text: str, *, note: str, parts: int | None) -> RenderedBody:
         return RenderedBody(kind="text", text=pretty, note=TOO_LARGE_TO_HIGHLIGHT, cut=not whole)
     if parts is ALL_PARTS:
         return RenderedBody(kind="text", text=pretty, note=note, whole=True)
-    shown = pretty if whole else _cut_after_line(pretty, limit=limit)
+    shown = pretty if whole else _cut_at_line(pretty, limit=limit)
     try:
         highlighted = highlight.highlight_json(shown, max_chars=HIGHLIGHT_MAX_MARKUP_CHARS)
     except highlight.TooLarge:
@@ -232,13 +232,14 @@ def _render_json(text: str, *, note: str, parts: int | None) -> RenderedBody:
     )
 
 
-def _cut_after_line(pretty: str, *, limit: int) -> str:
-    """The first `limit` characters of `pretty`, ended after its last line break when one
-    is in their second half: a part ends between tokens, as json.dumps wrote them.
-    Cut elsewhere (a string longer than half a part), it is still escaped whole and its
-    markup valid: highlight.py closes every span it opens in the same token."""
+def _cut_at_line(pretty: str, *, limit: int) -> str:
+    """The first `limit` characters of `pretty`, ended at its last line break (left out:
+    the highlighted text ends with one) when one is in their second half: a part ends
+    between tokens, as json.dumps wrote them. Cut elsewhere (inside a string longer than
+    half a part), it is still escaped whole and its markup valid: highlight.py closes
+    every span it opens within the token."""
     end = pretty.rfind("\n", limit // 2, limit)
-    return pretty[: end + 1 if end >= 0 else limit]
+    return pretty[: end if end >= 0 else limit]
 
 
 def _pretty(parsed: object, *, limit: int) -> tuple[str, bool]:

@@ -136,7 +136,7 @@ def test_only_the_beginning_of_a_large_body_is_decoded():
     assert rendered.text == "a" + "é" * (DISPLAY_MAX_CHARS - 1)
 
 
-def test_large_json_is_highlighted_a_part_at_a_time_cut_after_a_line(settings):
+def test_large_json_is_highlighted_a_part_at_a_time_cut_at_a_line(settings):
     value = [{"id": n, "name": "<x>" * 30, "ok": True} for n in range(14_000)]
     body = json.dumps(value).encode()  # 1.9 MB pretty, 1.7 MB as received
     pretty = json.dumps(value, indent=2)
@@ -149,7 +149,7 @@ def test_large_json_is_highlighted_a_part_at_a_time_cut_after_a_line(settings):
         1,
         True,
     )
-    assert part // 2 < len(first.text) <= part and first.text.endswith(",\n")
+    assert part // 2 < len(first.text) <= part and first.text.endswith(",")
     assert pretty.startswith(first.text)
     names = first.text.count('"name"')
     assert first.highlighted.count('<span class="nt">"name"</span>') == names < 14_000
