@@ -82,6 +82,11 @@ class RenderedBody:
     whole: bool = False
 
     @property
+    def text_blocks(self) -> SafeString:
+        """`text` escaped, in blocks that Chromium lays out only near the view."""
+        return highlight.escape_blocks(self.text)
+
+    @property
     def next_parts(self) -> int:
         return min(self.parts + 1, MAX_PARTS)
 
@@ -224,7 +229,9 @@ def _render_json(text: str, *, note: str, parts: int | None) -> RenderedBody:
         return RenderedBody(kind="text", text=pretty, note=note, whole=True)
     shown = pretty if whole else _cut_at_line(pretty, limit=limit)
     try:
-        highlighted = highlight.highlight_json(shown, max_chars=HIGHLIGHT_MAX_MARKUP_CHARS)
+        highlighted = highlight.highlight_json(
+            shown, max_chars=HIGHLIGHT_MAX_MARKUP_CHARS, blocks=True
+        )
     except highlight.TooLarge:
         return RenderedBody(kind="text", text=shown, note=TOO_LARGE_TO_HIGHLIGHT, cut=not whole)
     return RenderedBody(

@@ -94,7 +94,7 @@ def test_show_all_is_the_whole_as_plain_text(client, owner):
     block = one(every, "[data-body-kind]")
     assert block["data-body-kind"] == "text"
     assert one(block, "code").get_text() == PRETTY
-    assert not block.select("span")
+    assert {tuple(span["class"]) for span in block.select("span")} == {("code-part",)}
     assert "as plain text" in one(every, "[data-part-shown]").get_text()
     assert one(every, "[data-show-less]")
 
