@@ -149,7 +149,8 @@ _SEND_AND_WAIT = """
     }), 0));
   });
   observer.observe(document.body, {childList: true, subtree: true});
-  [...card.querySelectorAll('button[type=submit]')].find((b) => b.textContent.trim() === 'Send').click();
+  const buttons = [...card.querySelectorAll('button[type=submit]')];
+  buttons.find((button) => button.textContent.trim() === 'Send').click();
 })
 """
 # After a navigation: the load event, then a frame and a task; the time from the start of
@@ -171,7 +172,8 @@ _PRESS_AND_WAIT = """
   const block = document.querySelector('[data-response-content]');
   block.dataset.stale = 'yes';
   const observer = new MutationObserver(() => {
-    const body = document.querySelector('[data-response-content]:not([data-stale]) [data-body-kind]');
+    const shown = '[data-response-content]:not([data-stale]) [data-body-kind]';
+    const body = document.querySelector(shown);
     if (!body) return;
     observer.disconnect();
     requestAnimationFrame(() => setTimeout(() => resolve({
