@@ -10,7 +10,7 @@ from catalog import selectors
 from console.downloads import attachment, extension_for
 from console.kept_files import KeptFileForm, download, replace_file, shown_files
 from console.models import Exchange
-from console.rendering import render_body, render_exchange_body, shown_parts
+from console.rendering import RenderedBody, render_body, render_exchange_body, shown_parts
 from console.tryit import withheld_names
 from console.uploads import capped_uploads
 from gateway.public_urls import portal_url
@@ -258,7 +258,7 @@ def _saved_context(request: SignedInRequest, saved: SavedRequest) -> dict:
     }
 
 
-def _baseline_body(saved: SavedRequest, *, parts: str | None):
+def _baseline_body(saved: SavedRequest, *, parts: str | None) -> RenderedBody:
     return render_body(
         body=bytes(saved.baseline_body),
         content_type=saved.baseline_content_type,
