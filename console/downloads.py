@@ -1,10 +1,13 @@
 """A stored response body as a download: its file name, with an extension matching the
-response's content type (response-12.json)."""
+response's content type (response-12.json), sent as an attachment with nosniff (docs/
+design.md, "Rendering: backend content never runs")."""
 
 from __future__ import annotations
 
 import mimetypes
 from email.message import Message
+
+from django.http import HttpResponse
 
 from console.models import Exchange
 
@@ -47,3 +50,11 @@ def extension_for(content_type: str) -> str:
 
 def download_filename(exchange: Exchange) -> str:
     return f"response-{exchange.pk}{extension_for(exchange.response_content_type)}"
+
+
+def attachment(*, body: bytes, filename: str) -> HttpResponse:
+    """The body as a file to save, never a page to show: octet-stream, nosniff."""
+    response = HttpResponse(body, content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

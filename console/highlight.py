@@ -25,6 +25,11 @@ between tokens: the text is highlighted in chunks cut after a newline, and `max_
 stops the work as soon as the markup grows past it. Text that json.dumps did not write
 comes out escaped and whole, but without the promise of linear time (an unclosed quote
 is scanned to the end of its chunk).
+
+With `blocks`, every BLOCK_LINES lines are one `<span class="code-part">` (a block with
+`content-visibility: auto`, static/css/portal.css): Chromium lays out and paints only the
+blocks near the view, so a long body costs the parsing of its markup, not the layout of
+every line (docs/design.md, "Rendering"). `escape_blocks` does the same for plain text.
 """
 
 from __future__ import annotations
@@ -55,6 +60,10 @@ _OPEN += ('<span class="mi">', '<span class="kc">', '<span class="err">')
 # Characters highlighted at a time: enough that per-chunk work does not count, small
 # enough that stopping at `max_chars` wastes little.
 _CHUNK_CHARS = 256 * 1024
+# Lines in a block (see `blocks`): the stylesheet's placeholder height for a block not yet
+# laid out is as many lines.
+BLOCK_LINES = 400
+_BLOCK_OPEN = '<span class="code-part">'
 
 
 class TooLarge(Exception):
@@ -70,20 +79,25 @@ def escape_text(text: str) -> str:
     return text.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
-def highlight_json(pretty: str, *, max_chars: int | None = None) -> SafeString:
-    """Markup for `pretty`, text written by json.dumps(..., indent=2).
+def highlight_json(
+    pretty: str, *, max_chars: int | None = None, blocks: bool = False
+) -> SafeString:
+    """Markup for `pretty`, text written by json.dumps(..., indent=2); with `blocks`, in
+    blocks of BLOCK_LINES lines.
 
     Raises TooLarge as soon as the markup passes `max_chars` characters.
     """
+    if not pretty:
+        return mark_safe("\n")  # no text from outside
     parts: list[str] = []
     append = parts.append
     size = 0
     start = 0
     while start < len(pretty):
-        end = pretty.find("\n", start + _CHUNK_CHARS)
-        end = len(pretty) if end < 0 else end + 1
-        escaped = escape_text(pretty[start:end])
-        pieces: list[str] = []
+        end = _block_end(pretty, start) if blocks else _chunk_end(pretty, start)
+        # The final newline Pygments writes, inside the last block.
+        escaped = escape_text(pretty[start:end] + ("\n" if end == len(pretty) else ""))
+        pieces: list[str] = [_BLOCK_OPEN] if blocks else []
         add = pieces.append
         for match in _TOKEN.finditer(escaped):
             group = match.lastindex
@@ -93,6 +107,8 @@ def highlight_json(pretty: str, *, max_chars: int | None = None) -> SafeString:
                 add(match[0])  # escaped text, no token
             else:
                 add(f"{match[1]}{_OPEN[group]}{match[group]}</span>")
+        if blocks:
+            add("</span>")
         # One string a chunk: a small string costs some 50 bytes more than its text.
         part = "".join(pieces)
         size += len(part)
@@ -100,6 +116,34 @@ def highlight_json(pretty: str, *, max_chars: int | None = None) -> SafeString:
             raise TooLarge(f"the markup passes {max_chars:,} characters")
         append(part)
         start = end
-    append("\n")
     # Every character of the input went through escape_text; tokens only gained spans.
     return mark_safe("".join(parts))  # noqa: S308
+
+
+def escape_blocks(text: str) -> SafeString:
+    """Plain text as element content (escape_text), in blocks of BLOCK_LINES lines."""
+    parts: list[str] = []
+    start = 0
+    while start < len(text):
+        end = _block_end(text, start)
+        parts.append(f"{_BLOCK_OPEN}{escape_text(text[start:end])}</span>")
+        start = end
+    # Escaped whole; the blocks' tags are the only markup.
+    return mark_safe("".join(parts))  # noqa: S308
+
+
+def _chunk_end(text: str, start: int) -> int:
+    """After the first newline _CHUNK_CHARS past `start`, or the end."""
+    end = text.find("\n", start + _CHUNK_CHARS)
+    return len(text) if end < 0 else end + 1
+
+
+def _block_end(text: str, start: int) -> int:
+    """After the BLOCK_LINES-th newline from `start`, or the end: a block ends between
+    tokens, however long its lines."""
+    end = start
+    for _ in range(BLOCK_LINES):
+        end = text.find("\n", end) + 1
+        if end == 0:
+            return len(text)
+    return end

@@ -59,6 +59,13 @@ _ENCODER = json.JSONEncoder(indent=2, ensure_ascii=False)
 TOO_LARGE_TO_HIGHLIGHT = "The JSON is too large to highlight; it is shown as plain text."
 
 
+# Parts of formatted JSON a page may ask for ("Show more"): its markup stays under
+# HIGHLIGHT_MAX_MARKUP_CHARS, as the whole did before it was shown in parts.
+MAX_PARTS = 30
+# `parts` for the whole formatted JSON as plain text ("Show all").
+ALL_PARTS = None
+
+
 @dataclass(frozen=True)
 class RenderedBody:
     kind: str  # "empty", "json", "text" or "binary"
@@ -67,6 +74,36 @@ class RenderedBody:
     note: str = ""
     # True when `text` is only the beginning of the body (see DISPLAY_MAX_CHARS).
     cut: bool = False
+    # JSON shown in parts: how many parts of settings.PORTAL_RESPONSE_PART_CHARS
+    # characters of the formatted text are shown (0: not in parts), and whether more follow.
+    parts: int = 0
+    more: bool = False
+    # The whole formatted JSON as plain text, as the reader asked ("Show all").
+    whole: bool = False
+
+    @property
+    def text_blocks(self) -> SafeString:
+        """`text` escaped, in blocks that Chromium lays out only near the view."""
+        return highlight.escape_blocks(self.text)
+
+    @property
+    def next_parts(self) -> int:
+        return min(self.parts + 1, MAX_PARTS)
+
+    @property
+    def expandable(self) -> bool:
+        """More of it can be shown part by part."""
+        return self.more and self.parts < MAX_PARTS
+
+
+def shown_parts(value: str | None) -> int | None:
+    """The `parts` a page asked for (its ?parts=): a number of parts (1 when missing or
+    not understood, at most MAX_PARTS) or "all" (ALL_PARTS)."""
+    if value == "all":
+        return ALL_PARTS
+    if value and value.isdigit():
+        return max(1, min(int(value), MAX_PARTS))
+    return 1
 
 
 def parse_content_type(content_type: str) -> tuple[str, str | None]:
@@ -123,7 +160,12 @@ def decode_text(body: bytes, *, charset: str | None, truncated: bool = False) ->
         return decoder.decode(body, final=not truncated), REPLACED_NOTE
 
 
-def render_body(*, body: bytes, content_type: str, truncated: bool = False) -> RenderedBody:
+def render_body(
+    *, body: bytes, content_type: str, truncated: bool = False, parts: int | None = 1
+) -> RenderedBody:
+    """The body as a page shows it. JSON is formatted and highlighted `parts` parts at a
+    time (settings.PORTAL_RESPONSE_PART_CHARS characters each, cut after a line), or, with
+    ALL_PARTS, formatted whole as plain text."""
     if not body:
         return RenderedBody(kind="empty")
     media_type, charset = parse_content_type(content_type)
@@ -139,14 +181,14 @@ def render_body(*, body: bytes, content_type: str, truncated: bool = False) -> R
         return RenderedBody(kind="binary")
     text, note = decode_text(head, charset=charset, truncated=partial)
     if "json" in media_type and not partial:
-        rendered = _render_json(text, note=note)
+        rendered = _render_json(text, note=note, parts=parts)
     elif "json" in media_type and not truncated:  # too large to parse
         note = " ".join(filter(None, [note, TOO_LARGE_TO_HIGHLIGHT]))
         rendered = RenderedBody(kind="text", text=text, note=note)
     else:
         rendered = RenderedBody(kind="text", text=text, note=note)
     if rendered.kind == "text" and (
-        len(head) < len(body) or len(rendered.text) > DISPLAY_MAX_CHARS
+        len(head) < len(body) or (len(rendered.text) > DISPLAY_MAX_CHARS and not rendered.whole)
     ):
         return replace(rendered, text=rendered.text[:DISPLAY_MAX_CHARS], cut=True)
     return rendered
@@ -158,15 +200,22 @@ def _json_max_bytes() -> int:
     return max(_DISPLAY_MAX_BYTES, settings.PORTAL_HIGHLIGHT_MAX_CHARS)
 
 
-def _render_json(text: str, *, note: str) -> RenderedBody:
+def _render_json(text: str, *, note: str, parts: int | None) -> RenderedBody:
     highlightable = len(text) <= settings.PORTAL_HIGHLIGHT_MAX_CHARS
     if text.count("{") + text.count("[") > MAX_CONTAINERS:
         return RenderedBody(kind="text", text=text, note=TOO_MANY_CONTAINERS)
+    if not highlightable:
+        limit = DISPLAY_MAX_CHARS
+    elif parts is ALL_PARTS:
+        limit = PRETTY_MAX_CHARS
+    else:
+        limit = parts * settings.PORTAL_RESPONSE_PART_CHARS
     try:
         parsed = json.loads(text)
         # A few KB nested deep pretty-print to megabytes (the indent grows with the
-        # depth), so the writing stops at what can be used.
-        pretty, whole = _pretty(parsed, limit=PRETTY_MAX_CHARS if highlightable else 0)
+        # depth), and 2 MiB take some 0.3 s to write whole with an indent (the pure
+        # Python encoder): the writing stops at what is shown.
+        pretty, whole = _pretty(parsed, limit=limit)
     except RecursionError:
         # "[" * 1500 + "]" * 1500 is 3 KB of valid JSON that json cannot parse.
         note = "The JSON is nested too deeply to format; it is shown as received."
@@ -174,19 +223,35 @@ def _render_json(text: str, *, note: str) -> RenderedBody:
     except ValueError:
         return RenderedBody(kind="text", text=text, note=note or "The body is not valid JSON.")
     del parsed
-    if not whole or not highlightable:
+    if not highlightable or (parts is ALL_PARTS and not whole):
         return RenderedBody(kind="text", text=pretty, note=TOO_LARGE_TO_HIGHLIGHT, cut=not whole)
+    if parts is ALL_PARTS:
+        return RenderedBody(kind="text", text=pretty, note=note, whole=True)
+    shown = pretty if whole else _cut_at_line(pretty, limit=limit)
     try:
-        highlighted = highlight.highlight_json(pretty, max_chars=HIGHLIGHT_MAX_MARKUP_CHARS)
+        highlighted = highlight.highlight_json(
+            shown, max_chars=HIGHLIGHT_MAX_MARKUP_CHARS, blocks=True
+        )
     except highlight.TooLarge:
-        return RenderedBody(kind="text", text=pretty, note=TOO_LARGE_TO_HIGHLIGHT)
-    return RenderedBody(kind="json", text=pretty, highlighted=highlighted, note=note)
+        return RenderedBody(kind="text", text=shown, note=TOO_LARGE_TO_HIGHLIGHT, cut=not whole)
+    return RenderedBody(
+        kind="json", text=shown, highlighted=highlighted, note=note, parts=parts, more=not whole
+    )
+
+
+def _cut_at_line(pretty: str, *, limit: int) -> str:
+    """The first `limit` characters of `pretty`, ended at its last line break (left out:
+    the highlighted text ends with one) when one is in their second half: a part ends
+    between tokens, as json.dumps wrote them. Cut elsewhere (inside a string longer than
+    half a part), it is still escaped whole and its markup valid: highlight.py closes
+    every span it opens within the token."""
+    end = pretty.rfind("\n", limit // 2, limit)
+    return pretty[: end if end >= 0 else limit]
 
 
 def _pretty(parsed: object, *, limit: int) -> tuple[str, bool]:
-    """json.dumps(parsed, indent=2) and True, or, when that passes `limit` characters
-    (at least DISPLAY_MAX_CHARS), only its first DISPLAY_MAX_CHARS + 1 and False."""
-    limit = max(limit, DISPLAY_MAX_CHARS)
+    """json.dumps(parsed, indent=2) and True, or, when that passes `limit` characters,
+    only its first `limit` + 1 and False."""
     chunks = _ENCODER.iterencode(parsed)
     parts: list[str] = []
     size = 0
@@ -194,15 +259,16 @@ def _pretty(parsed: object, *, limit: int) -> tuple[str, bool]:
         parts.append("".join(batch))  # one string, not thousands of small ones
         size += len(parts[-1])
         if size > limit:
-            return "".join(parts)[: DISPLAY_MAX_CHARS + 1], False
+            return "".join(parts)[: limit + 1], False
     return "".join(parts), True
 
 
-def render_exchange_body(exchange: Exchange) -> RenderedBody:
+def render_exchange_body(exchange: Exchange, *, parts: int | None = 1) -> RenderedBody:
     return render_body(
         body=bytes(exchange.response_body),
         content_type=exchange.response_content_type,
         truncated=exchange.truncated,
+        parts=parts,
     )
 
 

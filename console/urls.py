@@ -22,6 +22,11 @@ urlpatterns = [
     path("history/<int:exchange_id>/", history_views.exchange_detail, name="exchange_detail"),
     path("history/<int:exchange_id>/body", views.exchange_body, name="exchange_body"),
     path(
+        "history/<int:exchange_id>/content",
+        history_views.exchange_content,
+        name="exchange_content",
+    ),
+    path(
         "history/<int:exchange_id>/files/<int:file_id>",
         views.exchange_file,
         name="exchange_file",

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 from catalog import selectors
 from console import environments, oauth
 from console.authorization import supplied_names
-from console.downloads import download_filename
+from console.downloads import attachment, download_filename
 from console.forms import TryItForm
 from console.kept_files import download, reused_files, with_reused
 from console.models import Exchange
@@ -193,8 +193,4 @@ def exchange_body(request: HttpRequest, exchange_id: int) -> HttpResponse:
         user=request.user, session_key=request.session.session_key
     )
     exchange = get_object_or_404(visible, pk=exchange_id)
-    response = HttpResponse(bytes(exchange.response_body), content_type="application/octet-stream")
-    filename = download_filename(exchange)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment(body=bytes(exchange.response_body), filename=download_filename(exchange))

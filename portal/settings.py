@@ -447,6 +447,9 @@ PORTAL_DEMO_JOB_SECONDS = env_float("PORTAL_DEMO_JOB_SECONDS", 2.0)
 
 # Pretty JSON longer than this is shown as plain text: highlighting it would be slow.
 PORTAL_HIGHLIGHT_MAX_CHARS = env_int("PORTAL_HIGHLIGHT_MAX_CHARS", 2 * 1024 * 1024)
+# Formatted JSON is highlighted and sent this many characters at a time ("Show more"):
+# the first part is what a page shows of a response.
+PORTAL_RESPONSE_PART_CHARS = env_int("PORTAL_RESPONSE_PART_CHARS", 200_000)
 
 # --- The gateway -----------------------------------------------------------------
 # Seconds a subscription key lookup stays in the cache. Changing a subscription's state

@@ -28,7 +28,7 @@ from httpcore.ratelimit import TooManyCalls, give_back, take_call
 from portal.secrets import PREFIX, decrypt, encrypt
 from testing import replay
 from testing.checks import format_check
-from testing.diffing import ResponseDiff
+from testing.diffing import MAX_SHOWN_CHARS, ResponseDiff
 from testing.models import Collection, Run, RunStatus, SavedRequest
 from testing.variables import refers_only
 
@@ -304,11 +304,27 @@ def _json_text(value: object) -> object:
 
 
 def shown_diff(diff: ResponseDiff | None) -> ResponseDiff | None:
-    """A replay's diff for a page: the JSON values written as JSON."""
+    """A replay's diff for a page: the JSON values written as JSON, and no more of them
+    (or of a text diff) than MAX_SHOWN_CHARS characters, with a note saying so."""
     if diff is None:
         return None
-    changes = [
-        {**change, "old": _json_text(change.get("old")), "new": _json_text(change.get("new"))}
-        for change in diff.json_changes
-    ]
-    return dataclasses.replace(diff, json_changes=changes)
+    changes: list[dict] = []
+    size = 0
+    for change in diff.json_changes:
+        if size > MAX_SHOWN_CHARS:
+            break
+        old, new = _json_text(change.get("old")), _json_text(change.get("new"))
+        size += len(change.get("path", "")) + len(str(old)) + len(str(new))
+        changes.append({**change, "old": old, "new": new})
+    note = diff.note
+    if len(changes) < len(diff.json_changes):
+        note = (
+            f"The changes are cut at {MAX_SHOWN_CHARS:,} characters: the first {len(changes)} "
+            f"of {len(diff.json_changes)} are listed."
+        )
+    text_diff = diff.text_diff
+    if len(text_diff) > MAX_SHOWN_CHARS:  # a diff kept before the cap
+        text_diff = (
+            text_diff[:MAX_SHOWN_CHARS] + f"\n… (the diff is cut at {MAX_SHOWN_CHARS:,} characters)"
+        )
+    return dataclasses.replace(diff, json_changes=changes, note=note, text_diff=text_diff)

@@ -23,6 +23,10 @@ MAX_DIFF_LINES = 2000
 MAX_COMPARED_LINES = 20000
 # Old and new values longer than this (as JSON text) are kept cut, as text.
 MAX_VALUE_CHARS = 2000
+# A page shows at most this many characters of a diff (the changed values, or the lines
+# of a text diff): two 2 MiB bodies must not make megabytes of markup. A line of a text
+# diff is cut at MAX_VALUE_CHARS (minified JSON is one line).
+MAX_SHOWN_CHARS = 200_000
 # Beyond this a JSON document is compared as text: a structural walk of megabytes of
 # values is slow and its list of paths unreadable anyway.
 MAX_JSON_BYTES = 2 * 1024 * 1024
@@ -212,12 +216,18 @@ def unified_diff(old_text: str, new_text: str) -> str:
         lineterm="",
     )
     kept: list[str] = []
+    size = 0
     for line in lines:
         if len(kept) == MAX_DIFF_LINES:
             kept.append(f"… (the diff is cut at {MAX_DIFF_LINES:,} lines)")
             break
+        if size > MAX_SHOWN_CHARS:
+            kept.append(f"… (the diff is cut at {MAX_SHOWN_CHARS:,} characters)")
+            break
+        line = line if len(line) <= MAX_VALUE_CHARS else line[:MAX_VALUE_CHARS] + "…"
+        size += len(line) + 1
         kept.append(line)
-    if MAX_COMPARED_LINES in (len(old_lines), len(new_lines)) and len(kept) < MAX_DIFF_LINES:
+    if MAX_COMPARED_LINES in (len(old_lines), len(new_lines)) and not kept[-1].startswith("…"):
         kept.append(f"… (only the first {MAX_COMPARED_LINES:,} lines were compared)")
     return "\n".join(kept)
 

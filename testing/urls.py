@@ -21,6 +21,12 @@ urlpatterns = [
         name="saved_file_remove",
     ),
     path("saved/<int:saved_id>/replay", views.saved_replay, name="saved_replay"),
+    path(
+        "saved/<int:saved_id>/baseline/content",
+        views.baseline_content,
+        name="baseline_content",
+    ),
+    path("saved/<int:saved_id>/baseline/body", views.baseline_body, name="baseline_body"),
     path("collections/new", views.collection_new, name="collection_new"),
     path(
         "collections/<int:collection_id>/",

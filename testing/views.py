@@ -1,15 +1,16 @@
 """Pages for testers: saved requests, collections and their runs."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog import selectors
+from console.downloads import attachment, extension_for
 from console.kept_files import KeptFileForm, download, replace_file, shown_files
 from console.models import Exchange
-from console.rendering import render_body, render_exchange_body
+from console.rendering import RenderedBody, render_body, render_exchange_body, shown_parts
 from console.tryit import withheld_names
 from console.uploads import capped_uploads
 from gateway.public_urls import portal_url
@@ -252,7 +253,42 @@ def _saved_context(request: SignedInRequest, saved: SavedRequest) -> dict:
         "expected": actions.shown_expectations(saved),
         "is_owner": saved.collection.owner_id == request.user.pk,
         "can_run": actions.can_run(user=request.user, collection=saved.collection),
-        "baseline_body": render_body(
-            body=bytes(saved.baseline_body), content_type=saved.baseline_content_type
-        ),
+        # ?parts= is the baseline's Show more / Show all / Show less without script.
+        "baseline_body": _baseline_body(saved, parts=request.GET.get("parts")),
     }
+
+
+def _baseline_body(saved: SavedRequest, *, parts: str | None) -> RenderedBody:
+    return render_body(
+        body=bytes(saved.baseline_body),
+        content_type=saved.baseline_content_type,
+        parts=shown_parts(parts),
+    )
+
+
+def _readable_baseline(request: HttpRequest, saved_id: int) -> SavedRequest:
+    """A saved request whose baseline the visitor may read: 404 for anyone else, the
+    anonymous included (a body is never a sign-in page away)."""
+    if not request.user.is_authenticated:
+        raise Http404("No such saved request.")
+    return actions.readable_saved_request(user=request.user, saved_id=saved_id)
+
+
+@require_GET
+def baseline_content(request: HttpRequest, saved_id: int) -> HttpResponse:
+    """The baseline's body, as many parts as ?parts= asks (Show more, Show all, Show
+    less), for whoever may read the saved request."""
+    saved = _readable_baseline(request, saved_id)
+    rendered = _baseline_body(saved, parts=request.GET.get("parts"))
+    if rendered.kind not in ("json", "text"):
+        raise Http404("The baseline has no text to show.")
+    context = {"saved": saved, "baseline_body": rendered}
+    return render(request, "testing/_baseline_content.html", context)
+
+
+@require_GET
+def baseline_body(request: HttpRequest, saved_id: int) -> HttpResponse:
+    """The baseline's whole body as a download, for whoever may read the saved request."""
+    saved = _readable_baseline(request, saved_id)
+    filename = f"baseline-{saved.pk}{extension_for(saved.baseline_content_type)}"
+    return attachment(body=bytes(saved.baseline_body), filename=filename)

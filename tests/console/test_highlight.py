@@ -9,7 +9,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import JsonLexer
 
-from console.highlight import TooLarge, highlight_json
+from console.highlight import BLOCK_LINES, TooLarge, escape_blocks, highlight_json
 
 TAG = re.compile(r"<[^>]*>")
 SPAN = re.compile(r'<span class="([a-z0-9]+)">([^<]*)</span>')
@@ -161,3 +161,30 @@ def test_long_runs_of_punctuation_take_linear_time():
     markup = highlight_json(source)
     assert time.perf_counter() - started < 5
     assert markup == source + "\n"
+
+
+BLOCK = re.compile(r'<span class="code-part">(.*?)</span>(?=<span class="code-part">|$)', re.S)
+
+
+def test_blocks_hold_400_lines_each_with_the_same_text_and_tokens():
+    text = pretty([NESTED] * 60)  # 1,800 lines
+    plain = highlight_json(text)
+    blocked = highlight_json(text, blocks=True)
+    assert text_of(blocked) == text_of(plain) == text + "\n"
+    assert tokens(blocked) == tokens(plain)
+    blocks = BLOCK.findall(blocked)
+    assert len(blocks) == -(-(text.count("\n") + 1) // BLOCK_LINES)
+    assert [text_of(block).count("\n") for block in blocks[:-1]] == [BLOCK_LINES] * (
+        len(blocks) - 1
+    )
+    assert "<script>" not in blocked and "<img" not in blocked
+
+
+def test_plain_text_in_blocks_is_escaped_and_whole():
+    text = "\n".join(f"<b>line {n} & é</b>" for n in range(1000))
+    markup = escape_blocks(text)
+    assert isinstance(markup, SafeString)
+    assert markup.count('<span class="code-part">') == 3
+    assert "<b>" not in markup
+    assert text_of(markup) == text
+    assert escape_blocks("") == ""

@@ -3,11 +3,14 @@ import json
 import pytest
 
 from console.rendering import (
+    ALL_PARTS,
     DISPLAY_MAX_CHARS,
+    MAX_PARTS,
     TOO_LARGE_TO_HIGHLIGHT,
     TOO_MANY_CONTAINERS,
     parse_content_type,
     render_body,
+    shown_parts,
 )
 
 
@@ -133,14 +136,80 @@ def test_only_the_beginning_of_a_large_body_is_decoded():
     assert rendered.text == "a" + "é" * (DISPLAY_MAX_CHARS - 1)
 
 
-def test_json_longer_than_the_display_limit_is_highlighted_whole():
+def test_large_json_is_highlighted_a_part_at_a_time_cut_at_a_line(settings):
     value = [{"id": n, "name": "<x>" * 30, "ok": True} for n in range(14_000)]
     body = json.dumps(value).encode()  # 1.9 MB pretty, 1.7 MB as received
-    rendered = render_body(body=body, content_type="application/json")
-    assert (rendered.kind, rendered.cut, rendered.note) == ("json", False, "")
+    pretty = json.dumps(value, indent=2)
+    part = settings.PORTAL_RESPONSE_PART_CHARS
+    first = render_body(body=body, content_type="application/json")
+    assert (first.kind, first.cut, first.note, first.parts, first.more) == (
+        "json",
+        False,
+        "",
+        1,
+        True,
+    )
+    assert part // 2 < len(first.text) <= part and first.text.endswith(",")
+    assert pretty.startswith(first.text)
+    names = first.text.count('"name"')
+    assert first.highlighted.count('<span class="nt">"name"</span>') == names < 14_000
+    assert first.highlighted.count("<span") == first.highlighted.count("</span>")
+    assert "<x>" not in first.highlighted
+
+    second = render_body(body=body, content_type="application/json", parts=2)
+    assert (second.parts, second.more, second.next_parts) == (2, True, 3)
+    assert second.text.startswith(first.text) and len(second.text) > 2 * part - part // 2
+
+    whole = render_body(body=body, content_type="application/json", parts=MAX_PARTS)
+    assert (whole.kind, whole.more, whole.expandable) == ("json", False, False)
+    assert whole.text == pretty
+    assert whole.highlighted.count('<span class="nt">"name"</span>') == 14_000
+
+
+def test_show_all_is_the_whole_formatted_json_as_plain_text():
+    value = [{"id": n, "name": "<x>" * 30} for n in range(14_000)]
+    body = json.dumps(value).encode()
+    rendered = render_body(body=body, content_type="application/json", parts=ALL_PARTS)
+    assert (rendered.kind, rendered.whole, rendered.cut, rendered.highlighted) == (
+        "text",
+        True,
+        False,
+        None,
+    )
+    assert len(rendered.text) > DISPLAY_MAX_CHARS  # not cut as other text is
     assert rendered.text == json.dumps(value, indent=2)
-    assert rendered.highlighted.count('<span class="nt">"name"</span>') == 14_000
-    assert "<x>" not in rendered.highlighted
+
+
+def test_a_part_without_a_line_break_is_cut_at_its_size_and_stays_escaped(settings):
+    settings.PORTAL_RESPONSE_PART_CHARS = 1000
+    body = json.dumps({"a": "<b>" * 2000}).encode()
+    rendered = render_body(body=body, content_type="application/json")
+    assert (rendered.kind, rendered.more, len(rendered.text)) == ("json", True, 1000)
+    assert "<b>" not in rendered.highlighted and "&lt;b&gt;" in rendered.highlighted
+
+
+@pytest.mark.parametrize(
+    ("value", "parts"),
+    [
+        (None, 1),
+        ("", 1),
+        ("2", 2),
+        ("0", 1),
+        ("-3", 1),
+        ("x", 1),
+        ("999", MAX_PARTS),
+        ("all", None),
+    ],
+)
+def test_parts_asked_by_a_page(value, parts):
+    assert shown_parts(value) == parts
+
+
+def test_the_last_part_a_page_may_ask_for_offers_only_show_all(settings):
+    settings.PORTAL_RESPONSE_PART_CHARS = 100
+    body = json.dumps(list(range(5000))).encode()
+    rendered = render_body(body=body, content_type="application/json", parts=MAX_PARTS)
+    assert (rendered.more, rendered.expandable, rendered.next_parts) == (True, False, MAX_PARTS)
 
 
 def test_json_over_the_highlight_limit_is_pretty_plain_text_cut(settings):
@@ -161,14 +230,17 @@ def test_json_whose_markup_would_pass_the_limit_is_pretty_plain_text(monkeypatch
     assert rendered.text == json.dumps(value, indent=2)
 
 
-def test_a_few_kilobytes_nested_deep_do_not_pretty_print_to_gigabytes():
+def test_a_few_kilobytes_nested_deep_do_not_pretty_print_to_gigabytes(settings):
     # Each of these 400 lists, 740 bytes as received, is 270 KB pretty (the indent grows
     # with the depth): 110 MB in all. The writing stops at what can be shown.
     body = ("[" + ",".join(["[" * 370 + "]" * 370] * 400) + "]").encode()
     rendered = render_body(body=body, content_type="application/json")
-    assert (rendered.kind, rendered.cut, rendered.note) == ("text", True, TOO_LARGE_TO_HIGHLIGHT)
-    assert len(rendered.text) == DISPLAY_MAX_CHARS
+    assert (rendered.kind, rendered.more) == ("json", True)
+    assert len(rendered.text) <= settings.PORTAL_RESPONSE_PART_CHARS
     assert rendered.text.startswith("[\n  [\n    [\n")
+    every = render_body(body=body, content_type="application/json", parts=ALL_PARTS)
+    assert (every.kind, every.cut, every.note) == ("text", True, TOO_LARGE_TO_HIGHLIGHT)
+    assert len(every.text) == DISPLAY_MAX_CHARS
 
 
 def test_json_up_to_the_highlight_limit_is_parsed_whole_above_the_text_head():
