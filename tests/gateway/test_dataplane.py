@@ -1,0 +1,201 @@
+"""The gateway's answers, the same through both data planes: the in-process gateway and
+nginx (gateway/dataplane/), against a scripted backend, counting in one Redis."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from gateway.models import CallOutcome, GatewayCall, SubscriptionState
+from tests.backends import reply_with, scripted_server
+from tests.factories import make_product, make_subscription
+from tests.gateway.dataplane_fixtures import call, plane  # noqa: F401
+from tests.gateway.test_gateway import KEY_HEADER, SANDBOX, register
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def backend():
+    handler = reply_with(
+        200,
+        headers=[
+            ("Content-Type", "application/json"),
+            ("X-Backend", "yes"),
+            ("Set-Cookie", "sessionid=stolen; Path=/"),
+            ("Content-Security-Policy", "default-src *"),
+            ("Cache-Control", "public, max-age=3600"),
+            ("Refresh", "0; url=https://elsewhere.example/"),
+        ],
+        body=b'{"ok": true}',
+    )
+    with scripted_server(handler) as server:
+        yield server
+
+
+@pytest.fixture
+def api(backend):
+    return register(backend.url)
+
+
+@pytest.fixture
+def owner():
+    return get_user_model().objects.create(username="owner")
+
+
+@pytest.fixture
+def subscription(api, owner):
+    return make_subscription(user=owner, product=make_product(api, rate=3, quota=100))
+
+
+@pytest.fixture
+def key(subscription) -> str:
+    return subscription.key("primary")
+
+
+ITEM = "/gateway/shop/v1/items/7?api-version=2"
+
+
+def test_a_call_with_a_key_is_forwarded_sandboxed_without_the_key(plane, backend, key):
+    base = plane.start()
+    answer = call(base, "GET", ITEM, headers={KEY_HEADER: key, "Cookie": "sessionid=mine"})
+    assert answer.status == 200, answer.body
+    assert answer.body == b'{"ok": true}'
+    assert answer.header("X-Backend") == "yes"
+    assert answer.header("Content-Security-Policy") == SANDBOX
+    assert answer.header("X-Content-Type-Options") == "nosniff"
+    assert answer.header("Cache-Control") == "no-store"
+    # The backend's cookie stays behind (the in-process portal may expire its own).
+    assert "stolen" not in (answer.header("Set-Cookie") or "")
+    assert answer.header("Refresh") is None
+    assert answer.header("X-RateLimit-Limit") == "3"
+    assert answer.header("X-RateLimit-Remaining") == "2"
+    assert answer.header("X-Quota-Remaining") == "99"
+    (sent,) = backend.requests
+    assert sent.target == "/base/items/7?api-version=2"
+    assert sent.header(KEY_HEADER) is None
+    assert sent.header("Cookie") is None
+    plane.drain()
+    (record,) = GatewayCall.objects.all()
+    assert record.outcome == CallOutcome.FORWARDED
+    assert record.status_code == 200
+    assert record.subscription_id is not None
+    assert record.path == ITEM
+
+
+def test_a_call_without_a_key_is_refused_with_401(plane, backend, key):
+    answer = call(plane.start(), "GET", ITEM)
+    assert answer.status == 401
+    error = answer.error()
+    assert error["code"] == "MissingSubscriptionKey"
+    assert KEY_HEADER in error["message"]
+    assert backend.requests == []
+    plane.drain()
+    assert GatewayCall.objects.get().outcome == CallOutcome.NO_KEY
+
+
+def test_a_wrong_key_is_refused_with_401(plane, backend, key):
+    answer = call(plane.start(), "GET", ITEM, headers={KEY_HEADER: "0" * 32})
+    assert answer.status == 401
+    assert answer.error() == {
+        "code": "InvalidSubscriptionKey",
+        "message": "The subscription key is not valid for this API.",
+    }
+    assert backend.requests == []
+
+
+def test_the_key_in_the_query_works_and_is_masked_in_the_record(plane, backend, api, key):
+    api.subscription_key_query = "subscription-key"
+    api.save()
+    base = plane.start()
+    answer = call(base, "GET", f"{ITEM}&subscription-key={key}")
+    assert answer.status == 200, answer.body
+    (sent,) = backend.requests
+    assert key not in sent.target
+    plane.drain()
+    assert key not in GatewayCall.objects.get().path
+
+
+def test_the_rate_limit_answers_429_with_retry_after(plane, backend, key):
+    base = plane.start()
+    answers = [call(base, "GET", ITEM, headers={KEY_HEADER: key}) for _ in range(4)]
+    assert [a.status for a in answers] == [200, 200, 200, 429]
+    refused = answers[-1]
+    error = refused.error()
+    assert error["code"] == "RateLimitExceeded"
+    assert error["message"].startswith("Rate limit exceeded: at most 3 calls every 60 seconds.")
+    assert int(refused.header("Retry-After")) > 0
+    assert refused.header("X-RateLimit-Remaining") == "0"
+    assert len(backend.requests) == 3
+    plane.drain()
+    assert GatewayCall.objects.filter(outcome=CallOutcome.RATE_LIMITED).count() == 1
+
+
+def test_a_suspended_subscription_is_refused_with_403(plane, backend, subscription, key):
+    base = plane.start()
+    assert call(base, "GET", ITEM, headers={KEY_HEADER: key}).status == 200
+    subscription.state = SubscriptionState.SUSPENDED
+    subscription.save()
+    answer = call(base, "GET", ITEM, headers={KEY_HEADER: key})
+    assert answer.status == 403
+    assert answer.error() == {
+        "code": "SubscriptionSuspended",
+        "message": "The subscription is suspended.",
+    }
+    assert len(backend.requests) == 1
+
+
+def test_unknown_paths_methods_and_query_keys(plane, backend, key):
+    base = plane.start()
+    headers = {KEY_HEADER: key}
+    assert call(base, "GET", "/gateway/nothing/here", headers=headers).error()["code"] == (
+        "ApiNotFound"
+    )
+    assert call(base, "GET", "/gateway/shop/v1/nope", headers=headers).error()["code"] == (
+        "OperationNotFound"
+    )
+    refused = call(base, "PUT", "/gateway/shop/v1/items/7", headers=headers)
+    assert refused.status == 405
+    assert refused.header("Allow") == "DELETE, GET"
+    unknown = call(base, "GET", f"{ITEM}&debug=1", headers=headers)
+    assert unknown.status == 400
+    assert unknown.error()["parameters"] == ["debug"]
+    assert backend.requests == []
+
+
+def redirecting(location: str):
+    return reply_with(302, headers=[("Location", location)], body=b"")
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("/base/items/8", "/gateway/shop/v1/items/8"),
+        ("https://elsewhere.example/", None),
+        ("/other/place", None),
+    ],
+)
+def test_a_location_is_moved_under_the_gateway_or_refused(plane, location, expected, owner):
+    with scripted_server(redirecting(location)) as server:
+        api = register(server.url)
+        product = make_product(api, rate=10)
+        key = make_subscription(user=owner, product=product).key("primary")
+        answer = call(plane.start(), "GET", ITEM, headers={KEY_HEADER: key})
+    if expected is None:
+        assert answer.status == 502
+        assert answer.error()["kind"] == "redirect"
+    else:
+        assert answer.status == 302
+        assert answer.header("Location") == expected
+
+
+def test_a_backend_that_is_down_answers_502(plane, owner):
+    from tests.backends import unused_port
+
+    api = register(f"http://127.0.0.1:{unused_port()}")
+    key = make_subscription(user=owner, product=make_product(api, rate=10)).key("primary")
+    answer = call(plane.start(), "GET", ITEM, headers={KEY_HEADER: key})
+    assert answer.status == 502
+    error = answer.error()
+    assert error["code"] == "BackendError"
+    assert answer.header("X-RateLimit-Limit") == "10"
+    plane.drain()
+    assert GatewayCall.objects.get().outcome == CallOutcome.BACKEND_ERROR
