@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +35,6 @@ from httpcore.outbound import format_size
 LUA_DIR = Path(__file__).resolve().parent
 RECORDS_LIST = "gw-dp-calls"
 KEY_HASH_PREFIX = "gw-dp-key:"
-NGINX = os.environ.get("PORTAL_DATAPLANE_NGINX", "/usr/sbin/nginx")
 
 
 @dataclass(frozen=True)
@@ -208,7 +205,7 @@ def _api(api: ApiEntry) -> dict:
     }
 
 
-def config_table(*, redis_url: str, flush_seconds: float = 0.05) -> dict:
+def config_table(*, redis_url: str) -> dict:
     target = RedisTarget.from_url(redis_url)
     apis = [_api(entry) for entry in registry.gateway_entries()]
     inactive = {
@@ -223,7 +220,7 @@ def config_table(*, redis_url: str, flush_seconds: float = 0.05) -> dict:
         "key_prefix": cache.make_key(""),
         "key_hash_prefix": KEY_HASH_PREFIX,
         "records_list": RECORDS_LIST,
-        "flush_seconds": flush_seconds,
+        "flush_seconds": settings.PORTAL_DATAPLANE_FLUSH_SECONDS,
         "max_queued": 100_000,
         "mask": MASK,
         "credential_word": CREDENTIAL_WORD.pattern,
@@ -275,26 +272,24 @@ def config_table(*, redis_url: str, flush_seconds: float = 0.05) -> dict:
     }
 
 
-def render(
-    *, directory: Path, listen: str, redis_url: str, workers: int = 1, flush_seconds: float = 0.05
-) -> Path:
+def render(*, directory: Path, listen: str, redis_url: str, workers: int | None = None) -> Path:
     """Write nginx.conf and dataplane_config.lua into `directory`; the conf's path.
     Files are written whole and then moved into place, so a reload reads old or new."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "tmp").mkdir(exist_ok=True)
-    table = config_table(redis_url=redis_url, flush_seconds=flush_seconds)
+    table = config_table(redis_url=redis_url)
     upstreams = [
         {"name": api["upstream"].partition("://")[2], "server": api["upstream_server"]}
         for api in table["apis"].values()
     ]
-    _write(directory / "dataplane_config.lua", f"return {lua(table)}\n")
+    _write(directory / "dataplane_config.lua", config_text(table))
     conf = render_to_string(
         "gateway/dataplane/nginx.conf",
         {
             "directory": str(directory),
             "lua_dir": str(LUA_DIR),
             "listen": listen,
-            "workers": workers,
+            "workers": workers or settings.PORTAL_DATAPLANE_WORKERS,
             "upstreams": upstreams,
             "max_body": settings.PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES,
             "connect_timeout": math.ceil(settings.PORTAL_OUTBOUND_CONNECT_TIMEOUT),
@@ -306,6 +301,10 @@ def render(
     return path
 
 
+def config_text(table: dict) -> str:
+    return f"return {lua(table)}\n"
+
+
 def _write(path: Path, text: str) -> None:
     temporary = path.with_suffix(path.suffix + ".tmp")
     temporary.write_text(text)
@@ -313,19 +312,25 @@ def _write(path: Path, text: str) -> None:
 
 
 def nginx_command(conf: Path, *signal: str) -> list[str]:
-    command = [NGINX, "-p", str(conf.parent), "-c", str(conf), "-e", str(conf.parent / "error.log")]
+    """The nginx command line serving `conf` (with a signal: sending it to that nginx)."""
+    command = [settings.PORTAL_DATAPLANE_NGINX, "-p", str(conf.parent), "-c", str(conf)]
+    command += ["-e", str(conf.parent / "error.log")]
     return command + (["-s", *signal] if signal else [])
 
 
-def reload(conf: Path) -> None:
-    """Tell a running nginx to read its configuration again (graceful: calls in
-    flight end on the old workers)."""
+def refresh(*, conf: Path, redis_url: str) -> bool:
+    """Render the routes again and, when they changed, have nginx reload them (graceful:
+    calls in flight end on the old workers). Whether it reloaded."""
+    path = conf.parent / "dataplane_config.lua"
+    text = config_text(config_table(redis_url=redis_url))
+    if path.exists() and path.read_text() == text:
+        return False
+    listen = re.search(r"^\s*listen (\S+)", conf.read_text(), re.MULTILINE)
+    workers = re.search(r"^worker_processes (\d+);", conf.read_text(), re.MULTILINE)
+    assert listen is not None and workers is not None
+    render(
+        directory=conf.parent, listen=listen.group(1), redis_url=redis_url,
+        workers=int(workers.group(1)),
+    )
     subprocess.run(nginx_command(conf, "reload"), check=True, capture_output=True)
-
-
-def nginx_available() -> bool:
-    return shutil.which(NGINX) is not None and re.search(
-        "lua", Path("/usr/share/nginx/modules-available/mod-http-lua.conf").read_text()
-        if Path("/usr/share/nginx/modules-available/mod-http-lua.conf").exists()
-        else ""
-    ) is not None
+    return True

@@ -91,6 +91,13 @@ class Plane:
     name: str
     start: Callable[[], str]  # the gateway's base URL, once the data is in place
     redis_url: str
+    conf: list[Path]
+
+    def refresh(self) -> None:
+        """What the data plane's runner does each second: the routes rendered again."""
+        if self.name == "nginx":
+            assert render.refresh(conf=self.conf[0], redis_url=self.redis_url)
+            time.sleep(0.3)  # the old workers hand over to the new ones
 
     def drain(self) -> None:
         """Wait until the calls made so far are recorded."""
@@ -108,12 +115,14 @@ def plane(request, settings, redis_url, tmp_path) -> Iterator[Plane]:
     }
     cache.clear()
     stack = contextlib.ExitStack()
+    conf: list[Path] = []
     if request.param == "nginx":
-        if not os.path.exists(render.NGINX):
+        if not os.path.exists(settings.PORTAL_DATAPLANE_NGINX):
             pytest.fail("nginx is missing: `make test` installs Debian's nginx-extras")
 
         def start() -> str:
             keys.push_all()
+            conf.append(tmp_path / "nginx" / "nginx.conf")
             return stack.enter_context(running_nginx(tmp_path / "nginx", redis_url=redis_url))
     else:
         live_server = request.getfixturevalue("live_server")
@@ -122,4 +131,4 @@ def plane(request, settings, redis_url, tmp_path) -> Iterator[Plane]:
             return live_server.url
 
     with stack:
-        yield Plane(request.param, start, redis_url)
+        yield Plane(request.param, start, redis_url, conf)

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from gateway.models import CallOutcome, GatewayCall, SubscriptionState
+from gateway.subscriptions import regenerate_key
 from tests.backends import reply_with, scripted_server
 from tests.factories import make_product, make_subscription
 from tests.gateway.dataplane_fixtures import call, plane  # noqa: F401
@@ -199,3 +200,23 @@ def test_a_backend_that_is_down_answers_502(plane, owner):
     assert answer.header("X-RateLimit-Limit") == "10"
     plane.drain()
     assert GatewayCall.objects.get().outcome == CallOutcome.BACKEND_ERROR
+
+
+def test_a_new_operation_is_served_once_the_routes_are_rendered_again(plane, backend, api, key):
+    from tests.gateway.test_gateway import add_operation
+
+    base = plane.start()
+    assert call(base, "GET", "/gateway/shop/v1/stock", headers={KEY_HEADER: key}).status == 404
+    add_operation(api, "stock", "GET", "/stock")
+    plane.refresh()
+    answer = call(base, "GET", "/gateway/shop/v1/stock", headers={KEY_HEADER: key})
+    assert answer.status == 200, answer.body
+    assert backend.requests[-1].target == "/base/stock"
+
+
+def test_a_regenerated_key_is_refused_at_once_and_the_new_one_works(plane, subscription, key):
+    base = plane.start()
+    assert call(base, "GET", ITEM, headers={KEY_HEADER: key}).status == 200
+    fresh = regenerate_key(subscription=subscription, slot="primary")
+    assert call(base, "GET", ITEM, headers={KEY_HEADER: key}).status == 401
+    assert call(base, "GET", ITEM, headers={KEY_HEADER: fresh}).status == 200
