@@ -371,12 +371,18 @@ local function missing_parameters(route, given, headers)
       .. ".", ', "parameters": [' .. concat(names, ", ") .. "]")
 end
 
+local FRAMING = { ["content-length"] = true, ["transfer-encoding"] = true }
+
 local function forward_headers(route, headers, has_body)
   for name, _ in pairs(headers) do
     local lowered = lower(name)
+    if FRAMING[lowered] then -- nginx frames the body it forwards itself
+      goto next_header
+    end
     if not route.headers[lowered] or (lowered == "content-type" and not has_body) then
       ngx.req.clear_header(name)
     end
+    ::next_header::
   end
   local cookie = headers["cookie"]
   if cookie and next(route.cookies) then

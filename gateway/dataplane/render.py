@@ -138,7 +138,7 @@ def _operation(api: ApiEntry, route: Route, operation: OperationEntry) -> dict:
         "fixed": fixed,
         "fixed_pairs": fixed_pairs,
         "required_query": required_query,
-        "required_headers": [name.lower() for name in operation.required_headers],
+        "required_headers": list(operation.required_headers),
         "headers": headers,
         "cookies": {name: True for name in operation.cookie_names},
         "secret": secret,

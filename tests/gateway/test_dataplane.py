@@ -220,3 +220,62 @@ def test_a_regenerated_key_is_refused_at_once_and_the_new_one_works(plane, subsc
     fresh = regenerate_key(subscription=subscription, slot="primary")
     assert call(base, "GET", ITEM, headers={KEY_HEADER: key}).status == 401
     assert call(base, "GET", ITEM, headers={KEY_HEADER: fresh}).status == 200
+
+
+def test_only_the_operations_headers_reach_the_backend(plane, backend, key):
+    base = plane.start()
+    headers = {
+        KEY_HEADER: key,
+        "X-Tenant": "acme",
+        "X-Trace": "t-1",
+        "X-Forwarded-For": "10.0.0.1",
+        "Authorization": "Bearer portal-token",
+        "X-HTTP-Method-Override": "DELETE",
+        "Cookie": "csrftoken=portal",
+        "Content-Type": "application/json",
+    }
+    answer = call(base, "POST", "/gateway/shop/v1/items?verbose=1", headers=headers, body=b"{}")
+    assert answer.status == 200, answer.body
+    (sent,) = backend.requests
+    assert sent.method == "POST"
+    assert sent.target == "/base/items?verbose=1"
+    assert sent.header("X-Tenant") == "acme"
+    assert sent.header("X-Trace") == "t-1"
+    assert sent.header("Content-Type") == "application/json"
+    assert sent.body == b"{}"
+    for name in (KEY_HEADER, "X-Forwarded-For", "Authorization", "X-HTTP-Method-Override",
+                 "Cookie"):  # fmt: skip
+        assert sent.header(name) is None, name
+
+
+def test_a_missing_required_header_is_a_400_and_nothing_is_sent(plane, backend, key):
+    answer = call(plane.start(), "POST", "/gateway/shop/v1/items", headers={KEY_HEADER: key})
+    assert answer.status == 400
+    assert answer.error()["code"] == "MissingParameter"
+    assert answer.error()["parameters"] == ["X-Tenant"]
+    assert backend.requests == []
+
+
+def test_an_answer_over_the_size_cap_is_a_502(plane, settings, owner):
+    settings.PORTAL_OUTBOUND_MAX_RESPONSE_BYTES = 1000
+    with scripted_server(reply_with(200, headers=[("Content-Type", "text/plain")],
+                                    body=b"x" * 5000)) as server:  # fmt: skip
+        api = register(server.url)
+        key = make_subscription(user=owner, product=make_product(api, rate=10)).key("primary")
+        answer = call(plane.start(), "GET", ITEM, headers={KEY_HEADER: key})
+    assert answer.status == 502
+    assert answer.error()["code"] == "BackendResponseTooLarge"
+
+
+def test_both_planes_count_the_same_counters(plane, backend, subscription, key):
+    """The in-process gateway and nginx run one Redis script on the same keys: the calls
+    of one count against the other's limit."""
+    from gateway.limits import admit
+
+    for _ in range(2):
+        assert admit(subscription=subscription, product=subscription.product).allowed
+    base = plane.start()
+    assert call(base, "GET", ITEM, headers={KEY_HEADER: key}).status == 200
+    refused = call(base, "GET", ITEM, headers={KEY_HEADER: key})
+    assert refused.status == 429
+    assert refused.header("X-RateLimit-Remaining") == "0"
