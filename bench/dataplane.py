@@ -73,8 +73,15 @@ def proxy_nginx(directory: Path, *, backend_port: int, workers: int) -> Iterator
         _PROXY_CONF.format(directory=directory, workers=workers, backend=backend_port, port=port)
     )
     process = subprocess.Popen(
-        [settings.PORTAL_DATAPLANE_NGINX, "-p", str(directory), "-c", str(conf), "-e",
-         str(directory / "error.log")],  # fmt: skip
+        [
+            settings.PORTAL_DATAPLANE_NGINX,
+            "-p",
+            str(directory),
+            "-c",
+            str(conf),
+            "-e",
+            str(directory / "error.log"),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -147,9 +154,7 @@ def measure(
 ) -> dict[tuple[str, int], PlaneFigures]:
     """wrk against each plane (port, path) at each concurrency, `runs` rounds, interleaved
     so that the machine's load falls on every plane alike."""
-    figures = {
-        (name, c): PlaneFigures([], [], []) for name in planes for c in concurrencies
-    }
+    figures = {(name, c): PlaneFigures([], [], []) for name in planes for c in concurrencies}
     for _ in range(runs):
         for concurrency in concurrencies:
             for name, (port, path) in planes.items():
@@ -158,9 +163,7 @@ def measure(
     return figures
 
 
-def two_node_burst(
-    ports: list[int], key: str, *, clients: int, per_client: int
-) -> list[int]:
+def two_node_burst(ports: list[int], key: str, *, clients: int, per_client: int) -> list[int]:
     """`clients` threads at once, alternately on each node, each sending `per_client`
     calls on its own keep-alive connection: the statuses."""
     barrier = threading.Barrier(clients)

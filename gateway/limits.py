@@ -19,8 +19,8 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import redis

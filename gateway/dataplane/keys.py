@@ -11,7 +11,12 @@ again (the data plane's start and its periodic sweep), for changes made without 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import cast
+
+import redis
 from django.db import transaction
+from redis.typing import EncodableT, FieldT
 
 from gateway.dataplane.render import KEY_HASH_PREFIX
 from gateway.models import Subscription
@@ -20,24 +25,31 @@ from portal import shared_cache
 _INDEX = "gw-dp-key-of:"
 
 
-def _write(pipe: object, subscription_id: int, row: dict | None, old: list[bytes]) -> None:
-    names = [KEY_HASH_PREFIX + h.decode() for h in old]
+def _write(
+    pipe: redis.client.Pipeline, subscription_id: int, row: dict | None, old: Iterable[bytes | str]
+) -> None:
+    names = [KEY_HASH_PREFIX + (h.decode() if isinstance(h, bytes) else h) for h in old]
     if names:
-        pipe.delete(*names)  # type: ignore[attr-defined]
-    pipe.delete(f"{_INDEX}{subscription_id}")  # type: ignore[attr-defined]
+        pipe.delete(*names)
+    pipe.delete(f"{_INDEX}{subscription_id}")
     if row is None:
         return
-    fields = {
+    fields: dict[FieldT, EncodableT] = {
         "id": subscription_id,
-        "state": row["state"],
-        "product_id": row["product_id"],
-        "user_id": row["user_id"],
+        "state": str(row["state"]),
+        "product_id": int(row["product_id"]),
+        "user_id": int(row["user_id"]),
     }
     hashes = [h for h in (row["primary_key_hash"], row["secondary_key_hash"]) if h]
     for key_hash in hashes:
-        pipe.hset(KEY_HASH_PREFIX + key_hash, mapping=fields)  # type: ignore[attr-defined]
+        pipe.hset(KEY_HASH_PREFIX + key_hash, mapping=fields)
     if hashes:
-        pipe.sadd(f"{_INDEX}{subscription_id}", *hashes)  # type: ignore[attr-defined]
+        pipe.sadd(f"{_INDEX}{subscription_id}", *hashes)
+
+
+def _members(client: redis.Redis, subscription_id: int) -> list[bytes | str]:
+    # redis-py's hints allow an awaitable for its asyncio client; this one answers a set.
+    return list(cast(set, client.smembers(f"{_INDEX}{subscription_id}")))
 
 
 _FIELDS = ("id", "state", "product_id", "user_id", "primary_key_hash", "secondary_key_hash")
@@ -49,7 +61,7 @@ def push(*, subscription_id: int) -> None:
     if client is None:
         return
     row = Subscription.objects.filter(pk=subscription_id).values(*_FIELDS).first()
-    old = list(client.smembers(f"{_INDEX}{subscription_id}"))  # type: ignore[arg-type]
+    old = _members(client, subscription_id)
     pipe = client.pipeline()
     _write(pipe, subscription_id, row, old)
     pipe.execute()
@@ -69,7 +81,7 @@ def push_all() -> int:
     count = 0
     pipe = client.pipeline(transaction=False)
     for row in Subscription.objects.values(*_FIELDS).iterator(chunk_size=2000):
-        old = list(client.smembers(f"{_INDEX}{row['id']}"))  # type: ignore[arg-type]
+        old = _members(client, row["id"])
         _write(pipe, row["id"], row, old)
         count += 1
         if count % 500 == 0:

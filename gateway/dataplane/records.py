@@ -35,8 +35,10 @@ def _float(text: str) -> float | None:
 def parse(line: str) -> GatewayCall:
     fields = line.split("\t")
     fields += [""] * (16 - len(fields))
-    (started, api, operation, subscription, product, user, method, path, outcome, status,
-     error_kind, duration, backend, request_bytes, response_bytes, client) = fields[:16]  # fmt: skip
+    started, api, operation, subscription, product, user, method, path = fields[:8]
+    outcome, status, error_kind, duration, backend, request_bytes, response_bytes, client = fields[
+        8:16
+    ]
     try:
         address: str | None = str(ipaddress.ip_address(client))
     except ValueError:

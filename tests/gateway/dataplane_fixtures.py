@@ -45,7 +45,7 @@ def call(
     base: str, method: str, path: str, *, headers: dict[str, str] | None = None, body: bytes = b""
 ) -> Answer:
     parts = urlsplit(base)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=20)
     try:
         connection.request(method, path, body=body or None, headers=headers or {})
         response = connection.getresponse()

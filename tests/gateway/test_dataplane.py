@@ -8,7 +8,7 @@ from gateway.models import CallOutcome, GatewayCall, SubscriptionState
 from gateway.subscriptions import regenerate_key
 from tests.backends import reply_with, scripted_server
 from tests.factories import make_product, make_subscription
-from tests.gateway.dataplane_fixtures import call, plane  # noqa: F401
+from tests.gateway.dataplane_fixtures import call
 from tests.gateway.test_gateway import KEY_HEADER, SANDBOX, register
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -43,7 +43,9 @@ class Command(BaseCommand):
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        self.stdout.write(f"Serving the gateway's data plane at http://{options['listen']}/gateway/")
+        self.stdout.write(
+            f"Serving the gateway's data plane at http://{options['listen']}/gateway/"
+        )
         status = runner.run(
             directory=directory, listen=options["listen"], redis_url=redis_url, stop=stop
         )
