@@ -50,6 +50,55 @@ http {{
 """
 
 
+_STATIC_CONF = """
+worker_processes 1;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log warn;
+daemon off;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {directory}/body;
+    server {{
+        listen 127.0.0.1:{port} reuseport;
+        keepalive_requests 100000;
+        location / {{
+            default_type application/json;
+            return 200 '{{"ok": true}}';
+        }}
+    }}
+}}
+"""
+
+
+@contextlib.contextmanager
+def static_backend(directory: Path) -> Iterator[int]:
+    """A backend that answers every GET with a small JSON at nginx's speed: its port."""
+    with _nginx(directory, _STATIC_CONF, {}) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def _nginx(directory: Path, template: str, values: dict) -> Iterator[int]:
+    from django.conf import settings
+
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    conf = directory / "nginx.conf"
+    conf.write_text(template.format(directory=directory, port=port, **values))
+    command = [settings.PORTAL_DATAPLANE_NGINX, "-p", str(directory), "-c", str(conf)]
+    process = subprocess.Popen(
+        [*command, "-e", str(directory / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(port, process, directory / "error.log")
+        yield port
+    finally:
+        stop(process)
+
+
 def _wait_for(port: int, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 10
     while True:
@@ -64,32 +113,8 @@ def _wait_for(port: int, process: subprocess.Popen, log: Path) -> None:
 @contextlib.contextmanager
 def proxy_nginx(directory: Path, *, backend_port: int, workers: int) -> Iterator[int]:
     """nginx alone in front of the backend: its port."""
-    from django.conf import settings
-
-    directory.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    conf = directory / "nginx.conf"
-    conf.write_text(
-        _PROXY_CONF.format(directory=directory, workers=workers, backend=backend_port, port=port)
-    )
-    process = subprocess.Popen(
-        [
-            settings.PORTAL_DATAPLANE_NGINX,
-            "-p",
-            str(directory),
-            "-c",
-            str(conf),
-            "-e",
-            str(directory / "error.log"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(port, process, directory / "error.log")
+    with _nginx(directory, _PROXY_CONF, {"workers": workers, "backend": backend_port}) as port:
         yield port
-    finally:
-        stop(process)
 
 
 @contextlib.contextmanager
@@ -163,7 +188,9 @@ def measure(
     return figures
 
 
-def two_node_burst(ports: list[int], key: str, *, clients: int, per_client: int) -> list[int]:
+def two_node_burst(
+    ports: list[int], key: str, *, path: str, clients: int, per_client: int
+) -> list[int]:
     """`clients` threads at once, alternately on each node, each sending `per_client`
     calls on its own keep-alive connection: the statuses."""
     barrier = threading.Barrier(clients)
@@ -175,7 +202,7 @@ def two_node_burst(ports: list[int], key: str, *, clients: int, per_client: int)
         barrier.wait()
         mine = []
         for _ in range(per_client):
-            connection.request("GET", "/gateway/fast/fast", headers={KEY_HEADER: key})
+            connection.request("GET", path, headers={KEY_HEADER: key})
             response = connection.getresponse()
             response.read()
             mine.append(response.status)

@@ -213,7 +213,42 @@ def compare_planes(
     plenty = subscription_key(slug="plenty")
     redis_url = os.environ["REDIS_URL"]
     workers = options.nginx_workers
-    path = f"/gateway/fast/fast?subscription-key={plenty}"
+    with contextlib.ExitStack() as stack:
+        suffix = "fast"
+        if options.plane_backend == "nginx":
+            backend_port = stack.enter_context(dataplane.static_backend(directory / "static"))
+            suffix = "fastx"
+            register_second_api(f"http://127.0.0.1:{backend_port}", suffix=suffix)
+        return _compare(options, directory, backend_port, portal_port, suffix=suffix,
+                        keys=(plenty, nodes_key), redis_url=redis_url, workers=workers)  # fmt: skip
+
+
+def register_second_api(url: str, *, suffix: str) -> None:
+    """The bench's API again on another backend, in the same products."""
+    from catalog.models import Api, Operation
+    from gateway.models import Product
+
+    api = Api.objects.create(name=suffix, slug=suffix, service_url=url, url_suffix=suffix)
+    Operation.objects.create(api=api, name="Get", slug="get", method="GET", url_template="/fast")
+    for product in Product.objects.all():
+        product.apis.add(api)
+
+
+def _compare(
+    options: argparse.Namespace,
+    directory: Path,
+    backend_port: int,
+    portal_port: int,
+    *,
+    suffix: str,
+    keys: tuple[str, str],
+    redis_url: str,
+    workers: int,
+) -> dict:
+    from bench import dataplane
+
+    plenty, nodes_key = keys
+    path = f"/gateway/{suffix}/fast?subscription-key={plenty}"
     with (
         dataplane.proxy_nginx(
             directory / "proxy", backend_port=backend_port, workers=workers
@@ -236,10 +271,11 @@ def compare_planes(
         statuses = dataplane.two_node_burst(
             [one, two],
             nodes_key,
+            path=f"/gateway/{suffix}/fast",
             clients=options.clients,
             per_client=max(1, 2 * options.limit // options.clients),
         )
-    return {"figures": figures, "statuses": statuses}
+    return {"figures": figures, "statuses": statuses, "backend": options.plane_backend}
 
 
 def subscription_key(*, slug: str) -> str:
@@ -252,7 +288,8 @@ def report_planes(report: Report, options: argparse.Namespace, planes: dict) -> 
     figures = planes["figures"]
     report.info(
         f"data plane: {options.runs} rounds of {options.plane_seconds:g} s per plane and "
-        f"concurrency, nginx {options.nginx_workers} worker(s) each; medians; load {load_average()}"
+        f"concurrency, nginx {options.nginx_workers} worker(s) each, backend "
+        f"{planes['backend']}; medians; load {load_average()}"
     )
     for concurrency in (1, options.concurrency):
         base = figures[("nginx proxy_pass", concurrency)]
@@ -299,6 +336,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--plane-seconds", type=float, default=5)
     parser.add_argument("--nginx-workers", type=int, default=1)
+    parser.add_argument(
+        "--plane-backend",
+        choices=["nginx", "python"],
+        default="nginx",
+        help="behind the planes: nginx answering a small JSON, or the Python backend",
+    )
     options = parser.parse_args()
     plane_time = 6 * options.runs * (options.plane_seconds + 2) if options.planes else 0
     time_limit(int(2 * options.seconds + plane_time) + 300)
