@@ -36,7 +36,7 @@ local function sha256_hex(text)
 end
 
 local script = assert(io.open(config.script_path)):read("*a")
-local script_sha = ngx.sha1_bin and nil
+local script_sha
 do
   local bin = ngx.sha1_bin(script)
   local out = {}
@@ -481,29 +481,33 @@ function M.access()
     end
   end
 
-  if bad then
+  -- A request the checks refuse: a 400 with the usage headers once the key is known.
+  local function refuse_request(body)
+    local usage
     if sock then
+      usage = current_usage(sock, subscription, product, now)
       redis.release(sock, config.redis)
     end
-    return refuse(400, bad, config.outcomes.bad_request,
-      sock and current_usage(sock, subscription, product, now))
+    return refuse(400, body, config.outcomes.bad_request, usage)
+  end
+  if bad then
+    return refuse_request(bad)
   end
   local has_body = (tonumber(headers["content-length"]) or 0) > 0
     or headers["transfer-encoding"] ~= nil
   if has_body and (method == "GET" or method == "HEAD") then
-    return refuse(400, error_body("BodyNotAllowed", "A " .. method .. " call cannot carry a body."),
-      config.outcomes.bad_request)
+    return refuse_request(error_body("BodyNotAllowed", "A " .. method
+      .. " call cannot carry a body."))
   end
   local missing = missing_parameters(route, given, headers)
   if missing then
-    return refuse(400, missing, config.outcomes.bad_request)
+    return refuse_request(missing)
   end
   local path = {}
   for i, segment in ipairs(remaining) do
     if is_dot(segment) then
-      return refuse(400, error_body("InvalidParameter",
-        "The path holds a . or .. segment, which the gateway does not send."),
-        config.outcomes.bad_request)
+      return refuse_request(error_body("InvalidParameter",
+        "The path holds a . or .. segment, which the gateway does not send."))
     end
     path[i] = backend_segment(segment)
   end
@@ -757,9 +761,14 @@ local function flush(premature)
     end
     return
   end
-  local reply, push_err = redis.call(sock, "RPUSH", config.records_list, unpack(batch))
-  if reply == nil then
-    ngx.log(ngx.ERR, "dataplane: records not pushed: ", push_err)
+  -- At most 500 lines a command: Lua's stack bounds unpack().
+  for first = 1, #batch, 500 do
+    local reply, push_err = redis.call(sock, "RPUSH", config.records_list,
+      unpack(batch, first, math.min(first + 499, #batch)))
+    if reply == nil then
+      ngx.log(ngx.ERR, "dataplane: records not pushed: ", push_err)
+      return
+    end
   end
   if not premature then
     redis.release(sock, config.redis)

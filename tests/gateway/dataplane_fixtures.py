@@ -97,7 +97,6 @@ class Plane:
         """What the data plane's runner does each second: the routes rendered again."""
         if self.name == "nginx":
             assert render.refresh(conf=self.conf[0], redis_url=self.redis_url)
-            time.sleep(0.3)  # the old workers hand over to the new ones
 
     def drain(self) -> None:
         """Wait until the calls made so far are recorded."""
