@@ -307,3 +307,14 @@ def test_a_bad_request_with_a_valid_key_carries_the_usage_headers(plane, backend
     assert answer.status == 400
     assert answer.header("X-RateLimit-Limit") == "3"
     assert answer.header("X-RateLimit-Remaining") == "3"
+
+
+def test_a_body_over_the_cap_is_a_413_and_nothing_is_sent(plane, settings, backend, key):
+    settings.PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES = 100
+    headers = {KEY_HEADER: key, "X-Tenant": "acme", "Content-Type": "application/json"}
+    answer = call(
+        plane.start(), "POST", "/gateway/shop/v1/items", headers=headers, body=b"x" * 1000
+    )
+    assert answer.status == 413
+    assert answer.error()["code"] == "RequestBodyTooLarge"
+    assert backend.requests == []
