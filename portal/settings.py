@@ -466,3 +466,6 @@ PORTAL_GATEWAY_RECORD_IN_BACKGROUND = env_bool("PORTAL_GATEWAY_RECORD_IN_BACKGRO
 PORTAL_DATAPLANE_NGINX = env_str("PORTAL_DATAPLANE_NGINX", "/usr/sbin/nginx")
 PORTAL_DATAPLANE_WORKERS = env_int("PORTAL_DATAPLANE_WORKERS", 1)
 PORTAL_DATAPLANE_FLUSH_SECONDS = env_float("PORTAL_DATAPLANE_FLUSH_SECONDS", 0.05)
+# Seconds each nginx worker keeps a key it looked up: a revoked key is refused within
+# it (at most 1, the promise); 0 asks Redis on every call.
+PORTAL_DATAPLANE_KEY_CACHE_SECONDS = env_float("PORTAL_DATAPLANE_KEY_CACHE_SECONDS", 0.5)

@@ -26,13 +26,48 @@ unsigned char *SHA256(const unsigned char *d, size_t n, unsigned char *md);
 ]])
 local digest = ffi.new("unsigned char[32]")
 
+local HEX = {}
+for i = 0, 255 do
+  HEX[i] = format("%02x", i)
+end
+
 local function sha256_hex(text)
   ffi.C.SHA256(text, #text, digest)
   local out = {}
   for i = 0, 31 do
-    out[i + 1] = format("%02x", digest[i])
+    out[i + 1] = HEX[digest[i]]
   end
   return concat(out)
+end
+
+-- The keys this worker looked up lately, for at most config.key_cache_seconds (so that
+-- a revoked key is refused within that time on every node): a call then costs one
+-- round trip to Redis, the limits' script. Keys not found are kept too, so that a
+-- flood of wrong keys does not reach Redis on every call.
+local lrucache = require("resty.lrucache")
+local known_keys = assert(lrucache.new(config.key_cache_size))
+local NOT_FOUND = {}
+
+local function lookup_key(sock_holder, key)
+  local entry = known_keys:get(key)
+  if entry then
+    return entry
+  end
+  local sock, err = redis.connect(config.redis)
+  if not sock then
+    return nil, err
+  end
+  sock_holder.sock = sock
+  local reply, lookup_err = redis.call(sock, "HMGET", config.key_hash_prefix .. sha256_hex(key),
+    "id", "state", "product_id", "user_id")
+  if type(reply) ~= "table" then
+    return nil, lookup_err or "unreadable reply"
+  end
+  entry = reply[1] == ngx.null and NOT_FOUND or reply
+  if config.key_cache_seconds > 0 then
+    known_keys:set(key, entry, config.key_cache_seconds)
+  end
+  return entry
 end
 
 local script = assert(io.open(config.script_path)):read("*a")
@@ -455,21 +490,26 @@ function M.access()
     if key == "" then
       return refuse(401, api.missing_key, config.outcomes.no_key)
     end
-    local err
-    sock, err = redis.connect(config.redis)
-    if not sock then
+    local holder = {}
+    local entry, err = lookup_key(holder, key)
+    sock = holder.sock
+    if not entry then
       ngx.log(ngx.ERR, "dataplane: redis: ", err)
       return unavailable()
     end
-    local entry = redis.call(sock, "HMGET", config.key_hash_prefix .. sha256_hex(key), "id",
-      "state", "product_id", "user_id")
-    if type(entry) ~= "table" then
-      return unavailable()
-    end
-    product = entry[3] ~= ngx.null and api.products[tonumber(entry[3])]
-    if entry[1] == ngx.null or not product then
-      redis.release(sock, config.redis)
+    product = entry ~= NOT_FOUND and api.products[tonumber(entry[3])]
+    if not product then
+      if sock then
+        redis.release(sock, config.redis)
+      end
       return refuse(401, config.bodies.invalid_key, config.outcomes.invalid_key)
+    end
+    if not sock then
+      sock, err = redis.connect(config.redis)
+      if not sock then
+        ngx.log(ngx.ERR, "dataplane: redis: ", err)
+        return unavailable()
+      end
     end
     subscription = entry[1]
     ctx.subscription_id, ctx.product_id, ctx.user_id = entry[1], entry[3], entry[4]

@@ -220,6 +220,8 @@ def config_table(*, redis_url: str) -> dict:
         "key_hash_prefix": KEY_HASH_PREFIX,
         "records_list": RECORDS_LIST,
         "flush_seconds": settings.PORTAL_DATAPLANE_FLUSH_SECONDS,
+        "key_cache_seconds": settings.PORTAL_DATAPLANE_KEY_CACHE_SECONDS,
+        "key_cache_size": 10_000,
         "max_queued": 100_000,
         "mask": MASK,
         "credential_word": CREDENTIAL_WORD.pattern,
