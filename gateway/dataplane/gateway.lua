@@ -437,13 +437,20 @@ local function forward_headers(route, headers, has_body)
   end
 end
 
+-- The path as sent, before nginx decodes it: read segment by segment.
+local function raw_path()
+  local uri = ngx.var.request_uri
+  local query = uri:find("?", 1, true)
+  return query and sub(uri, 1, query - 1) or uri
+end
+
 function M.access()
-  ngx.update_time()
+  -- nginx's time of the event loop's turn: a millisecond's precision, no system call.
   local now = ngx.now()
   local ctx = ngx.ctx
   local var = ngx.var
   local method = ngx.req.get_method()
-  local rest = sub(var.uri_path, #config.prefix + 1)
+  local rest = sub(raw_path(), #config.prefix + 1)
   ctx.method = sub(method, 1, 10)
   ctx.path = config.prefix .. rest
   ctx.query_secret = nil
@@ -756,8 +763,12 @@ end
 
 local queued = {}
 
+-- Tabs and line ends would split the record: only the path and the method may hold any.
 local function clean(value)
-  return (tostring(value or ""):gsub("[\t\n\r]", " "))
+  if value:find("[\t\n\r]") then
+    return (value:gsub("[\t\n\r]", " "))
+  end
+  return value
 end
 
 function M.log()
@@ -766,20 +777,18 @@ function M.log()
   if not ctx.method then
     return
   end
-  local path = ctx.path or (config.prefix .. sub(var.uri_path, #config.prefix + 1))
+  local path = ctx.path or raw_path()
   local query = masked_query(var.args, ctx.query_secret)
   local backend = tonumber((var.upstream_response_time or ""):match("([%d.]+)%s*$") or "")
   local record = {
     format("%.6f", ngx.req.start_time()),
     ctx.api_id or "", ctx.operation_id or "", ctx.subscription_id or "", ctx.product_id or "",
-    ctx.user_id or "", ctx.method, sub(path .. query, 1, 4096), ctx.outcome or "forwarded",
+    ctx.user_id or "", clean(ctx.method), clean(sub(path .. query, 1, 4096)),
+    ctx.outcome or "forwarded",
     var.status, ctx.error_kind or "", format("%.3f", (ngx.now() - ngx.req.start_time()) * 1000),
     backend and format("%.3f", backend * 1000) or "", tonumber(var.content_length) or 0,
     tonumber(var.body_bytes_sent) or 0, var.remote_addr,
   }
-  for i, value in ipairs(record) do
-    record[i] = clean(value)
-  end
   if #queued < config.max_queued then
     queued[#queued + 1] = concat(record, "\t")
   end
