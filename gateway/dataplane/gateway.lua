@@ -385,8 +385,8 @@ end
 local function missing_parameters(route, given, headers)
   local missing = {}
   for _, required in ipairs(route.required_query) do
-    if not given[required] then
-      missing[#missing + 1] = required
+    if not given[required[1]] then
+      missing[#missing + 1] = required[2]
     end
   end
   for _, required in ipairs(route.required_headers) do

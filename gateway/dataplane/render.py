@@ -14,7 +14,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -120,11 +120,14 @@ def _operation(api: ApiEntry, route: Route, operation: OperationEntry) -> dict:
         for index, names in enumerate(pattern.names for pattern in route.segments)
         if any(name.lower() in secret for name in names)
     }
+    # [query key, name in the error]: a template's placeholder is named as in the template.
     required_query = [
-        key
+        [key, name]
         for key, item in operation.query_items.items()
-        if item.literal is None and any(n in operation.required_query_names for n in item.names)
-    ] + list(operation.required_query_parameters)
+        if item.literal is None
+        for name in item.names
+        if name in operation.required_query_names
+    ] + [[name, name] for name in operation.required_query_parameters]
     return {
         "id": operation.id,
         "method": route.method,
@@ -146,8 +149,6 @@ def _operation(api: ApiEntry, route: Route, operation: OperationEntry) -> dict:
 
 
 def _quote(text: str) -> str:
-    from urllib.parse import quote
-
     return quote(text, safe="")
 
 
@@ -172,12 +173,7 @@ def _api(api: ApiEntry) -> dict:
     service = urlsplit(api.service_url)
     scheme = service.scheme.lower()
     port = service.port or (443 if scheme == "https" else 80)
-    routes = sorted(
-        (route for routes in api.routes._by_first.values() for route in routes),
-        key=lambda r: r.specificity,
-    )
-    routes += [route for routes in api.routes._placeholder_first.values() for route in routes]
-    routes.sort(key=lambda r: r.specificity)
+    routes = api.routes.all_routes()
     missing = access.check_key(api=api, key="")
     secret = {api.subscription_key_query.lower(): True} if api.subscription_key_query else {}
     return {

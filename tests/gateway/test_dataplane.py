@@ -339,3 +339,10 @@ def test_a_body_over_the_cap_is_a_413_and_nothing_is_sent(plane, settings, backe
     assert answer.status == 413
     assert answer.error()["code"] == "RequestBodyTooLarge"
     assert backend.requests == []
+
+
+def test_a_missing_template_query_value_is_named_as_in_the_template(plane, backend, key):
+    answer = call(plane.start(), "GET", "/gateway/shop/v1/items/7", headers={KEY_HEADER: key})
+    assert answer.status == 400
+    assert answer.error()["parameters"] == ["apiversion"]
+    assert backend.requests == []
