@@ -1,4 +1,6 @@
--- The gateway's data plane in nginx: every phase of one call to /gateway/<suffix>/<path>.
+-- The gateway's data plane in nginx: every phase of one call to /gateway/<suffix>/<path>
+-- (the access phase here; the limits in counting.lua, the answer in answer.lua, the
+-- record in record.lua).
 --
 --   access: route (404, 405) -> key (401, 403) -> request checks (400)
 --           -> limits (429, 403), the same Redis script as gateway/limits.py
@@ -13,12 +15,20 @@ local config = require("dataplane_config")
 local redis = require("redis")
 local ffi = require("ffi")
 
+local answer = require("answer")
+local counting = require("counting")
+local record = require("record")
+
 local M = {}
+
+local json_string, error_body, refuse = answer.json_string, answer.error_body, answer.refuse
+local raw_path = record.raw_path
+local MASK = config.mask
 
 local concat, insert = table.concat, table.insert
 local floor, ceil, max = math.floor, math.ceil, math.max
 local sub, byte, format, lower = string.sub, string.byte, string.format, string.lower
-local re_find, re_match, re_gsub = ngx.re.find, ngx.re.match, ngx.re.gsub
+local re_find, re_gsub = ngx.re.find, ngx.re.gsub
 local unescape = ngx.unescape_uri
 
 ffi.cdef([[
@@ -68,59 +78,6 @@ local function lookup_key(sock_holder, key)
     known_keys:set(key, entry, config.key_cache_seconds)
   end
   return entry
-end
-
-local script = assert(io.open(config.script_path)):read("*a")
-local script_sha
-do
-  local bin = ngx.sha1_bin(script)
-  local out = {}
-  for i = 1, #bin do
-    out[i] = format("%02x", byte(bin, i))
-  end
-  script_sha = concat(out)
-end
-
--- --- JSON answers ------------------------------------------------------------------
-
-local function json_string(text)
-  local escaped = re_gsub(text, [[["\\\x00-\x1f]] .. "]", function(m)
-    local c = m[0]
-    if c == '"' then
-      return '\\"'
-    elseif c == "\\" then
-      return "\\\\"
-    end
-    return format("\\u%04x", byte(c))
-  end, "jo")
-  return '"' .. escaped .. '"'
-end
-
-local function error_body(code, message, extra)
-  return '{"error": {"code": ' .. json_string(code) .. ', "message": ' .. json_string(message)
-    .. (extra or "") .. "}}"
-end
-
-local function send_headers(headers)
-  for _, pair in ipairs(headers or {}) do
-    ngx.header[pair[1]] = pair[2]
-  end
-  for _, pair in ipairs(config.answer_headers) do
-    ngx.header[pair[1]] = pair[2]
-  end
-end
-
--- Answer the call here with a JSON error and end it.
-local function refuse(status, body, outcome, headers, kind)
-  local ctx = ngx.ctx
-  ctx.own = true
-  ctx.outcome = outcome
-  ctx.error_kind = kind or ""
-  ngx.status = status
-  ngx.header["Content-Type"] = "application/json"
-  send_headers(headers)
-  ngx.print(body)
-  return ngx.exit(status)
 end
 
 -- --- Routing -----------------------------------------------------------------------
@@ -194,131 +151,6 @@ local function match_operation(api, method, segments)
     table.sort(allowed)
     return nil, allowed
   end
-end
-
--- --- Recorded path -----------------------------------------------------------------
-
-local MASK = config.mask
-
-local function masked_query(args, secret)
-  if not args or args == "" then
-    return ""
-  end
-  local pairs_out = {}
-  for pair in (args .. "&"):gmatch("([^&]*)&") do
-    local key, equals = pair:match("^([^=]*)(=?)")
-    local hidden
-    if equals == "" then
-      hidden = false
-    elseif secret == nil then
-      hidden = true
-    else
-      local name = lower(unescape((key:gsub("+", " "))))
-      hidden = secret[name] or re_find(name, config.credential_word, "jo") ~= nil
-    end
-    pairs_out[#pairs_out + 1] = hidden and (key .. "=" .. MASK) or pair
-  end
-  return "?" .. concat(pairs_out, "&")
-end
-
--- --- Limits ------------------------------------------------------------------------
-
-local function rate_retry_after(limit, period, previous, current, now, fraction)
-  local window_start = now - fraction * period
-  if current < limit and previous > 0 then
-    local f = 1 - (limit - 1 - current) / previous
-    return max(1, ceil(window_start + f * period - now))
-  end
-  local f = current > 0 and (1 - (limit - 1) / current) or 0
-  return max(1, ceil(window_start + period + max(0, f) * period - now))
-end
-
-local function plan(subscription_id, product, now)
-  local rate_period = product.rate_period > 0 and product.rate_period or 1
-  local index = floor(now / rate_period)
-  local quota_period = product.quota_period > 0 and product.quota_period or 1
-  local prefix = config.key_prefix
-  return {
-    rate_key = prefix .. "gw-rate:" .. subscription_id .. ":" .. rate_period .. ":" .. index,
-    previous_key = prefix .. "gw-rate:" .. subscription_id .. ":" .. rate_period .. ":" .. (index - 1),
-    fraction = (now - index * rate_period) / rate_period,
-    rate_ttl = 2 * rate_period + 1,
-    quota_key = prefix .. "gw-quota:" .. subscription_id .. ":" .. quota_period .. ":"
-      .. floor(now / quota_period),
-    quota_ttl = quota_period + 1,
-  }
-end
-
--- The usage headers (Admission.headers) for counts as they stand.
-local function usage_headers(product, p, now, verdict, current, previous, used, retry_after)
-  local headers = {}
-  if product.rate_limit > 0 then
-    local estimate = previous * (1 - p.fraction) + current
-    local remaining = verdict == 0 and 0 or max(0, product.rate_limit - ceil(estimate))
-    insert(headers, { "X-RateLimit-Limit", tostring(product.rate_limit) })
-    insert(headers, { "X-RateLimit-Remaining", tostring(remaining) })
-    insert(headers, { "X-RateLimit-Period", tostring(product.rate_period) })
-  end
-  local quota_reset = 0
-  if product.quota_limit > 0 then
-    local period = product.quota_period
-    quota_reset = max(1, ceil((floor(now / period) + 1) * period - now))
-    insert(headers, { "X-Quota-Limit", tostring(product.quota_limit) })
-    insert(headers, { "X-Quota-Remaining", tostring(max(0, product.quota_limit - used)) })
-    insert(headers, { "X-Quota-Reset", tostring(quota_reset) })
-  end
-  if retry_after then
-    insert(headers, { "Retry-After", tostring(retry_after) })
-  end
-  return headers, quota_reset
-end
-
-local function count_call(sock, subscription_id, product, now)
-  local p = plan(subscription_id, product, now)
-  local keys_and_args = {
-    3, p.rate_key, p.previous_key, p.quota_key,
-    product.rate_limit, p.rate_ttl, format("%.17g", p.fraction), product.quota_limit, p.quota_ttl,
-  }
-  local reply, err, failed = redis.call(sock, "EVALSHA", script_sha, unpack(keys_and_args))
-  if reply == nil and failed and err:find("NOSCRIPT", 1, true) then
-    reply, err = redis.call(sock, "EVAL", script, unpack(keys_and_args))
-  end
-  if reply == nil then
-    return nil, err
-  end
-  local verdict, current, previous, used = reply[1], reply[2], reply[3], reply[4]
-  local retry_after
-  if verdict == 0 then
-    retry_after = rate_retry_after(product.rate_limit, product.rate_period, previous, current, now,
-      p.fraction)
-  end
-  local headers, quota_reset = usage_headers(product, p, now, verdict, current, previous, used,
-    nil)
-  if verdict == 1 then
-    retry_after = quota_reset
-  end
-  if retry_after then
-    insert(headers, { "Retry-After", tostring(retry_after) })
-  end
-  return verdict, headers, retry_after
-end
-
--- The usage headers without counting (a refused subscription's answer).
-local function current_usage(sock, subscription_id, product, now)
-  if product.rate_limit == 0 and product.quota_limit == 0 then
-    return {}
-  end
-  local p = plan(subscription_id, product, now)
-  local reply = redis.call(sock, "MGET", p.rate_key, p.previous_key, p.quota_key)
-  if type(reply) ~= "table" then
-    return {}
-  end
-  local function number(v)
-    return tonumber(v ~= ngx.null and v or 0) or 0
-  end
-  local headers = usage_headers(product, p, now, 2, number(reply[1]), number(reply[2]),
-    number(reply[3]), nil)
-  return headers
 end
 
 -- --- The request -------------------------------------------------------------------
@@ -437,13 +269,6 @@ local function forward_headers(route, headers, has_body)
   end
 end
 
--- The path as sent, before nginx decodes it: read segment by segment.
-local function raw_path()
-  local uri = ngx.var.request_uri
-  local query = uri:find("?", 1, true)
-  return query and sub(uri, 1, query - 1) or uri
-end
-
 function M.access()
   -- nginx's time of the event loop's turn: a millisecond's precision, no system call.
   local now = ngx.now()
@@ -521,7 +346,7 @@ function M.access()
     subscription = entry[1]
     ctx.subscription_id, ctx.product_id, ctx.user_id = entry[1], entry[3], entry[4]
     if entry[2] ~= "active" then
-      local usage = current_usage(sock, subscription, product, now)
+      local usage = counting.current_usage(sock, subscription, product, now)
       redis.release(sock, config.redis)
       return refuse(403, config.inactive[entry[2]] or config.inactive[""],
         config.outcomes.inactive_subscription, usage)
@@ -532,7 +357,7 @@ function M.access()
   local function refuse_request(body)
     local usage
     if sock then
-      usage = current_usage(sock, subscription, product, now)
+      usage = counting.current_usage(sock, subscription, product, now)
       redis.release(sock, config.redis)
     end
     return refuse(400, body, config.outcomes.bad_request, usage)
@@ -560,7 +385,7 @@ function M.access()
   end
 
   if product and (product.rate_limit > 0 or product.quota_limit > 0) then
-    local verdict, usage, retry_after = count_call(sock, subscription, product, now)
+    local verdict, usage, retry_after = counting.count_call(sock, subscription, product, now)
     redis.release(sock, config.redis)
     if verdict == nil then
       ngx.log(ngx.ERR, "dataplane: limits: ", usage)
@@ -587,245 +412,17 @@ function M.access()
     or "")
   var.dp_host = api.host
   var.dp_sni = api.hostname
-  var.dp_usage = M.pack_usage(ctx.usage)
+  var.dp_usage = answer.pack_usage(ctx.usage)
   var.dp_record = concat({ ctx.api_id or "", ctx.operation_id or "", ctx.subscription_id or "",
     ctx.product_id or "", ctx.user_id or "" }, ",")
 end
 
-function M.pack_usage(usage)
-  local out = {}
-  for i, pair in ipairs(usage or {}) do
-    out[i] = pair[1] .. "=" .. pair[2]
-  end
-  return concat(out, ";")
-end
-
-local function unpack_usage(packed)
-  local usage = {}
-  for name, value in (packed or ""):gmatch("([^=;]+)=([^;]*)") do
-    usage[#usage + 1] = { name, value }
-  end
-  return usage
-end
-
--- --- The answer --------------------------------------------------------------------
-
-local function replace_answer(status, body, kind)
-  local ctx = ngx.ctx
-  ctx.replacement = body
-  ctx.outcome = config.outcomes.backend_error
-  ctx.error_kind = kind
-  ngx.status = status
-  for name, _ in pairs(ngx.resp.get_headers(200, true)) do
-    ngx.header[name] = nil
-  end
-  ngx.header["Content-Type"] = "application/json"
-  ngx.header["Content-Length"] = #body
-  send_headers(ctx.usage)
-end
-
-local SERVICE_DEFAULT_PORTS = { http = 80, https = 443 }
-
--- The Location under the gateway, or nil (gateway/redirects.py, same rules).
-local function gateway_location(api, location)
-  if re_find(location, "[\\x00-\\x20\\x7f\\\\]", "jo") then
-    return nil
-  end
-  local scheme, authority, rest = location:match("^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)(.*)$")
-  local path_and_more
-  if scheme then
-    scheme = lower(scheme)
-    if authority:find("@", 1, true) then
-      return nil
-    end
-    local host, port = authority:match("^(.-):(%d+)$")
-    host = lower(host or authority)
-    port = tonumber(port) or SERVICE_DEFAULT_PORTS[scheme]
-    if scheme ~= api.scheme or host ~= api.hostname or port ~= api.port then
-      return nil
-    end
-    path_and_more = rest
-  elseif sub(location, 1, 2) == "//" then
-    return nil
-  elseif sub(location, 1, 1) == "/" then
-    path_and_more = location
-  elseif re_find(location, "^[A-Za-z][A-Za-z0-9+.-]*:", "jo") then
-    return nil
-  else
-    local base = ngx.var.dp_target:match("^([^?#]*)")
-    path_and_more = base:gsub("[^/]*$", "") .. location
-  end
-  local path, tail = path_and_more:match("^([^?#]*)(.*)$")
-  if path == "" then
-    path = "/"
-  end
-  for segment in (path .. "/"):gmatch("([^/]*)/") do
-    local decoded = unescape(segment)
-    if decoded == "." or decoded == ".." then
-      return nil
-    end
-  end
-  local prefix = api.service_path
-  if path ~= prefix and sub(path, 1, #prefix + 1) ~= prefix .. "/" then
-    return nil
-  end
-  return config.prefix .. api.suffix .. sub(path, #prefix + 1) .. tail
-end
-
-function M.header_filter()
-  local ctx = ngx.ctx
-  if ctx.own then
-    return
-  end
-  local api = ctx.api
-  if not api then
-    return
-  end
-  local headers = ngx.resp.get_headers(200)
-  local location = headers["location"]
-  if location then
-    local moved = type(location) == "string" and gateway_location(api, location)
-    if not moved then
-      return replace_answer(502, config.bodies.redirect, "redirect")
-    end
-    ngx.header["Location"] = moved
-  end
-  local length = tonumber(headers["content-length"])
-  if length and length > config.max_response_bytes then
-    return replace_answer(502, config.bodies.too_large, "too_large")
-  end
-  -- Connection may name more hop-by-hop headers (nginx keeps it for itself).
-  local named = {}
-  for token in (ngx.var.upstream_http_connection or ""):gmatch("[^,%s]+") do
-    named[lower(token)] = true
-  end
-  for name, _ in pairs(headers) do
-    if config.dropped[name] or named[name] then
-      ngx.header[name] = nil
-    end
-  end
-  send_headers(ctx.usage)
-end
-
-function M.body_filter()
-  local ctx = ngx.ctx
-  if ctx.replacement then
-    if not ctx.replaced then
-      ngx.arg[1] = ctx.replacement
-      ctx.replaced = true
-    else
-      ngx.arg[1] = ""
-    end
-    ngx.arg[2] = true
-    return
-  end
-  if ctx.own or not ctx.api then
-    return
-  end
-  local chunk = ngx.arg[1]
-  local sent = (ctx.sent or 0) + #chunk
-  if sent > config.max_response_bytes then
-    ngx.arg[1] = sub(chunk, 1, #chunk - (sent - config.max_response_bytes))
-    ngx.arg[2] = true
-    ctx.error_kind = "too_large"
-    ctx.outcome = config.outcomes.backend_error
-  end
-  ctx.sent = sent
-end
-
--- The backend could not be reached or did not answer in time (error_page).
-function M.backend_failed()
-  local var = ngx.var
-  local status = tonumber(var.status) or 502
-  local timeout = status == 504
-  local kind = timeout and "timeout" or "connect"
-  local usage = unpack_usage(var.dp_usage)
-  local ctx = ngx.ctx
-  local fields = {}
-  for field in ((var.dp_record or "") .. ","):gmatch("([^,]*),") do
-    fields[#fields + 1] = field
-  end
-  ctx.api_id, ctx.operation_id, ctx.subscription_id, ctx.product_id, ctx.user_id =
-    fields[1], fields[2], fields[3], fields[4], fields[5]
-  ctx.path = nil
-  ctx.method = sub(ngx.req.get_method(), 1, 10)
-  return refuse(timeout and 504 or 502, error_body(timeout and "BackendTimeout" or "BackendError",
-    config.failure_messages[kind], ', "kind": ' .. json_string(kind)), config.outcomes.backend_error,
-    usage, kind)
-end
-
-function M.too_large()
-  ngx.ctx.method = sub(ngx.req.get_method(), 1, 10)
-  return refuse(413, config.bodies.request_too_large, config.outcomes.bad_request)
-end
-
--- --- Recording ---------------------------------------------------------------------
-
-local queued = {}
-
--- Tabs and line ends would split the record: only the path and the method may hold any.
-local function clean(value)
-  if value:find("[\t\n\r]") then
-    return (value:gsub("[\t\n\r]", " "))
-  end
-  return value
-end
-
-function M.log()
-  local ctx = ngx.ctx
-  local var = ngx.var
-  if not ctx.method then
-    return
-  end
-  local path = ctx.path or raw_path()
-  local query = masked_query(var.args, ctx.query_secret)
-  local backend = tonumber((var.upstream_response_time or ""):match("([%d.]+)%s*$") or "")
-  local record = {
-    format("%.6f", ngx.req.start_time()),
-    ctx.api_id or "", ctx.operation_id or "", ctx.subscription_id or "", ctx.product_id or "",
-    ctx.user_id or "", clean(ctx.method), clean(sub(path .. query, 1, 4096)),
-    ctx.outcome or "forwarded",
-    var.status, ctx.error_kind or "", format("%.3f", (ngx.now() - ngx.req.start_time()) * 1000),
-    backend and format("%.3f", backend * 1000) or "", tonumber(var.content_length) or 0,
-    tonumber(var.body_bytes_sent) or 0, var.remote_addr,
-  }
-  if #queued < config.max_queued then
-    queued[#queued + 1] = concat(record, "\t")
-  end
-end
-
-local function flush(premature)
-  if #queued == 0 then
-    return
-  end
-  local batch = queued
-  queued = {}
-  local sock, err = redis.connect(config.redis)
-  if not sock then
-    ngx.log(ngx.ERR, "dataplane: records kept for later: ", err)
-    for _, line in ipairs(batch) do
-      if #queued < config.max_queued then
-        queued[#queued + 1] = line
-      end
-    end
-    return
-  end
-  -- At most 500 lines a command: Lua's stack bounds unpack().
-  for first = 1, #batch, 500 do
-    local reply, push_err = redis.call(sock, "RPUSH", config.records_list,
-      unpack(batch, first, math.min(first + 499, #batch)))
-    if reply == nil then
-      ngx.log(ngx.ERR, "dataplane: records not pushed: ", push_err)
-      return
-    end
-  end
-  if not premature then
-    redis.release(sock, config.redis)
-  end
-end
-
-function M.init_worker()
-  ngx.timer.every(config.flush_seconds, flush)
-end
+-- The other phases.
+M.header_filter = answer.header_filter
+M.body_filter = answer.body_filter
+M.backend_failed = answer.backend_failed
+M.too_large = answer.too_large
+M.log = record.log
+M.init_worker = record.init_worker
 
 return M
