@@ -4,8 +4,7 @@ local config = require("dataplane_config")
 
 local M = {}
 
-local concat, insert = table.concat, table.insert
-local floor, ceil, max = math.floor, math.ceil, math.max
+local concat = table.concat
 local sub, byte, format, lower = string.sub, string.byte, string.format, string.lower
 local re_find, re_gsub = ngx.re.find, ngx.re.gsub
 local unescape = ngx.unescape_uri

@@ -8,9 +8,7 @@ local M = {}
 
 local concat, insert = table.concat, table.insert
 local floor, ceil, max = math.floor, math.ceil, math.max
-local sub, byte, format, lower = string.sub, string.byte, string.format, string.lower
-local re_find, re_gsub = ngx.re.find, ngx.re.gsub
-local unescape = ngx.unescape_uri
+local byte, format = string.byte, string.format
 
 local script = assert(io.open(config.script_path)):read("*a")
 local script_sha

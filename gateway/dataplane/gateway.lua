@@ -25,8 +25,7 @@ local json_string, error_body, refuse = answer.json_string, answer.error_body, a
 local raw_path = record.raw_path
 local MASK = config.mask
 
-local concat, insert = table.concat, table.insert
-local floor, ceil, max = math.floor, math.ceil, math.max
+local concat = table.concat
 local sub, byte, format, lower = string.sub, string.byte, string.format, string.lower
 local re_find, re_gsub = ngx.re.find, ngx.re.gsub
 local unescape = ngx.unescape_uri

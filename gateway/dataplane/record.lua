@@ -6,10 +6,9 @@ local redis = require("redis")
 
 local M = {}
 
-local concat, insert = table.concat, table.insert
-local floor, ceil, max = math.floor, math.ceil, math.max
-local sub, byte, format, lower = string.sub, string.byte, string.format, string.lower
-local re_find, re_gsub = ngx.re.find, ngx.re.gsub
+local concat = table.concat
+local sub, format, lower = string.sub, string.format, string.lower
+local re_find = ngx.re.find
 local unescape = ngx.unescape_uri
 
 -- The path as sent, before nginx decodes it: read segment by segment.
