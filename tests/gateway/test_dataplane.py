@@ -190,7 +190,13 @@ def redirecting(location: str):
     ("location", "expected"),
     [
         ("/base/items/8", "/gateway/shop/v1/items/8"),
+        ("8?page=2", "/gateway/shop/v1/items/8?page=2"),
         ("https://elsewhere.example/", None),
+        ("//elsewhere.example/base/", None),
+        ("/\\elsewhere.example/base/", None),
+        ("/base/%2e%2e/admin", None),
+        ("/base/../admin", None),
+        ("javascript:alert(1)", None),
         ("/other/place", None),
     ],
 )
