@@ -9,6 +9,9 @@ PORT ?= 8000
 ENV_FILE ?= .env
 CHROMIUM ?= /usr/bin/chromium
 REDIS_SERVER ?= /usr/bin/redis-server
+# The gateway's data plane: nginx with Debian's Lua module (nginx-extras), on its port.
+NGINX_LUA_MODULE ?= /usr/lib/nginx/modules/ngx_http_lua_module.so
+GATEWAY_PORT ?= 8001
 
 .PHONY: help install install-dev env-file run serve migrate demo test test-fast test-e2e test-postgres \
 	test-tools test-tools-fast test-tools-e2e npm-tools lint format clean bench
@@ -90,24 +93,31 @@ serve: install
 	$(PY) manage.py collectstatic --noinput -v0 && \
 	$(PY) manage.py migrate --noinput && \
 	$(PY) manage.py load_demo && \
+	if [ -n "$$REDIS_URL" ] && [ -e $(NGINX_LUA_MODULE) ]; then \
+		$(PY) manage.py dataplane --listen $(HOST):$(GATEWAY_PORT) --directory var/dataplane & \
+		dataplane=$$!; trap 'kill $$dataplane 2>/dev/null; wait $$dataplane' EXIT INT TERM; \
+	else \
+		echo "No data plane on nginx (it needs REDIS_URL and Debian's nginx-extras)."; \
+	fi && \
 	echo "Serving the production profile at http://$(HOST):$(PORT)/" && \
-	exec $(BIN)/gunicorn -c gunicorn.conf.py portal.wsgi
+	$(BIN)/gunicorn -c gunicorn.conf.py portal.wsgi
 
 # Commands the tests run, each with the Debian package that has it: Chromium for the
 # browser tests (Playwright cannot download browsers here), redis-server for the
-# gateway's tests, curl, Node.js and a JDK for the code samples' tests.
+# gateway's tests, nginx with its Lua module for the gateway's data plane, curl, Node.js
+# and a JDK for the code samples' tests.
 E2E_TOOLS := $(CHROMIUM):chromium
-FAST_TOOLS := $(REDIS_SERVER):redis-server curl:curl node:nodejs npm:npm javac:default-jdk-headless \
+FAST_TOOLS := $(REDIS_SERVER):redis-server $(NGINX_LUA_MODULE):nginx-extras curl:curl node:nodejs npm:npm javac:default-jdk-headless \
 	java:default-jdk-headless
 # npm tools the tests run (package.json, pinned by package-lock.json): Prism, the
 # validator that judges what Try it sends against each OpenAPI document.
 PRISM := node_modules/.bin/prism
 
-# Installs the packages of the tools in $(1) that are missing, with apt-get when root;
+# Installs the packages of the tools (commands or files) in $(1) that are missing, with apt-get when root;
 # otherwise names them and stops.
 define install_missing
 @missing=""; for tool in $(1); do \
-	command -v "$${tool%%:*}" >/dev/null 2>&1 || missing="$$missing $${tool#*:}"; \
+	[ -e "$${tool%%:*}" ] || command -v "$${tool%%:*}" >/dev/null 2>&1 || missing="$$missing $${tool#*:}"; \
 done; \
 missing=$$(printf '%s\n' $$missing | sort -u | tr '\n' ' '); \
 if [ -z "$${missing% }" ]; then exit 0; fi; \

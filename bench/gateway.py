@@ -22,6 +22,14 @@ must share their counters: without REDIS_URL the bench starts a redis-server of 
    moment through a product limited to --limit calls per 60 s until each has sent
    2 x limit / clients calls. Goal: admitted at most limit + 1 %.
 
+4. With --planes, the data plane on nginx (bench/dataplane.py): nginx alone with
+   proxy_pass, the data plane and the in-process gateway on the same backend, wrk at
+   concurrency 1 and 16 on each, --runs rounds, medians. Goals: the data plane adds at
+   most 1 ms at p50 and 5 ms at p99 to nginx alone, and serves at least half its calls
+   per second at concurrency 16. Then two data-plane nodes (two nginx processes) sharing
+   Redis take --clients clients at once, alternately on each, through a product limited
+   to --limit calls per 60 s. Goal: admitted at most limit + 1 %.
+
 Exits 1 when a goal is missed.
 """
 
@@ -175,6 +183,148 @@ def limit_burst(port: int, key: str, *, clients: int, per_client: int) -> list[i
     return statuses
 
 
+def register_limited(*, slug: str, limit: int) -> str:
+    """Another product limited to `limit` calls per 60 s on the bench's API: its key."""
+    from django.contrib.auth import get_user_model
+
+    from catalog.models import Api
+    from gateway.models import Product, Subscription, SubscriptionState
+
+    product = Product.objects.create(
+        name=slug, slug=slug, rate_limit_calls=limit, rate_limit_period_seconds=60
+    )
+    product.apis.add(Api.objects.get(slug="fast"))
+    subscription = Subscription.objects.create(
+        user=get_user_model().objects.get(username="bench"),
+        product=product,
+        name=slug,
+        state=SubscriptionState.ACTIVE,
+    )
+    return subscription.key("primary")
+
+
+def compare_planes(
+    options: argparse.Namespace, directory: Path, backend_port: int, portal_port: int
+) -> dict:
+    """Part 4: the figures of bench/dataplane.py."""
+    from bench import dataplane
+
+    nodes_key = register_limited(slug="limited-nodes", limit=options.limit)
+    plenty = subscription_key(slug="plenty")
+    redis_url = os.environ["REDIS_URL"]
+    workers = options.nginx_workers
+    with contextlib.ExitStack() as stack:
+        suffix = "fast"
+        if options.plane_backend == "nginx":
+            backend_port = stack.enter_context(dataplane.static_backend(directory / "static"))
+            suffix = "fastx"
+            register_second_api(f"http://127.0.0.1:{backend_port}", suffix=suffix)
+        return _compare(options, directory, backend_port, portal_port, suffix=suffix,
+                        keys=(plenty, nodes_key), redis_url=redis_url, workers=workers)  # fmt: skip
+
+
+def register_second_api(url: str, *, suffix: str) -> None:
+    """The bench's API again on another backend, in the same products."""
+    from catalog.models import Api, Operation
+    from gateway.models import Product
+
+    api = Api.objects.create(name=suffix, slug=suffix, service_url=url, url_suffix=suffix)
+    Operation.objects.create(api=api, name="Get", slug="get", method="GET", url_template="/fast")
+    for product in Product.objects.all():
+        product.apis.add(api)
+
+
+def _compare(
+    options: argparse.Namespace,
+    directory: Path,
+    backend_port: int,
+    portal_port: int,
+    *,
+    suffix: str,
+    keys: tuple[str, str],
+    redis_url: str,
+    workers: int,
+) -> dict:
+    from bench import dataplane
+
+    plenty, nodes_key = keys
+    path = f"/gateway/{suffix}/fast?subscription-key={plenty}"
+    with (
+        dataplane.proxy_nginx(
+            directory / "proxy", backend_port=backend_port, workers=workers
+        ) as proxy,
+        dataplane.dataplane_nginx(directory / "node1", redis_url=redis_url, workers=workers) as one,
+        dataplane.dataplane_nginx(directory / "node2", redis_url=redis_url, workers=workers) as two,
+    ):
+        for port, warm in ((proxy, "/fast"), (one, path), (two, path)):
+            run_load(port, [warm], seconds=1, concurrency=4)
+        figures = dataplane.measure(
+            {
+                "nginx proxy_pass": (proxy, "/fast"),
+                "data plane": (one, path),
+                "in-process gateway": (portal_port, path),
+            },
+            runs=options.runs,
+            seconds=options.plane_seconds,
+            concurrencies=[1, options.concurrency],
+        )
+        statuses = dataplane.two_node_burst(
+            [one, two],
+            nodes_key,
+            path=f"/gateway/{suffix}/fast",
+            clients=options.clients,
+            per_client=max(1, 2 * options.limit // options.clients),
+        )
+    return {"figures": figures, "statuses": statuses, "backend": options.plane_backend}
+
+
+def subscription_key(*, slug: str) -> str:
+    from gateway.models import Subscription
+
+    return Subscription.objects.get(product__slug=slug).key("primary")
+
+
+def report_planes(report: Report, options: argparse.Namespace, planes: dict) -> None:
+    figures = planes["figures"]
+    report.info(
+        f"data plane: {options.runs} rounds of {options.plane_seconds:g} s per plane and "
+        f"concurrency, nginx {options.nginx_workers} worker(s) each, backend "
+        f"{planes['backend']}; medians; load {load_average()}"
+    )
+    for concurrency in (1, options.concurrency):
+        base = figures[("nginx proxy_pass", concurrency)]
+        for name in ("nginx proxy_pass", "data plane", "in-process gateway"):
+            one = figures[(name, concurrency)]
+            report.figure(
+                f"c={concurrency} {name}",
+                f"{one.median_rate:,.0f}/s, p50 {ms(one.median_p50)}, p99 {ms(one.median_p99)}"
+                f" ({one.errors} errors)",
+            )
+        plane = figures[("data plane", concurrency)]
+        added_p50 = plane.median_p50 - base.median_p50
+        added_p99 = plane.median_p99 - base.median_p99
+        report.figure(f"c={concurrency} data plane added p50", ms(added_p50), "<= 1 ms",
+                      added_p50 <= 0.001)  # fmt: skip
+        report.figure(f"c={concurrency} data plane added p99", ms(added_p99), "<= 5 ms",
+                      added_p99 <= 0.005)  # fmt: skip
+        report.figure(f"c={concurrency} data plane errors", str(plane.errors), "0",
+                      plane.errors == 0)  # fmt: skip
+    c = options.concurrency
+    share = figures[("data plane", c)].median_rate / figures[("nginx proxy_pass", c)].median_rate
+    report.figure(f"c={c} data plane / nginx proxy_pass", f"{share:.0%}", ">= 50 %", share >= 0.5)
+    statuses = planes["statuses"]
+    admitted, refused = statuses.count(200), statuses.count(429)
+    others = len(statuses) - admitted - refused
+    allowed = options.limit * 1.01
+    report.figure(
+        f"two data-plane nodes, limit {options.limit} per 60 s, {options.clients} clients",
+        f"{admitted} admitted, {refused} refused (429) of {len(statuses)} sent"
+        + (f", {others} other answers" if others else ""),
+        f"<= {allowed:g} admitted, nothing else",
+        admitted <= allowed and others == 0,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=300)
@@ -182,8 +332,19 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--limit", type=int, default=200)
+    parser.add_argument("--planes", action="store_true", help="the nginx data plane too")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--plane-seconds", type=float, default=5)
+    parser.add_argument("--nginx-workers", type=int, default=1)
+    parser.add_argument(
+        "--plane-backend",
+        choices=["nginx", "python"],
+        default="nginx",
+        help="behind the planes: nginx answering a small JSON, or the Python backend",
+    )
     options = parser.parse_args()
-    time_limit(int(2 * options.seconds) + 300)
+    plane_time = 6 * options.runs * (options.plane_seconds + 2) if options.planes else 0
+    time_limit(int(2 * options.seconds + plane_time) + 300)
     report = Report("Gateway (bench/gateway.py)")
     with shared_counters() as counters:
         extra = {} if counters else {"GUNICORN_WORKERS": "1"}
@@ -224,6 +385,8 @@ def main() -> int:
                 statuses = limit_burst(
                     portal.port, limited_key, clients=options.clients, per_client=per_client
                 )
+                if options.planes and counters:
+                    planes = compare_planes(options, space.directory, server.port, portal.port)
                 log_errors = [
                     line
                     for line in portal.log.read_text(errors="replace").splitlines()
@@ -265,6 +428,11 @@ def main() -> int:
         admitted <= allowed and others == 0,
     )
     report.figure("errors in gunicorn's log", str(len(log_errors)), "0", not log_errors)
+    if options.planes:
+        if not counters:
+            report.figure("data plane", "not measured: no Redis", "Redis", False)
+        else:
+            report_planes(report, options, planes)
     for line in log_errors[:5]:
         report.info(line)
     return report.exit_code()

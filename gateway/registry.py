@@ -147,6 +147,13 @@ def on_gateway(api_id: int) -> bool:
     return api_id in routes.gateway_apis
 
 
+def gateway_entries() -> list[ApiEntry]:
+    """Every API the gateway answers for, by id (the data plane's routes)."""
+    routes = _current()
+    entries = (_api(routes, api_id) for api_id in sorted(set(_suffixes(routes)[0].values())))
+    return [entry for entry in entries if entry is not None]
+
+
 def api_entry(api_id: int) -> ApiEntry | None:
     """Any API by id, published or not (Try it through the gateway checks keys with it)."""
     return _api(_current(), api_id)

@@ -232,6 +232,12 @@ class RouteTable:
                 table._placeholder_first.setdefault(len(route.segments), []).append(route)
         return table
 
+    def all_routes(self) -> list[Route]:
+        """Every route, most specific first (the order `match` tries them in)."""
+        routes = [route for group in self._by_first.values() for route in group]
+        routes += [route for group in self._placeholder_first.values() for route in group]
+        return sorted(routes, key=lambda r: r.specificity)
+
     def candidates(self, segments: Sequence[str]) -> list[Route]:
         """Routes that may match, most specific first."""
         count = len(segments)

@@ -463,3 +463,12 @@ PORTAL_GATEWAY_ROUTE_CACHE_SECONDS = env_int("PORTAL_GATEWAY_ROUTE_CACHE_SECONDS
 # Gateway calls are recorded by a writer thread of each process, many rows at a time,
 # so that a call does not wait for the database; off, each call writes its row itself.
 PORTAL_GATEWAY_RECORD_IN_BACKGROUND = env_bool("PORTAL_GATEWAY_RECORD_IN_BACKGROUND", True)
+# The data plane on nginx (`manage.py dataplane`, docs/design.md "Data plane"): the nginx
+# binary (Debian's nginx-extras, for its Lua module), its worker processes, and how often
+# each worker pushes the calls it recorded to Redis.
+PORTAL_DATAPLANE_NGINX = env_str("PORTAL_DATAPLANE_NGINX", "/usr/sbin/nginx")
+PORTAL_DATAPLANE_WORKERS = env_int("PORTAL_DATAPLANE_WORKERS", 1)
+PORTAL_DATAPLANE_FLUSH_SECONDS = env_float("PORTAL_DATAPLANE_FLUSH_SECONDS", 0.05)
+# Seconds each nginx worker keeps a key it looked up: a revoked key is refused within
+# it (at most 1, the promise); 0 asks Redis on every call.
+PORTAL_DATAPLANE_KEY_CACHE_SECONDS = env_float("PORTAL_DATAPLANE_KEY_CACHE_SECONDS", 0.5)

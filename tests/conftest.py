@@ -34,7 +34,7 @@ from tests import log_scan
 from tests.processes import free_port, stop
 
 # Fixtures shared by test modules in several folders.
-pytest_plugins = ["tests.servers_fixtures"]
+pytest_plugins = ["tests.servers_fixtures", "tests.gateway.dataplane_fixtures"]
 
 
 def worker_number() -> int:
