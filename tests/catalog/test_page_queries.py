@@ -292,3 +292,27 @@ def test_a_try_it_call_costs_the_session_and_the_record(client):
     if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
         expected.append("django_session")  # with REDIS_URL the session is read from Redis
     assert sorted(tables) == sorted(expected)
+
+
+def test_a_second_visit_of_an_operation_page_runs_no_query(
+    client, demo_api, django_assert_num_queries
+):
+    """The operation with its parameters and its documented responses are kept by the
+    process (catalog/snapshot.py): rendering the page reads nothing."""
+    operation = demo_api.operations.get(slug="bes-status")
+    client.get(operation.get_absolute_url())
+    with django_assert_num_queries(0):
+        page = client.get(operation.get_absolute_url())
+    assert page.status_code == 200
+    assert b'data-response="200"' in page.content
+
+
+def test_a_changed_documented_response_shows_at_once(client, demo_api):
+    operation = demo_api.operations.get(slug="bes-status")
+    assert b"Answered from the kept copy" not in client.get(operation.get_absolute_url()).content
+    response = operation.responses.get(status_code=200)
+    response.description = "Answered from the kept copy, or not."
+    response.save()
+    assert b"Answered from the kept copy" in client.get(operation.get_absolute_url()).content
+    operation.responses.create(status_code=418, description="Brewing.")
+    assert b'data-response="418"' in client.get(operation.get_absolute_url()).content
