@@ -14,6 +14,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
     context = {
         "search": search,
         "max_query_chars": operation_search.MAX_QUERY_CHARS,
+        "results": None,
     }
     if not search:  # the cards the process keeps (catalog/catalog_cards.py)
         listing = catalog_cards.cards_page(user=request.user, page=request.GET.get("page"))

@@ -169,9 +169,9 @@ def test_catalog_query_count_does_not_grow_with_the_number_of_apis(client, searc
 def test_catalog_with_200_apis_counts_each_apis_operations(client):
     make_apis(200)
     response = client.get("/")
-    apis = list(response.context["page"])
+    apis = list(response.context["page"])  # the cards rendered (catalog/catalog_cards.py)
     assert len(apis) == 24
-    assert response.context["page"].paginator.count == 200
+    assert response.context["page_links"][-1] == 9  # 200 APIs, 24 a page
     assert [api.operation_count for api in apis[:5]] == [0, 1, 2, 3, 0]
     assert b"3 operations" in response.content
     last = client.get("/", {"page": 9})
