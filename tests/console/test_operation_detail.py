@@ -172,3 +172,19 @@ def test_a_field_in_error_says_so_beside_it(client, demo_api):
     assert errors.select_one("#error_1_id_param-template-workspace").get_text(strip=True) == (
         "This field is required."
     )
+
+
+def test_the_documentation_column_is_rendered_once_until_the_operation_changes(client, demo_api):
+    def rendered(response) -> list[str]:
+        return [template.name for template in response.templates]
+
+    assert "catalog/_operation_docs.html" in rendered(client.get(URL))
+    again = client.get(URL)
+    assert "catalog/_operation_docs.html" not in rendered(again)
+    assert b'id="parameters-heading"' in again.content
+    parameter = demo_api.operations.get(slug="rrs-execute").parameters.get(name="workspace")
+    parameter.description = "Where the **service** lives."
+    parameter.save()
+    changed = client.get(URL)
+    assert "catalog/_operation_docs.html" in rendered(changed)
+    assert b"Where the <strong>service</strong> lives." in changed.content
