@@ -188,3 +188,28 @@ def test_the_documentation_column_is_rendered_once_until_the_operation_changes(c
     changed = client.get(URL)
     assert "catalog/_operation_docs.html" in rendered(changed)
     assert b"Where the <strong>service</strong> lives." in changed.content
+
+
+def test_a_first_visits_fields_are_rendered_once_until_the_operation_changes(client, demo_api):
+    def rendered(response) -> list[str]:
+        return [template.name for template in response.templates]
+
+    assert "console/_tryit_fields.html" in rendered(client.get(URL))
+    again = client.get(URL)
+    assert "console/_tryit_fields.html" not in rendered(again)
+    soup = BeautifulSoup(again.content, "html.parser")
+    assert soup.select_one("#id_param-template-workspace")["value"] == "demo-workspace"
+    parameter = demo_api.operations.get(slug="rrs-execute").parameters.get(name="workspace")
+    parameter.default = "another-workspace"
+    parameter.save()
+    soup = page(client)
+    assert soup.select_one("#id_param-template-workspace")["value"] == "another-workspace"
+
+
+def test_a_share_link_is_never_answered_with_the_kept_fields(client, demo_api):
+    client.get(URL)
+    linked = client.get(URL, {"p.workspace": "linked-workspace"})
+    assert "console/_tryit_fields.html" in [template.name for template in linked.templates]
+    soup = BeautifulSoup(linked.content, "html.parser")
+    assert soup.select_one("#id_param-template-workspace")["value"] == "linked-workspace"
+    assert page(client).select_one("#id_param-template-workspace")["value"] == "demo-workspace"
