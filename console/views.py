@@ -63,6 +63,7 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
         references=references,
         content_type=content_type,
     )
+    schemas = operation_schemas(operation=operation)
     servers = pick_server(
         api=operation.api,
         user=request.user,
@@ -79,10 +80,11 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
         "servers": servers,
         "withheld": withheld_names(earlier) if earlier else [],
         "reused": reused_files(earlier),
-        "schemas": operation_schemas(operation=operation),
+        "schemas": schemas,
         "kept_fields": first_visit_fields(
             operation=operation,
             form=form,
+            schemas=schemas,
             references=references,
             prefilled=bool(prefill),
             content_type=content_type,

@@ -213,3 +213,17 @@ def test_a_share_link_is_never_answered_with_the_kept_fields(client, demo_api):
     soup = BeautifulSoup(linked.content, "html.parser")
     assert soup.select_one("#id_param-template-workspace")["value"] == "linked-workspace"
     assert page(client).select_one("#id_param-template-workspace")["value"] == "demo-workspace"
+
+
+def test_a_first_visits_header_rows_and_body_editor_are_kept_too(client, demo_api):
+    client.get(URL)
+    again = client.get(URL)
+    rendered = [template.name for template in again.templates]
+    assert "console/_header_rows.html" not in rendered
+    assert "console/_body_editor.html" not in rendered
+    soup = BeautifulSoup(again.content, "html.parser")
+    assert soup.select_one("#header-row-template")
+    assert soup.select_one("textarea[name=body]").get_text().strip().startswith("{")
+    assert soup.select_one("input[name=csrfmiddlewaretoken]")["value"]  # the visitor's own
+    other = client.get(URL, {"content_type": "application/json"})  # another editor: rendered
+    assert "console/_body_editor.html" in [template.name for template in other.templates]
