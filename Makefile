@@ -195,6 +195,7 @@ bench: install-dev npm-tools
 	$(PY) bench/import.py
 	$(PY) bench/tryit_overhead.py
 	$(PY) bench/catalog_scale.py
+	$(PY) bench/pages.py
 	$(PY) bench/operation_page.py
 	$(PY) bench/concurrency.py
 	$(PY) bench/large_responses.py

@@ -2,7 +2,8 @@
 directory:
 
 - database: PostgreSQL when DATABASE_URL names one (a temporary database is created
-  beside it and dropped at the end, so the named database is never touched), else a
+  beside it and dropped at the end, so the named database is never touched; when it
+  does not exist, from the server's `postgres` database), else a
   SQLite file in the directory;
 - cache: Redis when REDIS_URL is set (keys under a prefix of the bench's own), else
   Django's local memory;
@@ -181,7 +182,8 @@ def _database(directory: Path, name: str) -> Iterator[tuple[str, str]]:
 
     database = f"bench_{name.replace('-', '_')}_{os.getpid()}"
     parts = urllib.parse.urlsplit(url)
-    with psycopg.connect(url, autocommit=True) as admin:
+    admin_url = _admin_url(url)
+    with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{database}"')
     try:
         yield (
@@ -189,8 +191,22 @@ def _database(directory: Path, name: str) -> Iterator[tuple[str, str]]:
             f"PostgreSQL, temporary database {database} beside {_safe_url(url)}",
         )
     finally:
-        with psycopg.connect(url, autocommit=True) as admin:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _admin_url(url: str) -> str:
+    """Where the temporary database is created from: the named database, or the server's
+    `postgres` database when the named one does not exist (it names a place only)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True):
+            return url
+    except psycopg.OperationalError as error:
+        if "does not exist" not in str(error):
+            raise
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path="/postgres"))
 
 
 def register(apis: list[dict]) -> None:

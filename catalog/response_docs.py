@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+from catalog import snapshot
 from catalog.models import Operation
 
 RANGE = re.compile(r"[1-5]XX", re.IGNORECASE)
@@ -90,6 +91,15 @@ def _shown(*, code: str, description: str, example: str) -> ShownResponse:
         description=shown_description(code=code, phrase=phrase, description=description),
         example=example,
         status_class="" if code == DEFAULT else f"{code[0]}xx",
+    )
+
+
+def kept_responses(*, operation: Operation) -> tuple[ShownResponse, ...]:
+    """shown_responses, kept by the process until the configuration changes
+    (catalog/snapshot.py): the operation page lists them on every visit, and only it
+    reads them (a Try it call or a code sample does not)."""
+    return snapshot.kept(
+        ("responses", operation.pk), lambda: tuple(shown_responses(operation=operation))
     )
 
 

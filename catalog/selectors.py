@@ -316,8 +316,8 @@ def get_operation(*, user: User | AnonymousUser, api_slug: str, operation_slug: 
 
 def _load_operation(*, api_slug: str, operation_slug: str, staff: bool) -> Operation:
     """Three queries (the operation and API, its parameters, the API's other servers). The
-    documented responses are not prefetched: only the operation page lists them, in one
-    query when its template reads them."""
+    documented responses are not prefetched: only the operation page lists them, and it
+    keeps them apart (catalog.response_docs.kept_responses)."""
     operations = (
         Operation.objects.current()
         .select_related("api")

@@ -8,6 +8,7 @@ from console import environments, oauth
 from console.authorization import supplied_names
 from console.downloads import attachment, download_filename
 from console.forms import TryItForm
+from console.kept_fields import first_visit_fields
 from console.kept_files import download, reused_files, with_reused
 from console.models import Exchange
 from console.rendering import render_exchange_body
@@ -52,13 +53,17 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
     prefill = retry_values(earlier) if earlier else prefill_from_link(operation, request.GET)
     console = try_it_console(api=operation.api, user=request.user)
     user_environments = environments.environments_of(user=request.user)
+    # An anonymous visitor has none: not even an empty query to compile.
+    references = request.user.is_authenticated and bool(user_environments)
+    content_type = request.GET.get("content_type")  # the Content type select
     form = TryItForm(
         operation=operation,
         prefill=prefill,
         key_header=console.key_header,
-        references=bool(user_environments),
-        content_type=request.GET.get("content_type"),  # the Content type select
+        references=references,
+        content_type=content_type,
     )
+    schemas = operation_schemas(operation=operation)
     servers = pick_server(
         api=operation.api,
         user=request.user,
@@ -75,7 +80,15 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
         "servers": servers,
         "withheld": withheld_names(earlier) if earlier else [],
         "reused": reused_files(earlier),
-        "schemas": operation_schemas(operation=operation),
+        "schemas": schemas,
+        "kept_fields": first_visit_fields(
+            operation=operation,
+            form=form,
+            schemas=schemas,
+            references=references,
+            prefilled=bool(prefill),
+            content_type=content_type,
+        ),
         "environments": user_environments,
         "environment": environments.selected_environment(
             user=request.user, session=request.session

@@ -6,5 +6,6 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
-        # Registers the account signals' receivers and the deployment check.
-        from portal import account_signals, checks  # noqa: F401
+        # Registers the account signals' receivers, the deployment check and the check
+        # of pooled database connections.
+        from portal import account_signals, checks, db_pool  # noqa: F401

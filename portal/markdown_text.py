@@ -41,9 +41,15 @@ LINK_REL = "nofollow noopener"
 # parameter descriptions recur on every operation of an API); at most CACHED_TEXTS of
 # them, a few megabytes at worst. Longer texts (an operation's description: 7 to 10 KB
 # in bench/operation_page.py's document, about 12 ms to render) are kept in the Django
-# cache by their digest, as the schema trees are, for CACHE_SECONDS.
+# cache by their digest, as the schema trees are, for CACHE_SECONDS, so that every
+# process renders each once; each process also remembers the last KEPT_LONG_TEXTS of them
+# up to KEPT_LONG_CHARS (an operation page shows its description on every visit, and a
+# round trip to Redis for it costs more than the rest of its Markdown): about 20 MB at
+# worst.
 CACHED_CHARS = 4000
 CACHED_TEXTS = 2048
+KEPT_LONG_CHARS = 40_000
+KEPT_LONG_TEXTS = 256
 CACHE_SECONDS = 24 * 3600
 
 
@@ -72,15 +78,8 @@ def _render(text: str) -> str:
     )
 
 
-_remembered = lru_cache(maxsize=CACHED_TEXTS)(_render)
-
-
-def markdown_html(*, text: str) -> str:
-    """The text as sanitised HTML ("" for none)."""
-    if not text:
-        return ""
-    if len(text) <= CACHED_CHARS:
-        return _remembered(text)
+def _shared(text: str) -> str:
+    """A long text's HTML from the Django cache, rendered and kept there when missing."""
     key = "markdown:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     html = cache.get(key)
     if not isinstance(html, str):
@@ -89,8 +88,30 @@ def markdown_html(*, text: str) -> str:
     return html
 
 
+_remembered = lru_cache(maxsize=CACHED_TEXTS)(_render)
+_remembered_long = lru_cache(maxsize=KEPT_LONG_TEXTS)(_shared)
+
+
+def markdown_html(*, text: str) -> str:
+    """The text as sanitised HTML ("" for none)."""
+    if not text:
+        return ""
+    if len(text) <= CACHED_CHARS:
+        return _remembered(text)
+    if len(text) <= KEPT_LONG_CHARS:
+        return _remembered_long(text)
+    return _shared(text)
+
+
+def _plain(text: str) -> str:
+    return " ".join(unescape(nh3.clean(markdown_html(text=text), tags=set())).split())
+
+
+_remembered_plain = lru_cache(maxsize=CACHED_TEXTS)(_plain)
+
+
 def markdown_plain(*, text: str) -> str:
     """The text as it reads without its markup, on one line: for places that hold text
-    only (an option of a select, a title)."""
-    html = markdown_html(text=text)
-    return " ".join(unescape(nh3.clean(html, tags=set())).split())
+    only (an option of a select, a title). Remembered as markdown_html is, for texts up
+    to CACHED_CHARS."""
+    return _remembered_plain(text) if len(text) <= CACHED_CHARS else _plain(text)

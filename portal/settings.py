@@ -166,6 +166,9 @@ DATABASES = {
 DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 16)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX_SIZE:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them
+    # With the pool, CONN_HEALTH_CHECKS would send a query on every checkout: a dropped
+    # connection is found without one instead (portal/db_pool.py).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": min(env_int("DATABASE_POOL_MIN_SIZE", 4), DATABASE_POOL_MAX_SIZE),
         "max_size": DATABASE_POOL_MAX_SIZE,

@@ -302,3 +302,41 @@ def test_a_hand_registered_default_is_listed_last(client, demo_api) -> None:
         "200 OK",
         "default Any other status",
     ]
+
+
+def test_a_long_text_seen_again_is_not_read_from_the_cache_again(monkeypatch) -> None:
+    """The process remembers the long texts it showed last: no round trip to the shared
+    cache on every visit of the page."""
+    from portal import markdown_text
+
+    long_text = "*kept by the process* " * 300
+    assert markdown_text.CACHED_CHARS < len(long_text) <= markdown_text.KEPT_LONG_CHARS
+    reads = []
+    real = markdown_text.cache.get
+
+    def counting(key: str, *args, **kwargs):
+        reads.append(key)
+        return real(key, *args, **kwargs)
+
+    monkeypatch.setattr(markdown_text.cache, "get", counting)
+    first = markdown_html(text=long_text)
+    assert first.startswith("<p><em>kept by the process</em>")
+    assert markdown_html(text=long_text) == first
+    assert len(reads) == 1
+
+
+def test_plain_words_are_remembered(monkeypatch) -> None:
+    from portal import markdown_text
+
+    calls = []
+    real = markdown_text.nh3.clean
+
+    def counting(html: str, **kwargs):
+        calls.append(kwargs.get("tags"))
+        return real(html, **kwargs)
+
+    monkeypatch.setattr(markdown_text.nh3, "clean", counting)
+    text = "A **remembered** help line, seen on every page."
+    assert markdown_plain(text=text) == "A remembered help line, seen on every page."
+    assert markdown_plain(text=text) == "A remembered help line, seen on every page."
+    assert calls.count(set()) == 1

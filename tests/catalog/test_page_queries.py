@@ -169,9 +169,9 @@ def test_catalog_query_count_does_not_grow_with_the_number_of_apis(client, searc
 def test_catalog_with_200_apis_counts_each_apis_operations(client):
     make_apis(200)
     response = client.get("/")
-    apis = list(response.context["page"])
+    apis = list(response.context["page"])  # the cards rendered (catalog/catalog_cards.py)
     assert len(apis) == 24
-    assert response.context["page"].paginator.count == 200
+    assert response.context["page_links"][-1] == 9  # 200 APIs, 24 a page
     assert [api.operation_count for api in apis[:5]] == [0, 1, 2, 3, 0]
     assert b"3 operations" in response.content
     last = client.get("/", {"page": 9})
@@ -292,3 +292,27 @@ def test_a_try_it_call_costs_the_session_and_the_record(client):
     if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
         expected.append("django_session")  # with REDIS_URL the session is read from Redis
     assert sorted(tables) == sorted(expected)
+
+
+def test_a_second_visit_of_an_operation_page_runs_no_query(
+    client, demo_api, django_assert_num_queries
+):
+    """The operation with its parameters and its documented responses are kept by the
+    process (catalog/snapshot.py): rendering the page reads nothing."""
+    operation = demo_api.operations.get(slug="bes-status")
+    client.get(operation.get_absolute_url())
+    with django_assert_num_queries(0):
+        page = client.get(operation.get_absolute_url())
+    assert page.status_code == 200
+    assert b'data-response="200"' in page.content
+
+
+def test_a_changed_documented_response_shows_at_once(client, demo_api):
+    operation = demo_api.operations.get(slug="bes-status")
+    assert b"Answered from the kept copy" not in client.get(operation.get_absolute_url()).content
+    response = operation.responses.get(status_code=200)
+    response.description = "Answered from the kept copy, or not."
+    response.save()
+    assert b"Answered from the kept copy" in client.get(operation.get_absolute_url()).content
+    operation.responses.create(status_code=418, description="Brewing.")
+    assert b'data-response="418"' in client.get(operation.get_absolute_url()).content

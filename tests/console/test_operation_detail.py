@@ -137,3 +137,93 @@ def test_an_edited_operation_and_an_unpublished_api_show_at_once(client, admin_c
     assert client.get(URL).status_code == 404
     assert admin_client.get(URL).status_code == 200  # staff keep seeing it
     assert client.get(URL).status_code == 404  # and visitors still do not
+
+
+def test_the_try_it_fields_are_rendered_without_crispy_forms(client, demo_api):
+    """crispy-forms' field templates were a third of the page's server time: the form
+    writes Bootstrap's markup itself (templates/console/_field.html)."""
+    response = client.get(URL)
+    rendered = [template.name for template in response.templates]
+    assert "console/_field.html" in rendered
+    assert not [name for name in rendered if name and name.startswith("bootstrap5/")]
+
+
+def test_a_field_is_labelled_described_and_styled_as_bootstrap_wants(client, demo_api):
+    soup = page(client)
+    block = soup.select_one("#div_id_param-template-workspace")
+    label = block.select_one("label.form-label.requiredField")
+    assert label["for"] == "id_param-template-workspace"
+    assert label.select_one(".asteriskField").get_text() == "*"
+    field = block.select_one("input")
+    assert field["class"] == ["textinput", "form-control"]
+    assert field["aria-describedby"] == "id_param-template-workspace_helptext"
+    assert block.select_one("#id_param-template-workspace_helptext.form-text")
+    assert soup.select_one("#id_param-template-details")["class"] == ["select", "form-select"]
+    assert soup.select_one("textarea[name=body]")["class"] == ["textarea", "form-control"]
+
+
+def test_a_field_in_error_says_so_beside_it(client, demo_api):
+    response = client.post(URL + "try", {"body": "{}"}, headers={"HX-Request": "true"})
+    soup = BeautifulSoup(response.content, "html.parser")
+    field = soup.select_one("#id_param-template-workspace")
+    assert field["class"] == ["textinput", "form-control", "is-invalid"]
+    assert field["aria-invalid"] == "true"
+    errors = soup.select_one("#id_param-template-workspace_error.invalid-feedback")
+    assert errors.select_one("#error_1_id_param-template-workspace").get_text(strip=True) == (
+        "This field is required."
+    )
+
+
+def test_the_documentation_column_is_rendered_once_until_the_operation_changes(client, demo_api):
+    def rendered(response) -> list[str]:
+        return [template.name for template in response.templates]
+
+    assert "catalog/_operation_docs.html" in rendered(client.get(URL))
+    again = client.get(URL)
+    assert "catalog/_operation_docs.html" not in rendered(again)
+    assert b'id="parameters-heading"' in again.content
+    parameter = demo_api.operations.get(slug="rrs-execute").parameters.get(name="workspace")
+    parameter.description = "Where the **service** lives."
+    parameter.save()
+    changed = client.get(URL)
+    assert "catalog/_operation_docs.html" in rendered(changed)
+    assert b"Where the <strong>service</strong> lives." in changed.content
+
+
+def test_a_first_visits_fields_are_rendered_once_until_the_operation_changes(client, demo_api):
+    def rendered(response) -> list[str]:
+        return [template.name for template in response.templates]
+
+    assert "console/_tryit_fields.html" in rendered(client.get(URL))
+    again = client.get(URL)
+    assert "console/_tryit_fields.html" not in rendered(again)
+    soup = BeautifulSoup(again.content, "html.parser")
+    assert soup.select_one("#id_param-template-workspace")["value"] == "demo-workspace"
+    parameter = demo_api.operations.get(slug="rrs-execute").parameters.get(name="workspace")
+    parameter.default = "another-workspace"
+    parameter.save()
+    soup = page(client)
+    assert soup.select_one("#id_param-template-workspace")["value"] == "another-workspace"
+
+
+def test_a_share_link_is_never_answered_with_the_kept_fields(client, demo_api):
+    client.get(URL)
+    linked = client.get(URL, {"p.workspace": "linked-workspace"})
+    assert "console/_tryit_fields.html" in [template.name for template in linked.templates]
+    soup = BeautifulSoup(linked.content, "html.parser")
+    assert soup.select_one("#id_param-template-workspace")["value"] == "linked-workspace"
+    assert page(client).select_one("#id_param-template-workspace")["value"] == "demo-workspace"
+
+
+def test_a_first_visits_header_rows_and_body_editor_are_kept_too(client, demo_api):
+    client.get(URL)
+    again = client.get(URL)
+    rendered = [template.name for template in again.templates]
+    assert "console/_header_rows.html" not in rendered
+    assert "console/_body_editor.html" not in rendered
+    soup = BeautifulSoup(again.content, "html.parser")
+    assert soup.select_one("#header-row-template")
+    assert soup.select_one("textarea[name=body]").get_text().strip().startswith("{")
+    assert soup.select_one("input[name=csrfmiddlewaretoken]")["value"]  # the visitor's own
+    other = client.get(URL, {"content_type": "application/json"})  # another editor: rendered
+    assert "console/_body_editor.html" in [template.name for template in other.templates]
