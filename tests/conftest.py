@@ -27,7 +27,7 @@ from console.models import Exchange
 from demo.registration import register_demo_api
 from gateway import access
 from gateway.models import GatewayCall, Subscription
-from httpcore import outbound
+from httpcore import outbound, transport
 from httpcore.cookies import cookie_pairs
 from httpcore.masking import auth_scheme, is_secret
 from tests import log_scan
@@ -97,6 +97,8 @@ def empty_cache() -> None:
     keeps the gateway's routes: each test starts with none."""
     cache.clear()
     snapshot.forget_local()
+    # Connections to backends kept by an earlier test (httpcore/transport.py).
+    transport.close_kept_connections()
 
 
 def _stored_text(exchange: Exchange) -> str:

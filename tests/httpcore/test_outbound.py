@@ -1126,12 +1126,14 @@ def test_limits_from_settings(settings):
     settings.PORTAL_OUTBOUND_DEADLINE = 9.0
     settings.PORTAL_OUTBOUND_MAX_RESPONSE_BYTES = 1234
     settings.PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES = 567
+    settings.PORTAL_OUTBOUND_KEEP_ALIVE_SECONDS = 0.5
     assert SendLimits.from_settings() == SendLimits(
         connect_timeout=1.5,
         read_timeout=2.5,
         deadline=9.0,
         max_response_bytes=1234,
         max_request_body_bytes=567,
+        keep_alive=0.5,
     )
 
 
