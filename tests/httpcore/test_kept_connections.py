@@ -54,7 +54,7 @@ class KeepAliveBackend:
                 with backend.lock:
                     backend.connections += 1
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 with backend.lock:
                     backend.requests.append((self.client_address[1], self.headers["Host"]))
                 size = int(self.path.partition("size=")[2] or 0)
@@ -64,7 +64,7 @@ class KeepAliveBackend:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_POST = do_GET  # noqa: N815
+            do_POST = do_GET
 
             def log_message(self, *args: object) -> None:
                 pass
