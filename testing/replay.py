@@ -40,6 +40,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from console.models import Exchange
+from console.tryit import PendingExchange, record_exchanges
 from gateway.tryit_access import GatewayRefusal
 from httpcore import outbound
 from httpcore.errors import ErrorKind
@@ -50,7 +51,15 @@ from testing.diffing import ResponseDiff, diff_responses
 from testing.models import Collection, Run, RunStatus, RunStep, SavedRequest
 from testing.preparation import Caller, Prepared, StepFailed, Variables, load_variables, prepare
 from testing.retry_after import STORED_MARK, RetryNote
-from testing.sending import Sent, Sleep, Try, check_result, record_try, send_tries
+from testing.sending import (
+    Sent,
+    Sleep,
+    Try,
+    check_result,
+    record_try,
+    record_try_later,
+    send_tries,
+)
 
 MAX_CONCURRENCY = 16
 # How a step's error begins when the gateway refused a try (see is_gateway_refusal).
@@ -470,15 +479,21 @@ def _run_parallel(
 def _record_batch(
     *, run: Run, finished: list[tuple[int, _Step, Sent]], user: Caller
 ) -> list[tuple[int, StepOutcome]]:
-    """Record the tries, judge and record the steps of answers back together."""
+    """Record the tries (their exchanges in one insert), judge and record the steps of
+    answers back together."""
     outcomes: list[tuple[int, StepOutcome]] = []
+    finished = sorted(finished, key=lambda item: item[0])
+    pending: list[PendingExchange] = []
     with transaction.atomic():
-        for order, step, sent in sorted(finished, key=lambda item: item[0]):
+        for _order, step, sent in finished:
             assert step.prepared is not None
             for attempt in sent.results:
-                exchange = record_try(prepared=step.prepared, attempt=attempt, user=user)
-                if exchange is not None:
-                    step.outcome.exchange = exchange
+                one = record_try_later(prepared=step.prepared, attempt=attempt, user=user)
+                if one is not None:
+                    pending.append(one)
+                    step.outcome.exchange = one.exchange
+        record_exchanges(pending)
+        for order, step, sent in finished:
             _judge(step, sent=sent)
             outcomes.append((order, _finish(step)))
         RunStep.objects.bulk_create(

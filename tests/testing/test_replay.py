@@ -583,7 +583,7 @@ def test_a_run_reads_its_variables_and_operation_once(live_demo_api, tester, con
 
 
 @live
-def test_steps_back_together_are_recorded_in_one_insert(live_demo_api, tester, monkeypatch):
+def test_steps_back_together_are_recorded_in_one_insert_each(live_demo_api, tester, monkeypatch):
     from concurrent.futures import ALL_COMPLETED
     from concurrent.futures import wait as real_wait
 
@@ -605,3 +605,7 @@ def test_steps_back_together_are_recorded_in_one_insert(live_demo_api, tester, m
     assert [step.name for step in steps] == [f"Score {index}" for index in range(4)]
     assert all(step.passed and step.exchange_id for step in steps)
     assert _statements(captured, model=RunStep, verb="INSERT") == 1
+    assert _statements(captured, model=Exchange, verb="INSERT") == 1
+    assert [exchange.pk for exchange in Exchange.objects.order_by("pk")] == [
+        step.exchange_id for step in steps
+    ]
