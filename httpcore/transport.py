@@ -141,7 +141,7 @@ class _WatchedConnectionMixin:
         try:
             family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
         except ValueError:
-            return super()._new_conn()  # type: ignore[misc,no-any-return]
+            return super()._new_conn()  # type: ignore[misc]
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             for option in self.socket_options or ():  # type: ignore[attr-defined]
@@ -154,7 +154,7 @@ class _WatchedConnectionMixin:
             raise ConnectTimeoutError(
                 self,
                 f"Connection to {self.host} timed out. "  # type: ignore[attr-defined]
-                f"(connect timeout={self.timeout})",  # type: ignore[attr-defined]
+                f"(connect timeout={self.timeout})",
             ) from exc
         except OSError as exc:
             sock.close()
@@ -271,7 +271,7 @@ class PinnedAddressAdapter(HTTPAdapter):
             if self._keep_alive > 0
             else self.poolmanager
         )
-        pool = manager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+        pool = manager.connection_from_host(**host_params, pool_kwargs=dict(pool_kwargs))
         if not isinstance(pool, _WatchedPoolMixin):  # the managers' pool classes
             raise TypeError(f"{type(pool).__name__} cannot watch the call's deadline")
         return pool
@@ -319,7 +319,7 @@ class _KeptConnections:
                 self._managers.move_to_end(key)
                 return manager
             manager = PoolManager(num_pools=ADDRESSES_PER_NAME, maxsize=maxsize, block=False)
-            manager.pool_classes_by_scheme = POOL_CLASSES  # type: ignore[assignment]
+            manager.pool_classes_by_scheme = POOL_CLASSES
             self._managers[key] = manager
             evicted = (
                 self._managers.popitem(last=False)[1] if len(self._managers) > KEPT_NAMES else None
