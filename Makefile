@@ -188,20 +188,15 @@ lint: install-dev
 	PORTAL_ENV_FILE= DEBUG=true $(BIN)/lint-imports
 
 # Each script starts its own portal on loopback and prints its figures; see bench/README.md.
+# bench/summary.py runs them one after the other, the rest after a failure too, and prints
+# one table of every figure, its goal and whether it was met at the end.
+BENCHES := conformance hostile replay import tryit_overhead catalog_scale pages search \
+	operation_page concurrency large_responses upload_memory load gateway accessibility
+# The gateway's bench measures the nginx data plane beside nginx alone and the in-process one.
+BENCH_OPTIONS_gateway := --planes
+
 bench: install-dev npm-tools
-	$(PY) bench/conformance.py
-	$(PY) bench/hostile.py
-	$(PY) bench/replay.py
-	$(PY) bench/import.py
-	$(PY) bench/tryit_overhead.py
-	$(PY) bench/catalog_scale.py
-	$(PY) bench/pages.py
-	$(PY) bench/operation_page.py
-	$(PY) bench/concurrency.py
-	$(PY) bench/large_responses.py
-	$(PY) bench/load.py
-	$(PY) bench/gateway.py
-	$(PY) bench/accessibility.py
+	$(PY) bench/summary.py $(foreach name,$(BENCHES),'bench/$(name).py $(BENCH_OPTIONS_$(name))')
 
 format: install-dev
 	$(BIN)/ruff format .

@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.report import Report
 from bench.workspace import workspace
 
 
@@ -86,11 +87,14 @@ def main() -> int:
             for failure in failures[:20]:
                 print(f"    {failure}")
         share = 100 * total_ok / total_sent if total_sent else 100.0
-        print(
-            f"all documents: {total_ok} / {total_sent} operations conform ({share:.1f} %); "
-            "goal 100 %"
+        report = Report("Conformance (bench/conformance.py)")
+        report.figure(
+            "operations whose request Prism accepts",
+            f"{total_ok} / {total_sent} ({share:.1f} %)",
+            "100 %",
+            total_ok == total_sent,
         )
-        return 0 if total_ok == total_sent else 1
+        return report.exit_code()
 
 
 if __name__ == "__main__":

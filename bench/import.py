@@ -5,10 +5,12 @@
 
 The document comes from tests/openapi_generator.py (deterministic, real-world shaped:
 many tags, shared and recursive $refs, long Markdown, examples) and is written to a
-temporary file. A throw-away SQLite database is migrated, then the document is imported
-with `manage.py import_openapi` (called in-process) in a fresh process, twice, each time
-into its own fresh copy of the database: once for the time and the growth of the peak
-resident memory (ru_maxrss), once under tracemalloc for the peak of Python allocations
+temporary file. Two throw-away databases are migrated (PostgreSQL when DATABASE_URL names
+one: temporary databases beside it, dropped at the end; else SQLite files; the cache is
+REDIS_URL's when set), then the document is imported with `manage.py import_openapi`
+(called in-process) in a fresh process, twice, each time into its own fresh database:
+once for the time and the growth of the peak resident memory (ru_maxrss), once under
+tracemalloc for the peak of Python allocations
 (tracemalloc slows allocation down, so that run is not timed). Then, with `--apis` APIs
 in the catalog (the imported one and small ones), this process measures each page with
 Django's test Client (DEBUG off): its SQL queries (CaptureQueriesContext) and its server
@@ -17,16 +19,17 @@ time, the median (p50) of `--requests` requests after one warm-up request.
 Goals: import <= 15 s and <= 600 MB (both measures); every page <= 10 queries and a p50
 under 300 ms. Each figure is printed next to its goal; the exit status is 1 when one is
 missed. No network: the processes' name lookups and connections are refused (and
-counted); the document's server, api.example.com, is never resolved.
+counted), but for the database's and Redis' own addresses; the document's server,
+api.example.com, is never resolved.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
-import shutil
 import signal
 import socket
 import statistics
@@ -34,12 +37,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import Report  # noqa: E402
+from bench.workspace import database, safe_url  # noqa: E402
+
+REDIS = os.environ.get("REDIS_URL", "")
 # Everything is bounded: a hung import or page must not hold a CI machine.
 TIME_LIMIT_SECONDS = 600
 CHILD_TIME_LIMIT_SECONDS = 240
@@ -51,7 +59,7 @@ GOAL_DOCUMENT_BYTES = 10_000_000
 API_SLUG = "bench-big"
 
 
-def bench_env(*, database: Path) -> dict[str, str]:
+def bench_env(*, database_url: str) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
@@ -59,20 +67,37 @@ def bench_env(*, database: Path) -> dict[str, str]:
         "SECRET_KEY": "bench",
         "ALLOWED_HOSTS": "testserver",
         "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
     }
 
 
-def refuse_network() -> list[str]:
-    """Name lookups and connections raise; what was attempted is listed."""
-    attempts: list[str] = []
+def _stores() -> set[tuple[str, int]]:
+    """The host and port of the database and of Redis, which the bench may reach."""
+    stores = set()
+    for name, port in (("DATABASE_URL", 5432), ("REDIS_URL", 6379)):
+        parts = urllib.parse.urlsplit(os.environ.get(name, ""))
+        if parts.hostname and parts.scheme != "sqlite":
+            stores.add((parts.hostname, parts.port or port))
+    return stores
 
-    def getaddrinfo(host, *args, **kwargs):
+
+def refuse_network() -> list[str]:
+    """Name lookups and connections raise, but for the stores' own addresses; what was
+    attempted is listed."""
+    attempts: list[str] = []
+    stores = _stores()
+    real_getaddrinfo, real_create_connection = socket.getaddrinfo, socket.create_connection
+
+    def getaddrinfo(host, port=None, *args, **kwargs):
+        if (host, int(port or 0)) in stores:
+            return real_getaddrinfo(host, port, *args, **kwargs)
         attempts.append(f"lookup {host!r}")
         raise socket.gaierror(socket.EAI_NONAME, "the bench makes no lookups")
 
     def create_connection(address, *args, **kwargs):
+        if (address[0], int(address[1])) in stores:
+            return real_create_connection(address, *args, **kwargs)
         attempts.append(f"connect {address!r}")
         raise OSError("the bench makes no connections")
 
@@ -122,14 +147,14 @@ def child_import(document_path: Path, *, trace: bool) -> dict:
     }
 
 
-def run_child(document_path: Path, *, database: Path, trace: bool) -> dict:
+def run_child(document_path: Path, *, database_url: str, trace: bool) -> dict:
     command = [sys.executable, __file__, "--child-import", str(document_path)]
     if trace:
         command.append("--trace")
     done = subprocess.run(
         command,
         cwd=ROOT,
-        env=bench_env(database=database),
+        env=bench_env(database_url=database_url),
         capture_output=True,
         text=True,
         timeout=CHILD_TIME_LIMIT_SECONDS,
@@ -205,21 +230,6 @@ def measure_page(client, url: str, *, requests: int) -> dict:
     }
 
 
-# --- the report ------------------------------------------------------------------------
-
-
-class Report:
-    def __init__(self) -> None:
-        self.missed: list[str] = []
-
-    def line(self, label: str, value: str, goal: str = "", *, ok: bool = True) -> None:
-        verdict = "" if not goal else ("  ok" if ok else "  MISSED")
-        goal_text = f"(goal {goal})" if goal else ""
-        print(f"  {label:<40} {value:>10}  {goal_text}{verdict}")
-        if not ok:
-            self.missed.append(label)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--operations", type=int, default=1000)
@@ -235,11 +245,15 @@ def main() -> int:
         return 0
 
     signal.alarm(TIME_LIMIT_SECONDS)
-    report = Report()
+    report = Report("Import (bench/import.py)")
     from tests.openapi_generator import generate_document
 
-    with tempfile.TemporaryDirectory(prefix="bench-import-") as directory:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-import-") as directory,
+        contextlib.ExitStack() as stores,
+    ):
         workdir = Path(directory)
+        (workdir / "traced").mkdir()
         started = time.perf_counter()
         document = generate_document(
             operations=options.operations, tags=options.tags, seed=options.seed
@@ -251,8 +265,20 @@ def main() -> int:
         size = len(text)
         del document, text
 
-        database = workdir / "portal.sqlite3"
-        os.environ.update(bench_env(database=database))
+        database_url, described = stores.enter_context(database(workdir, "import"))
+        traced_url, _ = stores.enter_context(database(workdir / "traced", "import_traced"))
+        print(f"database: {described}; cache: {safe_url(REDIS) if REDIS else 'local memory'}")
+        migrated = subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=bench_env(database_url=traced_url),
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIME_LIMIT_SECONDS,
+        )
+        if migrated.returncode != 0:
+            raise SystemExit(f"migrate failed:\n{migrated.stdout}\n{migrated.stderr}")
+        os.environ.update(bench_env(database_url=database_url))
         warnings.filterwarnings("ignore", message="No directory at")
         import django
 
@@ -262,41 +288,39 @@ def main() -> int:
 
         call_command("migrate", verbosity=0)
         connections.close_all()
-        traced_database = workdir / "traced.sqlite3"
-        shutil.copyfile(database, traced_database)
 
         print(
             f"document: {options.operations} operations, {options.tags} tags, "
             f"{size / 1e6:.1f} MB of JSON (generated in {generated:.1f} s)"
         )
-        report.line(
+        report.figure(
             "document size",
             f"{size / 1e6:.2f} MB",
             f">= {GOAL_DOCUMENT_BYTES / 1e6:.0f} MB",
             ok=size >= GOAL_DOCUMENT_BYTES or options.operations < 1000,
         )
-        timed = run_child(document_path, database=database, trace=False)
-        traced = run_child(document_path, database=traced_database, trace=True)
+        timed = run_child(document_path, database_url=database_url, trace=False)
+        traced = run_child(document_path, database_url=traced_url, trace=True)
         print(f"import: {timed['headline']}")
-        report.line(
+        report.figure(
             "operations imported",
             str(timed["operations"]),
             str(options.operations),
             ok=timed["operations"] == options.operations,
         )
-        report.line(
+        report.figure(
             "import time",
             f"{timed['seconds']:.2f} s",
             f"<= {GOAL_IMPORT_SECONDS:.0f} s",
             ok=timed["seconds"] <= GOAL_IMPORT_SECONDS,
         )
-        report.line(
+        report.figure(
             "import peak RSS growth (ru_maxrss)",
             f"{timed['rss_growth_mb']:.0f} MB",
             f"<= {GOAL_IMPORT_MB:.0f} MB",
             ok=timed["rss_growth_mb"] <= GOAL_IMPORT_MB,
         )
-        report.line(
+        report.figure(
             "import tracemalloc peak",
             f"{traced['traced_peak_mb']:.0f} MB",
             f"<= {GOAL_IMPORT_MB:.0f} MB",
@@ -304,7 +328,7 @@ def main() -> int:
         )
         print(f"  (process RSS before the import: {timed['rss_before_mb']:.0f} MB)")
         attempts = timed["network_attempts"] + traced["network_attempts"]
-        report.line("import network attempts", str(len(attempts)), "0", ok=not attempts)
+        report.figure("import network attempts", str(len(attempts)), "0", ok=not attempts)
 
         from django.test import Client, override_settings
 
@@ -331,26 +355,22 @@ def main() -> int:
             client = Client()
             for label, url in pages.items():
                 figures = measure_page(client, url, requests=options.requests)
-                report.line(
+                report.figure(
                     f"{label}: queries",
                     str(figures["queries"]),
                     f"<= {GOAL_QUERIES}",
                     ok=figures["queries"] <= GOAL_QUERIES,
                 )
-                report.line(
+                report.figure(
                     f"{label}: p50",
                     f"{figures['p50_ms']:.0f} ms",
                     f"< {GOAL_PAGE_MS:.0f} ms",
                     ok=figures["p50_ms"] < GOAL_PAGE_MS,
                 )
                 print(f"    {url}  max {figures['max_ms']:.0f} ms, {figures['kb']:.0f} KB of HTML")
-        report.line("pages network attempts", str(len(attempts)), "0", ok=not attempts)
+        report.figure("pages network attempts", str(len(attempts)), "0", ok=not attempts)
 
-    if report.missed:
-        print(f"FAILED: {', '.join(report.missed)}")
-        return 1
-    print("all goals met")
-    return 0
+    return report.exit_code()
 
 
 if __name__ == "__main__":

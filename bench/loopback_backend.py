@@ -146,13 +146,22 @@ class _BackendHandler(BaseHTTPRequestHandler):
         pass
 
 
+class _KeepAliveHandler(_BackendHandler):
+    """The same routes over HTTP/1.1: connections stay open for the next request, as
+    most backends keep them (each answer written without waiting on Nagle's algorithm,
+    as a server that writes its head and body at once)."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024  # 64 connections at once must not wait for a SYN retry
 
 
-def serve_backend() -> None:
-    server = _Server(("127.0.0.1", 0), _BackendHandler)
+def serve_backend(*, keep_alive: bool = False) -> None:
+    server = _Server(("127.0.0.1", 0), _KeepAliveHandler if keep_alive else _BackendHandler)
     print(server.server_address[1], flush=True)
     # Ends when the bench closes our stdin (or dies).
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -170,11 +179,13 @@ class Backend:
         return f"http://127.0.0.1:{self.port}"
 
 
-def direct_call(port: int) -> float:
+def direct_call(port: int, *, kept: http.client.HTTPConnection | None = None) -> float:
     """Seconds for one GET /fast straight to the backend on a new connection, as the
-    portal opens one per call: the yardstick of the overhead benches."""
+    portal opens one per call to an HTTP/1.0 backend, or on `kept`, a connection kept
+    open as the portal keeps one to an HTTP/1.1 backend: the yardstick of the overhead
+    benches."""
     started = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection = kept or http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         connection.request("GET", "/fast", headers={"Accept": "*/*"})
         response = connection.getresponse()
@@ -182,15 +193,22 @@ def direct_call(port: int) -> float:
         if response.status != 200:
             raise SystemExit(f"the backend answered {response.status}")
     finally:
-        connection.close()
+        if kept is None:
+            connection.close()
     return time.perf_counter() - started
 
 
 @contextlib.contextmanager
-def backend() -> Iterator[Backend]:
-    """The backend routes served by another Python process on a loopback port."""
+def backend(*, keep_alive: bool = False) -> Iterator[Backend]:
+    """The backend routes served by another Python process on a loopback port; over
+    HTTP/1.1 with keep_alive, else HTTP/1.0 (one request a connection)."""
     process = subprocess.Popen(
-        [PYTHON, str(Path(__file__).resolve()), "backend"],
+        [
+            PYTHON,
+            str(Path(__file__).resolve()),
+            "backend",
+            *(["--keep-alive"] if keep_alive else []),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -211,7 +229,7 @@ def backend() -> Iterator[Backend]:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["backend"]:
-        serve_backend()
+    if sys.argv[1:2] == ["backend"] and sys.argv[2:] in ([], ["--keep-alive"]):
+        serve_backend(keep_alive=sys.argv[2:] == ["--keep-alive"])
     else:
         raise SystemExit(__doc__)

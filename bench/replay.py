@@ -1,81 +1,34 @@
-"""Replay 1,000 saved requests with concurrency 16 and report the rate and peak memory.
+"""Replay 1,000 saved requests with concurrency 16 and report the rate and CPU per request.
 
-    .venv/bin/python bench/replay.py [--requests 1000] [--concurrency 16] [--goal 100]
+    .venv/bin/python bench/replay.py [--requests 1000] [--concurrency 16] [--goal 200]
 
-It starts a portal of its own on loopback (`manage.py runserver`, threaded) with a
-throw-away SQLite database, whose sample backend answers the calls. The replay runs
-in this process through `replay.run_collection`, on the same database, exactly as
-`manage.py replay` would: bind, send, record the exchange, check, record the step.
-Exits 1 when the rate is under the goal (100 requests/s on a 2-core machine).
+It starts the production profile (bench/workspace.py: PostgreSQL and Redis when
+DATABASE_URL and REDIS_URL are set, else a temporary SQLite file; gunicorn), whose
+sample backend answers the calls. The replay runs in this process through
+`replay.run_collection`, on the same database, exactly as `manage.py replay` would:
+bind, send, record the exchange, check, record the step. Exits 1 when the rate is
+under the goal (200 requests/s on a 2-core machine) or a step failed.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import resource
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.gunicorn_portal import gunicorn  # noqa: E402
 from bench.processes import cpu_seconds, own_cpu_seconds  # noqa: E402
-from tests.processes import free_port  # noqa: E402
+from bench.report import Report, load_average, time_limit  # noqa: E402
+from bench.workspace import workspace  # noqa: E402
 
 # Everything is bounded: a hung server or run must not hold a CI machine.
 TIME_LIMIT_SECONDS = 300
-
-
-def portal_env(*, database: Path, port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": "bench",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "PORTAL_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1/32",
-        "PORTAL_OUTBOUND_ALLOWED_PORTS": "*",
-        "PORTAL_DEMO_BACKEND_URL": f"http://127.0.0.1:{port}/demo-backend",
-        "PORTAL_DEMO_BACKEND_ENABLED": "true",
-        "DATABASE_URL": f"sqlite:///{database}",
-        # One log line per call would measure the terminal, not the replay.
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-def start_portal(*, env: dict[str, str], port: int) -> subprocess.Popen:
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=120,
-    )
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("the portal did not start")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise SystemExit("the portal did not listen within 30 s")
+GOAL_RATE = 200.0
 
 
 def peak_memory_mb(pid: int) -> float | None:
@@ -130,54 +83,56 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--goal", type=float, default=100.0, help="requests/s to reach")
+    parser.add_argument("--goal", type=float, default=GOAL_RATE, help="requests/s to reach")
     options = parser.parse_args()
-    signal.alarm(TIME_LIMIT_SECONDS)
+    time_limit(TIME_LIMIT_SECONDS)
+    report = Report("Replay (bench/replay.py)")
+    # One log line per call would measure the terminal, not the replay.
+    with workspace("replay") as space, gunicorn(space, LOG_LEVEL="WARNING") as server:
+        space.setup_django(PORTAL_DEMO_BACKEND_URL=server.url("/demo-backend"), LOG_LEVEL="WARNING")
+        from testing import replay
 
-    with tempfile.TemporaryDirectory(prefix="bench-replay-") as directory:
-        port = free_port()
-        env = portal_env(database=Path(directory) / "portal.sqlite3", port=port)
-        os.environ.update(env)
-        server = start_portal(env=env, port=port)
-        try:
-            import django
-
-            django.setup()
-            from testing import replay
-
-            collection, user = build_collection(port=port, count=options.requests)
-            cpu_before = own_cpu_seconds(), cpu_seconds(server.pid)
-            started = time.monotonic()
-            run = replay.run_collection(
-                collection=collection, user=user, concurrency=options.concurrency
-            )
-            elapsed = time.monotonic() - started
-            cpu = own_cpu_seconds() - cpu_before[0], cpu_seconds(server.pid) - cpu_before[1]
-            server_peak = peak_memory_mb(server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-
+        collection, user = build_collection(port=server.port, count=options.requests)
+        pids = [server.process.pid, *server.worker_pids()]
+        cpu_before = own_cpu_seconds(), sum(cpu_seconds(pid) for pid in pids)
+        started = time.monotonic()
+        run = replay.run_collection(
+            collection=collection, user=user, concurrency=options.concurrency
+        )
+        elapsed = time.monotonic() - started
+        cpu = (
+            own_cpu_seconds() - cpu_before[0],
+            sum(cpu_seconds(pid) for pid in pids) - cpu_before[1],
+        )
+        server_peak = max((peak_memory_mb(pid) or 0.0) for pid in pids)
         steps = run.steps.count()
         passed = run.steps.filter(passed=True).count()
-        rate = steps / elapsed
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(
-            f"replayed {steps} requests in {elapsed:.1f} s: {rate:.0f} requests/s "
-            f"(goal >= {options.goal:.0f}), concurrency {options.concurrency}, "
-            f"{passed} passed"
-        )
-        server_text = f", portal serving the backend: {server_peak:.0f} MB" if server_peak else ""
-        print(f"peak memory: {peak:.0f} MB (replaying process){server_text}")
-        # Where the two cores went: the replay (bind, send, record, check) or the backend.
-        print(f"cpu: replaying process {cpu[0]:.1f} s, portal serving the backend {cpu[1]:.1f} s")
-        if steps != options.requests or passed != steps:
-            print(f"FAILED: {steps - passed} requests failed or {options.requests - steps} not run")
-            return 1
-        if rate < options.goal:
-            print(f"FAILED: {rate:.0f} requests/s is under the goal of {options.goal:.0f}")
-            return 1
-    return 0
+        from django.db import connections
+
+        connections.close_all()
+    rate = steps / elapsed if elapsed else 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report.info(
+        f"{steps} requests, concurrency {options.concurrency}, in {elapsed:.1f} s; "
+        f"load {load_average()}"
+    )
+    report.figure(
+        "steps passed",
+        f"{passed} of {options.requests}",
+        str(options.requests),
+        steps == options.requests and passed == steps,
+    )
+    report.figure(
+        "replay rate", f"{rate:.0f} requests/s", f">= {options.goal:.0f}", rate >= options.goal
+    )
+    # Where the two cores went: the replay (bind, send, record, check) or the backend.
+    report.figure("replaying process CPU per request", f"{cpu[0] / max(steps, 1) * 1000:.1f} ms")
+    report.figure(
+        "portal serving the backend, CPU per request", f"{cpu[1] / max(steps, 1) * 1000:.1f} ms"
+    )
+    report.figure("peak memory, replaying process", f"{peak:.0f} MB")
+    report.figure("peak memory, portal serving the backend", f"{server_peak:.0f} MB")
+    return report.exit_code()
 
 
 if __name__ == "__main__":

@@ -1,10 +1,30 @@
 """The figures of a bench: each printed as measured next to its goal, percentiles, the
-load average, and a time limit for the whole run."""
+load average, and a time limit for the whole run.
+
+With BENCH_SUMMARY naming a file (bench/summary.py sets it for `make bench`), each
+figure is also appended to it as a JSON line, for the table printed at the end.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import sys
+from pathlib import Path
+
+SUMMARY_VARIABLE = "BENCH_SUMMARY"
+
+
+def record(**fields: object) -> None:
+    """One JSON line in the BENCH_SUMMARY file, when it is set: the bench's script (its
+    file name), then the fields."""
+    path = os.environ.get(SUMMARY_VARIABLE)
+    if not path:
+        return
+    line = json.dumps({"script": Path(sys.argv[0]).name, **fields})
+    with Path(path).open("a", encoding="utf-8") as summary:
+        summary.write(line + "\n")
 
 
 class Report:
@@ -25,6 +45,7 @@ class Report:
         print(f"   {name}: {value}{goal_text}  {mark}".rstrip(), flush=True)
         if ok is False:
             self.missed.append(name)
+        record(bench=self.title, name=name, value=value, goal=goal, ok=ok)
 
     def exit_code(self) -> int:
         if self.missed:

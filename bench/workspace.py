@@ -151,19 +151,20 @@ def workspace(name: str) -> Iterator[Workspace]:
         (directory / "bench_urls.py").write_text(URLCONF_MODULE)
         redis_url = os.environ.get("REDIS_URL", "")
         cache = (
-            f"Redis ({_safe_url(redis_url)}, key prefix {prefix})"
+            f"Redis ({safe_url(redis_url)}, key prefix {prefix})"
             if redis_url
             else ("local memory (REDIS_URL not set)")
         )
-        with _database(directory, name) as (database_url, database):
-            space = Workspace(directory, database_url, redis_url, f"{database}; cache: {cache}")
-            print(f"   database: {database}; cache: {cache}", flush=True)
+        with database(directory, name) as (database_url, described):
+            space = Workspace(directory, database_url, redis_url, f"{described}; cache: {cache}")
+            print(f"   database: {described}; cache: {cache}", flush=True)
             space.manage("migrate", "--noinput", "-v0")
             space.manage("collectstatic", "--noinput", "-v0")
             yield space
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
+    """The URL without its user and password, for the output."""
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
@@ -171,11 +172,14 @@ def _safe_url(url: str) -> str:
 
 
 @contextlib.contextmanager
-def _database(directory: Path, name: str) -> Iterator[tuple[str, str]]:
+def database(directory: Path, name: str) -> Iterator[tuple[str, str]]:
+    """The URL of a bench's database and what it is: with DATABASE_URL naming
+    PostgreSQL a temporary database beside it (dropped at the end), else a SQLite file
+    in `directory`."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
         path = directory / "portal.sqlite3"
-        why = "" if not url else f", DATABASE_URL is not PostgreSQL: {_safe_url(url)}"
+        why = "" if not url else f", DATABASE_URL is not PostgreSQL: {safe_url(url)}"
         yield f"sqlite:///{path}", f"SQLite, temporary file (DATABASE_URL not set{why})"
         return
     import psycopg
@@ -188,7 +192,7 @@ def _database(directory: Path, name: str) -> Iterator[tuple[str, str]]:
     try:
         yield (
             urllib.parse.urlunsplit(parts._replace(path=f"/{database}")),
-            f"PostgreSQL, temporary database {database} beside {_safe_url(url)}",
+            f"PostgreSQL, temporary database {database} beside {safe_url(url)}",
         )
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:

@@ -314,6 +314,28 @@ def get_operation(*, user: User | AnonymousUser, api_slug: str, operation_slug: 
     )
 
 
+def current_operation(*, pk: int) -> Operation | None:
+    """The operation with its API, parameters and the API's other servers, None when it
+    is deleted or removed from the latest imported document; who may call it is the
+    caller's check. Kept by the process like get_operation: every step of a replay
+    starts here. The instance is shared by the process's threads: callers read it and
+    never change it."""
+    return snapshot.kept(("operation-id", pk), lambda: _load_current_operation(pk=pk))
+
+
+def _load_current_operation(*, pk: int) -> Operation | None:
+    return (
+        Operation.objects.current()
+        .select_related("api")
+        .prefetch_related(
+            Prefetch("parameters", queryset=Parameter.objects.order_by("order", "id")),
+            "api__servers",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
 def _load_operation(*, api_slug: str, operation_slug: str, staff: bool) -> Operation:
     """Three queries (the operation and API, its parameters, the API's other servers). The
     documented responses are not prefetched: only the operation page lists them, and it

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection
 
 from catalog.models import Operation
 from catalog.stored_values import HEADERS, QUERY, TEMPLATE
@@ -18,6 +19,7 @@ from console.forms import TryItValues
 from console.kept_files import keep_files
 from console.models import Exchange
 from console.parameter_styles import styled_cookies, styled_headers, styled_path, styled_query
+from console.uploads import FormFile
 from gateway import tryit_access
 from gateway.models import CallSource
 from httpcore import outbound
@@ -202,7 +204,56 @@ def record_exchange(
     kept_secrets: TryItValues | None,
     server: tuple[str, str] = ("", ""),
 ) -> Exchange:
-    """Keep the call in the history with its secrets masked.
+    """Keep the call in the history with its secrets masked (see unsaved_exchange)."""
+    pending = unsaved_exchange(
+        operation=operation,
+        values=values,
+        result=result,
+        user=user,
+        session_key=session_key,
+        kept_secrets=kept_secrets,
+        server=server,
+    )
+    pending.exchange.save()
+    pending.keep_files()
+    return pending.exchange
+
+
+@dataclass(frozen=True)
+class PendingExchange:
+    """An exchange built and not yet saved, with the files it keeps once saved."""
+
+    exchange: Exchange
+    files: Sequence[FormFile]
+
+    def keep_files(self) -> None:
+        if self.files:
+            keep_files(files=self.files, exchange=self.exchange)
+
+
+def record_exchanges(pending: Sequence[PendingExchange]) -> None:
+    """Save exchanges built together in one insert (a replay's answers back at once),
+    then the files they keep."""
+    if connection.features.can_return_rows_from_bulk_insert:
+        Exchange.objects.bulk_create([one.exchange for one in pending])
+    else:  # without the new rows' ids, the files and steps could not point at them
+        for one in pending:
+            one.exchange.save()
+    for one in pending:
+        one.keep_files()
+
+
+def unsaved_exchange(
+    *,
+    operation: Operation,
+    values: TryItValues,
+    result: outbound.SendResult,
+    user: User | AnonymousUser | None,
+    session_key: str,
+    kept_secrets: TryItValues | None,
+    server: tuple[str, str] = ("", ""),
+) -> PendingExchange:
+    """The call as the history keeps it, with its secrets masked, not yet saved.
 
     kept_secrets are the values whose secrets the exchange keeps, encrypted, for Save and
     Try again: the caller's own. None for a call made with another user's secrets (a
@@ -258,12 +309,11 @@ def record_exchange(
         exchange.response_content_type = response.content_type[:200]
         exchange.response_size = response.size
         exchange.truncated = response.truncated
-    exchange.save()
-    if kept_secrets is not None:
-        # A call made with another user's saved request keeps none of its files either:
-        # they stay with that saved request ("Uploads").
-        keep_files(files=values.uploads, exchange=exchange)
-    return exchange
+    # A call made with another user's saved request keeps none of its files either:
+    # they stay with that saved request ("Uploads").
+    return PendingExchange(
+        exchange=exchange, files=values.uploads if kept_secrets is not None else ()
+    )
 
 
 def shown_request_body(body: bytes | None) -> str:

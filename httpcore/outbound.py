@@ -31,6 +31,7 @@ from django.conf import settings
 from urllib3.exceptions import LocationParseError
 from urllib3.util import Timeout, parse_url
 
+from httpcore import transport
 from httpcore.bodies import BodyLengthChanged, StreamedBody
 from httpcore.cookies import CookieError, check_cookie_header
 from httpcore.errors import (
@@ -71,6 +72,9 @@ class SendLimits:
     # Decoded bytes of the response body kept; the rest is not read.
     max_response_bytes: int
     max_request_body_bytes: int
+    # Seconds a connection left by an earlier call may have been idle to carry this one
+    # (transport.py, "Connections kept between calls"); 0: a new connection every call.
+    keep_alive: float = 0.0
 
     @classmethod
     def from_settings(cls) -> SendLimits:
@@ -80,6 +84,7 @@ class SendLimits:
             deadline=settings.PORTAL_OUTBOUND_DEADLINE,
             max_response_bytes=settings.PORTAL_OUTBOUND_MAX_RESPONSE_BYTES,
             max_request_body_bytes=settings.PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES,
+            keep_alive=settings.PORTAL_OUTBOUND_KEEP_ALIVE_SECONDS,
         )
 
 
@@ -274,27 +279,13 @@ def _check_headers(headers: tuple[tuple[str, str], ...]) -> None:
 def _exchange(request: OutboundRequest, *, limits: SendLimits, policy: NetworkPolicy) -> Response:
     with (
         Deadline(limits.deadline) as deadline,
-        bare_session(policy=policy, deadline=deadline) as session,
+        bare_session(policy=policy, deadline=deadline, keep_alive=limits.keep_alive) as session,
     ):
         prepared = _prepare(session, request)
         connect_timeout = min(limits.connect_timeout, limits.deadline)
         try:
-            # The adapter, not Session.send: Session.send reads a 3xx body whole (it
-            # consumes `resp.content` to look for the next request even when redirects
-            # are off), which would bypass the response cap. Skipping it also skips
-            # redirects and cookie extraction altogether.
-            raw_response = session.get_adapter(prepared.url or "").send(
-                prepared,
-                stream=True,
-                # The stub says float or a pair; requests takes urllib3's Timeout as is.
-                timeout=Timeout(  # type: ignore[arg-type]
-                    connect=connect_timeout,
-                    read=limits.read_timeout,
-                    total=limits.deadline,
-                ),
-                verify=True,
-                cert=None,
-                proxies={},
+            raw_response = _send_prepared(
+                session, prepared, limits=limits, connect_timeout=connect_timeout
             )
             try:
                 return _read(raw_response, limits=limits, deadline=deadline)
@@ -313,6 +304,48 @@ def _exchange(request: OutboundRequest, *, limits: SendLimits, policy: NetworkPo
                 deadline=deadline,
             )
             raise SendFailure(kind, message) from exc
+
+
+def _send_prepared(
+    session: requests.Session,
+    prepared: requests.PreparedRequest,
+    *,
+    limits: SendLimits,
+    connect_timeout: float,
+) -> requests.Response:
+    def send_once() -> requests.Response:
+        # The adapter, not Session.send: Session.send reads a 3xx body whole (it
+        # consumes `resp.content` to look for the next request even when redirects
+        # are off), which would bypass the response cap. Skipping it also skips
+        # redirects and cookie extraction altogether.
+        return session.get_adapter(prepared.url or "").send(
+            prepared,
+            stream=True,
+            # The stub says float or a pair; requests takes urllib3's Timeout as is.
+            timeout=Timeout(  # type: ignore[arg-type]
+                connect=connect_timeout,
+                read=limits.read_timeout,
+                total=limits.deadline,
+            ),
+            verify=True,
+            cert=None,
+            proxies={},
+        )
+
+    try:
+        return send_once()
+    except requests.ConnectionError as exc:
+        # A kept connection the backend closed while the request was on its way: the
+        # backend answered nothing, so the request goes once more on a new connection,
+        # as browsers do. Not a timeout, and not a streamed body (read once).
+        if (
+            not transport.handed_a_kept_connection()
+            or isinstance(exc, requests.Timeout)
+            or not isinstance(prepared.body, bytes | str | None)
+        ):
+            raise
+    transport.only_new_connections()
+    return send_once()
 
 
 def _prepare(session: requests.Session, request: OutboundRequest) -> requests.PreparedRequest:

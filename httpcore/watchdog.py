@@ -33,7 +33,10 @@ class Deadline:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.finished = True
+        with self._lock:
+            self.finished = True
+            # It waits among the due deadlines until its time; its sockets need not.
+            self._sockets = []
 
     def passed(self) -> bool:
         return self.expired or time.monotonic() >= self.expires_at
@@ -75,7 +78,11 @@ class _Watchdog:
                     target=self._run, name="outbound-deadlines", daemon=True
                 )
                 self._thread.start()
-            self._condition.notify()
+            # Woken only when this deadline is the next one due: every call has the same
+            # deadline, so one registered later is due later, and waking the thread on
+            # every call cost a thread switch each.
+            if self._due[0][2] is deadline:
+                self._condition.notify()
 
     def _next_due(self) -> Deadline:
         with self._condition:

@@ -375,6 +375,9 @@ PORTAL_OUTBOUND_MAX_RESPONSE_BYTES = env_int("PORTAL_OUTBOUND_MAX_RESPONSE_BYTES
 PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES = env_int(
     "PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES", 1024 * 1024
 )
+# Seconds a connection to a backend, idle since its last answer, is kept for the next
+# call to the same name and pinned address; 0: a new connection for every call.
+PORTAL_OUTBOUND_KEEP_ALIVE_SECONDS = env_float("PORTAL_OUTBOUND_KEEP_ALIVE_SECONDS", 1.0)
 # Django answers a larger form with a bare 400 page before the Try it form sees it. The
 # room above the body limit lets an oversized body reach the form and get a plain
 # message, and form encoding may triple a body (%XX for each byte of punctuation).

@@ -57,7 +57,7 @@ class StepFailed(Exception):
 
 
 @dataclass(frozen=True)
-class _Variables:
+class Variables:
     values: dict[str, str]
     secret: frozenset[str]  # names of secret variables
     unreadable: frozenset[str]  # secret variables whose value no longer decrypts
@@ -82,7 +82,8 @@ class Prepared:
 # --- Values and variables ---------------------------------------------------------
 
 
-def _load_variables(collection: Collection) -> _Variables:
+def load_variables(collection: Collection) -> Variables:
+    """The collection's variables, secret ones decrypted: read once a run."""
     values: dict[str, str] = {}
     secret: set[str] = set()
     unreadable: set[str] = set()
@@ -95,12 +96,12 @@ def _load_variables(collection: Collection) -> _Variables:
             if variable.value.startswith(secrets.PREFIX) and not value:
                 unreadable.add(variable.name)
         values[variable.name] = value
-    return _Variables(values=values, secret=frozenset(secret), unreadable=frozenset(unreadable))
+    return Variables(values=values, secret=frozenset(secret), unreadable=frozenset(unreadable))
 
 
 def collection_variables(collection: Collection) -> dict[str, str]:
     """The collection's variables by name, secret ones decrypted."""
-    return _load_variables(collection).values
+    return load_variables(collection).values
 
 
 def _decrypted(value: object) -> object:
@@ -241,17 +242,12 @@ def _check_cookie_names(*, operation: Operation, cookies: list[list[str]]) -> No
 
 
 def _current_operation(saved: SavedRequest) -> Operation | None:
-    # Read again: the operation may have been deleted since `saved` was loaded.
+    # Read again (or as the process keeps it until the catalog changes): the operation
+    # may have been deleted since `saved` was loaded. A removed operation (gone from the
+    # latest imported document) counts as gone.
     if saved.operation_id is None:
         return None
-    # A removed operation (gone from the latest imported document) counts as gone.
-    return (
-        Operation.objects.current()
-        .select_related("api")
-        .prefetch_related("parameters", "api__servers")
-        .filter(pk=saved.operation_id)
-        .first()
-    )
+    return selectors.current_operation(pk=saved.operation_id)
 
 
 def _check_saved(saved: SavedRequest) -> None:
@@ -267,7 +263,7 @@ def _check_saved(saved: SavedRequest) -> None:
         )
 
 
-def _check_readable(variables: _Variables, *, raw: dict, chained: Mapping[str, str]) -> None:
+def _check_readable(variables: Variables, *, raw: dict, chained: Mapping[str, str]) -> None:
     # An unreadable secret would be sent as "": say why rather than show the 401.
     for name in sorted(variables.unreadable & names_used(raw)):
         if name not in chained:
@@ -343,8 +339,15 @@ def _bind(
         raise StepFailed(f"{error.field}: {error.message}") from None
 
 
-def prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: Caller) -> Prepared:
-    """Everything up to sending, database reads included; raises StepFailed."""
+def prepare(
+    *,
+    saved: SavedRequest,
+    chained: Mapping[str, str],
+    user: Caller,
+    variables: Variables | None = None,
+) -> Prepared:
+    """Everything up to sending, database reads included; raises StepFailed. A run
+    passes its collection's variables, read once (load_variables); else they are read."""
     operation = _current_operation(saved)
     # An unpublished API's operations are not there for anyone but staff (their pages
     # and the gateway answer 404): the step says what its page says.
@@ -360,7 +363,8 @@ def prepare(*, saved: SavedRequest, chained: Mapping[str, str], user: Caller) ->
     except ServerGone as gone:
         raise StepFailed(gone.message) from None
     raw = saved_values(saved)
-    variables = _load_variables(saved.collection)
+    if variables is None:
+        variables = load_variables(saved.collection)
     _check_readable(variables, raw=raw, chained=chained)
     merged = {**variables.values, **chained}
     try:

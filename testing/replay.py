@@ -36,10 +36,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from console.models import Exchange
+from console.tryit import PendingExchange, record_exchanges
 from gateway.tryit_access import GatewayRefusal
 from httpcore import outbound
 from httpcore.errors import ErrorKind
@@ -48,9 +49,17 @@ from testing import checks
 from testing.checks import CheckResult
 from testing.diffing import ResponseDiff, diff_responses
 from testing.models import Collection, Run, RunStatus, RunStep, SavedRequest
-from testing.preparation import Caller, Prepared, StepFailed, prepare
+from testing.preparation import Caller, Prepared, StepFailed, Variables, load_variables, prepare
 from testing.retry_after import STORED_MARK, RetryNote
-from testing.sending import Sent, Sleep, Try, check_result, record_try, send_tries
+from testing.sending import (
+    Sent,
+    Sleep,
+    Try,
+    check_result,
+    record_try,
+    record_try_later,
+    send_tries,
+)
 
 MAX_CONCURRENCY = 16
 # How a step's error begins when the gateway refused a try (see is_gateway_refusal).
@@ -155,14 +164,20 @@ class _Step:
     started: float
 
 
-def _begin(*, saved: SavedRequest, chained: Mapping[str, str], user: Caller) -> _Step:
+def _begin(
+    *,
+    saved: SavedRequest,
+    chained: Mapping[str, str],
+    user: Caller,
+    variables: Variables | None = None,
+) -> _Step:
     step = _Step(
         outcome=StepOutcome(saved=saved, exchange=None, passed=False),
         prepared=None,
         started=time.monotonic(),
     )
     try:
-        step.prepared = prepare(saved=saved, chained=chained, user=user)
+        step.prepared = prepare(saved=saved, chained=chained, user=user, variables=variables)
     except StepFailed as failure:
         step.outcome.error = failure.message
     return step
@@ -190,8 +205,10 @@ def _judge(step: _Step, *, sent: Sent) -> None:
         return
     if until is not None:
         outcome.check_results.append(_repeat_result(until, outcome.tries))
+    # The operation the step was prepared with (kept by the process), not another read.
+    operation = step.prepared.operation if step.prepared is not None else saved.operation
     outcome.check_results += [
-        check_result(check, last, operation=saved.operation) for check in _checks_of(saved)
+        check_result(check, last, operation=operation) for check in _checks_of(saved)
     ]
     if outcome.exchange is not None:
         outcome.diff = _baseline_diff(saved, outcome.exchange)
@@ -223,13 +240,17 @@ def replay_saved_request(
     user: Caller,
     variables: Mapping[str, str] | None = None,
     sleep: Sleep = time.sleep,
+    collection_variables: Variables | None = None,
 ) -> StepOutcome:
     """Send a saved request (repeating it while its repeat condition does not hold, and
     once more after a Retry-After within the limit), judge the last answer by its
     checks, compare it with the baseline and extract variables. `variables` (values
-    extracted by earlier steps) override the collection's; `sleep` does every wait.
-    Never raises for a backend fault or bad saved values."""
-    step = _begin(saved=saved, chained=dict(variables or {}), user=user)
+    extracted by earlier steps) override the collection's (read now unless a run passes
+    them as collection_variables); `sleep` does every wait. Never raises for a backend
+    fault or bad saved values."""
+    step = _begin(
+        saved=saved, chained=dict(variables or {}), user=user, variables=collection_variables
+    )
     prepared = step.prepared
     if prepared is not None:
 
@@ -302,7 +323,13 @@ def _stored_result(result: CheckResult) -> dict:
 
 
 def _record_step(*, run: Run, order: int, outcome: StepOutcome) -> RunStep:
-    return RunStep.objects.create(
+    step = _step_row(run=run, order=order, outcome=outcome)
+    step.save()
+    return step
+
+
+def _step_row(*, run: Run, order: int, outcome: StepOutcome) -> RunStep:
+    return RunStep(
         run=run,
         saved_request=outcome.saved,
         name=outcome.saved.name[:200],
@@ -345,6 +372,8 @@ def run_collection(
             steps=steps,
             user=user,
             run=run,
+            # Read once for the run: every step uses the same values.
+            variables=load_variables(collection),
             concurrency=min(concurrency, MAX_CONCURRENCY),
             fail_fast=fail_fast,
             on_step=on_step,
@@ -369,6 +398,7 @@ def _run_in_order(
     steps: list[SavedRequest],
     user: Caller,
     run: Run,
+    variables: Variables,
     concurrency: int,
     fail_fast: bool,
     on_step: Callable[[StepOutcome], None] | None,
@@ -377,7 +407,9 @@ def _run_in_order(
     chained: dict[str, str] = {}
     passed = True
     for order, saved in enumerate(steps):
-        outcome = replay_saved_request(saved=saved, user=user, variables=chained, sleep=sleep)
+        outcome = replay_saved_request(
+            saved=saved, user=user, variables=chained, sleep=sleep, collection_variables=variables
+        )
         chained.update(outcome.extracted)
         _step_done(run=run, order=order, outcome=outcome, on_step=on_step)
         passed = passed and outcome.passed
@@ -399,6 +431,7 @@ def _run_parallel(
     steps: list[SavedRequest],
     user: Caller,
     run: Run,
+    variables: Variables,
     concurrency: int,
     fail_fast: bool,
     on_step: Callable[[StepOutcome], None] | None,
@@ -407,14 +440,15 @@ def _run_parallel(
     """Only the sending runs in worker threads; preparing, recording and judging stay
     in this thread. Several threads writing at once is what SQLite (the default
     database) handles worst, and the exchanges of a step are still recorded in order.
-    Steps are handed out as workers free up, so that fail_fast stops the rest."""
+    Steps are handed out as workers free up, so that fail_fast stops the rest. The
+    steps whose answers are back together are recorded together: their exchanges and
+    gateway calls in one transaction, their steps in one insert."""
     queue = deque(enumerate(steps))
     pending: dict[Future, tuple[int, _Step]] = {}
     passed, stopping = True, False
 
-    def report(order: int, outcome: StepOutcome) -> None:
+    def judged(order: int, outcome: StepOutcome) -> None:
         nonlocal passed, stopping
-        _step_done(run=run, order=order, outcome=outcome, on_step=on_step)
         passed = passed and outcome.passed
         stopping = stopping or (fail_fast and not outcome.passed)
 
@@ -422,26 +456,50 @@ def _run_parallel(
         while pending or (queue and not stopping):
             while queue and not stopping and len(pending) < concurrency:
                 order, saved = queue.popleft()
-                step = _begin(saved=saved, chained={}, user=user)
+                step = _begin(saved=saved, chained={}, user=user, variables=variables)
                 if step.prepared is None:
-                    report(order, _finish(step))
+                    outcome = _finish(step)
+                    _step_done(run=run, order=order, outcome=outcome, on_step=on_step)
+                    judged(order, outcome)
                     continue
                 future = pool.submit(
                     _send_in_worker, saved=saved, prepared=step.prepared, sleep=sleep
                 )
                 pending[future] = (order, step)
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                order, step = pending.pop(future)
-                sent = future.result()
-                assert step.prepared is not None
-                for attempt in sent.results:
-                    exchange = record_try(prepared=step.prepared, attempt=attempt, user=user)
-                    if exchange is not None:
-                        step.outcome.exchange = exchange
-                _judge(step, sent=sent)
-                report(order, _finish(step))
+            finished = [(*pending.pop(future), future.result()) for future in done]
+            outcomes = _record_batch(run=run, finished=finished, user=user)
+            for order, outcome in outcomes:
+                if on_step is not None:
+                    on_step(outcome)
+                judged(order, outcome)
     return passed
+
+
+def _record_batch(
+    *, run: Run, finished: list[tuple[int, _Step, Sent]], user: Caller
+) -> list[tuple[int, StepOutcome]]:
+    """Record the tries (their exchanges in one insert), judge and record the steps of
+    answers back together."""
+    outcomes: list[tuple[int, StepOutcome]] = []
+    finished = sorted(finished, key=lambda item: item[0])
+    pending: list[PendingExchange] = []
+    with transaction.atomic():
+        for _order, step, sent in finished:
+            assert step.prepared is not None
+            for attempt in sent.results:
+                one = record_try_later(prepared=step.prepared, attempt=attempt, user=user)
+                if one is not None:
+                    pending.append(one)
+                    step.outcome.exchange = one.exchange
+        record_exchanges(pending)
+        for order, step, sent in finished:
+            _judge(step, sent=sent)
+            outcomes.append((order, _finish(step)))
+        RunStep.objects.bulk_create(
+            [_step_row(run=run, order=order, outcome=outcome) for order, outcome in outcomes]
+        )
+    return outcomes
 
 
 def run_saved_request(*, saved: SavedRequest, user: Caller) -> tuple[Run, StepOutcome]:

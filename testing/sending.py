@@ -47,11 +47,13 @@ class Try:
     finished: float = 0.0
 
 
-def _record(*, prepared: Prepared, result: outbound.SendResult, user: Caller) -> Exchange:
+def _unsaved(
+    *, prepared: Prepared, result: outbound.SendResult, user: Caller
+) -> tryit.PendingExchange:
     values, stored = scrubbed_for_storage(prepared, result)
     # The secrets are the collection owner's: only the owner's exchange keeps them for
     # Save and Try again, a group runner's keeps the masked values only.
-    return tryit.record_exchange(
+    return tryit.unsaved_exchange(
         operation=prepared.operation,
         values=values,
         result=stored,
@@ -64,6 +66,18 @@ def _record(*, prepared: Prepared, result: outbound.SendResult, user: Caller) ->
 
 def record_try(*, prepared: Prepared, attempt: Try, user: Caller) -> Exchange | None:
     """The try's GatewayCall (for an API behind a key) and Exchange (when it was sent)."""
+    pending = record_try_later(prepared=prepared, attempt=attempt, user=user)
+    if pending is None:
+        return None
+    tryit.record_exchanges([pending])
+    return pending.exchange
+
+
+def record_try_later(
+    *, prepared: Prepared, attempt: Try, user: Caller
+) -> tryit.PendingExchange | None:
+    """The try's GatewayCall, recorded, and its Exchange when it was sent, built for
+    tryit.record_exchanges to save with others."""
     texts, gateway = prepared.secret_texts, prepared.gateway
     if attempt.refusal is not None:
         if gateway is not None:
@@ -77,7 +91,7 @@ def record_try(*, prepared: Prepared, attempt: Try, user: Caller) -> Exchange | 
         gateway.record_sent(
             gateway_pass=gateway_pass, result=attempt.result, finished=attempt.finished
         )
-    return _record(prepared=prepared, result=attempt.result, user=user)
+    return _unsaved(prepared=prepared, result=attempt.result, user=user)
 
 
 class _Refused(Exception):

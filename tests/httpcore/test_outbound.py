@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -1126,12 +1127,14 @@ def test_limits_from_settings(settings):
     settings.PORTAL_OUTBOUND_DEADLINE = 9.0
     settings.PORTAL_OUTBOUND_MAX_RESPONSE_BYTES = 1234
     settings.PORTAL_OUTBOUND_MAX_REQUEST_BODY_BYTES = 567
+    settings.PORTAL_OUTBOUND_KEEP_ALIVE_SECONDS = 0.5
     assert SendLimits.from_settings() == SendLimits(
         connect_timeout=1.5,
         read_timeout=2.5,
         deadline=9.0,
         max_response_bytes=1234,
         max_request_body_bytes=567,
+        keep_alive=0.5,
     )
 
 
@@ -1150,3 +1153,31 @@ def test_one_watchdog_expires_each_deadline_on_time_and_only_unfinished_ones():
         assert not long.expired
     short.__exit__(None, None, None)
     assert [t.name for t in threading.enumerate()].count("outbound-deadlines") == 1
+
+
+def test_the_watchdog_is_woken_only_for_a_deadline_due_before_the_others(monkeypatch):
+    condition = watchdog._watchdog._condition
+    woken = []
+    real_notify = condition.notify
+    monkeypatch.setattr(condition, "notify", lambda *args: woken.append(1) or real_notify(*args))
+    first = watchdog.Deadline(50)
+    later = watchdog.Deadline(55)
+    sooner = watchdog.Deadline(0.05)
+    with first:
+        count = len(woken)
+        with later:
+            assert len(woken) == count  # due after one it already waits for
+        with sooner:
+            assert len(woken) == count + 1
+            time.sleep(0.3)
+            assert sooner.expired
+    assert not first.expired and not later.expired
+
+
+def test_a_finished_deadline_lets_go_of_its_sockets():
+    deadline = watchdog.Deadline(30)
+    one, two = socket.socketpair()
+    with one, two:
+        with deadline:
+            deadline.watch(one)
+        assert deadline._sockets == []

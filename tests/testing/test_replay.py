@@ -549,3 +549,63 @@ def test_the_repeat_bounds_hold_whatever_is_saved(demo_api, tester, monkeypatch)
     )
     assert sending.bounded_tries(saved) == sending.MAX_REPEAT_TRIES
     assert sending.bounded_delay(saved) == sending.MAX_REPEAT_DELAY_SECONDS
+
+
+# --- What a run reads and writes ----------------------------------------------------
+
+
+def _statements(captured, *, model, verb: str) -> int:
+    table = f'"{model._meta.db_table}"'
+    return sum(
+        1
+        for query in captured.captured_queries
+        if query["sql"].upper().startswith(verb) and table in query["sql"].split(" WHERE ")[0]
+    )
+
+
+@live
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_run_reads_its_variables_and_operation_once(live_demo_api, tester, concurrency):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    collection = make_collection(tester)
+    for index in range(6):
+        rrs(collection, live_demo_api, order=index, name=f"Score {index}")
+
+    with CaptureQueriesContext(connection) as captured:
+        run = replay.run_collection(collection=collection, user=tester, concurrency=concurrency)
+
+    assert run.steps.filter(passed=True).count() == 6
+    variables = _statements(captured, model=CollectionVariable, verb="SELECT")
+    operations = _statements(captured, model=Operation, verb="SELECT")
+    assert (variables, operations) == (1, 1)
+
+
+@live
+def test_steps_back_together_are_recorded_in_one_insert_each(live_demo_api, tester, monkeypatch):
+    from concurrent.futures import ALL_COMPLETED
+    from concurrent.futures import wait as real_wait
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    collection = make_collection(tester)
+    for index in range(4):
+        rrs(collection, live_demo_api, order=index, name=f"Score {index}")
+    # All four answers back before the run records any.
+    monkeypatch.setattr(
+        replay, "wait", lambda pending, return_when: real_wait(pending, return_when=ALL_COMPLETED)
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        run = replay.run_collection(collection=collection, user=tester, concurrency=4)
+
+    steps = steps_of(run)
+    assert [step.name for step in steps] == [f"Score {index}" for index in range(4)]
+    assert all(step.passed and step.exchange_id for step in steps)
+    assert _statements(captured, model=RunStep, verb="INSERT") == 1
+    assert _statements(captured, model=Exchange, verb="INSERT") == 1
+    assert [exchange.pk for exchange in Exchange.objects.order_by("pk")] == [
+        step.exchange_id for step in steps
+    ]
