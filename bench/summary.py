@@ -6,8 +6,8 @@ Each script (an argument, with its options if any) runs as it does alone, its ou
 passed through, with BENCH_SUMMARY naming a file where bench/report.py's Report appends
 each figure it prints (a JSON line: the script, the bench, the figure's name, value, goal
 and whether it was met). A script that exits non-zero without a missed figure (a crash,
-or a bench that does not report through Report) is a failed row of its own. Exits 1 when any goal was missed or any
-script failed; `make bench` runs it over every bench.
+or a bench that does not report through Report) is a failed row of its own. Exits 1 when
+any goal was missed or any script failed; `make bench` runs it over every bench.
 """
 
 from __future__ import annotations
