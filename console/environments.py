@@ -57,6 +57,15 @@ def environments_of(*, user: Caller) -> QuerySet[Environment]:
     return Environment.objects.filter(owner=user)
 
 
+def environment_choices(*, user: Caller) -> list[Environment]:
+    """The Try it form's environment choices, read once: a list, so that asking whether
+    there are any costs nothing more, and an anonymous visitor's is no query at all
+    (not even an empty queryset compiled on every call)."""
+    if user is None or not user.is_authenticated:
+        return []
+    return list(environments_of(user=user))
+
+
 def owned_environment(*, user: Caller, environment_id: int | str) -> Environment:
     """The user's environment; Http404 for anyone else's, or for an anonymous visitor."""
     environment = (

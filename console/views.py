@@ -52,7 +52,7 @@ def operation_detail(request: HttpRequest, api_slug: str, operation_slug: str) -
     earlier = _earlier_call(request, operation, exchange_id=request.GET.get("from", ""))
     prefill = retry_values(earlier) if earlier else prefill_from_link(operation, request.GET)
     console = try_it_console(api=operation.api, user=request.user)
-    user_environments = environments.environments_of(user=request.user)
+    user_environments = environments.environment_choices(user=request.user)
     # An anonymous visitor has none: not even an empty query to compile.
     references = request.user.is_authenticated and bool(user_environments)
     content_type = request.GET.get("content_type")  # the Content type select
@@ -113,7 +113,7 @@ def operation_try(request: HtmxRequest, api_slug: str, operation_slug: str) -> H
         api=operation.api,
         client_key=client_key(user=request.user, address=address),
     )
-    user_environments = environments.environments_of(user=request.user)
+    user_environments = environments.environment_choices(user=request.user)
     # Try again of a call that sent files: its kept files, for the fields left empty.
     reuse = _earlier_call(request, operation, exchange_id=request.POST.get("reuse_files", ""))
     form = TryItForm(

@@ -5,9 +5,11 @@ from collections.abc import Sequence
 
 import pytest
 from bs4 import BeautifulSoup
+from django.contrib.auth.models import AnonymousUser
 
 from catalog.models import Api, Operation, Parameter, ParameterLocation
 from catalog.registration import create_missing_template_parameters
+from console.environments import environment_choices
 from console.models import Exchange
 from tests.backends import Exchange as BackendExchange
 from tests.backends import reply_with, scripted_server, unused_port
@@ -384,3 +386,26 @@ def test_secret_placeholder_under_another_query_key_is_masked(client, backend):
     assert "k3y-s3cret" not in exchange.url
     assert exchange.url.endswith("?api_key=••••••")
     assert "k3y-s3cret" not in json.dumps(exchange.values)
+
+
+# --- what one call costs the database ----------------------------------------------
+
+
+def test_an_anonymous_try_it_call_reads_the_session_and_writes_the_exchange_only(
+    client, backend, django_assert_num_queries
+):
+    operation = make_api(backend.url, template="/fast")
+    client.get(f"/apis/{operation.api.slug}/operations/{operation.slug}")  # the session
+    post(client, operation, {}, htmx=True)  # the operation, as the process keeps it
+    with django_assert_num_queries(2):  # the session read, the exchange's insert
+        response = post(client, operation, {}, htmx=True)
+    assert soup_of(response).select_one("[data-status]").get_text(strip=True) == "200 OK"
+
+
+def test_an_anonymous_visitor_has_no_environment_choices_and_no_query_for_them(
+    django_assert_num_queries,
+):
+    with django_assert_num_queries(0):
+        choices = environment_choices(user=AnonymousUser())
+    assert choices == []
+    assert isinstance(choices, list)
