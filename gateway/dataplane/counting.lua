@@ -75,13 +75,13 @@ end
 
 function M.count_call(subscription_id, product, now)
   local p = plan(subscription_id, product, now)
-  local keys_and_args = {
-    3, p.rate_key, p.previous_key, p.quota_key,
-    product.rate_limit, p.rate_ttl, format("%.17g", p.fraction), product.quota_limit, p.quota_ttl,
-  }
-  local reply, err, failed = redis.run(config.redis, "EVALSHA", script_sha, unpack(keys_and_args))
+  local fraction = format("%.17g", p.fraction)
+  local reply, err, failed = redis.run(config.redis, "EVALSHA", script_sha, 3, p.rate_key,
+    p.previous_key, p.quota_key, product.rate_limit, p.rate_ttl, fraction, product.quota_limit,
+    p.quota_ttl)
   if reply == nil and failed and err:find("NOSCRIPT", 1, true) then
-    reply, err = redis.run(config.redis, "EVAL", script, unpack(keys_and_args))
+    reply, err = redis.run(config.redis, "EVAL", script, 3, p.rate_key, p.previous_key,
+      p.quota_key, product.rate_limit, p.rate_ttl, fraction, product.quota_limit, p.quota_ttl)
   end
   if reply == nil then
     return nil, err

@@ -16,10 +16,14 @@ local concat = table.concat
 local sub = string.sub
 
 local function encode(args)
-  local out = { "*", #args, "\r\n" }
-  for _, arg in ipairs(args) do
-    arg = tostring(arg)
-    out[#out + 1] = "$" .. #arg .. "\r\n" .. arg .. "\r\n"
+  local n = #args
+  local out = { "*", n, "\r\n" }
+  local j = 3
+  for i = 1, n do
+    local arg = tostring(args[i])
+    out[j + 1], out[j + 2], out[j + 3], out[j + 4] = "$", #arg, "\r\n", arg
+    out[j + 5] = "\r\n"
+    j = j + 5
   end
   return concat(out)
 end
@@ -64,8 +68,9 @@ local function read_reply(sock)
   return nil, "unreadable reply"
 end
 
--- A connection to the configured server (host, port, db, password), from the pool.
-function M.connect(conf)
+-- A connection to the configured server (host, port, db, password), from the pool;
+-- named, for CLIENT LIST, when a name is given.
+function M.connect(conf, name)
   local sock = tcp()
   sock:settimeouts(conf.connect_timeout_ms, conf.timeout_ms, conf.timeout_ms)
   local ok, err = sock:connect(conf.host, conf.port, { pool = conf.pool })
@@ -79,6 +84,9 @@ function M.connect(conf)
     end
     if conf.db ~= 0 then
       setup[#setup + 1] = encode({ "SELECT", conf.db })
+    end
+    if name then
+      setup[#setup + 1] = encode({ "CLIENT", "SETNAME", name })
     end
     if #setup > 0 then
       sock:send(concat(setup))
@@ -135,7 +143,9 @@ end
 
 local waiting = {} -- { args, semaphore, reply = ..., err = ..., failed = ... }
 local work -- posted when the queue stops being empty
+local spare = {} -- the semaphores of answered commands, taken again
 local line_sock
+M.LINE_NAME = "gw-dataplane-line"
 
 local function answer_all(batch, err)
   for _, job in ipairs(batch) do
@@ -146,7 +156,7 @@ end
 
 local function send_batch(conf, batch)
   if not line_sock then
-    local sock, err = M.connect(conf)
+    local sock, err = M.connect(conf, M.LINE_NAME)
     if not sock then
       return answer_all(batch, err)
     end
@@ -182,15 +192,34 @@ local function line_loop(premature, conf)
   if premature then
     return
   end
-  while not ngx.worker.exiting() do
-    local ok = work:wait(1)
+  while true do
+    local exiting = ngx.worker.exiting()
+    local ok = exiting or work:wait(1)
     if ok and #waiting > 0 then
       local batch = waiting
       waiting = {}
-      send_batch(conf, batch)
+      local sent, err = pcall(send_batch, conf, batch)
+      if not sent then -- answer every command still waiting, on a new connection next
+        ngx.log(ngx.ERR, "dataplane: redis line: ", err)
+        if line_sock then
+          line_sock:close()
+          line_sock = nil
+        end
+        for _, job in ipairs(batch) do
+          if job.reply == nil and job.err == nil then
+            job.err = "redis line failed"
+            job.sema:post(1)
+          end
+        end
+      end
+    end
+    if exiting then -- what was queued has gone; later commands take a pooled connection
+      if line_sock then
+        line_sock:close()
+      end
+      return
     end
   end
-  answer_all(waiting, "worker exiting")
 end
 
 -- Start the worker's line (init_worker).
@@ -213,15 +242,22 @@ function M.run(conf, ...)
     end
     return reply, call_err, failed
   end
-  local job = { args = { ... }, sema = semaphore.new() }
+  local sema = spare[#spare]
+  if sema then
+    spare[#spare] = nil
+  else
+    sema = semaphore.new()
+  end
+  local job = { args = { ... }, sema = sema }
   waiting[#waiting + 1] = job
   if #waiting == 1 then
     work:post(1)
   end
   local ok, err = job.sema:wait((conf.timeout_ms * 2 + conf.connect_timeout_ms) / 1000)
-  if not ok then
+  if not ok then -- not taken back: its answer may still come
     return nil, "redis: " .. tostring(err)
   end
+  spare[#spare + 1] = sema
   if job.reply == nil then
     return nil, job.err, job.failed
   end

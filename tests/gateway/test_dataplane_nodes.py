@@ -65,3 +65,46 @@ def test_two_nodes_admit_exactly_the_limit_between_them(shared_redis, tmp_path):
     assert statuses.count(200) == LIMIT
     assert statuses.count(429) == 3 * LIMIT
     assert len(server.requests) == LIMIT
+
+
+def test_a_worker_sends_the_calls_commands_on_one_line(shared_redis, tmp_path):
+    import redis as redis_client
+
+    from gateway.dataplane import keys
+
+    with scripted_server(reply_with(200, body=b"ok")) as server:
+        api = register(server.url)
+        owner = get_user_model().objects.create(username="owner")
+        key = make_subscription(user=owner, product=make_product(api, rate=LIMIT)).key("primary")
+        keys.push_all()
+        statuses: list[int] = []
+        lock = threading.Lock()
+        with running_nginx(tmp_path / "one", redis_url=shared_redis, workers=1) as base:
+            port = int(base.rpartition(":")[2])
+
+            def client() -> None:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+                for _ in range(LIMIT // 4):
+                    connection.request(
+                        "GET", "/gateway/shop/v1/items/latest", headers={KEY_HEADER: key}
+                    )
+                    response = connection.getresponse()
+                    response.read()
+                    with lock:
+                        statuses.append(response.status)
+                connection.close()
+
+            threads = [threading.Thread(target=client) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+            lines = [
+                client
+                for client in redis_client.Redis.from_url(shared_redis).client_list()
+                if client["name"] == "gw-dataplane-line"
+            ]
+    assert statuses.count(200) == LIMIT
+    assert statuses.count(429) == LIMIT
+    assert len(lines) == 1
+    assert lines[0]["cmd"] == "evalsha"
