@@ -73,15 +73,15 @@ local function usage_headers(product, p, now, verdict, current, previous, used, 
   return headers, quota_reset
 end
 
-function M.count_call(subscription_id, product, now)
+function M.count_call(sock, subscription_id, product, now)
   local p = plan(subscription_id, product, now)
-  local fraction = format("%.17g", p.fraction)
-  local reply, err, failed = redis.run(config.redis, "EVALSHA", script_sha, 3, p.rate_key,
-    p.previous_key, p.quota_key, product.rate_limit, p.rate_ttl, fraction, product.quota_limit,
-    p.quota_ttl)
+  local keys_and_args = {
+    3, p.rate_key, p.previous_key, p.quota_key,
+    product.rate_limit, p.rate_ttl, format("%.17g", p.fraction), product.quota_limit, p.quota_ttl,
+  }
+  local reply, err, failed = redis.call(sock, "EVALSHA", script_sha, unpack(keys_and_args))
   if reply == nil and failed and err:find("NOSCRIPT", 1, true) then
-    reply, err = redis.run(config.redis, "EVAL", script, 3, p.rate_key, p.previous_key,
-      p.quota_key, product.rate_limit, p.rate_ttl, fraction, product.quota_limit, p.quota_ttl)
+    reply, err = redis.call(sock, "EVAL", script, unpack(keys_and_args))
   end
   if reply == nil then
     return nil, err
@@ -104,12 +104,12 @@ function M.count_call(subscription_id, product, now)
 end
 
 -- The usage headers without counting (a refused subscription's answer).
-function M.current_usage(subscription_id, product, now)
+function M.current_usage(sock, subscription_id, product, now)
   if product.rate_limit == 0 and product.quota_limit == 0 then
     return {}
   end
   local p = plan(subscription_id, product, now)
-  local reply = redis.run(config.redis, "MGET", p.rate_key, p.previous_key, p.quota_key)
+  local reply = redis.call(sock, "MGET", p.rate_key, p.previous_key, p.quota_key)
   if type(reply) ~= "table" then
     return {}
   end

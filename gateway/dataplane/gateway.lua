@@ -57,13 +57,18 @@ local lrucache = require("resty.lrucache")
 local known_keys = assert(lrucache.new(config.key_cache_size))
 local NOT_FOUND = {}
 
-local function lookup_key(key)
+local function lookup_key(sock_holder, key)
   local entry = known_keys:get(key)
   if entry then
     return entry
   end
-  local reply, lookup_err = redis.run(config.redis, "HMGET",
-    config.key_hash_prefix .. sha256_hex(key), "id", "state", "product_id", "user_id")
+  local sock, err = redis.connect(config.redis)
+  if not sock then
+    return nil, err
+  end
+  sock_holder.sock = sock
+  local reply, lookup_err = redis.call(sock, "HMGET", config.key_hash_prefix .. sha256_hex(key),
+    "id", "state", "product_id", "user_id")
   if type(reply) ~= "table" then
     return nil, lookup_err or "unreadable reply"
   end
@@ -311,24 +316,37 @@ function M.access()
     key = key_from_query or ""
   end
 
-  local subscription, product
+  local sock, subscription, product
   if api.keyed then
     if key == "" then
       return refuse(401, api.missing_key, config.outcomes.no_key)
     end
-    local entry, err = lookup_key(key)
+    local holder = {}
+    local entry, err = lookup_key(holder, key)
+    sock = holder.sock
     if not entry then
       ngx.log(ngx.ERR, "dataplane: redis: ", err)
       return unavailable()
     end
     product = entry ~= NOT_FOUND and api.products[tonumber(entry[3])]
     if not product then
+      if sock then
+        redis.release(sock, config.redis)
+      end
       return refuse(401, config.bodies.invalid_key, config.outcomes.invalid_key)
+    end
+    if not sock then
+      sock, err = redis.connect(config.redis)
+      if not sock then
+        ngx.log(ngx.ERR, "dataplane: redis: ", err)
+        return unavailable()
+      end
     end
     subscription = entry[1]
     ctx.subscription_id, ctx.product_id, ctx.user_id = entry[1], entry[3], entry[4]
     if entry[2] ~= "active" then
-      local usage = counting.current_usage(subscription, product, now)
+      local usage = counting.current_usage(sock, subscription, product, now)
+      redis.release(sock, config.redis)
       return refuse(403, config.inactive[entry[2]] or config.inactive[""],
         config.outcomes.inactive_subscription, usage)
     end
@@ -337,8 +355,9 @@ function M.access()
   -- A request the checks refuse: a 400 with the usage headers once the key is known.
   local function refuse_request(body)
     local usage
-    if product then
-      usage = counting.current_usage(subscription, product, now)
+    if sock then
+      usage = counting.current_usage(sock, subscription, product, now)
+      redis.release(sock, config.redis)
     end
     return refuse(400, body, config.outcomes.bad_request, usage)
   end
@@ -365,7 +384,8 @@ function M.access()
   end
 
   if product and (product.rate_limit > 0 or product.quota_limit > 0) then
-    local verdict, usage, retry_after = counting.count_call(subscription, product, now)
+    local verdict, usage, retry_after = counting.count_call(sock, subscription, product, now)
+    redis.release(sock, config.redis)
     if verdict == nil then
       ngx.log(ngx.ERR, "dataplane: limits: ", usage)
       return unavailable()
@@ -379,6 +399,8 @@ function M.access()
         usage)
     end
     ctx.usage = usage
+  elseif sock then
+    redis.release(sock, config.redis)
   end
 
   forward_headers(route, headers, has_body)

@@ -111,7 +111,6 @@ end
 
 function M.init_worker()
   ngx.timer.every(config.flush_seconds, flush)
-  redis.start_line(config.redis)
 end
 
 return M
