@@ -412,8 +412,8 @@ function M.access()
   var.dp_host = api.host
   var.dp_sni = api.hostname
   var.dp_usage = answer.pack_usage(ctx.usage)
-  var.dp_record = concat({ ctx.api_id or "", ctx.operation_id or "", ctx.subscription_id or "",
-    ctx.product_id or "", ctx.user_id or "" }, ",")
+  var.dp_record = (ctx.api_id or "") .. "," .. (ctx.operation_id or "") .. ","
+    .. (ctx.subscription_id or "") .. "," .. (ctx.product_id or "") .. "," .. (ctx.user_id or "")
 end
 
 -- The other phases.

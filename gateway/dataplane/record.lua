@@ -64,12 +64,13 @@ function M.log()
   local path = ctx.path or M.raw_path()
   local query = masked_query(var.args, ctx.query_secret)
   local backend = tonumber((var.upstream_response_time or ""):match("([%d.]+)%s*$") or "")
+  local started = ngx.req.start_time()
   local record = {
-    format("%.6f", ngx.req.start_time()),
+    format("%.6f", started),
     ctx.api_id or "", ctx.operation_id or "", ctx.subscription_id or "", ctx.product_id or "",
     ctx.user_id or "", clean(ctx.method), clean(sub(path .. query, 1, 4096)),
     ctx.outcome or "forwarded",
-    var.status, ctx.error_kind or "", format("%.3f", (ngx.now() - ngx.req.start_time()) * 1000),
+    var.status, ctx.error_kind or "", format("%.3f", (ngx.now() - started) * 1000),
     backend and format("%.3f", backend * 1000) or "", tonumber(var.content_length) or 0,
     tonumber(var.body_bytes_sent) or 0, var.remote_addr,
   }

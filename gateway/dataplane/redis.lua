@@ -8,10 +8,14 @@ local concat = table.concat
 local sub = string.sub
 
 local function encode(args)
-  local out = { "*", #args, "\r\n" }
-  for _, arg in ipairs(args) do
-    arg = tostring(arg)
-    out[#out + 1] = "$" .. #arg .. "\r\n" .. arg .. "\r\n"
+  local n = #args
+  local out = { "*", n, "\r\n" }
+  local j = 3
+  for i = 1, n do
+    local arg = tostring(args[i])
+    out[j + 1], out[j + 2], out[j + 3], out[j + 4] = "$", #arg, "\r\n", arg
+    out[j + 5] = "\r\n"
+    j = j + 5
   end
   return concat(out)
 end
