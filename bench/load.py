@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.gunicorn_portal import get, gunicorn
 from bench.load_generators import run_load
 from bench.report import Report, load_average, ms, time_limit
-from bench.workspace import register, workspace
+from bench.workspace import demo_catalog, workspace
 
 
 def main() -> int:
@@ -37,16 +37,7 @@ def main() -> int:
     with workspace("load") as space:
         space.manage("load_demo")
         space.setup_django()
-        from catalog.models import Operation
-
-        register(
-            [
-                {"slug": f"api-{n:02d}", "url": "https://example.com", "operations": []}
-                for n in range(20)
-            ]
-        )
-        operation = Operation.objects.select_related("api").order_by("api__name", "order")[0]
-        paths = ["/", operation.get_absolute_url()]
+        paths = ["/", demo_catalog()]
         with gunicorn(space) as portal:
             for path in paths:
                 status, _ = get(portal.port, path)

@@ -27,7 +27,7 @@ from bench.gunicorn_portal import get, gunicorn
 from bench.load_generators import run_load
 from bench.processes import wait_until_idle
 from bench.report import Report, load_average, ms, time_limit
-from bench.workspace import register, workspace
+from bench.workspace import demo_catalog, workspace
 
 # The share of the minimal view's requests per second each page must reach.
 GOALS = {"catalog": 0.25, "operation page": 0.15}
@@ -45,17 +45,7 @@ def main() -> int:
     with workspace("pages") as space:
         space.manage("load_demo")
         space.setup_django()
-        from catalog.models import Operation
-
-        register(
-            [
-                {"slug": f"api-{n:02d}", "url": "https://example.com", "operations": []}
-                for n in range(20)
-            ]
-        )
-        operation = Operation.objects.select_related("api").order_by("api__name", "order")[0]
-        paths = {MINIMAL: "/bench-minimal/", "catalog": "/", "operation page": ""}
-        paths["operation page"] = operation.get_absolute_url()
+        paths = {MINIMAL: "/bench-minimal/", "catalog": "/", "operation page": demo_catalog()}
         shares: dict[str, list[float]] = {name: [] for name in GOALS}
         rates: dict[str, list[float]] = {name: [] for name in paths}
         with gunicorn(space) as portal:

@@ -213,6 +213,22 @@ def _admin_url(url: str) -> str:
     return urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path="/postgres"))
 
 
+def demo_catalog() -> str:
+    """The demo registration (run `load_demo` first) and 20 more APIs in the catalog, as
+    the page benches serve it; the URL of the demo's first operation page."""
+    from catalog.models import Operation
+
+    register(
+        [
+            {"slug": f"api-{n:02d}", "url": "https://example.com", "operations": []}
+            for n in range(20)
+        ]
+    )
+    return (
+        Operation.objects.select_related("api").order_by("api__name", "order")[0].get_absolute_url()
+    )
+
+
 def register(apis: list[dict]) -> None:
     """Create APIs and operations (Django set up in this process): each dict has slug,
     url and operations as (slug, method, template)."""

@@ -51,8 +51,6 @@ RESULT_COLUMNS = (
 )
 SEARCHED_FIELDS = ("name", "operation_id", "url_template", "tags", "description")
 SHORT_FIELDS = SEARCHED_FIELDS[:-1]
-# Fields whose hits rank first: the ones that name the operation.
-NAMING_FIELDS = ("operation_id", "name", "url_template")
 
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
